@@ -1,0 +1,136 @@
+# WebRTC access to IMS gateway: ep-cscf + eims-agw.
+#
+#   make run     install what is missing, build, start the loopback demo
+#   make test    install what is missing, build, run every test suite
+#   make         build the daemons (build/release/bin/)
+#   make asan    daemons and unit tests with ASan+UBSan (build/asan/)
+#   make fuzz    libFuzzer targets with clang (build/fuzz/tests/fuzz/)
+#   make clean
+#
+# Objects go under build/$(VARIANT)/; nothing is written in the source tree.
+
+VARIANT ?= release
+BUILD   := build/$(VARIANT)
+NPROC   := $(shell nproc 2>/dev/null || echo 2)
+VERSION := $(shell cat VERSION 2>/dev/null)$(shell git rev-parse --short HEAD 2>/dev/null | sed 's/^/+/')
+
+# Error and log text is cut to fit its buffer on purpose, hence gcc's
+# -Wno-format-truncation (clang has no such warning).
+ifeq ($(VARIANT),fuzz)
+CC := clang
+else
+WARN_GCC := -Wno-format-truncation
+endif
+
+# Libraries, from Debian packages through pkg-config.  Deferred (=) so a
+# recursive make after deploy/install-deps.sh sees them.
+PKGS     = libuv openssl
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
+
+WARN   := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+          -Wmissing-prototypes -Wvla -Wformat=2 -Wno-format-nonliteral
+CSTD   := -std=c11 -D_GNU_SOURCE
+INC    := -Icommon -Iproto -Iep-cscf -Ieims-agw
+
+ifeq ($(VARIANT),release)
+OPT    := -O2 -g
+else ifeq ($(VARIANT),asan)
+OPT    := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+          -fno-sanitize-recover=all
+else ifeq ($(VARIANT),fuzz)
+OPT    := -O1 -g -fno-omit-frame-pointer \
+          -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+else
+$(error VARIANT must be release, asan or fuzz)
+endif
+
+CFLAGS  += $(CSTD) $(OPT) $(WARN) $(WARN_GCC) $(INC) -DVERSION='"$(VERSION)"' -MMD -MP $(PKG_CFLAGS)
+LDFLAGS += $(filter -fsanitize=%,$(OPT))
+
+COMMON_SRC := $(wildcard common/*.c)
+PROTO_SRC  := $(wildcard proto/*.c)
+EPCSCF_SRC := $(filter-out ep-cscf/main.c,$(wildcard ep-cscf/*.c))
+AGW_SRC    := $(filter-out eims-agw/main.c,$(wildcard eims-agw/*.c))
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+LIBCOMMON := $(BUILD)/lib/libcommon.a
+LIBPROTO  := $(BUILD)/lib/libproto.a
+LIBEPCSCF := $(BUILD)/lib/libepcscf.a
+LIBAGW    := $(BUILD)/lib/libagw.a
+# Order matters for static linking: dependants first.
+ALL_LIBS  := $(LIBEPCSCF) $(LIBAGW) $(LIBPROTO) $(LIBCOMMON)
+
+BINS  := $(BUILD)/bin/ep-cscf $(BUILD)/bin/eims-agw
+UNITS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
+FUZZ  := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/fuzz/%,$(FUZZ_SRC))
+
+# Keep objects of test programs (otherwise removed as intermediates).
+.SECONDARY:
+
+.PHONY: all bins units fuzzers asan fuzz deps run test clean
+.DEFAULT_GOAL := all
+
+all: bins
+bins: $(BINS)
+units: $(UNITS)
+fuzzers: $(FUZZ)
+
+asan:
+	$(MAKE) -j$(NPROC) VARIANT=asan bins units
+fuzz:
+	$(MAKE) -j$(NPROC) VARIANT=fuzz fuzzers
+
+deps:
+	./deploy/install-deps.sh
+
+run: deps
+	$(MAKE) -j$(NPROC) VARIANT=release bins
+	./deploy/run-demo.sh
+
+test: deps
+	$(MAKE) -j$(NPROC) VARIANT=release bins
+	$(MAKE) -j$(NPROC) VARIANT=asan bins units
+	$(MAKE) -j$(NPROC) VARIANT=fuzz fuzzers
+	./tests/run-all.sh
+
+clean:
+	rm -rf build
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+# An empty archive is valid ("ar rcs x.a" with no members); it keeps link
+# lines uniform while a directory has no sources yet.
+define archive
+$(1): $(call obj,$(2))
+	@mkdir -p $$(dir $$@)
+	@rm -f $$@
+	ar rcs $$@ $$^
+endef
+$(eval $(call archive,$(LIBCOMMON),$(COMMON_SRC)))
+$(eval $(call archive,$(LIBPROTO),$(PROTO_SRC)))
+$(eval $(call archive,$(LIBEPCSCF),$(EPCSCF_SRC)))
+$(eval $(call archive,$(LIBAGW),$(AGW_SRC)))
+
+$(BUILD)/bin/ep-cscf: $(call obj,ep-cscf/main.c) $(LIBEPCSCF) $(LIBPROTO) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/bin/eims-agw: $(call obj,eims-agw/main.c) $(LIBAGW) $(LIBPROTO) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/unit/%: $(call obj,tests/unit/%.c) $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell pkg-config --libs cmocka)
+
+$(BUILD)/tests/fuzz/%: $(call obj,tests/fuzz/%.c) $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
+
+-include $(shell find build/$(VARIANT)/obj -name '*.d' 2>/dev/null)

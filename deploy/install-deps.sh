@@ -1,0 +1,41 @@
+#!/bin/sh
+# Installs every Debian package the build, the demo and the tests need.
+# Idempotent: when everything is present it runs no apt command at all.
+# Works on a fresh Debian 12 where `apt-get update` has never run.
+set -eu
+
+# Build toolchain and libraries (see README "Dependencies").
+BUILD_PKGS="
+build-essential pkg-config make
+libsofia-sip-ua-dev
+libwebsockets-dev libwebsockets-evlib-uv
+libjansson-dev libjwt-dev libssl-dev openssl
+libsrtp2-dev libusrsctp-dev libuv1-dev
+libcmocka-dev clang libclang-rt-14-dev
+"
+# Tools the tests and the demo drive (peers are added here as work lands).
+TEST_PKGS="
+curl ca-certificates procps iproute2 python3
+"
+
+missing=""
+for p in $BUILD_PKGS $TEST_PKGS; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+        missing="$missing $p"
+    fi
+done
+
+if [ -n "$missing" ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "install-deps: missing packages:$missing; run as root (or: sudo $0)" >&2
+        exit 1
+    fi
+    echo "install-deps: installing:$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    # Refresh the lists when they were never fetched or are older than a day.
+    if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mtime -1 2>/dev/null | head -n 1)" ]; then
+        apt-get update -q
+    fi
+    # shellcheck disable=SC2086
+    apt-get install -y -q --no-install-recommends $missing
+fi

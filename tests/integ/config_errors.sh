@@ -1,0 +1,115 @@
+#!/bin/bash
+# Bad configuration and command lines: each must stop start-up with exit
+# code 2 and exactly one line on stderr, the one given here.
+# usage: config_errors.sh BINDIR
+set -u
+BIN=$1
+. "$(dirname "$0")/../lib.sh"
+
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"; [ -n "${HOLD:-}" ] && kill "$HOLD" 2>/dev/null' EXIT
+printf 'not a certificate\n' >"$TMP/junk.pem"
+: >"$TMP/plainfile"
+
+# case NAME DAEMON WANT_LINE CONFIG_TEXT [ARGS...]
+# CONFIG_TEXT "-" means no config file.
+case_() {
+	local name=$1 daemon=$2 want=$3 text=$4; shift 4
+	local conf=() err rc
+	if [ "$text" != "-" ]; then
+		printf '%b' "$text" >"$TMP/c.conf"
+		conf=(-c "$TMP/c.conf")
+	fi
+	err=$("$BIN/$daemon" "${conf[@]}" --state_dir="$TMP/state" "$@" 2>&1 >/dev/null)
+	rc=$?
+	want=${want//@F@/$TMP/c.conf}
+	want=${want//@T@/$TMP}
+	if [ $rc -eq 2 ] && [ "$err" = "$want" ]; then
+		ok "$daemon: $name"
+	else
+		not_ok "$daemon: $name" "exit: $rc (want 2)" "want: $want" "got:  $err"
+	fi
+}
+
+case_ "unknown key" ep-cscf \
+	'ep-cscf: error: @F@:2: unknown key "metrics.lisen"' \
+	'# demo\nmetrics.lisen = 127.0.0.1:1\n'
+case_ "bad address" ep-cscf \
+	'ep-cscf: error: @F@:1: metrics.listen: "nowhere" is not an address (IPv4:port or [IPv6]:port)' \
+	'metrics.listen = nowhere\n'
+case_ "syntax" ep-cscf \
+	'ep-cscf: error: @F@:3: expected "key = value"' \
+	'\n\nlog.level\n'
+case_ "duplicate key" eims-agw \
+	'eims-agw: error: @F@:4: log.format: set twice (first at line 1)' \
+	'log.format = json\n\n\nlog.format = logfmt\n'
+case_ "bad enum" eims-agw \
+	'eims-agw: error: @F@:1: log.format: "xml" is not one of logfmt, json' \
+	'log.format = xml\n'
+case_ "bad log level" ep-cscf \
+	'ep-cscf: error: @F@:1: log.level: unknown level "loud" (error, warn, info, debug, trace)' \
+	'log.level = loud\n'
+case_ "unknown log subsystem" ep-cscf \
+	'ep-cscf: error: @F@:1: log.level: unknown subsystem "rtp"' \
+	'log.level = info,rtp=debug\n'
+case_ "missing certificate" ep-cscf \
+	'ep-cscf: error: @F@:2: tls.cert: cannot read certificate "/nonexistent/cert.pem": No such file or directory' \
+	'log.level = info\ntls.cert = /nonexistent/cert.pem\n'
+case_ "garbage certificate" eims-agw \
+	'eims-agw: error: @F@:1: dtls.cert: "@T@/junk.pem" is not a PEM certificate (error:0480006C:PEM routines::no start line)' \
+	"dtls.cert = $TMP/junk.pem\n"
+case_ "key without certificate" ep-cscf \
+	'ep-cscf: error: @F@:1: tls.key: set without tls.cert' \
+	'tls.key = /etc/ssl/private/x.pem\n'
+case_ "state dir not creatable" eims-agw \
+	'eims-agw: error: command line: state_dir: cannot create "@T@/plainfile/sub/tls": Not a directory' \
+	- --state_dir="$TMP/plainfile/sub"
+case_ "missing config file" ep-cscf \
+	'ep-cscf: error: /nonexistent/ep-cscf.conf: cannot open: No such file or directory' \
+	- -c /nonexistent/ep-cscf.conf
+case_ "unknown option" ep-cscf \
+	'ep-cscf: error: command line: unknown option "--bogus" (see --help)' \
+	- --bogus=1
+case_ "option without value" eims-agw \
+	'eims-agw: error: command line: --metrics.listen needs a value: --metrics.listen=VALUE' \
+	- --metrics.listen
+case_ "stray argument" eims-agw \
+	'eims-agw: error: command line: unknown argument "start" (see --help)' \
+	- start
+case_ "override out of range" ep-cscf \
+	'ep-cscf: error: command line: metrics.listen: "127.0.0.1:70000" is not an address (IPv4:port or [IPv6]:port)' \
+	- --metrics.listen=127.0.0.1:70000
+
+# Port in use: hold a listening socket, then point the daemon at it.
+python3 -c '
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+print(s.getsockname()[1], flush=True); time.sleep(60)' >"$TMP/port" &
+HOLD=$!
+for _ in $(seq 50); do [ -s "$TMP/port" ] && break; sleep 0.1; done
+PORT=$(cat "$TMP/port")
+case_ "port in use" ep-cscf \
+	"ep-cscf: error: command line: metrics.listen: cannot listen on 127.0.0.1:$PORT: address already in use" \
+	- --metrics.listen=127.0.0.1:$PORT
+printf 'metrics.listen = 127.0.0.1:%s\n' "$PORT" >"$TMP/p.conf"
+case_ "port in use (file)" eims-agw \
+	"eims-agw: error: $TMP/p.conf:1: metrics.listen: cannot listen on 127.0.0.1:$PORT: address already in use" \
+	- -c "$TMP/p.conf"
+
+# The good paths of the same interface.
+out=$("$BIN/ep-cscf" --check-config --state_dir="$TMP/state" --log.format=json 2>&1)
+rc=$?
+if [ $rc -eq 0 ] && grep -qx 'log.format = json  # command line' <<<"$out" &&
+   grep -qx 'metrics.listen = 127.0.0.1:9101  # <default>' <<<"$out"; then
+	ok "ep-cscf: --check-config prints the effective configuration"
+else
+	not_ok "ep-cscf: --check-config prints the effective configuration" "exit $rc" "$out"
+fi
+out=$("$BIN/eims-agw" --help 2>&1); rc=$?
+if [ $rc -eq 0 ] && grep -q 'dtls.cert' <<<"$out"; then ok "eims-agw: --help lists settings"
+else not_ok "eims-agw: --help lists settings" "exit $rc"; fi
+out=$("$BIN/eims-agw" --version 2>&1); rc=$?
+if [ $rc -eq 0 ] && [[ $out == "eims-agw "* ]]; then ok "eims-agw: --version"
+else not_ok "eims-agw: --version" "exit $rc: $out"; fi
+
+finish

@@ -1,0 +1,46 @@
+#!/bin/bash
+# Runs every test suite and ends with one line "N passed, N failed".
+# Suites print TAP-style lines ("ok N - name" / "not ok N - name"); a suite
+# that exits non-zero without reporting a failure counts as one failure.
+# Expects the release, asan and fuzz builds (make test builds them).
+set -u
+cd "$(dirname "$0")/.."
+. tests/lib.sh
+
+PASSED=0
+FAILED=0
+START=$SECONDS
+
+# suite NAME COMMAND...
+suite() {
+	local name=$1; shift
+	local out rc p f t0=$SECONDS
+	out=$(mktemp)
+	"$@" >"$out" 2>&1
+	rc=$?
+	p=$(grep -cE '^ok ' "$out")
+	f=$(grep -cE '^not ok ' "$out")
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "not ok - $name exited with status $rc" >>"$out"
+		f=1
+	fi
+	PASSED=$((PASSED + p))
+	FAILED=$((FAILED + f))
+	echo "== $name: $p passed, $f failed ($((SECONDS - t0))s)"
+	# Failures in full; passes as one line each.
+	if [ "$f" -gt 0 ]; then sed 's/^/   /' "$out"; else grep -E '^ok ' "$out" | sed 's/^/   /'; fi
+	rm -f "$out"
+}
+
+for t in build/asan/tests/unit/test_*; do
+	[ -x "$t" ] || continue
+	suite "unit/$(basename "$t")" env CMOCKA_MESSAGE_OUTPUT=TAP "$t"
+done
+suite "integ/config_errors" tests/integ/config_errors.sh build/asan/bin
+suite "integ/daemons" tests/integ/daemons.sh build/asan/bin
+suite "integ/daemons (release build)" tests/integ/daemons.sh build/release/bin
+suite "fuzz/smoke" tests/fuzz/smoke.sh build/fuzz/tests/fuzz "${FUZZ_SECONDS:-10}"
+
+echo "== all suites in $((SECONDS - START))s"
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
