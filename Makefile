@@ -22,11 +22,14 @@ else
 WARN_GCC := -Wno-format-truncation
 endif
 
-# Libraries, from Debian packages through pkg-config.  Deferred (=) so a
-# recursive make after deploy/install-deps.sh sees them.
-PKGS     = libuv openssl
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
+# Libraries, from Debian packages through pkg-config, per program.
+# libsrtp2 is only the SRTP oracle of the tests, never on the packet path.
+PKGS_COMMON := libuv openssl
+PKGS_EPCSCF := sofia-sip-ua libwebsockets jansson libjwt
+PKGS_AGW    :=
+PKGS_TEST   := libsrtp2 cmocka
+pkg_libs     = $(shell pkg-config --libs $(PKGS_COMMON) $(1))
+PKG_CFLAGS  := $(shell pkg-config --cflags $(PKGS_COMMON) $(PKGS_EPCSCF) $(PKGS_AGW) $(PKGS_TEST) 2>/dev/null)
 
 WARN   := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
           -Wmissing-prototypes -Wvla -Wformat=2 -Wno-format-nonliteral
@@ -54,6 +57,7 @@ EPCSCF_SRC := $(filter-out ep-cscf/main.c,$(wildcard ep-cscf/*.c))
 AGW_SRC    := $(filter-out eims-agw/main.c,$(wildcard eims-agw/*.c))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
+BENCH_SRC  := $(wildcard tests/bench/bench_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -67,22 +71,28 @@ ALL_LIBS  := $(LIBEPCSCF) $(LIBAGW) $(LIBPROTO) $(LIBCOMMON)
 BINS  := $(BUILD)/bin/ep-cscf $(BUILD)/bin/eims-agw
 UNITS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 FUZZ  := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/fuzz/%,$(FUZZ_SRC))
+BENCH := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRC))
+ALL_PKGS := $(PKGS_EPCSCF) $(PKGS_AGW) $(PKGS_TEST)
 
 # Keep objects of test programs (otherwise removed as intermediates).
 .SECONDARY:
 
-.PHONY: all bins units fuzzers asan fuzz deps run test clean
+.PHONY: all bins units fuzzers benches asan fuzz bench deps run test clean
 .DEFAULT_GOAL := all
 
 all: bins
 bins: $(BINS)
 units: $(UNITS)
 fuzzers: $(FUZZ)
+benches: $(BENCH)
 
 asan:
 	$(MAKE) -j$(NPROC) VARIANT=asan bins units
 fuzz:
 	$(MAKE) -j$(NPROC) VARIANT=fuzz fuzzers
+# Benchmarks are measurements, not tests: see docs/benchmarks.md.
+bench:
+	$(MAKE) -j$(NPROC) VARIANT=release benches
 
 deps:
 	./deploy/install-deps.sh
@@ -119,18 +129,22 @@ $(eval $(call archive,$(LIBAGW),$(AGW_SRC)))
 
 $(BUILD)/bin/ep-cscf: $(call obj,ep-cscf/main.c) $(LIBEPCSCF) $(LIBPROTO) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(PKGS_EPCSCF))
 
 $(BUILD)/bin/eims-agw: $(call obj,eims-agw/main.c) $(LIBAGW) $(LIBPROTO) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(PKGS_AGW))
 
 $(BUILD)/tests/unit/%: $(call obj,tests/unit/%.c) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell pkg-config --libs cmocka)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(ALL_PKGS))
 
 $(BUILD)/tests/fuzz/%: $(call obj,tests/fuzz/%.c) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(call pkg_libs,$(ALL_PKGS))
+
+$(BUILD)/tests/bench/%: $(call obj,tests/bench/%.c) $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(ALL_PKGS))
 
 -include $(shell find build/$(VARIANT)/obj -name '*.d' 2>/dev/null)

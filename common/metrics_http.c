@@ -253,7 +253,7 @@ int metrics_http_start(struct metrics_http *h, uv_loop_t *loop,
 	conf_addr_format((const struct sockaddr *)&addr->ss, text, sizeof(text));
 	if ((rc = uv_tcp_init(loop, &h->listener))) {
 		snprintf(err, errlen, "metrics.listen %s: %s", text, uv_strerror(rc));
-		return rc;
+		return -rc;
 	}
 	h->listener.data = h;
 	h->listener_open = 1;
@@ -262,7 +262,7 @@ int metrics_http_start(struct metrics_http *h, uv_loop_t *loop,
 	    (rc = uv_listen((uv_stream_t *)&h->listener, 64, on_connection))) {
 		snprintf(err, errlen, "cannot listen on %s: %s", text, uv_strerror(rc));
 		metrics_http_close(h, NULL, NULL);
-		return rc;
+		return -rc;
 	}
 	len = sizeof(h->bound);
 	uv_tcp_getsockname(&h->listener, (struct sockaddr *)&h->bound, &len);

@@ -29,7 +29,7 @@ struct metrics_http {
 	void *on_closed_arg;
 };
 
-/* Binds and listens.  Returns 0, or a negative libuv error with a reason
+/* Binds and listens.  Returns 0, or a positive errno value with a reason
  * in err (e.g. "address already in use"). */
 int metrics_http_start(struct metrics_http *h, uv_loop_t *loop,
 		       const struct conf_addr *addr, struct metrics *metrics,
