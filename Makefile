@@ -7,10 +7,12 @@
 #   make fuzz    libFuzzer targets with clang (build/fuzz/tests/fuzz/)
 #   make clean
 #
-# Objects go under build/$(VARIANT)/; nothing is written in the source tree.
+# Objects go under build/$(VARIANT)/ (BUILDDIR=... moves build/, e.g. for
+# parallel work trees); nothing is written in the source tree.
 
 VARIANT ?= release
-BUILD   := build/$(VARIANT)
+BUILDDIR ?= build
+BUILD   := $(BUILDDIR)/$(VARIANT)
 NPROC   := $(shell nproc 2>/dev/null || echo 2)
 VERSION := $(shell cat VERSION 2>/dev/null)$(shell git rev-parse --short HEAD 2>/dev/null | sed 's/^/+/')
 
@@ -147,4 +149,4 @@ $(BUILD)/tests/bench/%: $(call obj,tests/bench/%.c) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(ALL_PKGS))
 
--include $(shell find build/$(VARIANT)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
