@@ -167,34 +167,82 @@ static int set_value(const struct conf_opt *o, void *values, const char *val,
 		}
 		return EINVAL;
 	case CONF_ADDR:
+		if (!*val) {
+			memset(field, 0, sizeof(struct conf_addr));
+			return 0;
+		}
 		if (conf_addr_parse(val, (struct conf_addr *)field)) {
 			snprintf(err, errlen,
 				 "\"%s\" is not an address (IPv4:port or [IPv6]:port)", val);
 			return EINVAL;
 		}
 		return 0;
+	case CONF_LIST:
+		break; /* handled by list_add */
 	}
 	snprintf(err, errlen, "bad option type");
 	return EINVAL;
 }
 
+static void list_clear(struct conf_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->items[i]);
+		free(l->where[i]);
+	}
+	free(l->items);
+	free(l->where);
+	memset(l, 0, sizeof(*l));
+}
+
+static int list_add(struct conf_list *l, const char *val, const char *place,
+		    char *err, size_t errlen)
+{
+	char **items = realloc(l->items, (l->n + 1) * sizeof(char *));
+	if (items)
+		l->items = items;
+	char **where = realloc(l->where, (l->n + 1) * sizeof(char *));
+	if (where)
+		l->where = where;
+	char *v = strdup(val), *w = strdup(place);
+	if (!items || !where || !v || !w) {
+		free(v);
+		free(w);
+		snprintf(err, errlen, "out of memory");
+		return ENOMEM;
+	}
+	l->items[l->n] = v;
+	l->where[l->n] = w;
+	l->n++;
+	return 0;
+}
+
 static int set_key(const struct conf_opt *opts, size_t n_opts, void *values,
-		   struct conf_where *where, const char *place,
-		   const char *key, const char *val, char *err, size_t errlen)
+		   struct conf_where *where, enum conf_source src,
+		   const char *place, const char *key, const char *val,
+		   char *err, size_t errlen)
 {
 	char why[CONF_ERR_MAX / 2];
-	int i = conf_find(opts, n_opts, key);
+	int i = conf_find(opts, n_opts, key), rc;
 
 	if (i < 0) {
 		snprintf(err, errlen, "%s: unknown key \"%.64s\"", place, key);
 		return ENOENT;
 	}
-	int rc = set_value(&opts[i], values, val, why, sizeof(why));
+	if (opts[i].type == CONF_LIST) {
+		struct conf_list *l = (void *)((char *)values + opts[i].offset);
+		if (where[i].source != src)
+			list_clear(l); /* a later source replaces the list */
+		rc = *val ? list_add(l, val, place, why, sizeof(why)) : 0;
+	} else {
+		rc = set_value(&opts[i], values, val, why, sizeof(why));
+	}
 	if (rc) {
 		snprintf(err, errlen, "%s: %s: %s", place, key, why);
 		return rc;
 	}
 	snprintf(where[i].text, sizeof(where[i].text), "%s", place);
+	where[i].source = src;
 	return 0;
 }
 
@@ -310,14 +358,14 @@ int conf_load_text(const struct conf_opt *opts, size_t n_opts, void *values,
 			rc = EINVAL;
 		} else if (kind > 0) {
 			int i = conf_find(opts, n_opts, key);
-			if (i >= 0 && seen[i]) {
+			if (i >= 0 && seen[i] && opts[i].type != CONF_LIST) {
 				snprintf(err, errlen, "%s: %s: set twice (first at line %u)",
 					 place, key, seen[i]);
 				rc = EEXIST;
 				break;
 			}
-			rc = set_key(opts, n_opts, values, where, place, key, val,
-				     err, errlen);
+			rc = set_key(opts, n_opts, values, where, CONF_SRC_FILE, place,
+				     key, val, err, errlen);
 			if (!rc)
 				seen[i] = lineno;
 		}
@@ -368,8 +416,25 @@ int conf_load(const struct conf_opt *opts, size_t n_opts, void *values,
 	int rc;
 
 	for (size_t i = 0; i < n_opts; i++) {
-		rc = set_key(opts, n_opts, values, where, "<default>",
-			     opts[i].key, opts[i].def ? opts[i].def : "", err, errlen);
+		const char *def = opts[i].def ? opts[i].def : "";
+		where[i].source = CONF_SRC_DEFAULT;
+		if (opts[i].type == CONF_LIST) {
+			/* Several default items, one per '\n'-separated part. */
+			char item[CONF_LINE_MAX];
+			while (*def) {
+				size_t n = strcspn(def, "\n");
+				snprintf(item, sizeof(item), "%.*s", (int)n, def);
+				rc = set_key(opts, n_opts, values, where, CONF_SRC_DEFAULT,
+					     "<default>", opts[i].key, item, err, errlen);
+				if (rc)
+					return rc;
+				def += n + (def[n] == '\n');
+			}
+			snprintf(where[i].text, sizeof(where[i].text), "<default>");
+			continue;
+		}
+		rc = set_key(opts, n_opts, values, where, CONF_SRC_DEFAULT, "<default>",
+			     opts[i].key, def, err, errlen);
 		if (rc)
 			return rc; /* a bad embedded default is a build bug */
 	}
@@ -396,8 +461,8 @@ int conf_load(const struct conf_opt *opts, size_t n_opts, void *values,
 		}
 		memcpy(key, overrides[i], kl);
 		key[kl] = '\0';
-		rc = set_key(opts, n_opts, values, where, "command line", key,
-			     eq + 1, err, errlen);
+		rc = set_key(opts, n_opts, values, where, CONF_SRC_CLI, "command line",
+			     key, eq + 1, err, errlen);
 		if (rc)
 			return rc;
 	}
@@ -412,6 +477,8 @@ void conf_free(const struct conf_opt *opts, size_t n_opts, void *values)
 			char **p = (char **)((char *)values + opts[i].offset);
 			free(*p);
 			*p = NULL;
+		} else if (t == CONF_LIST) {
+			list_clear((struct conf_list *)(void *)((char *)values + opts[i].offset));
 		}
 	}
 }
@@ -437,6 +504,15 @@ bool conf_opt_equal(const struct conf_opt *o, const void *a, const void *b)
 	case CONF_ADDR: {
 		const struct conf_addr *x = (const void *)fa, *y = (const void *)fb;
 		return x->len == y->len && !memcmp(&x->ss, &y->ss, x->len);
+	}
+	case CONF_LIST: {
+		const struct conf_list *x = (const void *)fa, *y = (const void *)fb;
+		if (x->n != y->n)
+			return false;
+		for (size_t i = 0; i < x->n; i++)
+			if (strcmp(x->items[i], y->items[i]))
+				return false;
+		return true;
 	}
 	}
 	return false;
@@ -464,10 +540,24 @@ void conf_opt_format(const struct conf_opt *o, const void *values, char *buf,
 	case CONF_ENUM:
 		snprintf(buf, len, "%s", o->choices[*(const int *)f]);
 		return;
-	case CONF_ADDR:
-		conf_addr_format((const struct sockaddr *)&((const struct conf_addr *)(const void *)f)->ss,
-				 buf, len);
+	case CONF_ADDR: {
+		const struct conf_addr *a = (const void *)f;
+		if (!a->len)
+			snprintf(buf, len, "%s", "");
+		else
+			conf_addr_format((const struct sockaddr *)&a->ss, buf, len);
 		return;
+	}
+	case CONF_LIST: {
+		/* Items joined with " | " (display only). */
+		const struct conf_list *l = (const void *)f;
+		size_t pos = 0;
+		buf[0] = '\0';
+		for (size_t i = 0; i < l->n && pos < len; i++)
+			pos += (size_t)snprintf(buf + pos, len - pos, "%s%s",
+						i ? " | " : "", l->items[i]);
+		return;
+	}
 	}
 	snprintf(buf, len, "?");
 }

@@ -18,8 +18,12 @@ enum conf_type {
 	CONF_INT,    /* long long within [min, max] */
 	CONF_BOOL,   /* bool: yes/no, true/false, on/off, 1/0 */
 	CONF_ENUM,   /* int: index into choices */
-	CONF_ADDR,   /* struct conf_addr: IPv4 or [IPv6] literal with port */
+	CONF_ADDR,   /* struct conf_addr: IPv4 or [IPv6] literal with port;
+		      * empty means "off" (len 0) */
 	CONF_LOGLEVELS, /* char *: "info,sip=debug"; checked by the daemon */
+	CONF_LIST,   /* struct conf_list: the key may repeat, one item per line;
+		      * a later source (file, command line) replaces the
+		      * items of an earlier one.  def items are '\n'-separated. */
 };
 
 #define CONF_RELOADABLE 0x1u /* SIGHUP applies a new value without restart */
@@ -37,16 +41,27 @@ struct conf_opt {
 
 struct conf_addr {
 	struct sockaddr_storage ss;
-	socklen_t len;
+	socklen_t len; /* 0: not set */
 };
 
 #define CONF_WHERE_MAX 320
+
+/* Items of a CONF_LIST option, each with where it was set. */
+struct conf_list {
+	size_t n;
+	char **items;  /* owned, n entries */
+	char **where;  /* owned, n entries: "path:line" or "command line" */
+};
+
 #define CONF_ERR_MAX 640
+
+enum conf_source { CONF_SRC_DEFAULT, CONF_SRC_FILE, CONF_SRC_CLI };
 
 /* Where each option was last set: "<default>", "command line" or
  * "path:line".  Owned by the daemon root, one per table entry. */
 struct conf_where {
 	char text[CONF_WHERE_MAX];
+	enum conf_source source;
 };
 
 /* Command-line result: borrowed pointers into argv. */

@@ -58,6 +58,8 @@ static size_t field_size(enum conf_type t)
 		return sizeof(int);
 	case CONF_ADDR:
 		return sizeof(struct conf_addr);
+	case CONF_LIST:
+		return sizeof(struct conf_list);
 	}
 	return 0;
 }
@@ -97,7 +99,8 @@ static void reload(struct daemon *d)
 			continue;
 		}
 		/* Swap the field so the old value is freed with `fresh`. */
-		char tmp[sizeof(struct conf_addr)];
+		char tmp[sizeof(struct conf_addr) > sizeof(struct conf_list)
+				 ? sizeof(struct conf_addr) : sizeof(struct conf_list)];
 		char *a = (char *)d->cfg + o->offset, *b = (char *)fresh + o->offset;
 		size_t n = field_size(o->type);
 		memcpy(tmp, a, n);

@@ -13,9 +13,12 @@ libjansson-dev libjwt-dev libssl-dev openssl
 libsrtp2-dev libusrsctp-dev libuv1-dev
 libcmocka-dev clang libclang-rt-14-dev
 "
-# Tools the tests and the demo drive (peers are added here as work lands).
+# Tools the tests and the demo drive (peers are added here as work lands):
+# Kamailio is the IMS core stand-in, SIPp scripted SIP peers,
+# python3-websockets a scripted WSS client.
 TEST_PKGS="
 curl ca-certificates procps iproute2 python3
+kamailio sip-tester python3-websockets
 "
 
 missing=""

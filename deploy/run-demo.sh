@@ -1,8 +1,11 @@
 #!/bin/bash
 # The loopback demo, in the foreground: both daemons with their embedded
-# default configuration; state (generated certificates) under build/demo/.
-# Ctrl-C (or SIGTERM to this script) stops both.  If either daemon exits,
-# the other is stopped too and the script exits non-zero.
+# default configuration, and Kamailio as the IMS core stand-in
+# (tests/kamailio/ims-core.cfg: subscribers alice, bob, carol; passwords
+# <user>-secret) on the eP-CSCF's default next hop, 127.0.0.1:5060.
+# State (generated certificates) under build/demo/.  Ctrl-C (or SIGTERM to
+# this script) stops everything.  If a daemon exits, the rest is stopped
+# too and the script exits non-zero.
 set -u
 cd "$(dirname "$0")/.."
 BIN=${BIN:-build/release/bin}
@@ -14,13 +17,21 @@ setting() { # DAEMON KEY: the effective value, from the daemon itself
 }
 EP_METRICS=$(setting ep-cscf metrics.listen) || exit 2
 AGW_METRICS=$(setting eims-agw metrics.listen) || exit 2
+EP_WSS=$(setting ep-cscf sip.wss.listen) || exit 2
+IMS_HOP=$(setting ep-cscf ims.next_hop) || exit 2
+
+mkdir -p "$STATE/kamailio"
+kamailio -f tests/kamailio/ims-core.cfg -DD -E -Y "$STATE/kamailio" \
+	-A "KAM_IP=${IMS_HOP%:*}" -A "KAM_PORT=${IMS_HOP##*:}" \
+	>"$STATE/kamailio.log" 2>&1 &
+KAM=$!
 
 "$BIN/ep-cscf" --state_dir="$STATE/ep-cscf" &
 EP=$!
 "$BIN/eims-agw" --state_dir="$STATE/eims-agw" &
 AGW=$!
 
-stop() { kill -TERM "$EP" "$AGW" 2>/dev/null; }
+stop() { kill -TERM "$EP" "$AGW" "$KAM" 2>/dev/null; }
 trap stop INT TERM
 
 up=0
@@ -30,7 +41,7 @@ for _ in $(seq 100); do
 		up=1
 		break
 	fi
-	kill -0 "$EP" 2>/dev/null && kill -0 "$AGW" 2>/dev/null || break
+	kill -0 "$EP" 2>/dev/null && kill -0 "$AGW" 2>/dev/null && kill -0 "$KAM" 2>/dev/null || break
 	sleep 0.1
 done
 
@@ -38,18 +49,22 @@ if [ $up -eq 1 ]; then
 	cat <<BANNER
 
   WebRTC access to IMS gateway: loopback demo is running
-    ep-cscf   metrics  http://$EP_METRICS/metrics   health http://$EP_METRICS/healthz
+    ep-cscf   SIP over WSS  wss://$EP_WSS  (subprotocol sip; origins of WWSF "demo")
+              metrics  http://$EP_METRICS/metrics   health http://$EP_METRICS/healthz
     eims-agw  metrics  http://$AGW_METRICS/metrics   health http://$AGW_METRICS/healthz
+    IMS core  Kamailio stand-in on udp:$IMS_HOP (alice/alice-secret, bob/bob-secret; domain ims.test)
+              log: $STATE/kamailio.log
     state (certificates): $STATE/
-  Press Ctrl-C to stop both.
+  Press Ctrl-C to stop them all.
 
 BANNER
 fi
 
-wait -n "$EP" "$AGW"
+wait -n "$EP" "$AGW" "$KAM"
 stop
 wait "$EP"; rc_ep=$?
 wait "$AGW"; rc_agw=$?
+wait "$KAM"
 # A stop we asked for exits 0; anything else is reported.
 if [ $rc_ep -ne 0 ] || [ $rc_agw -ne 0 ]; then
 	echo "demo: ep-cscf exited $rc_ep, eims-agw exited $rc_agw" >&2

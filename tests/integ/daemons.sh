@@ -23,7 +23,7 @@ start() {
 	PIDS+=("$PID")
 	local line
 	line=$(wait_for_line "$TMP/$name.log" 'started' 20 >/dev/null &&
-	       grep -m1 -E 'listening' "$TMP/$name.log")
+	       grep -m1 -E 'listening.*metrics' "$TMP/$name.log")
 	ADDR=$(sed -E 's/.*"?addr"?[=:]"?([0-9.]+:[0-9]+).*/\1/' <<<"$line")
 }
 
@@ -47,7 +47,9 @@ log.level = info
 state_dir = $TMP/ep-state
 CONF
 
-start ep ep-cscf -c "$TMP/ep.conf"
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+EP_PORTS=(--sip.wss.listen=127.0.0.1:$(free_port) --ims.listen=127.0.0.1:0)
+start ep ep-cscf -c "$TMP/ep.conf" "${EP_PORTS[@]}"
 EP_PID=$PID EP=$ADDR
 start agw eims-agw --state_dir="$TMP/agw-state" --log.format=json
 AGW_PID=$PID AGW=$ADDR
@@ -133,10 +135,10 @@ check "ep-cscf: still serving after a failed reload" curl -sf --max-time 5 -o /d
 python3 -c '
 import socket, sys, time
 host, port = sys.argv[1].rsplit(":", 1)
-s = socket.create_connection((host, int(port))); time.sleep(30)' "$EP" &
+s = socket.create_connection((host, int(port))); print("connected", flush=True); time.sleep(30)' "$EP" >"$TMP/idle.out" &
 IDLE=$!
 PIDS+=("$IDLE")
-sleep 0.3
+check "an idle client is connected before the stop" wait_for_line "$TMP/idle.out" connected 5
 FP1=$(grep -m1 -oE 'fingerprint=[0-9A-F:]+' "$TMP/ep.log")
 stop_clean ep-cscf ep "$EP_PID"
 kill "$IDLE" 2>/dev/null
@@ -144,7 +146,7 @@ stop_clean eims-agw agw "$AGW_PID"
 
 # Second start with the same state directory reuses the certificate.
 mv "$TMP/ep.log" "$TMP/ep1.log"
-start ep ep-cscf --state_dir="$TMP/ep-state"
+start ep ep-cscf --state_dir="$TMP/ep-state" "${EP_PORTS[@]}"
 check "ep-cscf: certificate generated on first run" grep -q 'generated=yes' "$TMP/ep1.log"
 check "ep-cscf: certificate reused on second run" grep -q 'generated=no' "$TMP/ep.log"
 expect_eq "ep-cscf: same fingerprint after restart" "$FP1" \

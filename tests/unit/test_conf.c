@@ -208,6 +208,49 @@ static void test_addr_format_and_equal(void **state)
 	conf_free(opts, N_OPTS, &b);
 }
 
+struct lcfg {
+	struct conf_list l;
+	struct conf_addr off;
+};
+static const struct conf_opt lopts[] = {
+	{ "item", CONF_LIST, offsetof(struct lcfg, l), "d1\nd2", 0, 0, NULL, 0, "" },
+	{ "off", CONF_ADDR, offsetof(struct lcfg, off), "", 0, 0, NULL, 0, "" },
+};
+
+static void test_list_sources(void **state)
+{
+	struct lcfg c = { 0 };
+	struct conf_where where[2];
+	char err[CONF_ERR_MAX], buf[128];
+	const char *ov[] = { "item=c1", "item=c2" };
+	(void)state;
+
+	/* Defaults: two items; no file. */
+	assert_int_equal(conf_load(lopts, 2, &c, where, NULL, NULL, 0, err, sizeof(err)), 0);
+	assert_int_equal(c.l.n, 2);
+	assert_string_equal(c.l.items[1], "d2");
+	assert_int_equal(c.off.len, 0);
+	conf_opt_format(&lopts[1], &c, buf, sizeof(buf));
+	assert_string_equal(buf, "");
+	/* A file replaces the defaults; the key may repeat. */
+	assert_int_equal(conf_load_text(lopts, 2, &c, where, "f", "item = a\nitem = b\n", 18,
+					err, sizeof(err)), 0);
+	assert_int_equal(c.l.n, 2);
+	assert_string_equal(c.l.items[0], "a");
+	assert_string_equal(c.l.where[1], "f:2");
+	conf_opt_format(&lopts[0], &c, buf, sizeof(buf));
+	assert_string_equal(buf, "a | b");
+	conf_free(lopts, 2, &c);
+	/* The command line replaces the file. */
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(conf_load(lopts, 2, &c, where, NULL, ov, 2, err, sizeof(err)), 0);
+	assert_int_equal(c.l.n, 2);
+	assert_string_equal(c.l.items[0], "c1");
+	assert_string_equal(c.l.where[1], "command line");
+	conf_free(lopts, 2, &c);
+	assert_int_equal(c.l.n, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -218,6 +261,7 @@ int main(void)
 		cmocka_unit_test(test_overrides_and_file),
 		cmocka_unit_test(test_cli),
 		cmocka_unit_test(test_addr_format_and_equal),
+		cmocka_unit_test(test_list_sources),
 	};
 	return cmocka_run_group_tests_name("conf", tests, NULL, NULL);
 }

@@ -1,0 +1,496 @@
+/* Edge proxy between browser flows and the IMS core. */
+#include "sip_proxy.h"
+
+#include <errno.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sofia-sip/msg_header.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_protos.h>
+#include <sofia-sip/sip_status.h>
+
+#include "sip_msg.h"
+
+#define BRANCH_PREFIX "z9hG4bK"
+
+static void send_udp(void *arg, const char *buf, size_t len, const struct sockaddr *to)
+{
+	struct sip_proxy *p = arg;
+	int rc = ims_udp_send(p->udp, buf, len, to);
+	if (rc)
+		log_warn(p->log, p->sub, NULL, "send toward IMS failed",
+			 LF_S("reason", strerror(rc)));
+}
+
+static void free_msg(void *m)
+{
+	msg_destroy(m);
+}
+
+static const char *method_label(sip_t const *sip)
+{
+	static const char *const known[] = { "REGISTER", "INVITE", "ACK", "BYE", "CANCEL",
+					     "OPTIONS", "MESSAGE", "SUBSCRIBE", "NOTIFY",
+					     "PRACK", "UPDATE", "INFO", "REFER", "PUBLISH" };
+	const char *m = sip->sip_request ? sip->sip_request->rq_method_name : "";
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcmp(m, known[i]))
+			return known[i];
+	return "other"; /* label values from the network are bounded */
+}
+
+static void count(struct sip_proxy *p, sip_t const *sip, const char *side)
+{
+	char code[8];
+	if (sip->sip_request) {
+		metric_inc(metrics_get(p->metrics, side[0] == 'w' ? "epcscf_sip_requests_from_ws_total"
+								  : "epcscf_sip_requests_from_ims_total",
+				       "SIP requests received, by method.", METRIC_COUNTER,
+				       "method", method_label(sip)));
+	} else {
+		snprintf(code, sizeof(code), "%d", sip->sip_status->st_status);
+		metric_inc(metrics_get(p->metrics, side[0] == 'w' ? "epcscf_sip_responses_from_ws_total"
+								  : "epcscf_sip_responses_from_ims_total",
+				       "SIP responses received, by status code.", METRIC_COUNTER,
+				       "code", code));
+	}
+}
+
+static double regs_gauge(void *arg)
+{
+	return (double)((struct sip_proxy *)arg)->regs.n;
+}
+
+static void on_client_timeout(void *arg, struct txn *x);
+
+int sip_proxy_init(struct sip_proxy *p, uv_loop_t *loop,
+		   const struct sip_proxy_cfg *cfg, struct flow_table *flows,
+		   struct ims_udp *udp, struct metrics *m, const struct log *log,
+		   unsigned sub)
+{
+	memset(p, 0, sizeof(*p));
+	p->loop = loop;
+	p->cfg = *cfg;
+	p->flows = flows;
+	p->udp = udp;
+	p->metrics = m;
+	p->log = log;
+	p->sub = sub;
+	if (RAND_bytes((unsigned char *)&p->branch_seq, sizeof(p->branch_seq)) != 1)
+		return EIO;
+	p->m_bad = metrics_add(m, "epcscf_sip_malformed_total",
+			       "SIP messages refused as malformed.", METRIC_COUNTER,
+			       (const char *)NULL);
+	p->m_430 = metrics_add(m, "epcscf_sip_flow_failed_total",
+			       "Requests from IMS for a closed flow (430).", METRIC_COUNTER,
+			       (const char *)NULL);
+	p->m_timeout = metrics_add(m, "epcscf_sip_timeouts_total",
+				   "Client transactions that timed out (408).", METRIC_COUNTER,
+				   (const char *)NULL);
+	metrics_add_fn(m, "epcscf_registrations", "Flows with an active IMS registration.",
+		       METRIC_GAUGE, regs_gauge, p);
+	return txn_table_init(&p->txns, loop, on_client_timeout, send_udp, free_msg, p);
+}
+
+void sip_proxy_attach_ws(struct sip_proxy *p, struct ws_server *ws)
+{
+	p->ws = ws;
+}
+
+void sip_proxy_close(struct sip_proxy *p)
+{
+	txn_table_close(&p->txns);
+}
+
+void sip_proxy_free(struct sip_proxy *p)
+{
+	reg_table_free(&p->regs);
+}
+
+static void new_branch(struct sip_proxy *p, char *buf, size_t len)
+{
+	snprintf(buf, len, BRANCH_PREFIX "%016llx", (unsigned long long)p->branch_seq++);
+}
+
+static struct log_ids ids_of(sip_t const *sip)
+{
+	struct log_ids ids = { .call_id = sip && sip->sip_call_id ? sip->sip_call_id->i_id : NULL };
+	return ids;
+}
+
+/* Prints msg and queues it on flow f. */
+static void to_flow(struct sip_proxy *p, struct flow *f, msg_t *msg)
+{
+	char *text;
+	size_t len;
+	sip_t const *sip = sip_object(msg);
+	struct log_ids ids = ids_of(sip);
+
+	if (sip_msg_print(msg, &text, &len)) {
+		log_error(p->log, p->sub, &ids, "cannot print message");
+		return;
+	}
+	int rc = ws_flow_send(p->ws, f, text, len);
+	if (rc)
+		log_info(p->log, p->sub, &ids, "not delivered to flow", LF_S("flow", f->token),
+			 LF_S("reason", strerror(rc)));
+}
+
+/* Builds and sends a response to req toward the flow. */
+static void reply_flow(struct sip_proxy *p, struct flow *f, msg_t *req, int status,
+		       const char *phrase)
+{
+	msg_t *rsp = sip_msg_response(req, status, phrase, f->token);
+	if (rsp) {
+		to_flow(p, f, rsp);
+		msg_destroy(rsp);
+	}
+}
+
+static void reply_udp(struct sip_proxy *p, msg_t *req, int status, const char *phrase,
+		      const struct sockaddr *to)
+{
+	char *text;
+	size_t len;
+	msg_t *rsp = sip_msg_response(req, status, phrase, "epcscf");
+	if (rsp && !sip_msg_print(rsp, &text, &len))
+		send_udp(p, text, len, to);
+	if (rsp)
+		msg_destroy(rsp);
+}
+
+static int add_header(msg_t *msg, sip_t *sip, const char *line)
+{
+	return sip_add_make(msg, sip, sip_unknown_class, line) < 0 ? ENOMEM : 0;
+}
+
+static void remove_unknown(msg_t *msg, sip_t *sip, const char *name)
+{
+	sip_unknown_t *u = sip->sip_unknown;
+	while (u) {
+		sip_unknown_t *next = u->un_next;
+		if (u->un_name && !strcasecmp(u->un_name, name))
+			msg_header_remove(msg, (msg_pub_t *)sip, (msg_header_t *)u);
+		u = next;
+	}
+}
+
+/* Max-Forwards: 483 at zero, else decrement (70 when absent). */
+static int max_forwards(msg_t *msg, sip_t *sip)
+{
+	if (!sip->sip_max_forwards)
+		return sip_add_make(msg, sip, sip_max_forwards_class, "70") < 0 ? -1 : 0;
+	if (sip->sip_max_forwards->mf_count == 0)
+		return 483;
+	sip->sip_max_forwards->mf_count--;
+	return 0;
+}
+
+static void on_client_timeout(void *arg, struct txn *x)
+{
+	struct sip_proxy *p = arg;
+	struct flow *f = flow_table_get(p->flows, x->flow_id);
+	sip_t const *sip = sip_object(x->req);
+	struct log_ids ids = ids_of(sip);
+
+	metric_inc(p->m_timeout);
+	log_info(p->log, p->sub, &ids, "no final response from IMS", LF_I("status", 408));
+	if (f)
+		reply_flow(p, f, x->req, 408, NULL);
+}
+
+/* Request from a browser flow toward IMS. */
+static void request_from_ws(struct sip_proxy *p, struct flow *f, msg_t *msg)
+{
+	sip_t *sip = sip_object(msg);
+	struct log_ids ids = ids_of(sip);
+	char branch[SIP_BRANCH_MAX], line[512];
+	int rc;
+
+	switch (sip->sip_request->rq_method) {
+	case sip_method_invite:
+	case sip_method_ack:
+	case sip_method_cancel:
+		/* Calls need the IMS-ALG and media gateway (the calls work);
+		 * refuse explicitly rather than relay SDP we cannot serve. */
+		if (sip->sip_request->rq_method != sip_method_ack)
+			reply_flow(p, f, msg, 501, "Calls Not Supported Yet");
+		log_info(p->log, p->sub, &ids, "request refused", LF_S("flow", f->token),
+			 LF_S("reason", "calls not supported yet"), LF_I("status", 501));
+		msg_destroy(msg);
+		return;
+	default:
+		break;
+	}
+	if ((rc = max_forwards(msg, sip))) {
+		reply_flow(p, f, msg, rc > 0 ? rc : 500, NULL);
+		msg_destroy(msg);
+		return;
+	}
+	new_branch(p, branch, sizeof(branch));
+	snprintf(line, sizeof(line), "SIP/2.0/UDP %s;branch=%s;rport", p->cfg.ims_host, branch);
+	if (sip_add_make(msg, sip, sip_via_class, line) < 0)
+		goto oom;
+	/* Never trusted from a UE; the network makes its own charging id. */
+	remove_unknown(msg, sip, "P-Asserted-Identity");
+	remove_unknown(msg, sip, "P-Charging-Vector");
+	{
+		unsigned char r[12];
+		if (RAND_bytes(r, sizeof(r)) != 1)
+			goto oom;
+		snprintf(line, sizeof(line),
+			 "P-Charging-Vector: icid-value=%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x;"
+			 "icid-generated-at=%.*s",
+			 r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11],
+			 (int)strcspn(p->cfg.ims_host, ":"), p->cfg.ims_host);
+		if (add_header(msg, sip, line))
+			goto oom;
+	}
+
+	if (sip->sip_request->rq_method == sip_method_register) {
+		/* RFC 5626 5.2 / RFC 3327; TS 24.229 5.2.2. */
+		snprintf(line, sizeof(line), "<sip:%s@%s;lr;ob>", f->token, p->cfg.ims_host);
+		if (sip_add_make(msg, sip, sip_path_class, line) < 0 ||
+		    sip_add_make(msg, sip, sip_require_class, "path") < 0)
+			goto oom;
+		snprintf(line, sizeof(line), "P-Visited-Network-ID: \"%s\"", p->cfg.visited_network);
+		remove_unknown(msg, sip, "P-Visited-Network-ID");
+		if (add_header(msg, sip, line))
+			goto oom;
+	} else {
+		struct reg_binding *b = reg_find(&p->regs, f->id);
+		const char *ppi = sip_unknown_value(sip, "P-Preferred-Identity");
+		const char *pai = reg_asserted_identity(b, ppi);
+		if (!pai) {
+			reply_flow(p, f, msg, 403, "Not Registered");
+			log_info(p->log, p->sub, &ids, "request refused", LF_S("flow", f->token),
+				 LF_S("reason", "flow not registered"), LF_I("status", 403));
+			msg_destroy(msg);
+			return;
+		}
+		remove_unknown(msg, sip, "P-Preferred-Identity");
+		snprintf(line, sizeof(line), "P-Asserted-Identity: <%s>", pai);
+		if (add_header(msg, sip, line))
+			goto oom;
+		if (b->service_route && !sip->sip_route) {
+			/* Preloaded route set: the Service-Route (RFC 3608). */
+			if (sip_add_make(msg, sip, sip_route_class, b->service_route) < 0)
+				goto oom;
+		}
+	}
+
+	char *text;
+	size_t len;
+	if (sip_msg_print(msg, &text, &len))
+		goto oom;
+	char *wire = malloc(len);
+	if (!wire)
+		goto oom;
+	memcpy(wire, text, len);
+	log_debug(p->log, p->sub, &ids, "request to IMS", LF_S("flow", f->token),
+		  LF_S("method", sip->sip_request->rq_method_name), LF_S("branch", branch));
+	if (!txn_client_start(&p->txns, branch, f->id, (struct sockaddr *)&p->cfg.next_hop,
+			      wire, len, msg))
+		log_error(p->log, p->sub, &ids, "out of memory for a transaction");
+	return;
+oom:
+	reply_flow(p, f, msg, 500, "Server Internal Error");
+	msg_destroy(msg);
+}
+
+/* Response from a browser to a request from IMS. */
+static void response_from_ws(struct sip_proxy *p, struct flow *f, msg_t *msg)
+{
+	sip_t *sip = sip_object(msg);
+	struct log_ids ids = ids_of(sip);
+	struct txn *x = sip->sip_via->v_branch ? txn_find_ours(&p->txns, sip->sip_via->v_branch) : NULL;
+	char *text;
+	size_t len;
+
+	if (!x || x->kind != TXN_SERVER || x->flow_id != f->id || x->final) {
+		log_info(p->log, p->sub, &ids, "stray response from flow dropped",
+			 LF_S("flow", f->token), LF_I("status", sip->sip_status->st_status));
+		msg_destroy(msg);
+		return;
+	}
+	msg_header_remove(msg, (msg_pub_t *)sip, (msg_header_t *)sip->sip_via);
+	if (!sip->sip_via || sip_msg_print(msg, &text, &len)) {
+		msg_destroy(msg);
+		return;
+	}
+	if (sip->sip_status->st_status >= 200)
+		txn_server_final(x, text, len);
+	else
+		send_udp(p, text, len, (struct sockaddr *)&x->peer);
+	msg_destroy(msg);
+}
+
+void sip_proxy_from_ws(struct sip_proxy *p, struct flow *f, const char *buf, size_t len)
+{
+	struct sip_msg_error e;
+	msg_t *msg;
+
+	/* RFC 5626 4.4.1 keep-alive: a double CRLF ping gets a CRLF pong. */
+	if (len == 4 && !memcmp(buf, "\r\n\r\n", 4)) {
+		ws_flow_send(p->ws, f, "\r\n", 2);
+		return;
+	}
+	if (sip_msg_parse(buf, len, &msg, &e)) {
+		struct log_ids ids = ids_of(msg ? sip_object(msg) : NULL);
+		metric_inc(p->m_bad);
+		log_info(p->log, p->sub, &ids, "malformed SIP from flow", LF_S("flow", f->token),
+			 LF_S("reason", e.reason), LF_I("status", e.status));
+		if (msg && e.status)
+			reply_flow(p, f, msg, e.status, e.reason);
+		if (msg)
+			msg_destroy(msg);
+		return;
+	}
+	count(p, sip_object(msg), "ws");
+	if (sip_object(msg)->sip_request)
+		request_from_ws(p, f, msg);
+	else
+		response_from_ws(p, f, msg);
+}
+
+/* Response from IMS to a request we forwarded. */
+static void response_from_ims(struct sip_proxy *p, msg_t *msg)
+{
+	sip_t *sip = sip_object(msg);
+	struct log_ids ids = ids_of(sip);
+	const char *branch = sip->sip_via->v_branch;
+	struct txn *x = branch ? txn_find_ours(&p->txns, branch) : NULL;
+	int status = sip->sip_status->st_status;
+
+	if (!x || x->kind != TXN_CLIENT || x->final) {
+		/* Unknown, or a retransmission absorbed by Timer K. */
+		log_debug(p->log, p->sub, &ids, "response from IMS absorbed", LF_I("status", status));
+		msg_destroy(msg);
+		return;
+	}
+	txn_client_response(x, status);
+	struct flow *f = flow_table_get(p->flows, x->flow_id);
+	msg_header_remove(msg, (msg_pub_t *)sip, (msg_header_t *)sip->sip_via);
+	if (sip->sip_cseq->cs_method == sip_method_register && status >= 200 && status < 300) {
+		int rc = reg_apply_200(&p->regs, x->flow_id, sip, sip_object(x->req), uv_now(p->loop));
+		struct reg_binding *b = reg_find(&p->regs, x->flow_id);
+		log_info(p->log, p->sub, &ids, rc == ENOENT ? "deregistered" : "registered",
+			 LF_S("flow", f ? f->token : ""), LF_S("impu", b ? b->impu[0] : ""),
+			 LF_U("impus", b ? b->n_impu : 0));
+	}
+	if (!f) {
+		log_info(p->log, p->sub, &ids, "response for a closed flow dropped", LF_I("status", status));
+	} else if (sip->sip_via) {
+		to_flow(p, f, msg);
+	}
+	msg_destroy(msg);
+}
+
+/* Request from IMS toward a browser: the top Route names the flow. */
+static void request_from_ims(struct sip_proxy *p, msg_t *msg, const struct sockaddr *from)
+{
+	sip_t *sip = sip_object(msg);
+	struct log_ids ids = ids_of(sip);
+	const char *up = sip->sip_via->v_branch ? sip->sip_via->v_branch : "";
+	struct txn *x = *up ? txn_find_up(&p->txns, up) : NULL;
+	char branch[SIP_BRANCH_MAX], line[256];
+	uint64_t id;
+	int rc;
+
+	if (x) {
+		/* A retransmission: answer from the cache, else wait. */
+		if (x->final)
+			send_udp(p, x->wire, x->wire_len, from);
+		msg_destroy(msg);
+		return;
+	}
+	if (sip->sip_request->rq_method == sip_method_ack) {
+		msg_destroy(msg); /* ACK of a non-2xx we relayed: hop by hop, ends here */
+		return;
+	}
+	sip_route_t *r = sip->sip_route;
+	const char *user = r && r->r_url->url_user ? r->r_url->url_user : NULL;
+	if (!user || flow_token_verify(p->flows, user, strlen(user), &id)) {
+		log_info(p->log, p->sub, &ids, "request from IMS refused",
+			 LF_S("reason", "no flow token in Route"), LF_I("status", 404));
+		reply_udp(p, msg, 404, "No Flow Token", from);
+		msg_destroy(msg);
+		return;
+	}
+	struct flow *f = flow_table_get(p->flows, id);
+	if (!f) {
+		metric_inc(p->m_430);
+		log_info(p->log, p->sub, &ids, "request from IMS for a closed flow",
+			 LF_S("flow", user), LF_I("status", 430));
+		reply_udp(p, msg, 430, "Flow Failed", from);
+		msg_destroy(msg);
+		return;
+	}
+	msg_header_remove(msg, (msg_pub_t *)sip, (msg_header_t *)r);
+	if ((rc = max_forwards(msg, sip))) {
+		reply_udp(p, msg, rc > 0 ? rc : 500, NULL, from);
+		msg_destroy(msg);
+		return;
+	}
+	new_branch(p, branch, sizeof(branch));
+	snprintf(line, sizeof(line), "SIP/2.0/%s %s;branch=%s", f->secure ? "WSS" : "WS",
+		 p->cfg.ws_host, branch);
+	if (sip_add_make(msg, sip, sip_via_class, line) < 0 ||
+	    !txn_server_start(&p->txns, branch, up, f->id, from)) {
+		reply_udp(p, msg, 500, NULL, from);
+		msg_destroy(msg);
+		return;
+	}
+	log_debug(p->log, p->sub, &ids, "request to flow", LF_S("flow", f->token),
+		  LF_S("method", sip->sip_request->rq_method_name));
+	to_flow(p, f, msg);
+	msg_destroy(msg);
+}
+
+void sip_proxy_from_ims(struct sip_proxy *p, const char *buf, size_t len,
+			const struct sockaddr *from)
+{
+	struct sip_msg_error e;
+	msg_t *msg;
+
+	if (len <= 4 && strspn(buf, "\r\n") == len)
+		return; /* keep-alive */
+	if (sip_msg_parse(buf, len, &msg, &e)) {
+		struct log_ids ids = ids_of(msg ? sip_object(msg) : NULL);
+		char peer[80];
+		conf_addr_format(from, peer, sizeof(peer));
+		metric_inc(p->m_bad);
+		log_info(p->log, p->sub, &ids, "malformed SIP from IMS", LF_S("peer", peer),
+			 LF_S("reason", e.reason), LF_I("status", e.status));
+		if (msg && e.status)
+			reply_udp(p, msg, e.status, e.reason, from);
+		if (msg)
+			msg_destroy(msg);
+		return;
+	}
+	count(p, sip_object(msg), "ims");
+	if (e.reason[0]) {
+		struct log_ids ids = ids_of(sip_object(msg));
+		log_warn(p->log, p->sub, &ids, "response from IMS relayed with a bad header",
+			 LF_S("reason", e.reason));
+	}
+	if (sip_object(msg)->sip_request)
+		request_from_ims(p, msg, from);
+	else
+		response_from_ims(p, msg);
+}
+
+void sip_proxy_flow_closed(struct sip_proxy *p, struct flow *f)
+{
+	/* Policy: the registration is left to expire in IMS; terminating
+	 * requests meanwhile get 430 (RFC 5626 5.3). */
+	if (reg_find(&p->regs, f->id)) {
+		log_info(p->log, p->sub, NULL, "flow with registration closed",
+			 LF_S("flow", f->token));
+		reg_remove(&p->regs, f->id);
+	}
+}

@@ -1,0 +1,209 @@
+/* Non-INVITE SIP transactions with libuv timers. */
+#include "sip_txn.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BUCKETS 4096
+
+static size_t hash(const char *s)
+{
+	size_t h = 5381;
+	for (; *s; s++)
+		h = h * 33 + (unsigned char)*s;
+	return h & (BUCKETS - 1);
+}
+
+int txn_table_init(struct txn_table *t, uv_loop_t *loop, txn_timeout_h *timeout,
+		   txn_send_h *send, void (*free_req)(void *), void *arg)
+{
+	memset(t, 0, sizeof(*t));
+	t->ours = calloc(BUCKETS, sizeof(*t->ours));
+	t->up = calloc(BUCKETS, sizeof(*t->up));
+	if (!t->ours || !t->up) {
+		free(t->ours);
+		free(t->up);
+		return ENOMEM;
+	}
+	t->n_buckets = BUCKETS;
+	t->loop = loop;
+	t->timeout = timeout;
+	t->send = send;
+	t->free_req = free_req;
+	t->arg = arg;
+	return 0;
+}
+
+static void unlink_txn(struct txn *x)
+{
+	struct txn_table *t = x->table;
+	for (struct txn **pp = &t->ours[hash(x->branch)]; *pp; pp = &(*pp)->next_ours)
+		if (*pp == x) {
+			*pp = x->next_ours;
+			break;
+		}
+	if (x->kind == TXN_SERVER)
+		for (struct txn **pp = &t->up[hash(x->up_branch)]; *pp; pp = &(*pp)->next_up)
+			if (*pp == x) {
+				*pp = x->next_up;
+				break;
+			}
+	t->n--;
+}
+
+static void handle_closed(uv_handle_t *h)
+{
+	struct txn *x = h->data;
+	if (--x->handles_open)
+		return;
+	free(x->wire);
+	if (x->req && x->table->free_req)
+		x->table->free_req(x->req);
+	free(x);
+}
+
+void txn_destroy(struct txn *x)
+{
+	if (uv_is_closing((uv_handle_t *)&x->lifetime))
+		return;
+	unlink_txn(x);
+	uv_close((uv_handle_t *)&x->retransmit, handle_closed);
+	uv_close((uv_handle_t *)&x->lifetime, handle_closed);
+}
+
+void txn_table_close(struct txn_table *t)
+{
+	for (size_t i = 0; i < t->n_buckets; i++)
+		while (t->ours[i])
+			txn_destroy(t->ours[i]);
+	free(t->ours);
+	free(t->up);
+	t->ours = t->up = NULL;
+}
+
+static struct txn *txn_new(struct txn_table *t, enum txn_kind kind,
+			   const char *branch, uint64_t flow_id)
+{
+	struct txn *x = calloc(1, sizeof(*x));
+	if (!x)
+		return NULL;
+	x->table = t;
+	x->kind = kind;
+	x->flow_id = flow_id;
+	strncpy(x->branch, branch, sizeof(x->branch) - 1);
+	uv_timer_init(t->loop, &x->retransmit);
+	uv_timer_init(t->loop, &x->lifetime);
+	x->retransmit.data = x->lifetime.data = x;
+	x->handles_open = 2;
+	size_t k = hash(x->branch);
+	x->next_ours = t->ours[k];
+	t->ours[k] = x;
+	t->n++;
+	return x;
+}
+
+static void on_retransmit(uv_timer_t *tm)
+{
+	struct txn *x = tm->data;
+	x->table->send(x->table->arg, x->wire, x->wire_len, (struct sockaddr *)&x->peer);
+	/* Timer E doubles up to T2 (RFC 3261 17.1.2.2). */
+	x->rtx_ms = x->rtx_ms * 2 > SIP_T2_MS ? SIP_T2_MS : x->rtx_ms * 2;
+	uv_timer_start(&x->retransmit, on_retransmit, x->rtx_ms, 0);
+}
+
+static void on_lifetime(uv_timer_t *tm)
+{
+	struct txn *x = tm->data;
+	if (x->kind == TXN_CLIENT && !x->final && x->table->timeout)
+		x->table->timeout(x->table->arg, x); /* Timer F */
+	txn_destroy(x); /* Timer F, K or J */
+}
+
+struct txn *txn_client_start(struct txn_table *t, const char *branch,
+			     uint64_t flow_id, const struct sockaddr *to,
+			     char *wire, size_t wire_len, void *req)
+{
+	struct txn *x = txn_new(t, TXN_CLIENT, branch, flow_id);
+	if (!x) {
+		free(wire);
+		if (req && t->free_req)
+			t->free_req(req);
+		return NULL;
+	}
+	memcpy(&x->peer, to, to->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+						       : sizeof(struct sockaddr_in));
+	x->wire = wire;
+	x->wire_len = wire_len;
+	x->req = req;
+	x->rtx_ms = SIP_T1_MS;
+	t->send(t->arg, wire, wire_len, to);
+	uv_timer_start(&x->retransmit, on_retransmit, SIP_T1_MS, 0);
+	uv_timer_start(&x->lifetime, on_lifetime, 64 * SIP_T1_MS, 0);
+	return x;
+}
+
+void txn_client_response(struct txn *x, int status)
+{
+	if (x->final)
+		return;
+	if (status < 200) {
+		/* Proceeding: keep retransmitting, at T2 (17.1.2.2). */
+		x->rtx_ms = SIP_T2_MS;
+		return;
+	}
+	x->final = 1;
+	uv_timer_stop(&x->retransmit);
+	/* Timer K: absorb retransmitted responses for T4. */
+	uv_timer_start(&x->lifetime, on_lifetime, SIP_T4_MS, 0);
+}
+
+struct txn *txn_server_start(struct txn_table *t, const char *our_branch,
+			     const char *up_branch, uint64_t flow_id,
+			     const struct sockaddr *from)
+{
+	struct txn *x = txn_new(t, TXN_SERVER, our_branch, flow_id);
+	if (!x)
+		return NULL;
+	strncpy(x->up_branch, up_branch, sizeof(x->up_branch) - 1);
+	size_t k = hash(x->up_branch);
+	x->next_up = t->up[k];
+	t->up[k] = x;
+	memcpy(&x->peer, from, from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+							   : sizeof(struct sockaddr_in));
+	/* Without an answer from the browser the IMS side gives up at its
+	 * Timer F; keep state as long. */
+	uv_timer_start(&x->lifetime, on_lifetime, 64 * SIP_T1_MS, 0);
+	return x;
+}
+
+void txn_server_final(struct txn *x, const char *buf, size_t len)
+{
+	char *copy = malloc(len);
+	x->table->send(x->table->arg, buf, len, (struct sockaddr *)&x->peer);
+	if (copy) {
+		memcpy(copy, buf, len);
+		free(x->wire);
+		x->wire = copy;
+		x->wire_len = len;
+	}
+	x->final = 1;
+	/* Timer J (UDP): 64*T1. */
+	uv_timer_start(&x->lifetime, on_lifetime, 64 * SIP_T1_MS, 0);
+}
+
+struct txn *txn_find_ours(const struct txn_table *t, const char *branch)
+{
+	for (struct txn *x = t->ours[hash(branch)]; x; x = x->next_ours)
+		if (!strcmp(x->branch, branch))
+			return x;
+	return NULL;
+}
+
+struct txn *txn_find_up(const struct txn_table *t, const char *up_branch)
+{
+	for (struct txn *x = t->up[hash(up_branch)]; x; x = x->next_up)
+		if (!strcmp(x->up_branch, up_branch))
+			return x;
+	return NULL;
+}

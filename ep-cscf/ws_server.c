@@ -1,0 +1,587 @@
+/* libwebsockets glue for SIP over WebSocket. */
+#include "ws_server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libwebsockets.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TX_QUEUE_MAX (256 * 1024) /* bytes queued toward one browser */
+#define MAX_IP_SLOTS 4096
+
+struct tx_item {
+	struct tx_item *next;
+	size_t len;
+	unsigned char buf[]; /* LWS_PRE headroom, then the message */
+};
+
+/* Per-connection state, owned by the server (pointer kept in lws's
+ * per-session data). */
+struct ws_conn {
+	struct lws *wsi;
+	struct flow *flow; /* owned by the flow table */
+	char *rx;          /* owned; the message being reassembled */
+	size_t rx_len, rx_cap;
+	struct tx_item *tx_head, *tx_tail; /* owned */
+	size_t tx_bytes;
+	double tokens;
+	uint64_t refill_ms;
+	int close_code;
+	char close_reason[64];
+	char ip[INET6_ADDRSTRLEN];
+};
+
+struct ip_count {
+	struct ip_count *next;
+	unsigned n;
+	char ip[INET6_ADDRSTRLEN];
+};
+
+struct ws_server {
+	struct lws_context *ctx;     /* owned */
+	int stopping;
+	struct lws_vhost *vh_wss, *vh_ws;
+	struct ws_server_cfg cfg;
+	struct flow_table *flows;    /* borrowed from the daemon */
+	struct ws_server_ops ops;
+	const struct log *log;
+	unsigned sub;
+	uv_loop_t *loop;
+	struct ip_count *ips[256];   /* owned; established flows per address */
+	struct lws_protocols protocols[2];
+	lws_retry_bo_t retry;
+	struct metric *m_rej_origin, *m_rej_proto, *m_rej_ip, *m_rej_size,
+		*m_rej_rate, *m_rej_slow, *m_msgs_in, *m_msgs_out, *m_opened;
+};
+
+static unsigned ip_hash(const char *ip)
+{
+	unsigned h = 2166136261u;
+	for (; *ip; ip++)
+		h = (h ^ (unsigned char)*ip) * 16777619u;
+	return h & 255;
+}
+
+static struct ip_count *ip_find(struct ws_server *s, const char *ip, int create)
+{
+	struct ip_count **pp = &s->ips[ip_hash(ip)];
+	for (; *pp; pp = &(*pp)->next)
+		if (!strcmp((*pp)->ip, ip))
+			return *pp;
+	if (!create)
+		return NULL;
+	struct ip_count *c = calloc(1, sizeof(*c));
+	if (c) {
+		snprintf(c->ip, sizeof(c->ip), "%s", ip);
+		*pp = c;
+	}
+	return c;
+}
+
+static void ip_release(struct ws_server *s, const char *ip)
+{
+	struct ip_count **pp = &s->ips[ip_hash(ip)];
+	for (; *pp; pp = &(*pp)->next)
+		if (!strcmp((*pp)->ip, ip)) {
+			if (--(*pp)->n == 0) {
+				struct ip_count *c = *pp;
+				*pp = c->next;
+				free(c);
+			}
+			return;
+		}
+}
+
+static void sockaddr_ip(const struct sockaddr *sa, char *buf, size_t len)
+{
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, buf,
+			  (socklen_t)len);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+			  buf, (socklen_t)len);
+	else
+		snprintf(buf, len, "?");
+}
+
+/* Answers the upgrade request with an HTTP error and a one-line reason;
+ * returns what the CONFIRM_UPGRADE callback must return.  Written by hand:
+ * at this stage lws would label the status line HTTP/1.0. */
+static int refuse_upgrade(struct lws *wsi, unsigned status, const char *why)
+{
+	unsigned char buf[LWS_PRE + 512];
+	char *start = (char *)buf + LWS_PRE;
+	int n = snprintf(start, sizeof(buf) - LWS_PRE,
+			 "HTTP/1.1 %u %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
+			 "Connection: close\r\n\r\n%s\n",
+			 status, status == 403 ? "Forbidden" : "Bad Request", strlen(why) + 1, why);
+	if (n <= 0 || (size_t)n >= sizeof(buf) - LWS_PRE ||
+	    lws_write(wsi, (unsigned char *)start, (size_t)n, LWS_WRITE_HTTP_HEADERS) < n)
+		return -1;
+	return 1;
+}
+
+static int header(struct lws *wsi, enum lws_token_indexes t, char *buf, int len)
+{
+	int n = lws_hdr_copy(wsi, buf, len, t);
+	if (n < 0)
+		buf[0] = '\0';
+	return n;
+}
+
+/* Does the comma-separated Sec-WebSocket-Protocol list offer "sip"? */
+static int offers_sip(const char *list)
+{
+	const char *p = list;
+	while (*p) {
+		p += strspn(p, " \t,");
+		size_t n = strcspn(p, " \t,");
+		if (n == 3 && !strncmp(p, "sip", 3))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+static int confirm_upgrade(struct ws_server *s, struct lws *wsi, const char *to)
+{
+	char origin[WWSF_ORIGIN_MAX], proto[256], peer[64];
+
+	lws_get_peer_simple(wsi, peer, sizeof(peer));
+	if (!to || strcmp(to, "websocket"))
+		return refuse_upgrade(wsi, 400, "only WebSocket upgrades");
+	if (header(wsi, WSI_TOKEN_ORIGIN, origin, sizeof(origin)) <= 0 ||
+	    !wwsf_policy_match(s->cfg.policy, origin)) {
+		metric_inc(s->m_rej_origin);
+		log_info(s->log, s->sub, NULL, "upgrade refused",
+			 LF_S("reason", origin[0] ? "origin not allowed" : "no Origin"),
+			 LF_S("origin", origin), LF_S("peer", peer), LF_I("status", 403));
+		return refuse_upgrade(wsi, 403, "origin not allowed");
+	}
+	if (header(wsi, WSI_TOKEN_PROTOCOL, proto, sizeof(proto)) <= 0 ||
+	    !offers_sip(proto)) {
+		metric_inc(s->m_rej_proto);
+		log_info(s->log, s->sub, NULL, "upgrade refused",
+			 LF_S("reason", "subprotocol sip not offered (RFC 7118)"),
+			 LF_S("protocols", proto), LF_S("peer", peer), LF_I("status", 400));
+		return refuse_upgrade(wsi, 400, "subprotocol sip required (RFC 7118)");
+	}
+	return 0;
+}
+
+static int established(struct ws_server *s, struct lws *wsi, struct ws_conn **pss)
+{
+	char origin[WWSF_ORIGIN_MAX];
+	struct ws_conn *c = calloc(1, sizeof(*c));
+	struct flow *f = c ? flow_table_add(s->flows) : NULL;
+	struct ip_count *ipc;
+
+	if (!f) {
+		free(c);
+		return -1;
+	}
+	c->wsi = wsi;
+	c->flow = f;
+	c->tokens = s->cfg.msg_burst;
+	c->refill_ms = uv_now(s->loop);
+	f->conn = c;
+	f->secure = lws_is_ssl(wsi);
+	lws_get_peer_simple(wsi, f->peer, sizeof(f->peer));
+	snprintf(c->ip, sizeof(c->ip), "%s", f->peer);
+	header(wsi, WSI_TOKEN_ORIGIN, origin, sizeof(origin));
+	wwsf_origin_normalize(origin, f->origin, sizeof(f->origin));
+	f->wwsf = wwsf_policy_match(s->cfg.policy, origin);
+	if ((ipc = ip_find(s, c->ip, 1)))
+		ipc->n++;
+	else
+		c->ip[0] = '\0';
+	*pss = c;
+	metric_inc(s->m_opened);
+	log_info(s->log, s->sub, NULL, "flow opened", LF_S("flow", f->token),
+		 LF_S("peer", f->peer), LF_S("origin", f->origin),
+		 LF_S("wwsf", f->wwsf ? f->wwsf->name : ""),
+		 LF_S("transport", f->secure ? "wss" : "ws"));
+	if (s->ops.opened)
+		s->ops.opened(s->ops.arg, f);
+	return 0;
+}
+
+static void conn_free(struct ws_server *s, struct ws_conn *c)
+{
+	while (c->tx_head) {
+		struct tx_item *t = c->tx_head;
+		c->tx_head = t->next;
+		free(t);
+	}
+	free(c->rx);
+	if (c->ip[0])
+		ip_release(s, c->ip);
+	free(c);
+}
+
+static void request_close(struct ws_conn *c, int code, const char *reason)
+{
+	if (c->close_code)
+		return;
+	c->close_code = code;
+	snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
+	lws_callback_on_writable(c->wsi);
+}
+
+/* Token bucket: msg_rate per second, msg_burst deep. */
+static int rate_ok(struct ws_server *s, struct ws_conn *c)
+{
+	uint64_t now = uv_now(s->loop);
+	c->tokens += (double)(now - c->refill_ms) * s->cfg.msg_rate / 1000.0;
+	if (c->tokens > s->cfg.msg_burst)
+		c->tokens = s->cfg.msg_burst;
+	c->refill_ms = now;
+	if (c->tokens < 1)
+		return 0;
+	c->tokens -= 1;
+	return 1;
+}
+
+static int receive(struct ws_server *s, struct ws_conn *c, const void *in, size_t len)
+{
+	struct flow *f = c->flow;
+
+	if (c->close_code)
+		return 0; /* closing: ignore the rest */
+	if (c->rx_len + len > s->cfg.max_message) {
+		metric_inc(s->m_rej_size);
+		log_info(s->log, s->sub, NULL, "flow closed", LF_S("flow", f->token),
+			 LF_S("reason", "message too big"),
+			 LF_U("limit", s->cfg.max_message), LF_I("code", 1009));
+		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+				 (unsigned char *)"message too big", 15);
+		return -1;
+	}
+	if (c->rx_len + len > c->rx_cap) {
+		size_t cap = c->rx_cap ? c->rx_cap : 2048;
+		while (cap < c->rx_len + len)
+			cap *= 2;
+		char *p = realloc(c->rx, cap);
+		if (!p)
+			return -1;
+		c->rx = p;
+		c->rx_cap = cap;
+	}
+	memcpy(c->rx + c->rx_len, in, len);
+	c->rx_len += len;
+	if (!lws_is_final_fragment(c->wsi) || lws_remaining_packet_payload(c->wsi))
+		return 0;
+
+	size_t n = c->rx_len;
+	c->rx_len = 0;
+	if (!rate_ok(s, c)) {
+		metric_inc(s->m_rej_rate);
+		log_info(s->log, s->sub, NULL, "flow closed", LF_S("flow", f->token),
+			 LF_S("reason", "message rate exceeded"),
+			 LF_U("rate", s->cfg.msg_rate), LF_I("code", 1008));
+		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+				 (unsigned char *)"message rate exceeded", 21);
+		return -1;
+	}
+	metric_inc(s->m_msgs_in);
+	/* Keep the buffer only while small: idle flows cost little memory. */
+	if (s->ops.message)
+		s->ops.message(s->ops.arg, f, c->rx, n);
+	if (c->rx_cap > 8192) {
+		free(c->rx);
+		c->rx = NULL;
+		c->rx_cap = 0;
+	}
+	return 0;
+}
+
+static int writeable(struct ws_server *s, struct ws_conn *c)
+{
+	if (c->close_code) {
+		lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
+				 (unsigned char *)c->close_reason, strlen(c->close_reason));
+		return -1;
+	}
+	struct tx_item *t = c->tx_head;
+	if (!t)
+		return 0;
+	if (lws_write(c->wsi, t->buf + LWS_PRE, t->len, LWS_WRITE_TEXT) < (int)t->len)
+		return -1;
+	metric_inc(s->m_msgs_out);
+	c->tx_head = t->next;
+	if (!c->tx_head)
+		c->tx_tail = NULL;
+	c->tx_bytes -= t->len;
+	free(t);
+	if (c->tx_head)
+		lws_callback_on_writable(c->wsi);
+	return 0;
+}
+
+static int callback_sip(struct lws *wsi, enum lws_callback_reasons reason,
+			void *user, void *in, size_t len)
+{
+	struct lws_vhost *vh = lws_get_vhost(wsi);
+	struct ws_server *s = vh ? lws_get_vhost_user(vh) : NULL;
+	struct ws_conn **pss = user;
+
+	if (!s)
+		return 0;
+	switch (reason) {
+	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: {
+		const struct lws_filter_network_conn_args *a = user;
+		char ip[INET6_ADDRSTRLEN];
+		sockaddr_ip((const struct sockaddr *)&a->cli_addr, ip, sizeof(ip));
+		struct ip_count *c = ip_find(s, ip, 0);
+		if (c && c->n >= s->cfg.max_per_ip) {
+			metric_inc(s->m_rej_ip);
+			log_info(s->log, s->sub, NULL, "connection refused",
+				 LF_S("reason", "too many flows from this address"),
+				 LF_S("ip", ip), LF_U("limit", s->cfg.max_per_ip));
+			return 1;
+		}
+		return 0;
+	}
+	case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
+		/* user is the SSL_CTX: free the 32 KiB of record buffers of
+		 * idle connections, and refuse anything below TLS 1.2. */
+		SSL_CTX_set_mode((SSL_CTX *)user, SSL_MODE_RELEASE_BUFFERS);
+		SSL_CTX_set_min_proto_version((SSL_CTX *)user, TLS1_2_VERSION);
+		return 0;
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		return confirm_upgrade(s, wsi, in);
+	case LWS_CALLBACK_HTTP:
+		/* Not an upgrade: this port only speaks SIP over WebSocket. */
+		if (lws_return_http_status(wsi, 426, "SIP over WebSocket only"))
+			return -1;
+		return lws_http_transaction_completed(wsi) ? -1 : 0;
+	case LWS_CALLBACK_ESTABLISHED:
+		return established(s, wsi, pss);
+	case LWS_CALLBACK_RECEIVE:
+		return *pss ? receive(s, *pss, in, len) : -1;
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		return *pss ? writeable(s, *pss) : -1;
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		if (*pss && len >= 2) {
+			const unsigned char *b = in;
+			log_debug(s->log, s->sub, NULL, "peer closing",
+				  LF_S("flow", (*pss)->flow->token), LF_I("code", b[0] << 8 | b[1]));
+		}
+		return 0;
+	case LWS_CALLBACK_CLOSED:
+		if (*pss) {
+			struct ws_conn *c = *pss;
+			*pss = NULL;
+			log_info(s->log, s->sub, NULL, "flow closed", LF_S("flow", c->flow->token),
+				 LF_S("peer", c->flow->peer));
+			if (s->ops.closed)
+				s->ops.closed(s->ops.arg, c->flow);
+			flow_table_remove(s->flows, c->flow);
+			conn_free(s, c);
+		}
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+int ws_flow_send(struct ws_server *s, struct flow *f, const char *buf, size_t len)
+{
+	struct ws_conn *c = f->conn;
+	(void)s;
+
+	if (!c || c->close_code)
+		return ENOTCONN;
+	if (c->tx_bytes + len > TX_QUEUE_MAX) {
+		metric_inc(s->m_rej_slow);
+		log_warn(s->log, s->sub, NULL, "flow closed", LF_S("flow", f->token),
+			 LF_S("reason", "peer not reading"), LF_I("code", 1008));
+		request_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "not reading");
+		return ENOBUFS;
+	}
+	struct tx_item *t = malloc(sizeof(*t) + LWS_PRE + len);
+	if (!t)
+		return ENOMEM;
+	t->next = NULL;
+	t->len = len;
+	memcpy(t->buf + LWS_PRE, buf, len);
+	if (c->tx_tail)
+		c->tx_tail->next = t;
+	else
+		c->tx_head = t;
+	c->tx_tail = t;
+	c->tx_bytes += len;
+	lws_callback_on_writable(c->wsi);
+	return 0;
+}
+
+void ws_flow_close(struct ws_server *s, struct flow *f, int code, const char *reason)
+{
+	(void)s;
+	if (f->conn)
+		request_close(f->conn, code, reason);
+}
+
+/* lws's own diagnostics, as our log lines (lws logging is process-wide). */
+static void lws_log_emit(int level, const char *line)
+{
+	char buf[1024], msg[512];
+	size_t n = strlen(line);
+	while (n && (line[n - 1] == '\n' || line[n - 1] == ' '))
+		n--;
+	snprintf(msg, sizeof(msg), "%.*s", (int)n, line);
+	struct log_field f = LF_S("lws", msg);
+	log_format_line(buf, sizeof(buf), LOG_FORMAT_LOGFMT, "-",
+			level == LLL_ERR ? "error" : "warn", "ws", NULL, "libwebsockets",
+			&f, 1);
+	fputs(buf, stderr);
+}
+
+static struct lws_vhost *make_vhost(struct ws_server *s, const struct conf_addr *a,
+				    int secure, char *err, size_t errlen)
+{
+	struct lws_context_creation_info vi;
+	char ip[INET6_ADDRSTRLEN], text[80];
+
+	memset(&vi, 0, sizeof(vi));
+	sockaddr_ip((const struct sockaddr *)&a->ss, ip, sizeof(ip));
+	conf_addr_format((const struct sockaddr *)&a->ss, text, sizeof(text));
+	vi.vhost_name = secure ? "wss" : "ws";
+	vi.iface = ip;
+	vi.port = ntohs(((const struct sockaddr_in *)(const void *)&a->ss)->sin_port);
+	if (a->ss.ss_family == AF_INET6)
+		vi.port = ntohs(((const struct sockaddr_in6 *)(const void *)&a->ss)->sin6_port);
+	if (!vi.port)
+		vi.port = CONTEXT_PORT_NO_LISTEN_SERVER; /* replaced below */
+	vi.protocols = s->protocols;
+	vi.user = s;
+	vi.retry_and_idle_policy = &s->retry;
+	vi.alpn = "http/1.1"; /* WebSocket upgrades are HTTP/1.1 (RFC 6455) */
+	vi.options = LWS_SERVER_OPTION_VALIDATE_UTF8 |
+		     (a->ss.ss_family == AF_INET ? LWS_SERVER_OPTION_DISABLE_IPV6 : 0);
+	if (secure) {
+		vi.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+		vi.ssl_cert_filepath = s->cfg.cert_path;
+		vi.ssl_private_key_filepath = s->cfg.key_path;
+		vi.ssl_cipher_list = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+				     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+				     "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+		vi.ssl_options_set = SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 |
+				     SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE;
+	}
+	if (vi.port == CONTEXT_PORT_NO_LISTEN_SERVER) {
+		snprintf(err, errlen, "%s: port 0 is not supported for WebSocket listeners", text);
+		return NULL;
+	}
+	struct lws_vhost *vh = lws_create_vhost(s->ctx, &vi);
+	if (!vh)
+		snprintf(err, errlen, "cannot listen on %s (address in use or TLS setup failed)",
+			 text);
+	return vh;
+}
+
+int ws_server_start(struct ws_server **out, uv_loop_t *loop,
+		    const struct ws_server_cfg *cfg, struct flow_table *flows,
+		    const struct ws_server_ops *ops, const struct log *log,
+		    unsigned log_sub, struct metrics *m, char *err, size_t errlen)
+{
+	struct lws_context_creation_info info;
+	void *foreign[1] = { loop };
+	struct ws_server *s = calloc(1, sizeof(*s));
+
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return ENOMEM;
+	}
+	s->cfg = *cfg;
+	s->flows = flows;
+	s->ops = *ops;
+	s->log = log;
+	s->sub = log_sub;
+	s->loop = loop;
+	s->protocols[0] = (struct lws_protocols){
+		.name = "sip",
+		.callback = callback_sip,
+		.per_session_data_size = sizeof(struct ws_conn *),
+		.rx_buffer_size = 4096,
+	};
+	s->retry = (lws_retry_bo_t){
+		.secs_since_valid_ping = (uint16_t)cfg->ping_s,
+		.secs_since_valid_hangup = (uint16_t)(cfg->ping_s * 2 + 10),
+	};
+#define REJ(var, why) \
+	s->var = metrics_add(m, "epcscf_ws_refused_total", \
+			     "WebSocket connections refused or closed by policy.", \
+			     METRIC_COUNTER, "reason", why, (const char *)NULL)
+	REJ(m_rej_origin, "origin");
+	REJ(m_rej_proto, "subprotocol");
+	REJ(m_rej_ip, "per_ip_limit");
+	REJ(m_rej_size, "message_size");
+	REJ(m_rej_rate, "message_rate");
+	REJ(m_rej_slow, "not_reading");
+#undef REJ
+	s->m_opened = metrics_add(m, "epcscf_ws_flows_opened_total",
+				  "WebSocket flows established.", METRIC_COUNTER,
+				  (const char *)NULL);
+	s->m_msgs_in = metrics_add(m, "epcscf_ws_messages_total", "SIP messages over WebSocket.",
+				   METRIC_COUNTER, "direction", "in", (const char *)NULL);
+	s->m_msgs_out = metrics_add(m, "epcscf_ws_messages_total", "SIP messages over WebSocket.",
+				    METRIC_COUNTER, "direction", "out", (const char *)NULL);
+
+	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_emit);
+	memset(&info, 0, sizeof(info));
+	info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
+		       LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	info.foreign_loops = foreign;
+	info.timeout_secs = cfg->handshake_s;
+	info.fd_limit_per_thread = cfg->max_conns + 16;
+	info.count_threads = 1;
+	s->ctx = lws_create_context(&info);
+	if (!s->ctx) {
+		snprintf(err, errlen, "cannot create the WebSocket context (libuv event library missing?)");
+		free(s);
+		return EIO;
+	}
+	if ((cfg->wss.len && !(s->vh_wss = make_vhost(s, &cfg->wss, 1, err, errlen))) ||
+	    (cfg->ws.len && !(s->vh_ws = make_vhost(s, &cfg->ws, 0, err, errlen)))) {
+		*out = s; /* the caller stops and frees it like a running one */
+		return EADDRINUSE;
+	}
+	*out = s;
+	return 0;
+}
+
+int ws_server_port(const struct ws_server *s, int secure)
+{
+	struct lws_vhost *vh = secure ? s->vh_wss : s->vh_ws;
+	return vh ? lws_get_vhost_listen_port(vh) : -1;
+}
+
+void ws_server_stop(struct ws_server *s)
+{
+	/* With a foreign libuv loop the first destroy only starts the
+	 * teardown: lws closes its handles as the loop keeps running. */
+	if (s && s->ctx && !s->stopping) {
+		s->stopping = 1;
+		lws_context_destroy(s->ctx);
+	}
+}
+
+void ws_server_free(struct ws_server *s)
+{
+	if (!s)
+		return;
+	ws_server_stop(s);
+	/* The loop has ended: the second destroy frees the context. */
+	if (s->ctx)
+		lws_context_destroy(s->ctx);
+	for (size_t i = 0; i < 256; i++)
+		while (s->ips[i]) {
+			struct ip_count *c = s->ips[i];
+			s->ips[i] = c->next;
+			free(c);
+		}
+	free(s);
+}

@@ -1,0 +1,269 @@
+#!/usr/bin/python3
+"""ep-cscf between a scripted WIC and Kamailio (IMS core stand-in): Origin
+policy and subprotocol on the upgrade, REGISTER with digest passed through,
+Path/Service-Route/P-Associated-URI, terminating MESSAGE from SIPp via the
+flow token, refresh, un-registration, 430 after the WebSocket closed, bad
+input over the WebSocket, and a clean stop.  Prints TAP lines.
+usage: epcscf_ims.py BINDIR"""
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+import websockets
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from wic_client import Wic, header, headers  # noqa: E402
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BIN = os.path.abspath(sys.argv[1])
+TMP = tempfile.mkdtemp(prefix="epcscf_ims.")
+ORIGIN_OK = "https://wic.test:8443"
+N = 0
+FAILED = 0
+
+
+def result(ok, name, *detail):
+    global N, FAILED
+    N += 1
+    if ok:
+        print("ok %d - %s" % (N, name), flush=True)
+    else:
+        FAILED += 1
+        print("not ok %d - %s" % (N, name), flush=True)
+        for d in detail:
+            print("#   %s" % d, flush=True)
+    return ok
+
+
+def free_port(kind=socket.SOCK_STREAM):
+    s = socket.socket(socket.AF_INET, kind)
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+KAM_PORT = free_port(socket.SOCK_DGRAM)
+IMS_PORT = free_port(socket.SOCK_DGRAM)
+WSS_PORT = free_port()
+SIPP_PORT = free_port(socket.SOCK_DGRAM)
+WSS = "wss://127.0.0.1:%d" % WSS_PORT
+
+procs = []
+
+
+def start(cmd, log, **kw):
+    f = open(log, "w")
+    p = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, start_new_session=True, **kw)
+    procs.append(p)
+    return p
+
+
+def wait_log(path, text, secs=10):
+    end = time.time() + secs
+    while time.time() < end:
+        with open(path) as f:
+            if text in f.read():
+                return True
+        time.sleep(0.05)
+    return False
+
+
+def metrics(port):
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
+        return r.read().decode()
+
+
+def sipp_message(expected, user="alice"):
+    scen = os.path.join(TMP, "message_%d.xml" % expected)
+    with open(os.path.join(ROOT, "tests/sipp/message_uac.xml")) as f:
+        text = f.read().replace("EXPECTED", str(expected))
+    with open(scen, "w") as f:
+        f.write(text)
+    r = subprocess.run(["sipp", "127.0.0.1:%d" % KAM_PORT, "-sf", scen, "-s", user, "-m", "1",
+                        "-i", "127.0.0.1", "-p", str(SIPP_PORT), "-timeout", "10s",
+                        "-timeout_error", "-nostdin", "-trace_err",
+                        "-error_file", os.path.join(TMP, "sipp_err.log")],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, cwd=TMP, timeout=30)
+    return r.returncode
+
+
+async def scenario(metrics_port):
+    # Upgrade policy.
+    w = Wic(WSS, ORIGIN_OK, "alice", "alice-secret")
+    proto = await w.connect()
+    result(proto == "sip", "upgrade with a listed origin is accepted, subprotocol sip echoed",
+           "got %r" % proto)
+    try:
+        await Wic(WSS, "https://evil.example", "x", "y").connect()
+        result(False, "upgrade from an unlisted origin is refused with 403", "accepted")
+    except websockets.InvalidStatusCode as e:
+        result(e.status_code == 403, "upgrade from an unlisted origin is refused with 403",
+               "status %d" % e.status_code)
+    try:
+        await Wic(WSS, ORIGIN_OK, "x", "y").connect(subprotocols=())
+        result(False, "upgrade without subprotocol sip is refused with 400", "accepted")
+    except websockets.InvalidStatusCode as e:
+        result(e.status_code == 400, "upgrade without subprotocol sip is refused with 400",
+               "status %d" % e.status_code)
+
+    # Registration with digest passed through.
+    first, final = await w.register()
+    result(first is not None and first.get("status") == 401 and header(first, "www-authenticate"),
+           "first REGISTER: Kamailio's 401 relayed with its challenge", str(first and first["start"]))
+    result(final is not None and final.get("status") == 200, "REGISTER with digest: 200 OK",
+           str(final and final["start"]))
+    path = header(final, "path") or ""
+    result(";ob" in path and ";lr" in path and "127.0.0.1:%d" % IMS_PORT in path,
+           "200 carries the Path the eP-CSCF added (flow token, lr, ob)", "Path: %s" % path)
+    result(header(final, "service-route") is not None and "sip:alice@ims.test" in (header(final, "p-associated-uri") or ""),
+           "200 carries Service-Route and P-Associated-URI",
+           "Service-Route: %s" % header(final, "service-route"),
+           "P-Associated-URI: %s" % header(final, "p-associated-uri"))
+    vias = headers(final, "via")
+    result(len(vias) == 1 and vias[0].startswith("SIP/2.0/WSS"),
+           "response reaches the browser with only its own Via", str(vias))
+
+    # Wrong password: the second 401 reaches the browser.
+    bad = Wic(WSS, ORIGIN_OK, "bob", "wrong")
+    await bad.connect()
+    _, final_bad = await bad.register()
+    result(final_bad is not None and final_bad.get("status") == 401,
+           "REGISTER with a wrong password ends in 401", str(final_bad and final_bad["start"]))
+    await bad.close()
+
+    # Terminating request through Path -> flow token -> WebSocket.
+    loop = asyncio.get_running_loop()
+    sipp = loop.run_in_executor(None, sipp_message, 200)
+    req = await w.recv(10)
+    got = req is not None and req.get("method") == "MESSAGE"
+    result(got, "MESSAGE from a SIP user reaches the registered browser",
+           str(req and req["start"]))
+    if got:
+        vias = headers(req, "via")
+        result(vias and vias[0].startswith("SIP/2.0/WSS 127.0.0.1:%d" % WSS_PORT) and not header(req, "route"),
+               "it arrives with our WSS Via on top and its Route consumed", str(vias))
+        await w.answer(req)
+    rc = await sipp
+    result(rc == 0, "SIPp gets the browser's 200 OK", "sipp exit %d" % rc)
+
+    # Refresh, then un-register.
+    _, final = await w.register()
+    result(final is not None and final.get("status") == 200, "re-registration: 200 OK",
+           str(final and final["start"]))
+    m = metrics(metrics_port)
+    result("epcscf_registrations 1" in m, "metrics: one registration", [l for l in m.splitlines() if "registrations" in l])
+    _, final = await w.register(expires=0)
+    result(final is not None and final.get("status") == 200, "un-registration (Expires 0): 200 OK",
+           str(final and final["start"]))
+    m = metrics(metrics_port)
+    result("epcscf_registrations 0" in m, "metrics: registration released",
+           [l for l in m.splitlines() if "registrations" in l])
+
+    # Bad input on the WebSocket: answered or dropped, flow unharmed.
+    await w.send_raw("OPTIONS sip:ims.test SIP/2.0\r\nVia: SIP/2.0/WSS x.invalid;branch=z9hG4bK1\r\n"
+                     "From: <sip:alice@ims.test>;tag=1\r\nTo: <sip:ims.test>\r\nCall-ID: bad1\r\n"
+                     "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n")
+    r = await w.recv()
+    result(r is not None and r.get("status") == 400 and "CSeq" in r["start"],
+           "CSeq method mismatch gets 400 with a reason", str(r and r["start"]))
+    await w.send_raw("this is not SIP\r\n\r\n")
+    await w.send_raw("\r\n\r\n")
+    r = await w.recv()
+    result(r is not None and r["start"] == "", "garbage is dropped; a CRLF ping still gets its pong",
+           str(r and r["start"]))
+
+    # Flow closed: terminating requests get 430 (RFC 5626 5.3).
+    w2 = Wic(WSS, ORIGIN_OK, "carol", "carol-secret")
+    await w2.connect()
+    _, final = await w2.register()
+    result(final is not None and final.get("status") == 200, "carol registers", str(final and final["start"]))
+    await w2.close()
+    await asyncio.sleep(0.3)
+    rc = await loop.run_in_executor(None, sipp_message, 430, "carol")
+    result(rc == 0, "after the WebSocket closed, a MESSAGE to it gets 430 Flow Failed",
+           "sipp exit %d (see sipp_err.log)" % rc)
+
+    # Size limit: close 1009.
+    await w.send_raw("x" * 70000)
+    try:
+        await asyncio.wait_for(w.ws.wait_closed(), 5)
+        result(w.ws.close_code == 1009, "an oversized message closes the flow with 1009",
+               "code %s" % w.ws.close_code)
+    except asyncio.TimeoutError:
+        result(False, "an oversized message closes the flow with 1009", "still open")
+    # Rate limit: a burst beyond ws.message_burst closes with 1008.
+    flood = Wic(WSS, ORIGIN_OK, "x", "y")
+    await flood.connect()
+    opts = ("OPTIONS sip:ims.test SIP/2.0\r\nVia: SIP/2.0/WSS f.invalid;branch=z9hG4bK%d\r\n"
+            "From: <sip:x@ims.test>;tag=1\r\nTo: <sip:ims.test>\r\nCall-ID: flood\r\n"
+            "CSeq: %d OPTIONS\r\nContent-Length: 0\r\n\r\n")
+    try:
+        for i in range(200):
+            await flood.send_raw(opts % (i, i + 1))
+        await asyncio.wait_for(flood.ws.wait_closed(), 5)
+    except (websockets.ConnectionClosed, asyncio.TimeoutError):
+        pass
+    result(flood.ws.close_code == 1008, "a message flood closes the flow with 1008",
+           "code %s" % flood.ws.close_code)
+
+    m = metrics(metrics_port)
+    result('epcscf_sip_requests_from_ws_total{method="REGISTER"}' in m and
+           'epcscf_ws_refused_total{reason="origin"} 1' in m,
+           "metrics count SIP requests and refusals by reason")
+
+
+def main():
+    rundir = os.path.join(TMP, "kam")
+    os.makedirs(rundir)
+    kam = start(["kamailio", "-f", os.path.join(ROOT, "tests/kamailio/ims-core.cfg"), "-DD", "-E",
+                 "-Y", rundir, "-A", "KAM_IP=127.0.0.1", "-A", "KAM_PORT=%d" % KAM_PORT],
+                os.path.join(TMP, "kamailio.log"))
+    metrics_port = free_port()
+    conf = os.path.join(TMP, "ep-cscf.conf")
+    with open(conf, "w") as f:
+        f.write("state_dir = %s/state\n" % TMP)
+        f.write("metrics.listen = 127.0.0.1:%d\n" % metrics_port)
+        f.write("sip.wss.listen = 127.0.0.1:%d\n" % WSS_PORT)
+        f.write("ims.listen = 127.0.0.1:%d\n" % IMS_PORT)
+        f.write("ims.next_hop = 127.0.0.1:%d\n" % KAM_PORT)
+        f.write("wwsf = test origins=%s\n" % ORIGIN_OK)
+        f.write("log.level = info,sip=debug\n")
+    eplog = os.path.join(TMP, "ep-cscf.log")
+    ep = start([os.path.join(BIN, "ep-cscf"), "-c", conf], eplog)
+    ready = wait_log(eplog, "msg=started", 15) and wait_log(os.path.join(TMP, "kamailio.log"), "SO_RCVBUF is finally", 10)
+    time.sleep(0.5)
+    if not result(ready, "ep-cscf and Kamailio started", open(eplog).read()[-2000:]):
+        return
+    try:
+        asyncio.run(asyncio.wait_for(scenario(metrics_port), 90))
+    except Exception as e:  # a crash of the scenario is a failure, with its reason
+        result(False, "scenario ran to the end", repr(e))
+    ep.send_signal(signal.SIGTERM)
+    try:
+        rc = ep.wait(10)
+    except subprocess.TimeoutExpired:
+        rc = "timeout"
+    result(rc == 0, "ep-cscf stops on SIGTERM with exit 0", "exit %s" % rc)
+    log = open(eplog).read()
+    bad = [l for l in log.splitlines() if "Sanitizer" in l or "runtime error" in l]
+    result(not bad, "no sanitizer or leak report", *bad[:5])
+
+
+try:
+    main()
+finally:
+    for p in procs:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    if FAILED:
+        print("# logs kept in %s" % TMP)
+sys.exit(1 if FAILED else 0)
