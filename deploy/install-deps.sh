@@ -15,10 +15,12 @@ libcmocka-dev clang libclang-rt-14-dev
 "
 # Tools the tests and the demo drive (peers are added here as work lands):
 # Kamailio is the IMS core stand-in, SIPp scripted SIP peers,
-# python3-websockets a scripted WSS client.
+# python3-websockets a scripted WSS client, Chromium (driven by
+# playwright-core from npm) the real browser.
 TEST_PKGS="
 curl ca-certificates procps iproute2 python3
 kamailio sip-tester python3-websockets
+chromium
 "
 
 missing=""
@@ -27,6 +29,12 @@ for p in $BUILD_PKGS $TEST_PKGS; do
         missing="$missing $p"
     fi
 done
+
+# Node.js and npm from Debian, unless the machine already has an npm (a
+# NodeSource nodejs bundles its own npm and conflicts with Debian's).
+if ! command -v npm >/dev/null 2>&1; then
+    missing="$missing nodejs npm"
+fi
 
 if [ -n "$missing" ]; then
     if [ "$(id -u)" -ne 0 ]; then
@@ -41,4 +49,16 @@ if [ -n "$missing" ]; then
     fi
     # shellcheck disable=SC2086
     apt-get install -y -q --no-install-recommends $missing
+fi
+
+# npm packages of the browser tests (playwright-core drives the Debian
+# Chromium; it never downloads a browser), pinned by package-lock.json.
+# Reinstalled only when the lock file changed.
+here=$(cd "$(dirname "$0")/.." && pwd)
+web="$here/tests/browser"
+if [ -f "$web/package-lock.json" ] &&
+   ! cmp -s "$web/package-lock.json" "$web/node_modules/.package-lock.json.installed" 2>/dev/null; then
+	echo "install-deps: npm ci in tests/browser"
+	(cd "$web" && npm ci --no-audit --no-fund --loglevel=error) &&
+		cp "$web/package-lock.json" "$web/node_modules/.package-lock.json.installed"
 fi

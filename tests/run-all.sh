@@ -40,6 +40,7 @@ suite "integ/config_errors" tests/integ/config_errors.sh build/asan/bin
 suite "integ/daemons" tests/integ/daemons.sh build/asan/bin
 suite "integ/daemons (release build)" tests/integ/daemons.sh build/release/bin
 suite "integ/epcscf_ims (Kamailio, SIPp)" /usr/bin/python3 tests/integ/epcscf_ims.py build/asan/bin
+suite "e2e/browser_register (Chromium, JsSIP, Kamailio, SIPp)" /usr/bin/python3 tests/integ/browser_register.py build/asan/bin
 suite "fuzz/smoke" tests/fuzz/smoke.sh build/fuzz/tests/fuzz "${FUZZ_SECONDS:-10}"
 
 echo "== all suites in $((SECONDS - START))s"

@@ -7,77 +7,24 @@ input over the WebSocket, and a clean stop.  Prints TAP lines.
 usage: epcscf_ims.py BINDIR"""
 import asyncio
 import os
-import signal
 import socket
 import subprocess
 import sys
-import tempfile
-import time
-import urllib.request
 
 import websockets
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import ROOT, Lab, Tap, free_port, metrics  # noqa: E402
 from wic_client import Wic, header, headers  # noqa: E402
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.path.abspath(sys.argv[1])
-TMP = tempfile.mkdtemp(prefix="epcscf_ims.")
 ORIGIN_OK = "https://wic.test:8443"
-N = 0
-FAILED = 0
-
-
-def result(ok, name, *detail):
-    global N, FAILED
-    N += 1
-    if ok:
-        print("ok %d - %s" % (N, name), flush=True)
-    else:
-        FAILED += 1
-        print("not ok %d - %s" % (N, name), flush=True)
-        for d in detail:
-            print("#   %s" % d, flush=True)
-    return ok
-
-
-def free_port(kind=socket.SOCK_STREAM):
-    s = socket.socket(socket.AF_INET, kind)
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-KAM_PORT = free_port(socket.SOCK_DGRAM)
-IMS_PORT = free_port(socket.SOCK_DGRAM)
-WSS_PORT = free_port()
+tap = Tap()
+result = tap.result
+lab = Lab("epcscf_ims.")
+TMP = lab.tmp
 SIPP_PORT = free_port(socket.SOCK_DGRAM)
-WSS = "wss://127.0.0.1:%d" % WSS_PORT
-
-procs = []
-
-
-def start(cmd, log, **kw):
-    f = open(log, "w")
-    p = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, start_new_session=True, **kw)
-    procs.append(p)
-    return p
-
-
-def wait_log(path, text, secs=10):
-    end = time.time() + secs
-    while time.time() < end:
-        with open(path) as f:
-            if text in f.read():
-                return True
-        time.sleep(0.05)
-    return False
-
-
-def metrics(port):
-    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
-        return r.read().decode()
+KAM_PORT = IMS_PORT = WSS_PORT = WSS = None
 
 
 def sipp_message(expected, user="alice"):
@@ -220,50 +167,24 @@ async def scenario(metrics_port):
 
 
 def main():
-    rundir = os.path.join(TMP, "kam")
-    os.makedirs(rundir)
-    kam = start(["kamailio", "-f", os.path.join(ROOT, "tests/kamailio/ims-core.cfg"), "-DD", "-E",
-                 "-Y", rundir, "-A", "KAM_IP=127.0.0.1", "-A", "KAM_PORT=%d" % KAM_PORT],
-                os.path.join(TMP, "kamailio.log"))
-    metrics_port = free_port()
-    conf = os.path.join(TMP, "ep-cscf.conf")
-    with open(conf, "w") as f:
-        f.write("state_dir = %s/state\n" % TMP)
-        f.write("metrics.listen = 127.0.0.1:%d\n" % metrics_port)
-        f.write("sip.wss.listen = 127.0.0.1:%d\n" % WSS_PORT)
-        f.write("ims.listen = 127.0.0.1:%d\n" % IMS_PORT)
-        f.write("ims.next_hop = 127.0.0.1:%d\n" % KAM_PORT)
-        f.write("wwsf = test origins=%s\n" % ORIGIN_OK)
-        f.write("log.level = info,sip=debug\n")
-    eplog = os.path.join(TMP, "ep-cscf.log")
-    ep = start([os.path.join(BIN, "ep-cscf"), "-c", conf], eplog)
-    ready = wait_log(eplog, "msg=started", 15) and wait_log(os.path.join(TMP, "kamailio.log"), "SO_RCVBUF is finally", 10)
-    time.sleep(0.5)
-    if not result(ready, "ep-cscf and Kamailio started", open(eplog).read()[-2000:]):
+    global KAM_PORT, IMS_PORT, WSS_PORT, WSS
+    KAM_PORT = lab.kamailio()
+    if not result(KAM_PORT is not None, "Kamailio started", lab.log("kamailio.log")[-1500:]):
         return
+    ports = lab.ep_cscf(BIN, KAM_PORT, [ORIGIN_OK])
+    if not result(ports is not None, "ep-cscf started", lab.log("ep-cscf.log")[-1500:]):
+        return
+    IMS_PORT, WSS_PORT = ports["ims"], ports["wss"]
+    WSS = "wss://127.0.0.1:%d" % WSS_PORT
     try:
-        asyncio.run(asyncio.wait_for(scenario(metrics_port), 90))
+        asyncio.run(asyncio.wait_for(scenario(ports["metrics"]), 90))
     except Exception as e:  # a crash of the scenario is a failure, with its reason
         result(False, "scenario ran to the end", repr(e))
-    ep.send_signal(signal.SIGTERM)
-    try:
-        rc = ep.wait(10)
-    except subprocess.TimeoutExpired:
-        rc = "timeout"
-    result(rc == 0, "ep-cscf stops on SIGTERM with exit 0", "exit %s" % rc)
-    log = open(eplog).read()
-    bad = [l for l in log.splitlines() if "Sanitizer" in l or "runtime error" in l]
-    result(not bad, "no sanitizer or leak report", *bad[:5])
+    lab.stop_ep_cscf(tap)
 
 
 try:
     main()
 finally:
-    for p in procs:
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    if FAILED:
-        print("# logs kept in %s" % TMP)
-sys.exit(1 if FAILED else 0)
+    lab.close(tap)
+sys.exit(1 if tap.failed else 0)

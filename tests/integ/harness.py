@@ -1,0 +1,123 @@
+"""Shared pieces of the Python integration tests: TAP result lines, free
+ports, processes started in their own session and killed by PID group, and
+the IMS core stand-in (Kamailio) and ep-cscf started on free ports."""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+class Tap:
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+
+    def result(self, ok, name, *detail):
+        self.n += 1
+        if ok:
+            print("ok %d - %s" % (self.n, name), flush=True)
+        else:
+            self.failed += 1
+            print("not ok %d - %s" % (self.n, name), flush=True)
+            for d in detail:
+                print("#   %s" % d, flush=True)
+        return ok
+
+
+def free_port(kind=socket.SOCK_STREAM):
+    s = socket.socket(socket.AF_INET, kind)
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def wait_log(path, text, secs=10):
+    end = time.time() + secs
+    while time.time() < end:
+        with open(path, errors="replace") as f:
+            if text in f.read():
+                return True
+        time.sleep(0.05)
+    return False
+
+
+def metrics(port):
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
+        return r.read().decode()
+
+
+class Lab:
+    """Processes of one test run, all under one temporary directory."""
+
+    def __init__(self, prefix):
+        self.tmp = tempfile.mkdtemp(prefix=prefix)
+        self.procs = []
+
+    def start(self, cmd, log, **kw):
+        f = open(os.path.join(self.tmp, log), "w")
+        p = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, start_new_session=True, **kw)
+        self.procs.append(p)
+        return p
+
+    def log(self, name):
+        with open(os.path.join(self.tmp, name), errors="replace") as f:
+            return f.read()
+
+    def kamailio(self):
+        """Starts the IMS core stand-in; returns its UDP port."""
+        port = free_port(socket.SOCK_DGRAM)
+        rundir = os.path.join(self.tmp, "kam")
+        os.makedirs(rundir, exist_ok=True)
+        self.start(["kamailio", "-f", os.path.join(ROOT, "tests/kamailio/ims-core.cfg"), "-DD", "-E",
+                    "-Y", rundir, "-A", "KAM_IP=127.0.0.1", "-A", "KAM_PORT=%d" % port],
+                   "kamailio.log")
+        ok = wait_log(os.path.join(self.tmp, "kamailio.log"), "SO_RCVBUF is finally", 10)
+        return port if ok else None
+
+    def ep_cscf(self, bindir, kam_port, origins, extra=""):
+        """Starts ep-cscf toward Kamailio; returns dict of its ports or None."""
+        ports = {"metrics": free_port(), "wss": free_port(),
+                 "ims": free_port(socket.SOCK_DGRAM)}
+        conf = os.path.join(self.tmp, "ep-cscf.conf")
+        with open(conf, "w") as f:
+            f.write("state_dir = %s/state\n" % self.tmp)
+            f.write("metrics.listen = 127.0.0.1:%d\n" % ports["metrics"])
+            f.write("sip.wss.listen = 127.0.0.1:%d\n" % ports["wss"])
+            f.write("ims.listen = 127.0.0.1:%d\n" % ports["ims"])
+            f.write("ims.next_hop = 127.0.0.1:%d\n" % kam_port)
+            f.write("wwsf = test origins=%s\n" % ",".join(origins))
+            f.write("log.level = info,sip=debug,ws=debug\n")
+            f.write(extra)
+        self.ep = self.start([os.path.join(bindir, "ep-cscf"), "-c", conf], "ep-cscf.log")
+        ok = wait_log(os.path.join(self.tmp, "ep-cscf.log"), "msg=started", 15)
+        return ports if ok else None
+
+    def stop_ep_cscf(self, tap):
+        self.ep.send_signal(signal.SIGTERM)
+        try:
+            rc = self.ep.wait(10)
+        except subprocess.TimeoutExpired:
+            rc = "timeout"
+        tap.result(rc == 0, "ep-cscf stops on SIGTERM with exit 0", "exit %s" % rc)
+        bad = [l for l in self.log("ep-cscf.log").splitlines()
+               if "Sanitizer" in l or "runtime error" in l]
+        tap.result(not bad, "no sanitizer or leak report in ep-cscf", *bad[:5])
+
+    def close(self, tap):
+        for p in self.procs:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if tap.failed:
+            print("# logs kept in %s" % self.tmp)
+        else:
+            subprocess.run(["rm", "-rf", self.tmp])
+        sys.stdout.flush()
