@@ -152,22 +152,22 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return need;
 }
 
-static int logfmt_needs_quotes(const char *s)
+static int logfmt_needs_quotes(const char *s, size_t n)
 {
-	if (!*s)
+	if (!n)
 		return 1;
-	for (; *s; s++)
-		if ((unsigned char)*s <= ' ' || *s == '"' || *s == '=' ||
-		    *s == '\\' || (unsigned char)*s >= 0x7f)
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= ' ' || s[i] == '"' || s[i] == '=' ||
+		    s[i] == '\\' || (unsigned char)s[i] >= 0x7f)
 			return 1;
 	return 0;
 }
 
-/* Escapes a value: JSON string rules, or logfmt with \" \\ \n \t \xNN. */
-static void put_escaped(struct out *o, const char *s, int json)
+/* Escapes n bytes of s: JSON string rules, or logfmt with \" \\ \n \t
+ * \xNN.  NUL bytes are escaped too. */
+static void put_escaped_n(struct out *o, const char *s, size_t n, int json)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s);
 	char tmp[8];
 
 	while (n) {
@@ -192,7 +192,7 @@ static void put_escaped(struct out *o, const char *s, int json)
 			puts_(o, "\\r");
 		} else if (*p == '\t') {
 			puts_(o, "\\t");
-		} else if (*p < 0x20) {
+		} else if (*p < 0x20) { /* includes NUL */
 			snprintf(tmp, sizeof(tmp), json ? "\\u%04x" : "\\x%02x", *p);
 			puts_(o, tmp);
 		} else {
@@ -203,28 +203,37 @@ static void put_escaped(struct out *o, const char *s, int json)
 	}
 }
 
-static void put_str_field(struct out *o, enum log_format fmt, int first,
-			  const char *key, const char *val)
+static void put_escaped(struct out *o, const char *s, int json)
 {
-	if (!val)
+	put_escaped_n(o, s, strlen(s), json);
+}
+
+static void put_str_field(struct out *o, enum log_format fmt, int first,
+			  const char *key, const char *val, size_t n)
+{
+	if (!val) {
 		val = "";
+		n = 0;
+	} else if (n == LOG_NOLEN) {
+		n = strlen(val);
+	}
 	if (fmt == LOG_FORMAT_JSON) {
 		puts_(o, first ? "{\"" : ",\"");
 		put_escaped(o, key, 1);
 		puts_(o, "\":\"");
-		put_escaped(o, val, 1);
+		put_escaped_n(o, val, n, 1);
 		puts_(o, "\"");
 	} else {
 		if (!first)
 			puts_(o, " ");
 		put_escaped(o, key, 0);
 		puts_(o, "=");
-		if (logfmt_needs_quotes(val)) {
+		if (logfmt_needs_quotes(val, n)) {
 			puts_(o, "\"");
-			put_escaped(o, val, 0);
+			put_escaped_n(o, val, n, 0);
 			puts_(o, "\"");
 		} else {
-			puts_(o, val);
+			put(o, val, n);
 		}
 	}
 }
@@ -251,21 +260,21 @@ size_t log_format_line(char *buf, size_t len, enum log_format fmt,
 	if (len < 128)
 		return 0;
 	buf[0] = '\0';
-	put_str_field(&o, fmt, 1, "ts", ts);
-	put_str_field(&o, fmt, 0, "level", level);
-	put_str_field(&o, fmt, 0, "subsys", subsys);
+	put_str_field(&o, fmt, 1, "ts", ts, LOG_NOLEN);
+	put_str_field(&o, fmt, 0, "level", level, LOG_NOLEN);
+	put_str_field(&o, fmt, 0, "subsys", subsys, LOG_NOLEN);
 	if (ids && ids->call_id)
-		put_str_field(&o, fmt, 0, "call_id", ids->call_id);
+		put_str_field(&o, fmt, 0, "call_id", ids->call_id, LOG_NOLEN);
 	if (ids && ids->session_id)
-		put_str_field(&o, fmt, 0, "session", ids->session_id);
-	put_str_field(&o, fmt, 0, "msg", msg);
+		put_str_field(&o, fmt, 0, "session", ids->session_id, LOG_NOLEN);
+	put_str_field(&o, fmt, 0, "msg", msg, LOG_NOLEN);
 	for (size_t i = 0; i < nf && !o.trunc; i++) {
 		size_t mark = o.pos;
 		if (!f[i].key)
 			continue;
 		switch (f[i].type) {
 		case LOG_F_STR:
-			put_str_field(&o, fmt, 0, f[i].key, f[i].v.s);
+			put_str_field(&o, fmt, 0, f[i].key, f[i].v.s, f[i].n);
 			break;
 		case LOG_F_INT:
 			snprintf(num, sizeof(num), "%lld", f[i].v.i);
@@ -288,7 +297,7 @@ size_t log_format_line(char *buf, size_t len, enum log_format fmt,
 	if (dropped) {
 		char key[48];
 		snprintf(key, sizeof(key), "%s", dropped);
-		put_str_field(&o, fmt, 0, "truncated", key);
+		put_str_field(&o, fmt, 0, "truncated", key, LOG_NOLEN);
 	}
 	if (fmt == LOG_FORMAT_JSON)
 		puts_(&o, "}");

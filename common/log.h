@@ -16,6 +16,8 @@ enum log_format { LOG_FORMAT_LOGFMT, LOG_FORMAT_JSON };
 
 enum log_field_type { LOG_F_STR, LOG_F_INT, LOG_F_UINT };
 
+#define LOG_NOLEN ((size_t)-1) /* a NUL-terminated string */
+
 struct log_field {
 	const char *key;
 	enum log_field_type type;
@@ -24,9 +26,12 @@ struct log_field {
 		long long i;
 		unsigned long long u;
 	} v;
+	size_t n; /* LOG_F_STR: bytes of s, or LOG_NOLEN */
 };
 
-#define LF_S(k, val) ((struct log_field){ .key = (k), .type = LOG_F_STR, .v.s = (val) })
+#define LF_S(k, val) ((struct log_field){ .key = (k), .type = LOG_F_STR, .v.s = (val), .n = LOG_NOLEN })
+/* A string given by pointer and length (a network buffer, not terminated). */
+#define LF_SN(k, val, len) ((struct log_field){ .key = (k), .type = LOG_F_STR, .v.s = (val), .n = (len) })
 #define LF_I(k, val) ((struct log_field){ .key = (k), .type = LOG_F_INT, .v.i = (val) })
 #define LF_U(k, val) ((struct log_field){ .key = (k), .type = LOG_F_UINT, .v.u = (val) })
 

@@ -67,6 +67,24 @@ static double regs_gauge(void *arg)
 
 static void on_client_timeout(void *arg, struct txn *x);
 
+/* Registrations not refreshed in time lapse here as they do in IMS. */
+static void on_sweep(uv_timer_t *t)
+{
+	struct sip_proxy *p = t->data;
+	uint64_t now = uv_now(p->loop);
+	struct reg_binding *b = p->regs.head;
+	while (b) {
+		struct reg_binding *next = b->next;
+		if (b->expires_ms <= now) {
+			struct flow *f = flow_table_get(p->flows, b->flow_id);
+			log_info(p->log, p->sub, NULL, "registration expired",
+				 LF_S("flow", f ? f->token : ""), LF_S("impu", b->impu[0]));
+			reg_remove(&p->regs, b->flow_id);
+		}
+		b = next;
+	}
+}
+
 int sip_proxy_init(struct sip_proxy *p, uv_loop_t *loop,
 		   const struct sip_proxy_cfg *cfg, struct flow_table *flows,
 		   struct ims_udp *udp, struct metrics *m, const struct log *log,
@@ -93,6 +111,9 @@ int sip_proxy_init(struct sip_proxy *p, uv_loop_t *loop,
 				   (const char *)NULL);
 	metrics_add_fn(m, "epcscf_registrations", "Flows with an active IMS registration.",
 		       METRIC_GAUGE, regs_gauge, p);
+	uv_timer_init(loop, &p->sweep);
+	p->sweep.data = p;
+	uv_timer_start(&p->sweep, on_sweep, 1000, 1000);
 	return txn_table_init(&p->txns, loop, on_client_timeout, send_udp, free_msg, p);
 }
 
@@ -103,6 +124,7 @@ void sip_proxy_attach_ws(struct sip_proxy *p, struct ws_server *ws)
 
 void sip_proxy_close(struct sip_proxy *p)
 {
+	uv_close((uv_handle_t *)&p->sweep, NULL);
 	txn_table_close(&p->txns);
 }
 
@@ -190,6 +212,61 @@ static int max_forwards(msg_t *msg, sip_t *sip)
 	return 0;
 }
 
+/* Is url one of our own Route/Record-Route entries ("token@host:port")? */
+static int our_uri(const struct sip_proxy *p, const url_t *u, const char **side)
+{
+	char hp[96];
+	snprintf(hp, sizeof(hp), "%s:%s", u->url_host ? u->url_host : "",
+		 u->url_port ? u->url_port : "");
+	if (!strcmp(hp, p->cfg.ims_host)) {
+		*side = "ims";
+		return 1;
+	}
+	if (!strcmp(hp, p->cfg.ws_host)) {
+		*side = "ws";
+		return 1;
+	}
+	return 0;
+}
+
+/* Removes the leading Route entries that name us (a Path entry, or one per
+ * side of a double Record-Route) and returns the flow token of the first,
+ * or NULL. */
+static const char *pop_our_routes(struct sip_proxy *p, msg_t *msg, sip_t *sip,
+				  char *token, size_t len)
+{
+	const char *side;
+	int found = 0;
+
+	while (sip->sip_route && our_uri(p, sip->sip_route->r_url, &side)) {
+		if (!found++)
+			snprintf(token, len, "%s",
+				 sip->sip_route->r_url->url_user ? sip->sip_route->r_url->url_user : "");
+		msg_header_remove(msg, (msg_pub_t *)sip, (msg_header_t *)sip->sip_route);
+	}
+	return found ? token : NULL;
+}
+
+/* Methods that create dialogs the edge proxy must stay in (RFC 7118 8.2,
+ * RFC 5658 double Record-Route).  INVITE joins with the calls work. */
+static int creates_dialog(sip_t const *sip)
+{
+	return !sip->sip_to->a_tag && (sip->sip_request->rq_method == sip_method_subscribe ||
+				       sip->sip_request->rq_method == sip_method_refer);
+}
+
+/* Double Record-Route with the flow token: `first` is the side the request
+ * leaves on (it is seen first by the next hop). */
+static int record_route(struct sip_proxy *p, msg_t *msg, sip_t *sip, const struct flow *f,
+			int toward_ims)
+{
+	char rr[400], ims[160], ws[160];
+	snprintf(ims, sizeof(ims), "<sip:%s@%s;lr>", f->token, p->cfg.ims_host);
+	snprintf(ws, sizeof(ws), "<sip:%s@%s;transport=ws;lr;ob>", f->token, p->cfg.ws_host);
+	snprintf(rr, sizeof(rr), "%s, %s", toward_ims ? ims : ws, toward_ims ? ws : ims);
+	return sip_add_make(msg, sip, sip_record_route_class, rr) < 0 ? ENOMEM : 0;
+}
+
 static void on_client_timeout(void *arg, struct txn *x)
 {
 	struct sip_proxy *p = arg;
@@ -251,7 +328,19 @@ static void request_from_ws(struct sip_proxy *p, struct flow *f, msg_t *msg)
 			goto oom;
 	}
 
-	if (sip->sip_request->rq_method == sip_method_register) {
+	char token[FLOW_TOKEN_LEN + 8];
+	if (pop_our_routes(p, msg, sip, token, sizeof(token)) && strcmp(token, f->token)) {
+		/* A route set naming another flow: not this browser's dialog. */
+		reply_flow(p, f, msg, 403, "Route Of Another Flow");
+		log_info(p->log, p->sub, &ids, "request refused", LF_S("flow", f->token),
+			 LF_S("reason", "Route names another flow"), LF_I("status", 403));
+		msg_destroy(msg);
+		return;
+	}
+	if (sip->sip_to->a_tag && sip->sip_request->rq_method != sip_method_register) {
+		/* In-dialog: the route set leads on; identity was asserted on
+		 * the initial request. */
+	} else if (sip->sip_request->rq_method == sip_method_register) {
 		/* RFC 5626 5.2 / RFC 3327; TS 24.229 5.2.2. */
 		snprintf(line, sizeof(line), "<sip:%s@%s;lr;ob>", f->token, p->cfg.ims_host);
 		if (sip_add_make(msg, sip, sip_path_class, line) < 0 ||
@@ -281,6 +370,8 @@ static void request_from_ws(struct sip_proxy *p, struct flow *f, msg_t *msg)
 			if (sip_add_make(msg, sip, sip_route_class, b->service_route) < 0)
 				goto oom;
 		}
+		if (creates_dialog(sip) && record_route(p, msg, sip, f, 1))
+			goto oom;
 	}
 
 	char *text;
@@ -334,6 +425,7 @@ void sip_proxy_from_ws(struct sip_proxy *p, struct flow *f, const char *buf, siz
 	struct sip_msg_error e;
 	msg_t *msg;
 
+	log_trace(p->log, p->sub, NULL, "from flow", LF_S("flow", f->token), LF_SN("sip", buf, len));
 	/* RFC 5626 4.4.1 keep-alive: a double CRLF ping gets a CRLF pong. */
 	if (len == 4 && !memcmp(buf, "\r\n\r\n", 4)) {
 		ws_flow_send(p->ws, f, "\r\n", 2);
@@ -412,8 +504,8 @@ static void request_from_ims(struct sip_proxy *p, msg_t *msg, const struct socka
 		msg_destroy(msg); /* ACK of a non-2xx we relayed: hop by hop, ends here */
 		return;
 	}
-	sip_route_t *r = sip->sip_route;
-	const char *user = r && r->r_url->url_user ? r->r_url->url_user : NULL;
+	char token[FLOW_TOKEN_LEN + 8];
+	const char *user = pop_our_routes(p, msg, sip, token, sizeof(token));
 	if (!user || flow_token_verify(p->flows, user, strlen(user), &id)) {
 		log_info(p->log, p->sub, &ids, "request from IMS refused",
 			 LF_S("reason", "no flow token in Route"), LF_I("status", 404));
@@ -430,8 +522,7 @@ static void request_from_ims(struct sip_proxy *p, msg_t *msg, const struct socka
 		msg_destroy(msg);
 		return;
 	}
-	msg_header_remove(msg, (msg_pub_t *)sip, (msg_header_t *)r);
-	if ((rc = max_forwards(msg, sip))) {
+	if ((rc = max_forwards(msg, sip)) || (creates_dialog(sip) && record_route(p, msg, sip, f, 0))) {
 		reply_udp(p, msg, rc > 0 ? rc : 500, NULL, from);
 		msg_destroy(msg);
 		return;
@@ -459,6 +550,7 @@ void sip_proxy_from_ims(struct sip_proxy *p, const char *buf, size_t len,
 
 	if (len <= 4 && strspn(buf, "\r\n") == len)
 		return; /* keep-alive */
+	log_trace(p->log, p->sub, NULL, "from IMS", LF_SN("sip", buf, len));
 	if (sip_msg_parse(buf, len, &msg, &e)) {
 		struct log_ids ids = ids_of(msg ? sip_object(msg) : NULL);
 		char peer[80];

@@ -38,6 +38,7 @@ struct sip_proxy {
 	struct txn_table txns;     /* owned */
 	struct reg_table regs;     /* owned */
 	uint64_t branch_seq;
+	uv_timer_t sweep;          /* lapses unrefreshed registrations */
 	struct metric *m_bad, *m_430, *m_timeout;
 };
 

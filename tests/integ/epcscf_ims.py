@@ -24,7 +24,9 @@ result = tap.result
 lab = Lab("epcscf_ims.")
 TMP = lab.tmp
 SIPP_PORT = free_port(socket.SOCK_DGRAM)
+UAS_PORT = free_port(socket.SOCK_DGRAM)
 KAM_PORT = IMS_PORT = WSS_PORT = WSS = None
+UAS = None
 
 
 def sipp_message(expected, user="alice"):
@@ -100,6 +102,42 @@ async def scenario(metrics_port):
     rc = await sipp
     result(rc == 0, "SIPp gets the browser's 200 OK", "sipp exit %d" % rc)
 
+    # A dialog through the double Record-Route (RFC 5658): SUBSCRIBE to the
+    # SIPp far end, in-dialog NOTIFY back, in-dialog un-SUBSCRIBE.
+    await w.send_raw("SUBSCRIBE sip:uas@ims.test SIP/2.0\r\n"
+                     "Via: SIP/2.0/WSS %s;branch=z9hG4bKsub1\r\nMax-Forwards: 70\r\n"
+                     "From: <sip:alice@ims.test>;tag=subtag\r\nTo: <sip:uas@ims.test>\r\n"
+                     "Call-ID: sub-%s\r\nCSeq: 1 SUBSCRIBE\r\nEvent: test\r\nExpires: 60\r\n"
+                     "Contact: <sip:alice@%s;transport=ws;ob>\r\nContent-Length: 0\r\n\r\n"
+                     % (w.host, w.call_id, w.host))
+    ok200 = await w.recv(10)
+    rr = [v.strip() for h in headers(ok200 or {"headers": []}, "record-route") for v in h.split(",")]
+    result(ok200 is not None and ok200.get("status") == 200 and len(rr) == 3 and
+           "127.0.0.1:%d" % IMS_PORT in rr[1] and "127.0.0.1:%d;transport=ws" % WSS_PORT in rr[2],
+           "SUBSCRIBE: 200 with our double Record-Route (IMS side, then WebSocket side) below the S-CSCF's",
+           str(ok200 and ok200["start"]), "Record-Route: %s" % rr)
+    notify = await w.recv(10)
+    got = notify is not None and notify.get("method") == "NOTIFY"
+    result(got and not header(notify, "route") and headers(notify, "via")[0].startswith("SIP/2.0/WSS"),
+           "in-dialog NOTIFY from the far end reaches the browser through both Routes",
+           str(notify and notify["start"]), "Route: %s" % (notify and header(notify, "route")))
+    if got:
+        await w.answer(notify)
+    if ok200 is not None and len(rr) == 3:
+        contact = header(ok200, "contact").strip("<>")
+        await w.send_raw("SUBSCRIBE %s SIP/2.0\r\n"
+                         "Via: SIP/2.0/WSS %s;branch=z9hG4bKsub2\r\nMax-Forwards: 70\r\n"
+                         "Route: %s, %s, %s\r\n"
+                         "From: <sip:alice@ims.test>;tag=subtag\r\nTo: %s\r\n"
+                         "Call-ID: sub-%s\r\nCSeq: 2 SUBSCRIBE\r\nEvent: test\r\nExpires: 0\r\n"
+                         "Contact: <sip:alice@%s;transport=ws;ob>\r\nContent-Length: 0\r\n\r\n"
+                         % (contact, w.host, rr[2], rr[1], rr[0], header(ok200, "to"), w.call_id, w.host))
+        unsub = await w.recv(10)
+        result(unsub is not None and unsub.get("status") == 200,
+               "in-dialog un-SUBSCRIBE along the route set: 200 OK", str(unsub and unsub["start"]))
+    rc = await asyncio.get_running_loop().run_in_executor(None, UAS.wait, 15)
+    result(rc == 0, "the SIPp far end completed its dialog scenario", "sipp exit %s" % rc)
+
     # Refresh, then un-register.
     _, final = await w.register()
     result(final is not None and final.get("status") == 200, "re-registration: 200 OK",
@@ -167,14 +205,17 @@ async def scenario(metrics_port):
 
 
 def main():
-    global KAM_PORT, IMS_PORT, WSS_PORT, WSS
-    KAM_PORT = lab.kamailio()
+    global KAM_PORT, IMS_PORT, WSS_PORT, WSS, UAS
+    KAM_PORT = lab.kamailio(UAS_PORT)
     if not result(KAM_PORT is not None, "Kamailio started", lab.log("kamailio.log")[-1500:]):
         return
     ports = lab.ep_cscf(BIN, KAM_PORT, [ORIGIN_OK])
     if not result(ports is not None, "ep-cscf started", lab.log("ep-cscf.log")[-1500:]):
         return
     IMS_PORT, WSS_PORT = ports["ims"], ports["wss"]
+    UAS = lab.start(["sipp", "-sf", os.path.join(ROOT, "tests/sipp/subscribe_uas.xml"), "-i", "127.0.0.1",
+                     "-p", str(UAS_PORT), "-m", "1", "-timeout", "60s", "-timeout_error", "-nostdin",
+                     "-trace_err", "-error_file", os.path.join(TMP, "uas_err.log")], "sipp_uas.log", cwd=TMP)
     WSS = "wss://127.0.0.1:%d" % WSS_PORT
     try:
         asyncio.run(asyncio.wait_for(scenario(ports["metrics"]), 90))

@@ -70,14 +70,17 @@ class Lab:
         with open(os.path.join(self.tmp, name), errors="replace") as f:
             return f.read()
 
-    def kamailio(self):
-        """Starts the IMS core stand-in; returns its UDP port."""
+    def kamailio(self, uas_port=None):
+        """Starts the IMS core stand-in (requests for sip:uas@ims.test go to
+        127.0.0.1:uas_port when given); returns its UDP port."""
         port = free_port(socket.SOCK_DGRAM)
         rundir = os.path.join(self.tmp, "kam")
         os.makedirs(rundir, exist_ok=True)
+        defs = ["-A", "KAM_IP=127.0.0.1", "-A", "KAM_PORT=%d" % port]
+        if uas_port:
+            defs += ["-A", "UAS_PORT=%d" % uas_port]
         self.start(["kamailio", "-f", os.path.join(ROOT, "tests/kamailio/ims-core.cfg"), "-DD", "-E",
-                    "-Y", rundir, "-A", "KAM_IP=127.0.0.1", "-A", "KAM_PORT=%d" % port],
-                   "kamailio.log")
+                    "-Y", rundir] + defs, "kamailio.log")
         ok = wait_log(os.path.join(self.tmp, "kamailio.log"), "SO_RCVBUF is finally", 10)
         return port if ok else None
 
@@ -93,7 +96,7 @@ class Lab:
             f.write("ims.listen = 127.0.0.1:%d\n" % ports["ims"])
             f.write("ims.next_hop = 127.0.0.1:%d\n" % kam_port)
             f.write("wwsf = test origins=%s\n" % ",".join(origins))
-            f.write("log.level = info,sip=debug,ws=debug\n")
+            f.write("log.level = info,sip=%s,ws=debug\n" % os.environ.get("SIP_LOG", "debug"))
             f.write(extra)
         self.ep = self.start([os.path.join(bindir, "ep-cscf"), "-c", conf], "ep-cscf.log")
         ok = wait_log(os.path.join(self.tmp, "ep-cscf.log"), "msg=started", 15)

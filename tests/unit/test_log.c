@@ -60,6 +60,21 @@ static void test_logfmt(void **state)
 		"empty=\"\" bin=\"\\x01\\xff\"\n");
 }
 
+static void test_counted_string(void **state)
+{
+	char buf[256];
+	/* A network buffer: not terminated, with a NUL inside. */
+	const char net[] = { 'S', 'I', 'P', '\0', 'x', '\r', '\n', 'Z', 'Z' };
+	struct log_field f[] = { LF_SN("sip", net, 7) };
+	(void)state;
+
+	log_format_line(buf, sizeof(buf), LOG_FORMAT_LOGFMT, "T", "trace", "sip", NULL, "m", f, 1);
+	assert_string_equal(buf, "ts=T level=trace subsys=sip msg=m sip=\"SIP\\x00x\\r\\n\"\n");
+	log_format_line(buf, sizeof(buf), LOG_FORMAT_JSON, "T", "trace", "sip", NULL, "m", f, 1);
+	assert_string_equal(buf, "{\"ts\":\"T\",\"level\":\"trace\",\"subsys\":\"sip\",\"msg\":\"m\","
+				 "\"sip\":\"SIP\\u0000x\\r\\n\"}\n");
+}
+
 static void test_json(void **state)
 {
 	char buf[512];
@@ -121,6 +136,7 @@ int main(void)
 		cmocka_unit_test(test_levels),
 		cmocka_unit_test(test_logfmt),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_counted_string),
 		cmocka_unit_test(test_truncation_drops_whole_field),
 		cmocka_unit_test(test_macro_filters_by_level),
 	};
