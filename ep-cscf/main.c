@@ -12,6 +12,7 @@
 
 #include "daemon.h"
 #include "flow_table.h"
+#include "ims_tcp.h"
 #include "ims_udp.h"
 #include "sip_proxy.h"
 #include "tls_identity.h"
@@ -30,8 +31,11 @@ struct epcscf_cfg {
 	long long max_message, max_per_ip, max_conns, msg_rate, msg_burst;
 	long long ping_s, handshake_s;
 	struct conf_addr ims_listen, ims_next_hop;
+	int ims_transport;
 	char *visited_network;
 };
+
+static const char *const transports[] = { "udp", "tcp", NULL };
 
 #define O(f) offsetof(struct epcscf_cfg, f)
 static const struct conf_opt opts[] = {
@@ -64,6 +68,8 @@ static const struct conf_opt opts[] = {
 	  "SIP/UDP address toward the IMS core" },
 	{ "ims.next_hop", CONF_ADDR, O(ims_next_hop), "127.0.0.1:5060", 0, 0, NULL, 0,
 	  "IMS entry point (I-CSCF or registrar), SIP/UDP" },
+	{ "ims.transport", CONF_ENUM, O(ims_transport), "udp", 0, 0, transports, 0,
+	  "transport toward ims.next_hop (udp or tcp; big requests use tcp anyway)" },
 	{ "ims.visited_network", CONF_STRING, O(visited_network), "ims.test", 0, 0, NULL, 0,
 	  "P-Visited-Network-ID added to REGISTER" },
 };
@@ -75,9 +81,10 @@ struct epcscf {
 	struct wwsf_policy policy; /* owned */
 	struct flow_table flows;   /* owned */
 	struct ims_udp udp;        /* owned */
+	struct ims_tcp tcp;        /* owned */
 	struct sip_proxy proxy;    /* owned */
 	struct ws_server *ws;      /* owned */
-	int flows_ready, proxy_ready;
+	int flows_ready, proxy_ready, tcp_ready;
 };
 
 static int epcscf_prepare(struct daemon *d, char *err, size_t errlen)
@@ -117,7 +124,19 @@ static void on_ws_closed(void *arg, struct flow *f)
 
 static void on_udp(void *arg, const char *buf, size_t len, const struct sockaddr *from)
 {
-	sip_proxy_from_ims(&((struct epcscf *)arg)->proxy, buf, len, from);
+	struct ims_peer peer = { .transport = IMS_UDP };
+	memcpy(&peer.addr, from, from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+							     : sizeof(struct sockaddr_in));
+	sip_proxy_from_ims(&((struct epcscf *)arg)->proxy, buf, len, &peer);
+}
+
+static void on_tcp(void *arg, uint64_t conn_id, const char *buf, size_t len,
+		   const struct sockaddr *from)
+{
+	struct ims_peer peer = { .transport = IMS_TCP, .conn_id = conn_id };
+	memcpy(&peer.addr, from, from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+							     : sizeof(struct sockaddr_in));
+	sip_proxy_from_ims(&((struct epcscf *)arg)->proxy, buf, len, &peer);
 }
 
 static double flows_gauge(void *arg)
@@ -150,14 +169,26 @@ static int epcscf_start(struct daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "%s", why);
 		return rc;
 	}
+	/* TCP on the same address and port as UDP, as SIP expects. */
+	struct conf_addr tcp_addr = c->ims_listen;
+	memcpy(&tcp_addr.ss, &e->udp.bound, sizeof(tcp_addr.ss));
+	if ((rc = ims_tcp_start(&e->tcp, &d->loop, &tcp_addr, (size_t)c->max_message, on_tcp, e,
+				&d->log, SUB_SIP, err, errlen))) {
+		char why[512];
+		snprintf(why, sizeof(why), "%s: ims.listen: %s", daemon_where(d, "ims.listen"), err);
+		snprintf(err, errlen, "%s", why);
+		return rc;
+	}
+	e->tcp_ready = 1;
 	memset(&pc, 0, sizeof(pc));
 	memcpy(&pc.next_hop, &c->ims_next_hop.ss, c->ims_next_hop.len);
+	pc.transport = c->ims_transport == 1 ? IMS_TCP : IMS_UDP;
 	conf_addr_format((struct sockaddr *)&e->udp.bound, pc.ims_host, sizeof(pc.ims_host));
 	conf_addr_format((struct sockaddr *)(c->wss_listen.len ? &c->wss_listen.ss : &c->ws_listen.ss),
 			 pc.ws_host, sizeof(pc.ws_host));
 	snprintf(pc.visited_network, sizeof(pc.visited_network), "%s", c->visited_network);
-	if ((rc = sip_proxy_init(&e->proxy, &d->loop, &pc, &e->flows, &e->udp, &d->metrics,
-				 &d->log, SUB_SIP))) {
+	if ((rc = sip_proxy_init(&e->proxy, &d->loop, &pc, &e->flows, &e->udp, &e->tcp,
+				 &d->metrics, &d->log, SUB_SIP))) {
 		snprintf(err, errlen, "cannot create the SIP proxy");
 		return rc;
 	}
@@ -198,8 +229,9 @@ static int epcscf_start(struct daemon *d, char *err, size_t errlen)
 		log_info(&d->log, SUB_WS, NULL, "listening", LF_S("service", "sip-ws"),
 			 LF_S("addr", addr));
 	}
-	log_info(&d->log, SUB_SIP, NULL, "listening", LF_S("service", "sip-ims-udp"),
-		 LF_S("addr", pc.ims_host));
+	log_info(&d->log, SUB_SIP, NULL, "listening", LF_S("service", "sip-ims"),
+		 LF_S("addr", pc.ims_host), LF_S("transports", "udp,tcp"),
+		 LF_S("next_hop_transport", pc.transport == IMS_TCP ? "tcp" : "udp"));
 	return 0;
 }
 
@@ -212,6 +244,8 @@ static void epcscf_stop(struct daemon *d)
 	if (e->proxy_ready)
 		sip_proxy_close(&e->proxy);
 	ims_udp_close(&e->udp);
+	if (e->tcp_ready)
+		ims_tcp_close(&e->tcp);
 }
 
 static void epcscf_destroy(struct daemon *d)

@@ -133,6 +133,12 @@ int sip_msg_print(msg_t *msg, char **text, size_t *len)
 
 	if (!sip || (!sip->sip_request && !sip->sip_status))
 		return EINVAL;
+	/* A message we built has no separator: without it the blank line
+	 * that ends the headers is missing, which a stream peer waits for. */
+	if (!sip->sip_separator &&
+	    msg_header_insert(msg, (msg_pub_t *)sip,
+			      (msg_header_t *)sip_separator_create(msg_home(msg))) < 0)
+		return ENOMEM;
 	if (msg_serialize(msg, (msg_pub_t *)sip) < 0 || msg_prepare(msg) < 0)
 		return ENOMEM;
 	*text = msg_as_string(msg_home(msg), msg, NULL, 0, len);

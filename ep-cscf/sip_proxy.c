@@ -16,14 +16,28 @@
 #include "sip_msg.h"
 
 #define BRANCH_PREFIX "z9hG4bK"
+/* RFC 3261 18.1.1: a request this close to the path MTU goes over TCP. */
+#define UDP_MAX_REQUEST 1300
 
-static void send_udp(void *arg, const char *buf, size_t len, const struct sockaddr *to)
+static const char *tp_name(enum ims_transport t);
+
+static void send_ims(void *arg, const char *buf, size_t len, const struct ims_peer *to)
 {
 	struct sip_proxy *p = arg;
-	int rc = ims_udp_send(p->udp, buf, len, to);
+	log_trace(p->log, p->sub, NULL, "to IMS", LF_S("transport", tp_name(to->transport)),
+		  LF_U("conn", to->conn_id), LF_SN("sip", buf, len));
+	int rc = to->transport == IMS_TCP
+			 ? ims_tcp_send(p->tcp, to->conn_id, (const struct sockaddr *)&to->addr, buf, len)
+			 : ims_udp_send(p->udp, buf, len, (const struct sockaddr *)&to->addr);
 	if (rc)
 		log_warn(p->log, p->sub, NULL, "send toward IMS failed",
+			 LF_S("transport", to->transport == IMS_TCP ? "tcp" : "udp"),
 			 LF_S("reason", strerror(rc)));
+}
+
+static const char *tp_name(enum ims_transport t)
+{
+	return t == IMS_TCP ? "TCP" : "UDP";
 }
 
 static void free_msg(void *m)
@@ -87,14 +101,15 @@ static void on_sweep(uv_timer_t *t)
 
 int sip_proxy_init(struct sip_proxy *p, uv_loop_t *loop,
 		   const struct sip_proxy_cfg *cfg, struct flow_table *flows,
-		   struct ims_udp *udp, struct metrics *m, const struct log *log,
-		   unsigned sub)
+		   struct ims_udp *udp, struct ims_tcp *tcp, struct metrics *m,
+		   const struct log *log, unsigned sub)
 {
 	memset(p, 0, sizeof(*p));
 	p->loop = loop;
 	p->cfg = *cfg;
 	p->flows = flows;
 	p->udp = udp;
+	p->tcp = tcp;
 	p->metrics = m;
 	p->log = log;
 	p->sub = sub;
@@ -114,7 +129,7 @@ int sip_proxy_init(struct sip_proxy *p, uv_loop_t *loop,
 	uv_timer_init(loop, &p->sweep);
 	p->sweep.data = p;
 	uv_timer_start(&p->sweep, on_sweep, 1000, 1000);
-	return txn_table_init(&p->txns, loop, on_client_timeout, send_udp, free_msg, p);
+	return txn_table_init(&p->txns, loop, on_client_timeout, send_ims, free_msg, p);
 }
 
 void sip_proxy_attach_ws(struct sip_proxy *p, struct ws_server *ws)
@@ -173,14 +188,14 @@ static void reply_flow(struct sip_proxy *p, struct flow *f, msg_t *req, int stat
 	}
 }
 
-static void reply_udp(struct sip_proxy *p, msg_t *req, int status, const char *phrase,
-		      const struct sockaddr *to)
+static void reply_ims(struct sip_proxy *p, msg_t *req, int status, const char *phrase,
+		      const struct ims_peer *to)
 {
 	char *text;
 	size_t len;
 	msg_t *rsp = sip_msg_response(req, status, phrase, "epcscf");
 	if (rsp && !sip_msg_print(rsp, &text, &len))
-		send_udp(p, text, len, to);
+		send_ims(p, text, len, to);
 	if (rsp)
 		msg_destroy(rsp);
 }
@@ -261,7 +276,8 @@ static int record_route(struct sip_proxy *p, msg_t *msg, sip_t *sip, const struc
 			int toward_ims)
 {
 	char rr[400], ims[160], ws[160];
-	snprintf(ims, sizeof(ims), "<sip:%s@%s;lr>", f->token, p->cfg.ims_host);
+	snprintf(ims, sizeof(ims), "<sip:%s@%s%s;lr>", f->token, p->cfg.ims_host,
+		 p->cfg.transport == IMS_TCP ? ";transport=tcp" : "");
 	snprintf(ws, sizeof(ws), "<sip:%s@%s;transport=ws;lr;ob>", f->token, p->cfg.ws_host);
 	snprintf(rr, sizeof(rr), "%s, %s", toward_ims ? ims : ws, toward_ims ? ws : ims);
 	return sip_add_make(msg, sip, sip_record_route_class, rr) < 0 ? ENOMEM : 0;
@@ -281,7 +297,7 @@ static void on_client_timeout(void *arg, struct txn *x)
 }
 
 /* Request from a browser flow toward IMS. */
-static void request_from_ws(struct sip_proxy *p, struct flow *f, msg_t *msg)
+static void request_from_ws(struct sip_proxy *p, struct flow *f, msg_t *msg, size_t in_len)
 {
 	sip_t *sip = sip_object(msg);
 	struct log_ids ids = ids_of(sip);
@@ -308,8 +324,14 @@ static void request_from_ws(struct sip_proxy *p, struct flow *f, msg_t *msg)
 		msg_destroy(msg);
 		return;
 	}
+	struct ims_peer to = { .transport = p->cfg.transport };
+	memcpy(&to.addr, &p->cfg.next_hop, sizeof(to.addr));
+	/* What we add stays well under 600 bytes. */
+	if (to.transport == IMS_UDP && in_len + 600 > UDP_MAX_REQUEST)
+		to.transport = IMS_TCP;
 	new_branch(p, branch, sizeof(branch));
-	snprintf(line, sizeof(line), "SIP/2.0/UDP %s;branch=%s;rport", p->cfg.ims_host, branch);
+	snprintf(line, sizeof(line), "SIP/2.0/%s %s;branch=%s;rport", tp_name(to.transport),
+		 p->cfg.ims_host, branch);
 	if (sip_add_make(msg, sip, sip_via_class, line) < 0)
 		goto oom;
 	/* Never trusted from a UE; the network makes its own charging id. */
@@ -342,7 +364,8 @@ static void request_from_ws(struct sip_proxy *p, struct flow *f, msg_t *msg)
 		 * the initial request. */
 	} else if (sip->sip_request->rq_method == sip_method_register) {
 		/* RFC 5626 5.2 / RFC 3327; TS 24.229 5.2.2. */
-		snprintf(line, sizeof(line), "<sip:%s@%s;lr;ob>", f->token, p->cfg.ims_host);
+		snprintf(line, sizeof(line), "<sip:%s@%s%s;lr;ob>", f->token, p->cfg.ims_host,
+			 p->cfg.transport == IMS_TCP ? ";transport=tcp" : "");
 		if (sip_add_make(msg, sip, sip_path_class, line) < 0 ||
 		    sip_add_make(msg, sip, sip_require_class, "path") < 0)
 			goto oom;
@@ -384,8 +407,7 @@ static void request_from_ws(struct sip_proxy *p, struct flow *f, msg_t *msg)
 	memcpy(wire, text, len);
 	log_debug(p->log, p->sub, &ids, "request to IMS", LF_S("flow", f->token),
 		  LF_S("method", sip->sip_request->rq_method_name), LF_S("branch", branch));
-	if (!txn_client_start(&p->txns, branch, f->id, (struct sockaddr *)&p->cfg.next_hop,
-			      wire, len, msg))
+	if (!txn_client_start(&p->txns, branch, f->id, &to, wire, len, msg))
 		log_error(p->log, p->sub, &ids, "out of memory for a transaction");
 	return;
 oom:
@@ -416,7 +438,7 @@ static void response_from_ws(struct sip_proxy *p, struct flow *f, msg_t *msg)
 	if (sip->sip_status->st_status >= 200)
 		txn_server_final(x, text, len);
 	else
-		send_udp(p, text, len, (struct sockaddr *)&x->peer);
+		send_ims(p, text, len, &x->peer);
 	msg_destroy(msg);
 }
 
@@ -444,7 +466,7 @@ void sip_proxy_from_ws(struct sip_proxy *p, struct flow *f, const char *buf, siz
 	}
 	count(p, sip_object(msg), "ws");
 	if (sip_object(msg)->sip_request)
-		request_from_ws(p, f, msg);
+		request_from_ws(p, f, msg, len);
 	else
 		response_from_ws(p, f, msg);
 }
@@ -483,7 +505,7 @@ static void response_from_ims(struct sip_proxy *p, msg_t *msg)
 }
 
 /* Request from IMS toward a browser: the top Route names the flow. */
-static void request_from_ims(struct sip_proxy *p, msg_t *msg, const struct sockaddr *from)
+static void request_from_ims(struct sip_proxy *p, msg_t *msg, const struct ims_peer *from)
 {
 	sip_t *sip = sip_object(msg);
 	struct log_ids ids = ids_of(sip);
@@ -496,7 +518,7 @@ static void request_from_ims(struct sip_proxy *p, msg_t *msg, const struct socka
 	if (x) {
 		/* A retransmission: answer from the cache, else wait. */
 		if (x->final)
-			send_udp(p, x->wire, x->wire_len, from);
+			send_ims(p, x->wire, x->wire_len, from);
 		msg_destroy(msg);
 		return;
 	}
@@ -509,7 +531,7 @@ static void request_from_ims(struct sip_proxy *p, msg_t *msg, const struct socka
 	if (!user || flow_token_verify(p->flows, user, strlen(user), &id)) {
 		log_info(p->log, p->sub, &ids, "request from IMS refused",
 			 LF_S("reason", "no flow token in Route"), LF_I("status", 404));
-		reply_udp(p, msg, 404, "No Flow Token", from);
+		reply_ims(p, msg, 404, "No Flow Token", from);
 		msg_destroy(msg);
 		return;
 	}
@@ -518,12 +540,12 @@ static void request_from_ims(struct sip_proxy *p, msg_t *msg, const struct socka
 		metric_inc(p->m_430);
 		log_info(p->log, p->sub, &ids, "request from IMS for a closed flow",
 			 LF_S("flow", user), LF_I("status", 430));
-		reply_udp(p, msg, 430, "Flow Failed", from);
+		reply_ims(p, msg, 430, "Flow Failed", from);
 		msg_destroy(msg);
 		return;
 	}
 	if ((rc = max_forwards(msg, sip)) || (creates_dialog(sip) && record_route(p, msg, sip, f, 0))) {
-		reply_udp(p, msg, rc > 0 ? rc : 500, NULL, from);
+		reply_ims(p, msg, rc > 0 ? rc : 500, NULL, from);
 		msg_destroy(msg);
 		return;
 	}
@@ -532,7 +554,7 @@ static void request_from_ims(struct sip_proxy *p, msg_t *msg, const struct socka
 		 p->cfg.ws_host, branch);
 	if (sip_add_make(msg, sip, sip_via_class, line) < 0 ||
 	    !txn_server_start(&p->txns, branch, up, f->id, from)) {
-		reply_udp(p, msg, 500, NULL, from);
+		reply_ims(p, msg, 500, NULL, from);
 		msg_destroy(msg);
 		return;
 	}
@@ -543,7 +565,7 @@ static void request_from_ims(struct sip_proxy *p, msg_t *msg, const struct socka
 }
 
 void sip_proxy_from_ims(struct sip_proxy *p, const char *buf, size_t len,
-			const struct sockaddr *from)
+			const struct ims_peer *from)
 {
 	struct sip_msg_error e;
 	msg_t *msg;
@@ -554,12 +576,12 @@ void sip_proxy_from_ims(struct sip_proxy *p, const char *buf, size_t len,
 	if (sip_msg_parse(buf, len, &msg, &e)) {
 		struct log_ids ids = ids_of(msg ? sip_object(msg) : NULL);
 		char peer[80];
-		conf_addr_format(from, peer, sizeof(peer));
+		conf_addr_format((const struct sockaddr *)&from->addr, peer, sizeof(peer));
 		metric_inc(p->m_bad);
 		log_info(p->log, p->sub, &ids, "malformed SIP from IMS", LF_S("peer", peer),
 			 LF_S("reason", e.reason), LF_I("status", e.status));
 		if (msg && e.status)
-			reply_udp(p, msg, e.status, e.reason, from);
+			reply_ims(p, msg, e.status, e.reason, from);
 		if (msg)
 			msg_destroy(msg);
 		return;

@@ -12,6 +12,8 @@
 #include <uv.h>
 
 #include "flow_table.h"
+#include "ims_peer.h"
+#include "ims_tcp.h"
 #include "ims_udp.h"
 #include "log.h"
 #include "metrics.h"
@@ -21,6 +23,7 @@
 
 struct sip_proxy_cfg {
 	struct sockaddr_storage next_hop; /* IMS entry point (I-CSCF / registrar) */
+	enum ims_transport transport;     /* toward next_hop: UDP, or TCP */
 	char ims_host[80];                /* our "ip:port" toward IMS */
 	char ws_host[80];                 /* our "ip:port" toward browsers */
 	char visited_network[128];        /* P-Visited-Network-ID */
@@ -33,6 +36,7 @@ struct sip_proxy {
 	struct flow_table *flows;  /* borrowed */
 	struct ws_server *ws;      /* borrowed */
 	struct ims_udp *udp;       /* borrowed */
+	struct ims_tcp *tcp;       /* borrowed */
 	struct metrics *metrics;   /* borrowed */
 	struct sip_proxy_cfg cfg;
 	struct txn_table txns;     /* owned */
@@ -44,8 +48,8 @@ struct sip_proxy {
 
 int sip_proxy_init(struct sip_proxy *p, uv_loop_t *loop,
 		   const struct sip_proxy_cfg *cfg, struct flow_table *flows,
-		   struct ims_udp *udp, struct metrics *m, const struct log *log,
-		   unsigned sub);
+		   struct ims_udp *udp, struct ims_tcp *tcp, struct metrics *m,
+		   const struct log *log, unsigned sub);
 /* The WebSocket server is created after the proxy (its callbacks call the
  * proxy); attach it before traffic flows. */
 void sip_proxy_attach_ws(struct sip_proxy *p, struct ws_server *ws);
@@ -55,7 +59,7 @@ void sip_proxy_free(struct sip_proxy *p);  /* after the loop has ended */
 void sip_proxy_from_ws(struct sip_proxy *p, struct flow *f, const char *buf,
 		       size_t len);
 void sip_proxy_from_ims(struct sip_proxy *p, const char *buf, size_t len,
-			const struct sockaddr *from);
+			const struct ims_peer *from);
 void sip_proxy_flow_closed(struct sip_proxy *p, struct flow *f);
 
 #endif

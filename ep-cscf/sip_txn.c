@@ -106,7 +106,7 @@ static struct txn *txn_new(struct txn_table *t, enum txn_kind kind,
 static void on_retransmit(uv_timer_t *tm)
 {
 	struct txn *x = tm->data;
-	x->table->send(x->table->arg, x->wire, x->wire_len, (struct sockaddr *)&x->peer);
+	x->table->send(x->table->arg, x->wire, x->wire_len, &x->peer);
 	/* Timer E doubles up to T2 (RFC 3261 17.1.2.2). */
 	x->rtx_ms = x->rtx_ms * 2 > SIP_T2_MS ? SIP_T2_MS : x->rtx_ms * 2;
 	uv_timer_start(&x->retransmit, on_retransmit, x->rtx_ms, 0);
@@ -121,7 +121,7 @@ static void on_lifetime(uv_timer_t *tm)
 }
 
 struct txn *txn_client_start(struct txn_table *t, const char *branch,
-			     uint64_t flow_id, const struct sockaddr *to,
+			     uint64_t flow_id, const struct ims_peer *to,
 			     char *wire, size_t wire_len, void *req)
 {
 	struct txn *x = txn_new(t, TXN_CLIENT, branch, flow_id);
@@ -131,14 +131,14 @@ struct txn *txn_client_start(struct txn_table *t, const char *branch,
 			t->free_req(req);
 		return NULL;
 	}
-	memcpy(&x->peer, to, to->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-						       : sizeof(struct sockaddr_in));
+	x->peer = *to;
 	x->wire = wire;
 	x->wire_len = wire_len;
 	x->req = req;
 	x->rtx_ms = SIP_T1_MS;
 	t->send(t->arg, wire, wire_len, to);
-	uv_timer_start(&x->retransmit, on_retransmit, SIP_T1_MS, 0);
+	if (to->transport == IMS_UDP)
+		uv_timer_start(&x->retransmit, on_retransmit, SIP_T1_MS, 0);
 	uv_timer_start(&x->lifetime, on_lifetime, 64 * SIP_T1_MS, 0);
 	return x;
 }
@@ -154,13 +154,14 @@ void txn_client_response(struct txn *x, int status)
 	}
 	x->final = 1;
 	uv_timer_stop(&x->retransmit);
-	/* Timer K: absorb retransmitted responses for T4. */
-	uv_timer_start(&x->lifetime, on_lifetime, SIP_T4_MS, 0);
+	/* Timer K: absorb retransmitted responses for T4; 0 when reliable. */
+	uv_timer_start(&x->lifetime, on_lifetime,
+		       x->peer.transport == IMS_UDP ? SIP_T4_MS : 0, 0);
 }
 
 struct txn *txn_server_start(struct txn_table *t, const char *our_branch,
 			     const char *up_branch, uint64_t flow_id,
-			     const struct sockaddr *from)
+			     const struct ims_peer *from)
 {
 	struct txn *x = txn_new(t, TXN_SERVER, our_branch, flow_id);
 	if (!x)
@@ -169,8 +170,7 @@ struct txn *txn_server_start(struct txn_table *t, const char *our_branch,
 	size_t k = hash(x->up_branch);
 	x->next_up = t->up[k];
 	t->up[k] = x;
-	memcpy(&x->peer, from, from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-							   : sizeof(struct sockaddr_in));
+	x->peer = *from;
 	/* Without an answer from the browser the IMS side gives up at its
 	 * Timer F; keep state as long. */
 	uv_timer_start(&x->lifetime, on_lifetime, 64 * SIP_T1_MS, 0);
@@ -180,7 +180,7 @@ struct txn *txn_server_start(struct txn_table *t, const char *our_branch,
 void txn_server_final(struct txn *x, const char *buf, size_t len)
 {
 	char *copy = malloc(len);
-	x->table->send(x->table->arg, buf, len, (struct sockaddr *)&x->peer);
+	x->table->send(x->table->arg, buf, len, &x->peer);
 	if (copy) {
 		memcpy(copy, buf, len);
 		free(x->wire);
@@ -188,8 +188,9 @@ void txn_server_final(struct txn *x, const char *buf, size_t len)
 		x->wire_len = len;
 	}
 	x->final = 1;
-	/* Timer J (UDP): 64*T1. */
-	uv_timer_start(&x->lifetime, on_lifetime, 64 * SIP_T1_MS, 0);
+	/* Timer J: 64*T1 on UDP, 0 when reliable. */
+	uv_timer_start(&x->lifetime, on_lifetime,
+		       x->peer.transport == IMS_UDP ? 64 * SIP_T1_MS : 0, 0);
 }
 
 struct txn *txn_find_ours(const struct txn_table *t, const char *branch)

@@ -17,6 +17,8 @@
 #include <sys/socket.h>
 #include <uv.h>
 
+#include "ims_peer.h"
+
 #define SIP_T1_MS 500
 #define SIP_T2_MS 4000
 #define SIP_T4_MS 5000
@@ -32,7 +34,7 @@ struct txn_table;
 typedef void (txn_timeout_h)(void *arg, struct txn *t);
 /* Called to (re)send bytes toward IMS. */
 typedef void (txn_send_h)(void *arg, const char *buf, size_t len,
-			  const struct sockaddr *to);
+			  const struct ims_peer *to);
 
 struct txn {
 	struct txn *next_ours, *next_up; /* hash chains; owned by the table */
@@ -41,7 +43,7 @@ struct txn {
 	char branch[SIP_BRANCH_MAX];     /* ours */
 	char up_branch[SIP_BRANCH_MAX];  /* server: the IMS node's */
 	uint64_t flow_id;
-	struct sockaddr_storage peer;    /* client: next hop; server: IMS node */
+	struct ims_peer peer;            /* client: next hop; server: IMS node */
 	char *wire;                      /* owned: client request / server final response */
 	size_t wire_len;
 	void *req;                       /* owned msg_t: client request (for 408) */
@@ -67,9 +69,10 @@ int txn_table_init(struct txn_table *t, uv_loop_t *loop, txn_timeout_h *timeout,
 void txn_table_close(struct txn_table *t);
 
 /* Client: takes ownership of wire (malloc'd) and req; sends wire now and
- * arms Timers E and F.  Returns NULL on ENOMEM (wire and req freed). */
+ * arms Timer F, and Timer E on UDP (a reliable transport does not
+ * retransmit).  Returns NULL on ENOMEM (wire and req freed). */
 struct txn *txn_client_start(struct txn_table *t, const char *branch,
-			     uint64_t flow_id, const struct sockaddr *to,
+			     uint64_t flow_id, const struct ims_peer *to,
 			     char *wire, size_t wire_len, void *req);
 /* Client: a response arrived (provisional or final). */
 void txn_client_response(struct txn *x, int status);
@@ -77,7 +80,7 @@ void txn_client_response(struct txn *x, int status);
 /* Server: records a request from IMS forwarded to a flow. */
 struct txn *txn_server_start(struct txn_table *t, const char *our_branch,
 			     const char *up_branch, uint64_t flow_id,
-			     const struct sockaddr *from);
+			     const struct ims_peer *from);
 /* Server: the final response (copied) is sent and cached until Timer J. */
 void txn_server_final(struct txn *x, const char *buf, size_t len);
 

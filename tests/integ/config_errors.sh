@@ -80,6 +80,22 @@ case_ "override out of range" ep-cscf \
 	'ep-cscf: error: command line: metrics.listen: "127.0.0.1:70000" is not an address (IPv4:port or [IPv6]:port)' \
 	- --metrics.listen=127.0.0.1:70000
 
+case_ "bad transport" ep-cscf \
+	'ep-cscf: error: @F@:1: ims.transport: "sctp" is not one of udp, tcp' \
+	'ims.transport = sctp\n'
+case_ "bad WWSF line" ep-cscf \
+	'ep-cscf: error: @F@:2: wwsf demo: "ftp://x" is not an origin (scheme://host[:port])' \
+	'wwsf = ok origins=https://a.example\nwwsf = demo origins=ftp://x\n'
+case_ "WWSF defined twice" ep-cscf \
+	'ep-cscf: error: @F@:2: wwsf a: defined twice' \
+	'wwsf = a origins=https://a.example\nwwsf = a origins=https://b.example\n'
+case_ "no WebSocket listener" ep-cscf \
+	'ep-cscf: error: @F@:1: sip.wss.listen: no WebSocket listener configured' \
+	'sip.wss.listen =\n'
+case_ "message size out of range" ep-cscf \
+	'ep-cscf: error: @F@:1: ws.max_message_bytes: 10 is out of range [1024, 1048576]' \
+	'ws.max_message_bytes = 10\n'
+
 # Port in use: hold a listening socket, then point the daemon at it.
 python3 -c '
 import socket, sys, time

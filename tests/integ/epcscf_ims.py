@@ -4,7 +4,7 @@ policy and subprotocol on the upgrade, REGISTER with digest passed through,
 Path/Service-Route/P-Associated-URI, terminating MESSAGE from SIPp via the
 flow token, refresh, un-registration, 430 after the WebSocket closed, bad
 input over the WebSocket, and a clean stop.  Prints TAP lines.
-usage: epcscf_ims.py BINDIR"""
+usage: epcscf_ims.py BINDIR [udp|tcp]   (transport toward the IMS core)"""
 import asyncio
 import os
 import socket
@@ -18,6 +18,7 @@ from harness import ROOT, Lab, Tap, free_port, metrics  # noqa: E402
 from wic_client import Wic, header, headers  # noqa: E402
 
 BIN = os.path.abspath(sys.argv[1])
+TRANSPORT = sys.argv[2] if len(sys.argv) > 2 else "udp"
 ORIGIN_OK = "https://wic.test:8443"
 tap = Tap()
 result = tap.result
@@ -69,8 +70,9 @@ async def scenario(metrics_port):
     result(final is not None and final.get("status") == 200, "REGISTER with digest: 200 OK",
            str(final and final["start"]))
     path = header(final, "path") or ""
-    result(";ob" in path and ";lr" in path and "127.0.0.1:%d" % IMS_PORT in path,
-           "200 carries the Path the eP-CSCF added (flow token, lr, ob)", "Path: %s" % path)
+    result(";ob" in path and ";lr" in path and "127.0.0.1:%d" % IMS_PORT in path and
+           ((";transport=tcp" in path) == (TRANSPORT == "tcp")),
+           "200 carries the Path the eP-CSCF added (flow token, lr, ob, transport)", "Path: %s" % path)
     result(header(final, "service-route") is not None and "sip:alice@ims.test" in (header(final, "p-associated-uri") or ""),
            "200 carries Service-Route and P-Associated-URI",
            "Service-Route: %s" % header(final, "service-route"),
@@ -112,8 +114,8 @@ async def scenario(metrics_port):
                      % (w.host, w.call_id, w.host))
     ok200 = await w.recv(10)
     rr = [v.strip() for h in headers(ok200 or {"headers": []}, "record-route") for v in h.split(",")]
-    result(ok200 is not None and ok200.get("status") == 200 and len(rr) == 3 and
-           "127.0.0.1:%d" % IMS_PORT in rr[1] and "127.0.0.1:%d;transport=ws" % WSS_PORT in rr[2],
+    result(ok200 is not None and ok200.get("status") == 200 and len(rr) >= 3 and
+           "127.0.0.1:%d" % IMS_PORT in rr[-2] and "127.0.0.1:%d;transport=ws" % WSS_PORT in rr[-1],
            "SUBSCRIBE: 200 with our double Record-Route (IMS side, then WebSocket side) below the S-CSCF's",
            str(ok200 and ok200["start"]), "Record-Route: %s" % rr)
     notify = await w.recv(10)
@@ -123,15 +125,15 @@ async def scenario(metrics_port):
            str(notify and notify["start"]), "Route: %s" % (notify and header(notify, "route")))
     if got:
         await w.answer(notify)
-    if ok200 is not None and len(rr) == 3:
+    if ok200 is not None and len(rr) >= 3:
         contact = header(ok200, "contact").strip("<>")
         await w.send_raw("SUBSCRIBE %s SIP/2.0\r\n"
                          "Via: SIP/2.0/WSS %s;branch=z9hG4bKsub2\r\nMax-Forwards: 70\r\n"
-                         "Route: %s, %s, %s\r\n"
+                         "Route: %s\r\n"
                          "From: <sip:alice@ims.test>;tag=subtag\r\nTo: %s\r\n"
                          "Call-ID: sub-%s\r\nCSeq: 2 SUBSCRIBE\r\nEvent: test\r\nExpires: 0\r\n"
                          "Contact: <sip:alice@%s;transport=ws;ob>\r\nContent-Length: 0\r\n\r\n"
-                         % (contact, w.host, rr[2], rr[1], rr[0], header(ok200, "to"), w.call_id, w.host))
+                         % (contact, w.host, ", ".join(reversed(rr)), header(ok200, "to"), w.call_id, w.host))
         unsub = await w.recv(10)
         result(unsub is not None and unsub.get("status") == 200,
                "in-dialog un-SUBSCRIBE along the route set: 200 OK", str(unsub and unsub["start"]))
@@ -209,7 +211,7 @@ def main():
     KAM_PORT = lab.kamailio(UAS_PORT)
     if not result(KAM_PORT is not None, "Kamailio started", lab.log("kamailio.log")[-1500:]):
         return
-    ports = lab.ep_cscf(BIN, KAM_PORT, [ORIGIN_OK])
+    ports = lab.ep_cscf(BIN, KAM_PORT, [ORIGIN_OK], "ims.transport = %s\n" % TRANSPORT)
     if not result(ports is not None, "ep-cscf started", lab.log("ep-cscf.log")[-1500:]):
         return
     IMS_PORT, WSS_PORT = ports["ims"], ports["wss"]
