@@ -1,0 +1,176 @@
+/* recvmmsg/sendmmsg on libuv poll handles. */
+#include "udp_batch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <unistd.h>
+
+void udp_io_init(struct udp_io *io, uv_loop_t *loop)
+{
+	memset(io, 0, sizeof(*io));
+	io->loop = loop;
+	for (unsigned i = 0; i < UDP_BATCH; i++) {
+		io->rx_iov[i].iov_base = io->rx_buf[i];
+		io->rx_iov[i].iov_len = UDP_MTU;
+		io->tx_iov[i].iov_base = io->tx_buf[i];
+	}
+}
+
+void udp_io_flush(struct udp_io *io)
+{
+	unsigned i = 0;
+	while (i < io->tx_n) {
+		/* One sendmmsg per run of packets on the same socket. */
+		unsigned j = i + 1;
+		while (j < io->tx_n && io->tx_sock[j] == io->tx_sock[i])
+			j++;
+		unsigned sent = 0;
+		while (sent < j - i) {
+			int n = sendmmsg(io->tx_sock[i]->fd, io->tx_msg + i + sent, j - i - sent, 0);
+			io->tx_syscalls++;
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				/* EAGAIN (socket buffer full) or a peer error:
+				 * media is loss-tolerant, drop the rest of the run. */
+				io->tx_errors += j - i - sent;
+				break;
+			}
+			sent += (unsigned)n;
+			io->tx_packets += (unsigned)n;
+		}
+		i = j;
+	}
+	io->tx_n = 0;
+}
+
+int udp_sock_send(struct udp_sock *s, const uint8_t *buf, size_t len,
+		  const struct sockaddr *to)
+{
+	struct udp_io *io = s->io;
+
+	if (len > UDP_MTU)
+		return EMSGSIZE;
+	if (io->tx_n == UDP_BATCH)
+		udp_io_flush(io);
+	unsigned k = io->tx_n++;
+	memcpy(io->tx_buf[k], buf, len);
+	io->tx_iov[k].iov_len = len;
+	socklen_t alen = to->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+						   : sizeof(struct sockaddr_in);
+	memcpy(&io->tx_to[k], to, alen);
+	io->tx_msg[k].msg_hdr = (struct msghdr){
+		.msg_name = &io->tx_to[k],
+		.msg_namelen = alen,
+		.msg_iov = &io->tx_iov[k],
+		.msg_iovlen = 1,
+	};
+	io->tx_sock[k] = s;
+	return 0;
+}
+
+static void on_poll_closed(uv_handle_t *h);
+
+static void on_readable(uv_poll_t *h, int status, int events)
+{
+	struct udp_sock *s = h->data;
+	struct udp_io *io = s->io;
+
+	if (status < 0 || !(events & UV_READABLE))
+		return;
+	for (;;) {
+		for (unsigned i = 0; i < UDP_BATCH; i++)
+			io->rx_msg[i].msg_hdr = (struct msghdr){
+				.msg_name = &io->rx_from[i],
+				.msg_namelen = sizeof(io->rx_from[i]),
+				.msg_iov = &io->rx_iov[i],
+				.msg_iovlen = 1,
+			};
+		int n = recvmmsg(s->fd, io->rx_msg, UDP_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			break; /* EAGAIN: drained; errors (ICMP) are ignored on UDP */
+		io->rx_batches++;
+		for (int i = 0; i < n && !s->closing; i++) {
+			if (io->rx_msg[i].msg_hdr.msg_flags & MSG_TRUNC) {
+				io->rx_truncated++;
+				continue;
+			}
+			io->rx_packets++;
+			s->recv(s->arg, s, io->rx_buf[i], io->rx_msg[i].msg_len,
+				(struct sockaddr *)&io->rx_from[i]);
+		}
+		udp_io_flush(io);
+		if (n < UDP_BATCH || s->closing)
+			break;
+	}
+}
+
+int udp_sock_open(struct udp_sock *s, struct udp_io *io, const struct sockaddr *addr,
+		  udp_recv_h *recv, void *arg)
+{
+	socklen_t alen = addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+						     : sizeof(struct sockaddr_in);
+	memset(s, 0, sizeof(*s));
+	s->io = io;
+	s->recv = recv;
+	s->arg = arg;
+	s->fd = socket(addr->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->fd < 0)
+		return errno;
+	if (bind(s->fd, addr, alen)) {
+		int e = errno;
+		close(s->fd);
+		return e;
+	}
+	alen = sizeof(s->bound);
+	getsockname(s->fd, (struct sockaddr *)&s->bound, &alen);
+	int rc = uv_poll_init(io->loop, &s->poll, s->fd);
+	if (!rc) {
+		s->poll.data = s;
+		rc = uv_poll_start(&s->poll, UV_READABLE, on_readable);
+		if (rc) {
+			s->closing = 1;
+			uv_close((uv_handle_t *)&s->poll, on_poll_closed);
+			return -rc; /* the fd is closed with the handle */
+		}
+		return 0;
+	}
+	close(s->fd);
+	return -rc;
+}
+
+static void on_poll_closed(uv_handle_t *h)
+{
+	struct udp_sock *s = h->data;
+	close(s->fd);
+	if (s->on_closed)
+		s->on_closed(s);
+}
+
+void udp_sock_close(struct udp_sock *s)
+{
+	struct udp_io *io = s->io;
+	if (s->closing)
+		return;
+	s->closing = 1;
+	/* Queued packets of this socket must not be sent after close. */
+	unsigned k = 0;
+	for (unsigned i = 0; i < io->tx_n; i++)
+		if (io->tx_sock[i] != s) {
+			if (k != i) {
+				memcpy(io->tx_buf[k], io->tx_buf[i], io->tx_iov[i].iov_len);
+				io->tx_iov[k].iov_len = io->tx_iov[i].iov_len;
+				io->tx_to[k] = io->tx_to[i];
+				io->tx_msg[k].msg_hdr = io->tx_msg[i].msg_hdr;
+				io->tx_msg[k].msg_hdr.msg_name = &io->tx_to[k];
+				io->tx_msg[k].msg_hdr.msg_iov = &io->tx_iov[k];
+				io->tx_sock[k] = io->tx_sock[i];
+			}
+			k++;
+		}
+	io->tx_n = k;
+	uv_poll_stop(&s->poll);
+	uv_close((uv_handle_t *)&s->poll, on_poll_closed);
+}

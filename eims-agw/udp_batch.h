@@ -1,0 +1,75 @@
+/* Batched UDP I/O for the media path: recvmmsg drains up to UDP_BATCH
+ * datagrams per wake-up, and packets produced while handling them are
+ * queued and leave with sendmmsg, grouped by socket, once the batch is
+ * handled.  No allocation per packet; one syscall per batch each way.
+ *
+ * Buffers live in one struct udp_io per loop (the daemon root owns it), not
+ * per socket: thousands of sockets share them because the loop runs one
+ * callback at a time. */
+#ifndef AGW_UDP_BATCH_H
+#define AGW_UDP_BATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#define UDP_BATCH 32
+#define UDP_MTU 1500 /* bigger datagrams are truncated and dropped */
+
+struct udp_sock;
+
+/* One received datagram; buf is borrowed until the handler returns. */
+typedef void (udp_recv_h)(void *arg, struct udp_sock *s, uint8_t *buf, size_t len,
+			  const struct sockaddr *from);
+
+struct udp_io {
+	uv_loop_t *loop;
+	/* receive side */
+	struct mmsghdr rx_msg[UDP_BATCH];
+	struct iovec rx_iov[UDP_BATCH];
+	struct sockaddr_storage rx_from[UDP_BATCH];
+	uint8_t rx_buf[UDP_BATCH][UDP_MTU];
+	/* transmit side: queued during a batch, flushed after it */
+	struct mmsghdr tx_msg[UDP_BATCH];
+	struct iovec tx_iov[UDP_BATCH];
+	struct sockaddr_storage tx_to[UDP_BATCH];
+	uint8_t tx_buf[UDP_BATCH][UDP_MTU];
+	struct udp_sock *tx_sock[UDP_BATCH];
+	unsigned tx_n;
+	/* counters */
+	uint64_t rx_packets, rx_batches, tx_packets, tx_syscalls, rx_truncated, tx_errors;
+};
+
+struct udp_sock {
+	uv_poll_t poll;
+	int fd;
+	struct udp_io *io;          /* borrowed */
+	struct sockaddr_storage bound;
+	udp_recv_h *recv;
+	void *arg;
+	void (*on_closed)(struct udp_sock *s); /* may be NULL */
+	int closing;
+};
+
+void udp_io_init(struct udp_io *io, uv_loop_t *loop);
+
+/* Binds a non-blocking UDP socket on addr (port 0: any) and starts
+ * receiving.  Returns 0 or an errno value (EADDRINUSE when taken). */
+int udp_sock_open(struct udp_sock *s, struct udp_io *io, const struct sockaddr *addr,
+		  udp_recv_h *recv, void *arg);
+
+/* Queues one datagram (copied) for sendmmsg; flushed at the end of the
+ * current receive batch, or when the queue is full.  Outside a receive
+ * callback call udp_io_flush.  Returns 0, EMSGSIZE, or an errno of the
+ * flush. */
+int udp_sock_send(struct udp_sock *s, const uint8_t *buf, size_t len,
+		  const struct sockaddr *to);
+
+/* Sends everything queued (sendmmsg per run of the same socket). */
+void udp_io_flush(struct udp_io *io);
+
+/* Stops and closes; on_closed (if set) runs when the handle is closed. */
+void udp_sock_close(struct udp_sock *s);
+
+#endif

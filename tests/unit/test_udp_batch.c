@@ -1,0 +1,116 @@
+/* Batched UDP I/O over loopback: recvmmsg drains many datagrams per
+ * wake-up and replies leave with few sendmmsg calls. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "udp_batch.h"
+
+#define N_PACKETS 200
+
+struct ctx {
+	struct udp_sock echo, client;
+	unsigned echoed, back;
+	int bad;
+};
+
+static void on_echo(void *arg, struct udp_sock *s, uint8_t *buf, size_t len,
+		    const struct sockaddr *from)
+{
+	struct ctx *c = arg;
+	c->echoed++;
+	assert_int_equal(udp_sock_send(s, buf, len, from), 0);
+}
+
+static void on_back(void *arg, struct udp_sock *s, uint8_t *buf, size_t len,
+		    const struct sockaddr *from)
+{
+	struct ctx *c = arg;
+	(void)s;
+	(void)from;
+	/* Each echo must come back whole and unchanged. */
+	if (len != 100 || buf[0] != (uint8_t)(buf[1] ^ 0x5a))
+		c->bad++;
+	if (++c->back == N_PACKETS) {
+		udp_sock_close(&c->echo);
+		udp_sock_close(&c->client);
+	}
+}
+
+static void test_echo_batched(void **state)
+{
+	uv_loop_t loop;
+	struct udp_io *io = calloc(1, sizeof(*io)); /* ~200 KiB: not on the stack */
+	struct ctx c = { 0 };
+	struct sockaddr_in any = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	(void)state;
+
+	assert_non_null(io);
+	assert_int_equal(uv_loop_init(&loop), 0);
+	udp_io_init(io, &loop);
+	assert_int_equal(udp_sock_open(&c.echo, io, (struct sockaddr *)&any, on_echo, &c), 0);
+	assert_int_equal(udp_sock_open(&c.client, io, (struct sockaddr *)&any, on_back, &c), 0);
+
+	/* Queue every request before the loop runs, so they arrive together. */
+	uint8_t pkt[100];
+	for (unsigned i = 0; i < N_PACKETS; i++) {
+		memset(pkt, 0, sizeof(pkt));
+		pkt[1] = (uint8_t)i;
+		pkt[0] = (uint8_t)(i ^ 0x5a);
+		assert_int_equal(udp_sock_send(&c.client, pkt, sizeof(pkt),
+					       (struct sockaddr *)&c.echo.bound), 0);
+	}
+	udp_io_flush(io);
+	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+
+	assert_int_equal(c.echoed, N_PACKETS);
+	assert_int_equal(c.back, N_PACKETS);
+	assert_int_equal(c.bad, 0);
+	/* Batching happened: far fewer syscalls than packets each way. */
+	assert_true(io->rx_batches * 4 <= io->rx_packets);
+	assert_true(io->tx_syscalls * 4 <= io->tx_packets);
+	assert_int_equal(io->tx_errors, 0);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	free(io);
+}
+
+static void test_limits(void **state)
+{
+	uv_loop_t loop;
+	struct udp_io *io = calloc(1, sizeof(*io));
+	struct udp_sock a, b;
+	struct sockaddr_in any = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	uint8_t big[UDP_MTU + 1] = { 0 };
+	(void)state;
+
+	assert_non_null(io);
+	assert_int_equal(uv_loop_init(&loop), 0);
+	udp_io_init(io, &loop);
+	assert_int_equal(udp_sock_open(&a, io, (struct sockaddr *)&any, NULL, NULL), 0);
+	assert_int_equal(udp_sock_send(&a, big, sizeof(big), (struct sockaddr *)&a.bound), EMSGSIZE);
+	/* The same port twice: the second bind fails with EADDRINUSE. */
+	assert_int_equal(udp_sock_open(&b, io, (struct sockaddr *)&a.bound, NULL, NULL), EADDRINUSE);
+	/* Packets queued for a socket that closes are never sent. */
+	assert_int_equal(udp_sock_send(&a, big, 10, (struct sockaddr *)&a.bound), 0);
+	udp_sock_close(&a);
+	assert_int_equal(io->tx_n, 0);
+	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	free(io);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_echo_batched),
+		cmocka_unit_test(test_limits),
+	};
+	return cmocka_run_group_tests_name("udp_batch", tests, NULL, NULL);
+}
