@@ -1,6 +1,8 @@
 /* STUN message codec: parse, integrity and fingerprint checks, builders. */
 #include "stun_msg.h"
 
+#include "byte_order.h"
+
 #include "hmac_sha1.h"
 
 #include <errno.h>
@@ -9,30 +11,6 @@
 
 #define ATTR_HDR 4
 #define FP_ATTR_LEN 8 /* FINGERPRINT attribute with its header */
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 static size_t pad4(size_t n)
 {
@@ -48,7 +26,7 @@ static void integrity_compute(const uint8_t *msg, size_t mi_at, const void *key,
 	struct hmac_sha1 m;
 	uint8_t len[2];
 
-	put16(len, (uint16_t)(mi_at + ATTR_HDR + STUN_MI_LEN - STUN_HEADER_LEN));
+	be16_put(len, (uint16_t)(mi_at + ATTR_HDR + STUN_MI_LEN - STUN_HEADER_LEN));
 	hmac_sha1_init(&m, key, key_len);
 	hmac_sha1_update(&m, msg, 2);
 	hmac_sha1_update(&m, len, 2);
@@ -80,8 +58,8 @@ static uint32_t crc32(const uint8_t *p, size_t n)
 bool stun_msg_is_stun(const uint8_t *buf, size_t len)
 {
 	return len >= STUN_HEADER_LEN && buf[0] <= 3 &&
-	       get32(buf + 4) == STUN_MAGIC_COOKIE && (get16(buf + 2) & 3) == 0 &&
-	       (size_t)get16(buf + 2) + STUN_HEADER_LEN == len;
+	       be32_get(buf + 4) == STUN_MAGIC_COOKIE && (be16_get(buf + 2) & 3) == 0 &&
+	       (size_t)be16_get(buf + 2) + STUN_HEADER_LEN == len;
 }
 
 static int slot_of(uint16_t type)
@@ -155,14 +133,14 @@ int stun_msg_parse(const uint8_t *buf, size_t len, struct stun_msg *msg)
 	bool after_mi = false, after_mi256 = false;
 
 	if (len < STUN_HEADER_LEN || (buf[0] & 0xc0) ||
-	    get32(buf + 4) != STUN_MAGIC_COOKIE)
+	    be32_get(buf + 4) != STUN_MAGIC_COOKIE)
 		return EPROTO;
-	size_t body = get16(buf + 2);
+	size_t body = be16_get(buf + 2);
 	if (body % 4 || body + STUN_HEADER_LEN != len)
 		return EPROTO;
 
 	memset(&m, 0, sizeof(m));
-	uint16_t type = get16(buf);
+	uint16_t type = be16_get(buf);
 	m.buf = buf;
 	m.len = len;
 	m.cls = (enum stun_class)(((type >> 7) & 2) | ((type >> 4) & 1));
@@ -171,7 +149,7 @@ int stun_msg_parse(const uint8_t *buf, size_t len, struct stun_msg *msg)
 	m.txid = buf + 8;
 
 	for (size_t pos = STUN_HEADER_LEN; pos < len;) {
-		uint16_t at = get16(buf + pos), n = get16(buf + pos + 2);
+		uint16_t at = be16_get(buf + pos), n = be16_get(buf + pos + 2);
 		size_t padded = pad4(n);
 		bool take;
 
@@ -253,7 +231,7 @@ int stun_msg_priority(const struct stun_msg *msg, uint32_t *prio)
 
 	if (!v)
 		return ENOENT;
-	*prio = get32(v);
+	*prio = be32_get(v);
 	return 0;
 }
 
@@ -263,7 +241,7 @@ static int u64_attr(const struct stun_msg *msg, enum stun_slot slot, uint64_t *o
 
 	if (!v)
 		return ENOENT;
-	*out = (uint64_t)get32(v) << 32 | get32(v + 4);
+	*out = (uint64_t)be32_get(v) << 32 | be32_get(v + 4);
 	return 0;
 }
 
@@ -283,7 +261,7 @@ static void addr_decode(const uint8_t *v, const uint8_t *mask, struct stun_addr 
 {
 	memset(a, 0, sizeof(*a));
 	a->family = v[1] == 1 ? AF_INET : AF_INET6;
-	a->port = get16(v + 2) ^ get16(mask);
+	a->port = be16_get(v + 2) ^ be16_get(mask);
 	for (size_t i = 0; i < (a->family == AF_INET ? 4u : 16u); i++)
 		a->ip[i] = v[4 + i] ^ mask[i];
 }
@@ -295,7 +273,7 @@ int stun_msg_xor_mapped_address(const struct stun_msg *msg, struct stun_addr *a)
 
 	if (!v)
 		return ENOENT;
-	put32(mask, STUN_MAGIC_COOKIE);
+	be32_put(mask, STUN_MAGIC_COOKIE);
 	memcpy(mask + 4, msg->txid, STUN_TXID_LEN);
 	addr_decode(v, mask, a);
 	return 0;
@@ -334,7 +312,7 @@ int stun_msg_unknown_attributes(const struct stun_msg *msg, uint16_t *types,
 		return ENOENT;
 	*n = msg->vlen[STUN_SLOT_UNKNOWN_ATTRIBUTES] / 2u;
 	for (size_t i = 0; i < *n && i < cap; i++)
-		types[i] = get16(v + 2 * i);
+		types[i] = be16_get(v + 2 * i);
 	return 0;
 }
 
@@ -356,7 +334,7 @@ int stun_msg_fingerprint(const struct stun_msg *msg, uint32_t *crc)
 
 	if (!v)
 		return ENOENT;
-	*crc = get32(v);
+	*crc = be32_get(v);
 	return 0;
 }
 
@@ -381,7 +359,7 @@ int stun_msg_fingerprint_check(const struct stun_msg *msg)
 	if (!at)
 		return ENOENT;
 	uint32_t crc = crc32(msg->buf, at) ^ STUN_FINGERPRINT_XOR;
-	return crc == get32(msg->buf + at + ATTR_HDR) ? 0 : EBADMSG;
+	return crc == be32_get(msg->buf + at + ATTR_HDR) ? 0 : EBADMSG;
 }
 
 /* ---- building ---- */
@@ -405,9 +383,9 @@ static void wr_init(struct writer *w, uint8_t *buf, size_t cap,
 	w->full = cap < STUN_HEADER_LEN;
 	if (w->full)
 		return;
-	put16(buf, type);
-	put16(buf + 2, 0);
-	put32(buf + 4, STUN_MAGIC_COOKIE);
+	be16_put(buf, type);
+	be16_put(buf + 2, 0);
+	be32_put(buf + 4, STUN_MAGIC_COOKIE);
 	memcpy(buf + 8, txid, STUN_TXID_LEN);
 	w->len = STUN_HEADER_LEN;
 }
@@ -424,11 +402,11 @@ static uint8_t *wr_attr(struct writer *w, uint16_t type, size_t n)
 		return NULL;
 	}
 	uint8_t *p = w->buf + w->len;
-	put16(p, type);
-	put16(p + 2, (uint16_t)n);
+	be16_put(p, type);
+	be16_put(p + 2, (uint16_t)n);
 	memset(p + ATTR_HDR + n, 0, padded - n);
 	w->len += ATTR_HDR + padded;
-	put16(w->buf + 2, (uint16_t)(w->len - STUN_HEADER_LEN));
+	be16_put(w->buf + 2, (uint16_t)(w->len - STUN_HEADER_LEN));
 	return p + ATTR_HDR;
 }
 
@@ -445,7 +423,7 @@ static void wr_u32(struct writer *w, uint16_t type, uint32_t x)
 	uint8_t *p = wr_attr(w, type, 4);
 
 	if (p)
-		put32(p, x);
+		be32_put(p, x);
 }
 
 static void wr_u64(struct writer *w, uint16_t type, uint64_t x)
@@ -453,8 +431,8 @@ static void wr_u64(struct writer *w, uint16_t type, uint64_t x)
 	uint8_t *p = wr_attr(w, type, 8);
 
 	if (p) {
-		put32(p, (uint32_t)(x >> 32));
-		put32(p + 4, (uint32_t)x);
+		be32_put(p, (uint32_t)(x >> 32));
+		be32_put(p + 4, (uint32_t)x);
 	}
 }
 
@@ -466,11 +444,11 @@ static void wr_xor_addr(struct writer *w, const struct stun_addr *a)
 
 	if (!p)
 		return;
-	put32(mask, STUN_MAGIC_COOKIE);
+	be32_put(mask, STUN_MAGIC_COOKIE);
 	memcpy(mask + 4, w->buf + 8, STUN_TXID_LEN);
 	p[0] = 0;
 	p[1] = v4 ? 1 : 2;
-	put16(p + 2, a->port ^ (uint16_t)(STUN_MAGIC_COOKIE >> 16));
+	be16_put(p + 2, a->port ^ (uint16_t)(STUN_MAGIC_COOKIE >> 16));
 	for (size_t i = 0; i < (v4 ? 4u : 16u); i++)
 		p[4 + i] = a->ip[i] ^ mask[i];
 }
@@ -491,7 +469,7 @@ static int wr_finish(struct writer *w, size_t *len)
 
 	if (!p)
 		return EMSGSIZE;
-	put32(p, crc32(w->buf, w->len - FP_ATTR_LEN) ^ STUN_FINGERPRINT_XOR);
+	be32_put(p, crc32(w->buf, w->len - FP_ATTR_LEN) ^ STUN_FINGERPRINT_XOR);
 	*len = w->len;
 	return 0;
 }
@@ -540,7 +518,7 @@ int stun_msg_build_error(uint8_t *buf, size_t cap, uint16_t method,
 	size_t rlen = strlen(reason);
 	uint8_t *p = wr_attr(&w, STUN_ATTR_ERROR_CODE, 4 + rlen);
 	if (p) {
-		put16(p, 0);
+		be16_put(p, 0);
 		p[2] = (uint8_t)(code / 100);
 		p[3] = (uint8_t)(code % 100);
 		memcpy(p + 4, reason, rlen);
@@ -548,7 +526,7 @@ int stun_msg_build_error(uint8_t *buf, size_t cap, uint16_t method,
 	if (n_unknown) {
 		p = wr_attr(&w, STUN_ATTR_UNKNOWN_ATTRIBUTES, 2 * n_unknown);
 		for (size_t i = 0; p && i < n_unknown; i++)
-			put16(p + 2 * i, unknown[i]);
+			be16_put(p + 2 * i, unknown[i]);
 	}
 	if (key)
 		wr_integrity(&w, key, key_len);

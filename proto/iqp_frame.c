@@ -1,6 +1,8 @@
 /* Iq+ frame header and stream framer (SPEC.md 3.1-3.6). */
 #include "iqp_frame.h"
 
+#include "byte_order.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -38,51 +40,26 @@ void iqp_error_set(struct iqp_error *err, unsigned code, unsigned action,
 	va_end(ap);
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
-	       p[3];
-}
-
 void iqp_header_encode(const struct iqp_header *h, uint8_t out[IQP_HEADER_LEN])
 {
 	out[0] = IQP_MAGIC0;
 	out[1] = IQP_MAGIC1;
 	out[2] = h->version;
 	out[3] = h->kind;
-	put16(out + 4, h->flags);
-	put16(out + 6, h->code);
-	put32(out + 8, h->txid);
-	put32(out + 12, h->body_len);
+	be16_put(out + 4, h->flags);
+	be16_put(out + 6, h->code);
+	be32_put(out + 8, h->txid);
+	be32_put(out + 12, h->body_len);
 }
 
 void iqp_header_decode(const uint8_t in[IQP_HEADER_LEN], struct iqp_header *h)
 {
 	h->version = in[2];
 	h->kind = in[3];
-	h->flags = get16(in + 4);
-	h->code = get16(in + 6);
-	h->txid = get32(in + 8);
-	h->body_len = get32(in + 12);
+	h->flags = be16_get(in + 4);
+	h->code = be16_get(in + 6);
+	h->txid = be32_get(in + 8);
+	h->body_len = be32_get(in + 12);
 }
 
 int iqp_header_check_code(const struct iqp_header *h, unsigned sender,

@@ -1,20 +1,11 @@
 /* Iq+ element trees: structure pass and typed accessors (SPEC.md 4.1-4.3). */
 #include "iqp_tlv.h"
 
+#include "byte_order.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
-	       p[3];
-}
 
 unsigned iqp_body_error_action(unsigned kind)
 {
@@ -38,7 +29,7 @@ static int body_error(struct iqp_error *err, unsigned kind, unsigned code,
 	err->offset = (uint32_t)off;
 	if (room >= 2) {
 		err->has_element = true;
-		err->element = get16(body + off);
+		err->element = be16_get(body + off);
 	}
 	return EBADMSG;
 }
@@ -66,8 +57,8 @@ static int walk(const uint8_t *body, size_t len, unsigned kind, size_t *count,
 		if (room < IQP_ELEM_HDR_LEN)
 			return body_error(err, kind, IQP_ERR_OVERRUN, body, pos,
 					  room, "element header overruns its parent");
-		uint16_t type = get16(body + pos);
-		uint32_t vlen = get32(body + pos + 2);
+		uint16_t type = be16_get(body + pos);
+		uint32_t vlen = be32_get(body + pos + 2);
 		if (vlen > room - IQP_ELEM_HDR_LEN)
 			return body_error(err, kind, IQP_ERR_OVERRUN, body, pos,
 					  room, "element value overruns its parent");
@@ -379,6 +370,6 @@ int iqp_elem_ipport(const struct iqp_elem *e, struct iqp_ipport *out)
 	memset(out, 0, sizeof(*out));
 	out->ip.family = e->value[0];
 	memcpy(out->ip.addr, e->value + 1, e->len - 3);
-	out->port = get16(e->value + e->len - 2);
+	out->port = be16_get(e->value + e->len - 2);
 	return 0;
 }
