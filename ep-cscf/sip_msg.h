@@ -20,8 +20,8 @@ struct sip_msg_error {
 };
 
 /* Parses buf (one whole message).  On success *out is a new msg_t that the
- * caller owns (msg_destroy); for a response with a bad non-essential header
- * e->reason names it (status 0) and the response is still usable.  On failure returns EBADMSG, fills e and, when
+ * caller owns (msg_destroy); for a message with a bad header the proxy does
+ * not need, e->reason names it (status 0) and the message is still usable.  On failure returns EBADMSG, fills e and, when
  * e->status != 0, still sets *out so that a response can be built from it
  * (the caller destroys it). */
 int sip_msg_parse(const char *buf, size_t len, msg_t **out,

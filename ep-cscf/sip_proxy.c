@@ -589,7 +589,7 @@ void sip_proxy_from_ims(struct sip_proxy *p, const char *buf, size_t len,
 	count(p, sip_object(msg), "ims");
 	if (e.reason[0]) {
 		struct log_ids ids = ids_of(sip_object(msg));
-		log_warn(p->log, p->sub, &ids, "response from IMS relayed with a bad header",
+		log_warn(p->log, p->sub, &ids, "message from IMS kept despite a bad header it does not need",
 			 LF_S("reason", e.reason));
 	}
 	if (sip_object(msg)->sip_request)

@@ -26,7 +26,9 @@ int wwsf_origin_normalize(const char *in, char *out, size_t outlen)
 		return EINVAL; /* an origin has no path, query or userinfo */
 	if (*host == '[') {
 		const char *rb = strchr(host, ']');
-		if (!rb)
+		/* an IPv6 literal: hex digits, colons (and a dotted tail) */
+		if (!rb || rb == host + 1 ||
+		    strspn(host + 1, "0123456789abcdefABCDEF:.") != (size_t)(rb - host - 1))
 			return EINVAL;
 		if (rb[1] == ':')
 			port = rb + 2;
@@ -35,6 +37,8 @@ int wwsf_origin_normalize(const char *in, char *out, size_t outlen)
 		end = rb + 1;
 	} else {
 		const char *colon = strchr(host, ':');
+		if (strpbrk(host, "[]"))
+			return EINVAL;
 		if (colon) {
 			port = colon + 1;
 			end = colon;
@@ -68,13 +72,11 @@ int wwsf_origin_normalize(const char *in, char *out, size_t outlen)
 	return 0;
 }
 
-static int parse_line(struct wwsf *w, const char *line, const char *where,
-		      char *err, size_t errlen)
+static int parse_tokens(struct wwsf *w, char *buf, const char *where, char *err,
+			size_t errlen)
 {
-	char buf[CONF_ERR_MAX];
 	char *save = NULL, *tok;
 
-	snprintf(buf, sizeof(buf), "%s", line);
 	tok = strtok_r(buf, " \t", &save);
 	if (!tok || strlen(tok) >= WWSF_NAME_MAX || strchr(tok, '=')) {
 		snprintf(err, errlen, "%s: wwsf: expected \"NAME origins=ORIGIN[,ORIGIN...]\"",
@@ -115,6 +117,40 @@ static int parse_line(struct wwsf *w, const char *line, const char *where,
 	return 0;
 }
 
+/* Lines have no length limit (a copy cut to a fixed buffer could turn
+ * "https://b.example.com" into another valid origin). */
+static int parse_line(struct wwsf *w, const char *line, const char *where,
+		      char *err, size_t errlen)
+{
+	char *buf = strdup(line);
+	if (!buf) {
+		snprintf(err, errlen, "out of memory");
+		return ENOMEM;
+	}
+	int rc = parse_tokens(w, buf, where, err, errlen);
+	free(buf);
+	return rc;
+}
+
+/* An origin listed twice (under one WWSF or two) would make the match
+ * depend on the order of the lines. */
+static int check_duplicates(const struct wwsf_policy *p, size_t i, const char *where,
+			    char *err, size_t errlen)
+{
+	const struct wwsf *w = &p->v[i];
+
+	for (size_t k = 0; k < w->n_origins; k++)
+		for (size_t a = 0; a <= i; a++)
+			for (size_t b = 0; b < (a == i ? k : p->v[a].n_origins); b++)
+				if (!strcmp(p->v[a].origins[b], w->origins[k])) {
+					snprintf(err, errlen,
+						 "%s: wwsf %s: origin \"%s\" already listed under wwsf %s",
+						 where, w->name, w->origins[k], p->v[a].name);
+					return EINVAL;
+				}
+	return 0;
+}
+
 int wwsf_policy_load(struct wwsf_policy *p, const struct conf_list *l,
 		     char *err, size_t errlen)
 {
@@ -136,6 +172,8 @@ int wwsf_policy_load(struct wwsf_policy *p, const struct conf_list *l,
 						 l->where[i], p->v[i].name);
 					rc = EINVAL;
 				}
+		if (!rc)
+			rc = check_duplicates(p, i, l->where[i], err, errlen);
 		if (rc) {
 			wwsf_policy_free(p);
 			return rc;

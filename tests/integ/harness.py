@@ -31,11 +31,24 @@ class Tap:
 
 
 def free_port(kind=socket.SOCK_STREAM):
-    s = socket.socket(socket.AF_INET, kind)
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+    """A loopback port free now; for SIP (SOCK_DGRAM) free for both UDP and
+    TCP, since SIP listeners take the same port on both."""
+    for _ in range(100):
+        s = socket.socket(socket.AF_INET, kind)
+        s.bind(("127.0.0.1", 0))
+        p = s.getsockname()[1]
+        if kind == socket.SOCK_DGRAM:
+            t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            try:
+                t.bind(("127.0.0.1", p))
+            except OSError:
+                s.close()
+                continue
+            finally:
+                t.close()
+        s.close()
+        return p
+    raise RuntimeError("no free port")
 
 
 def wait_log(path, text, secs=10):
