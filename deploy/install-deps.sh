@@ -19,7 +19,7 @@ libcmocka-dev clang libclang-rt-14-dev
 # playwright-core from npm) the real browser.
 TEST_PKGS="
 curl ca-certificates procps iproute2 python3
-kamailio sip-tester python3-websockets
+kamailio kamailio-websocket-modules kamailio-tls-modules sip-tester python3-websockets
 chromium
 "
 
@@ -47,8 +47,23 @@ if [ -n "$missing" ]; then
     if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mtime -1 2>/dev/null | head -n 1)" ]; then
         apt-get update -q
     fi
+    # Debian starts packaged daemons on install (kamailio on port 5060):
+    # the demo and the tests start their own, so forbid service starts
+    # during this install, and leave what we installed disabled.
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+        chmod +x /usr/sbin/policy-rc.d
+        trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+    fi
     # shellcheck disable=SC2086
     apt-get install -y -q --no-install-recommends $missing
+    for svc in kamailio; do
+        case " $missing " in *" $svc "*)
+            if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+                systemctl disable --now "$svc" >/dev/null 2>&1 || true
+            fi ;;
+        esac
+    done
 fi
 
 # npm packages of the browser tests (playwright-core drives the Debian
