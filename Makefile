@@ -20,7 +20,8 @@ VERSION := $(shell cat VERSION 2>/dev/null)$(shell git rev-parse --short HEAD 2>
 # -Wno-format-truncation (clang has no such warning).
 ifeq ($(VARIANT),fuzz)
 CC := clang
-else
+endif
+ifeq ($(findstring clang,$(CC)),)
 WARN_GCC := -Wno-format-truncation
 endif
 
