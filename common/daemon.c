@@ -317,10 +317,11 @@ fail:
 	fprintf(stderr, "%s: error: %s\n", ops->name, err);
 	rc = DAEMON_EXIT_CONFIG;
 	if (loop_ready && !d.stopping) {
-		d.stopping = 1;
-		if (ops->stop)
-			ops->stop(&d);
-		metrics_http_close(&d.http, NULL, NULL);
+		/* Stop as SIGTERM does and let the loop run: libraries on it
+		 * (libwebsockets) close their own handles asynchronously, and
+		 * closing those for them would abort in libuv. */
+		daemon_stop(&d, DAEMON_EXIT_CONFIG);
+		uv_run(&d.loop, UV_RUN_DEFAULT);
 	}
 out:
 	if (loop_ready) {

@@ -1,6 +1,8 @@
 #!/bin/bash
 # The loopback demo, in the foreground: both daemons with their embedded
-# default configuration, and Kamailio as the IMS core stand-in
+# default configuration (plus each other's Iq+ certificate fingerprint, so
+# that the AGW registers with the eP-CSCF over mutual TLS), and Kamailio as
+# the IMS core stand-in
 # (tests/kamailio/ims-core.cfg: subscribers alice, bob, carol; passwords
 # <user>-secret) on the eP-CSCF's default next hop, 127.0.0.1:5060.
 # State (generated certificates) under build/demo/.  Ctrl-C (or SIGTERM to
@@ -19,6 +21,15 @@ EP_METRICS=$(setting ep-cscf metrics.listen) || exit 2
 AGW_METRICS=$(setting eims-agw metrics.listen) || exit 2
 EP_WSS=$(setting ep-cscf sip.wss.listen) || exit 2
 IMS_HOP=$(setting ep-cscf ims.next_hop) || exit 2
+EP_IQ=$(setting ep-cscf iq.listen) || exit 2
+
+# --check-config above generated each daemon's Iq+ certificate under its
+# state directory; pin them both ways (iq.trusted_fingerprints).
+fingerprint() { # PEM file: its SHA-256 fingerprint, AB:CD:...
+	openssl x509 -in "$1" -noout -fingerprint -sha256 | sed 's/^.*=//'
+}
+EP_FP=$(fingerprint "$STATE/ep-cscf/iq/tls/cert.pem") && [ -n "$EP_FP" ] || exit 2
+AGW_FP=$(fingerprint "$STATE/eims-agw/iq/tls/cert.pem") && [ -n "$AGW_FP" ] || exit 2
 
 mkdir -p "$STATE/kamailio"
 kamailio -f tests/kamailio/ims-core.cfg -DD -E -Y "$STATE/kamailio" \
@@ -26,9 +37,9 @@ kamailio -f tests/kamailio/ims-core.cfg -DD -E -Y "$STATE/kamailio" \
 	>"$STATE/kamailio.log" 2>&1 &
 KAM=$!
 
-"$BIN/ep-cscf" --state_dir="$STATE/ep-cscf" &
+"$BIN/ep-cscf" --state_dir="$STATE/ep-cscf" --iq.trusted_fingerprints="$AGW_FP" &
 EP=$!
-"$BIN/eims-agw" --state_dir="$STATE/eims-agw" &
+"$BIN/eims-agw" --state_dir="$STATE/eims-agw" --iq.trusted_fingerprints="$EP_FP" &
 AGW=$!
 
 stop() { kill -TERM "$EP" "$AGW" "$KAM" 2>/dev/null; }
@@ -51,7 +62,9 @@ if [ $up -eq 1 ]; then
   WebRTC access to IMS gateway: loopback demo is running
     ep-cscf   SIP over WSS  wss://$EP_WSS  (subprotocol sip; origins of WWSF "demo")
               metrics  http://$EP_METRICS/metrics   health http://$EP_METRICS/healthz
+              Iq+ controller  $EP_IQ (TLS 1.3, the eims-agw certificate pinned)
     eims-agw  metrics  http://$AGW_METRICS/metrics   health http://$AGW_METRICS/healthz
+              registers with the eP-CSCF over Iq+ (eimsagw_iq_link_state)
     IMS core  Kamailio stand-in on udp:$IMS_HOP (alice/alice-secret, bob/bob-secret; domain ims.test)
               log: $STATE/kamailio.log
     state (certificates): $STATE/

@@ -1,21 +1,37 @@
 /* eims-agw: the IMS access gateway enhanced for WebRTC (media plane).  This file holds the option
  * table and the root object; media features hang off struct agw as
- * they land. */
+ * they land.
+ *
+ *   iq_client --Iq+ (TLS)--> ep-cscf (registration, heartbeats)
+ */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "daemon.h"
+#include "iq_client.h"
+#include "iqp_tls_conf.h"
 #include "tls_identity.h"
 
-enum agw_subsys { SUB_CORE, SUB_DTLS, N_SUBSYS };
-static const char *const subsys_names[N_SUBSYS] = { "core", "dtls" };
+enum agw_subsys { SUB_CORE, SUB_DTLS, SUB_IQ, N_SUBSYS };
+static const char *const subsys_names[N_SUBSYS] = { "core", "dtls", "iq" };
 
 struct agw_cfg {
 	struct daemon_cfg common; /* must be first */
 	char *dtls_cert;
 	char *dtls_key;
+	char *node_id;
+	struct conf_list iq_controllers;
+	int iq_security;
+	struct conf_list iq_pins;
+	char *iq_ca_file, *iq_cert, *iq_key, *iq_realm;
+	long long iq_max_contexts, iq_max_ports, iq_hb_interval;
 };
+
+static const char *const iq_securities[] = { "tls", "tcp", NULL };
+enum { IQ_TLS, IQ_TCP };
 
 static const struct conf_opt opts[] = {
 	DAEMON_COMMON_OPTS(struct agw_cfg, "/var/lib/eims-agw", "127.0.0.1:9102"),
@@ -23,12 +39,90 @@ static const struct conf_opt opts[] = {
 	  NULL, 0, "PEM certificate for DTLS-SRTP (empty: generated under state_dir)" },
 	{ "dtls.key", CONF_PATH, offsetof(struct agw_cfg, dtls_key), "", 0, 0,
 	  NULL, 0, "PEM private key for dtls.cert (empty: in the same file)" },
+#define O(f) offsetof(struct agw_cfg, f)
+	{ "node_id", CONF_STRING, O(node_id), "", 0, 0, NULL, 0,
+	  "NODE_ID registered with controllers, 1-64 of A-Z a-z 0-9 . _ - (empty: the host name)" },
+	{ "iq.controllers", CONF_LIST, O(iq_controllers), "127.0.0.1:7190", 0, 0, NULL, 0,
+	  "an Iq+ controller: IP:PORT[ NAME], NAME being required in its certificate (repeatable, in order)" },
+	{ "iq.security", CONF_ENUM, O(iq_security), "tls", 0, 0, iq_securities, 0,
+	  "Iq+ transport: tls (mutual TLS 1.3) or tcp (plain, only where both ends say so)" },
+	{ "iq.trusted_fingerprints", CONF_LIST, O(iq_pins), "", 0, 0, NULL, 0,
+	  "SHA-256 fingerprint of a trusted controller certificate (repeatable)" },
+	{ "iq.ca_file", CONF_PATH, O(iq_ca_file), "", 0, 0, NULL, 0,
+	  "PEM CA certificates that controller certificates may chain to (empty: pins only)" },
+	{ "iq.cert", CONF_PATH, O(iq_cert), "", 0, 0, NULL, 0,
+	  "PEM certificate for Iq+ TLS, carrying node_id (empty: generated under state_dir/iq)" },
+	{ "iq.key", CONF_PATH, O(iq_key), "", 0, 0, NULL, 0,
+	  "PEM private key for iq.cert (empty: in the same file)" },
+	{ "iq.realm", CONF_STRING, O(iq_realm), "w3=127.0.0.1 ims=127.0.0.1", 0, 0, NULL, 0,
+	  "IP realms registered: NAME[:w3|ims|both]=ADDR[,ADDR...] separated by spaces" },
+	{ "iq.max_contexts", CONF_INT, O(iq_max_contexts), "1000", 1, 10000000, NULL, 0,
+	  "CAPACITY: simultaneous contexts (sessions) offered" },
+	{ "iq.max_ports", CONF_INT, O(iq_max_ports), "20000", 0, 1000000, NULL, 0,
+	  "CAPACITY: media ports offered (0: not declared)" },
+	{ "iq.hb_interval", CONF_INT, O(iq_hb_interval), "5000", 1000, 60000, NULL, 0,
+	  "heartbeat interval in ms proposed to controllers (T_INACT is 3 times it)" },
+#undef O
 };
 
 /* Root of the daemon's ownership tree (below struct daemon). */
 struct agw {
 	struct tls_identity dtls; /* owned: one certificate per process (RFC 5763) */
+	char node_id[IQP_NODE_ID_MAX + 1];
+	struct tls_identity iq_id; /* owned: Iq+ identity (iq.security tls) */
+	struct iqp_tls_ctx iq_tls; /* owned, idem */
+	struct iq_client iq;       /* owned; its link frees itself */
+	int iq_tls_ready, iq_started;
 };
+
+/* NODE_ID (7.2.2), the Iq+ identity and context with TLS, the controller
+ * list and the realms. */
+static int iq_prepare(struct daemon *d, struct agw *e, char *err, size_t errlen)
+{
+	struct agw_cfg *c = d->cfg;
+	struct iqp_tls_conf tc = {
+		.cert = c->iq_cert, .key = c->iq_key, .state_dir = c->common.state_dir,
+		.node_id = e->node_id, .pins = &c->iq_pins, .ca_file = c->iq_ca_file,
+		.where_cert = daemon_where(d, "iq.cert"), .where_key = daemon_where(d, "iq.key"),
+		.where_ca = daemon_where(d, "iq.ca_file"),
+		.where_state_dir = daemon_where(d, "state_dir"),
+	};
+	struct iq_client_cfg ic = {
+		.controllers = &c->iq_controllers, .realms = c->iq_realm,
+		.where_realm = daemon_where(d, "iq.realm"), .node_id = e->node_id,
+		.max_contexts = (uint32_t)c->iq_max_contexts,
+		.max_ports = (uint32_t)c->iq_max_ports,
+		.hb_interval = (uint32_t)c->iq_hb_interval,
+	};
+
+	if (*c->node_id) {
+		snprintf(e->node_id, sizeof(e->node_id), "%s", c->node_id);
+	} else if (gethostname(e->node_id, sizeof(e->node_id)) || !iqp_node_id_valid(e->node_id)) {
+		snprintf(err, errlen, "%s: node_id: the host name is not a node id; set node_id",
+			 daemon_where(d, "node_id"));
+		return -1;
+	}
+	if (!iqp_node_id_valid(e->node_id)) {
+		snprintf(err, errlen, "%s: node_id: \"%s\" is not a node id (1-64 of A-Z a-z 0-9 . _ -)",
+			 daemon_where(d, "node_id"), e->node_id);
+		return -1;
+	}
+	if (c->iq_security == IQ_TLS) {
+		/* 2.2 item 5: a name to check needs a CA; pins name the peer. */
+		for (size_t i = 0; i < c->iq_controllers.n; i++)
+			if (*c->iq_ca_file && !strchr(c->iq_controllers.items[i], ' ')) {
+				snprintf(err, errlen, "%s: iq.controllers: \"%s\" needs the name its "
+					 "certificate carries (IP:PORT NAME) when iq.ca_file is set",
+					 c->iq_controllers.where[i], c->iq_controllers.items[i]);
+				return -1;
+			}
+		if (iqp_tls_conf_load(&e->iq_tls, &e->iq_id, false, &tc, err, errlen))
+			return -1;
+		e->iq_tls_ready = 1;
+		ic.tls = &e->iq_tls;
+	}
+	return iq_client_prepare(&e->iq, &ic, err, errlen);
+}
 
 static int agw_prepare(struct daemon *d, char *err, size_t errlen)
 {
@@ -38,25 +132,45 @@ static int agw_prepare(struct daemon *d, char *err, size_t errlen)
 		return -1;
 	}
 	d->app = e;
-	return daemon_load_identity(d, &e->dtls, "dtls.cert", "dtls.key", "eims-agw",
-				    err, errlen);
+	if (daemon_load_identity(d, &e->dtls, "dtls.cert", "dtls.key", "eims-agw", err, errlen))
+		return -1;
+	return iq_prepare(d, e, err, errlen);
 }
 
 static int agw_start(struct daemon *d, char *err, size_t errlen)
 {
 	struct agw *e = d->app;
-	(void)err;
-	(void)errlen;
+	struct agw_cfg *c = d->cfg;
+
 	log_info(&d->log, SUB_DTLS, NULL, "dtls identity",
 		 LF_S("cert", e->dtls.cert_path),
 		 LF_S("generated", e->dtls.generated ? "yes" : "no"),
 		 LF_S("fingerprint", e->dtls.fingerprint_sha256));
+	if (e->iq_tls_ready) {
+		log_info(&d->log, SUB_IQ, NULL, "iq identity", LF_S("node_id", e->node_id),
+			 LF_S("cert", e->iq_id.cert_path),
+			 LF_S("generated", e->iq_id.generated ? "yes" : "no"),
+			 LF_S("fingerprint", e->iq_id.fingerprint_sha256));
+		if (!iqp_tls_cert_has_name(e->iq_id.cert, e->node_id))
+			log_warn(&d->log, SUB_IQ, NULL, "iq certificate without node_id",
+				 LF_S("node_id", e->node_id), LF_S("cert", e->iq_id.cert_path),
+				 LF_S("reason", "controllers refuse the registration (504)"));
+		if (!c->iq_pins.n && !*c->iq_ca_file)
+			log_warn(&d->log, SUB_IQ, NULL, "iq no trusted controller",
+				 LF_S("reason", "iq.trusted_fingerprints and iq.ca_file are empty: "
+					       "every controller is refused"));
+	}
+	if (iq_client_start(&e->iq, &d->loop, &d->log, SUB_IQ, &d->metrics, err, errlen))
+		return -1;
+	e->iq_started = 1;
 	return 0;
 }
 
 static void agw_stop(struct daemon *d)
 {
-	(void)d; /* nothing beyond the common handles is open yet */
+	struct agw *e = d->app;
+	if (e && e->iq_started)
+		iq_client_stop(&e->iq);
 }
 
 static void agw_destroy(struct daemon *d)
@@ -65,6 +179,10 @@ static void agw_destroy(struct daemon *d)
 	if (!e)
 		return;
 	tls_identity_free(&e->dtls);
+	if (e->iq_tls_ready) {
+		iqp_tls_ctx_free(&e->iq_tls);
+		tls_identity_free(&e->iq_id);
+	}
 	free(e);
 	d->app = NULL;
 }

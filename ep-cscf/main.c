@@ -3,24 +3,29 @@
  *
  *   browser --WSS--> ws_server --> sip_proxy --UDP--> IMS core
  *                                  (flows, transactions, registrations)
+ *   eims-agw --Iq+ (TLS)--> iq_server (links, AGW registry)
  */
 #include <arpa/inet.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "daemon.h"
 #include "flow_table.h"
 #include "ims_tcp.h"
 #include "ims_udp.h"
+#include "iq_server.h"
+#include "iqp_tls_conf.h"
 #include "sip_proxy.h"
 #include "tls_identity.h"
 #include "ws_server.h"
 #include "wwsf_policy.h"
 
-enum epcscf_subsys { SUB_CORE, SUB_TLS, SUB_WS, SUB_SIP, N_SUBSYS };
-static const char *const subsys_names[N_SUBSYS] = { "core", "tls", "ws", "sip" };
+enum epcscf_subsys { SUB_CORE, SUB_TLS, SUB_WS, SUB_SIP, SUB_IQ, N_SUBSYS };
+static const char *const subsys_names[N_SUBSYS] = { "core", "tls", "ws", "sip", "iq" };
 
 struct epcscf_cfg {
 	struct daemon_cfg common; /* must be first */
@@ -33,9 +38,16 @@ struct epcscf_cfg {
 	struct conf_addr ims_listen, ims_next_hop;
 	int ims_transport;
 	char *visited_network;
+	struct conf_addr iq_listen;
+	int iq_security;
+	struct conf_list iq_pins;
+	char *iq_ca_file, *iq_cert, *iq_key, *iq_node_id;
+	long long iq_hb_interval;
 };
 
 static const char *const transports[] = { "udp", "tcp", NULL };
+static const char *const iq_securities[] = { "tls", "tcp", NULL };
+enum { IQ_TLS, IQ_TCP };
 
 #define O(f) offsetof(struct epcscf_cfg, f)
 static const struct conf_opt opts[] = {
@@ -72,6 +84,22 @@ static const struct conf_opt opts[] = {
 	  "transport toward ims.next_hop (udp or tcp; big requests use tcp anyway)" },
 	{ "ims.visited_network", CONF_STRING, O(visited_network), "ims.test", 0, 0, NULL, 0,
 	  "P-Visited-Network-ID added to REGISTER" },
+	{ "iq.listen", CONF_ADDR, O(iq_listen), "127.0.0.1:7190", 0, 0, NULL, 0,
+	  "Iq+ listener for eIMS-AGWs (empty: none)" },
+	{ "iq.security", CONF_ENUM, O(iq_security), "tls", 0, 0, iq_securities, 0,
+	  "Iq+ transport: tls (mutual TLS 1.3) or tcp (plain, only where both ends say so)" },
+	{ "iq.trusted_fingerprints", CONF_LIST, O(iq_pins), "", 0, 0, NULL, 0,
+	  "SHA-256 fingerprint of a trusted AGW certificate (repeatable)" },
+	{ "iq.ca_file", CONF_PATH, O(iq_ca_file), "", 0, 0, NULL, 0,
+	  "PEM CA certificates that AGW certificates may chain to (empty: pins only)" },
+	{ "iq.cert", CONF_PATH, O(iq_cert), "", 0, 0, NULL, 0,
+	  "PEM certificate for Iq+ TLS (empty: generated under state_dir/iq)" },
+	{ "iq.key", CONF_PATH, O(iq_key), "", 0, 0, NULL, 0,
+	  "PEM private key for iq.cert (empty: in the same file)" },
+	{ "iq.node_id", CONF_STRING, O(iq_node_id), "ep-cscf", 0, 0, NULL, 0,
+	  "NODE_ID of this controller (1-64 of A-Z a-z 0-9 . _ -)" },
+	{ "iq.hb_interval", CONF_INT, O(iq_hb_interval), "5000", 1000, 60000, NULL, 0,
+	  "heartbeat interval in ms for AGWs that propose none" },
 };
 #undef O
 
@@ -84,8 +112,36 @@ struct epcscf {
 	struct ims_tcp tcp;        /* owned */
 	struct sip_proxy proxy;    /* owned */
 	struct ws_server *ws;      /* owned */
-	int flows_ready, proxy_ready, tcp_ready;
+	struct tls_identity iq_id; /* owned: Iq+ identity (iq.security tls) */
+	struct iqp_tls_ctx iq_tls; /* owned, idem */
+	struct iq_server iq;       /* owned */
+	int flows_ready, proxy_ready, tcp_ready, iq_tls_ready, iq_ready;
 };
+
+/* Iq+ settings: NODE_ID, then with TLS the identity and the context. */
+static int iq_prepare(struct daemon *d, struct epcscf *e, char *err, size_t errlen)
+{
+	struct epcscf_cfg *c = d->cfg;
+	struct iqp_tls_conf tc = {
+		.cert = c->iq_cert, .key = c->iq_key, .state_dir = c->common.state_dir,
+		.node_id = c->iq_node_id, .pins = &c->iq_pins, .ca_file = c->iq_ca_file,
+		.where_cert = daemon_where(d, "iq.cert"), .where_key = daemon_where(d, "iq.key"),
+		.where_ca = daemon_where(d, "iq.ca_file"),
+		.where_state_dir = daemon_where(d, "state_dir"),
+	};
+
+	if (!iqp_node_id_valid(c->iq_node_id)) {
+		snprintf(err, errlen, "%s: iq.node_id: \"%s\" is not a node id (1-64 of A-Z a-z 0-9 . _ -)",
+			 daemon_where(d, "iq.node_id"), c->iq_node_id);
+		return -1;
+	}
+	if (!c->iq_listen.len || c->iq_security != IQ_TLS)
+		return 0;
+	if (iqp_tls_conf_load(&e->iq_tls, &e->iq_id, true, &tc, err, errlen))
+		return -1;
+	e->iq_tls_ready = 1;
+	return 0;
+}
 
 static int epcscf_prepare(struct daemon *d, char *err, size_t errlen)
 {
@@ -108,8 +164,9 @@ static int epcscf_prepare(struct daemon *d, char *err, size_t errlen)
 	}
 	if (wwsf_policy_load(&e->policy, &c->wwsf, err, errlen))
 		return -1;
-	return daemon_load_identity(d, &e->tls, "tls.cert", "tls.key", "ep-cscf",
-				    err, errlen);
+	if (daemon_load_identity(d, &e->tls, "tls.cert", "tls.key", "ep-cscf", err, errlen))
+		return -1;
+	return iq_prepare(d, e, err, errlen);
 }
 
 static void on_ws_message(void *arg, struct flow *f, const char *buf, size_t len)
@@ -139,9 +196,76 @@ static void on_tcp(void *arg, uint64_t conn_id, const char *buf, size_t len,
 	sip_proxy_from_ims(&((struct epcscf *)arg)->proxy, buf, len, &peer);
 }
 
+/* SIP takes the same port on UDP and TCP.  With port 0, find one free for
+ * both (a kernel-chosen UDP port may have its TCP twin taken); the real
+ * binds then report any race clearly. */
+static void sip_port_for_udp_and_tcp(struct conf_addr *a)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)&a->ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&a->ss;
+	uint16_t *port = a->ss.ss_family == AF_INET6 ? &sin6->sin6_port : &sin->sin_port;
+
+	for (int attempt = 0; *port == 0 && attempt < 32; attempt++) {
+		struct sockaddr_storage probe = a->ss;
+		socklen_t len = a->len;
+		int u = socket(a->ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		int t = socket(a->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (u >= 0 && t >= 0 && !bind(u, (struct sockaddr *)&probe, len) &&
+		    !getsockname(u, (struct sockaddr *)&probe, &len) &&
+		    !bind(t, (struct sockaddr *)&probe, len))
+			*port = probe.ss_family == AF_INET6
+					? ((struct sockaddr_in6 *)&probe)->sin6_port
+					: ((struct sockaddr_in *)&probe)->sin_port;
+		if (u >= 0)
+			close(u);
+		if (t >= 0)
+			close(t);
+	}
+}
+
 static double flows_gauge(void *arg)
 {
 	return (double)((struct flow_table *)arg)->n;
+}
+
+static int iq_start(struct daemon *d, struct epcscf *e, char *err, size_t errlen)
+{
+	struct epcscf_cfg *c = d->cfg;
+	struct iq_server_cfg ic = {
+		.listen = c->iq_listen,
+		.tls = e->iq_tls_ready ? &e->iq_tls : NULL,
+		.node_id = c->iq_node_id,
+		.hb_interval = (uint32_t)c->iq_hb_interval,
+	};
+	int rc;
+
+	if (!c->iq_listen.len) {
+		log_info(&d->log, SUB_IQ, NULL, "iq disabled", LF_S("reason", "iq.listen is empty"));
+		return 0;
+	}
+	if (e->iq_tls_ready) {
+		log_info(&d->log, SUB_IQ, NULL, "iq identity", LF_S("node_id", c->iq_node_id),
+			 LF_S("cert", e->iq_id.cert_path),
+			 LF_S("generated", e->iq_id.generated ? "yes" : "no"),
+			 LF_S("fingerprint", e->iq_id.fingerprint_sha256));
+		if (!c->iq_pins.n && !*c->iq_ca_file)
+			log_warn(&d->log, SUB_IQ, NULL, "iq no trusted AGW",
+				 LF_S("reason", "iq.trusted_fingerprints and iq.ca_file are empty: "
+					       "every AGW is refused"));
+	}
+	if ((rc = iq_server_start(&e->iq, &d->loop, &ic, &d->log, SUB_IQ, &d->metrics,
+				  err, errlen))) {
+		char why[512];
+		snprintf(why, sizeof(why), "%s: iq.listen: %s", daemon_where(d, "iq.listen"), err);
+		snprintf(err, errlen, "%s", why);
+		e->iq_ready = 1; /* the listener handle is open: close it */
+		return rc;
+	}
+	e->iq_ready = 1;
+	log_info(&d->log, SUB_IQ, NULL, "listening", LF_S("service", "iq"),
+		 LF_S("addr", e->iq.bound), LF_S("security", e->iq_tls_ready ? "tls" : "tcp"),
+		 LF_S("node_id", c->iq_node_id), LF_U("epoch", e->iq.self.epoch));
+	return 0;
 }
 
 static int epcscf_start(struct daemon *d, char *err, size_t errlen)
@@ -163,7 +287,9 @@ static int epcscf_start(struct daemon *d, char *err, size_t errlen)
 	metrics_add_fn(&d->metrics, "epcscf_ws_flows", "Open WebSocket flows.", METRIC_GAUGE,
 		       flows_gauge, &e->flows);
 
-	if ((rc = ims_udp_start(&e->udp, &d->loop, &c->ims_listen, on_udp, e, err, errlen))) {
+	struct conf_addr ims_addr = c->ims_listen;
+	sip_port_for_udp_and_tcp(&ims_addr);
+	if ((rc = ims_udp_start(&e->udp, &d->loop, &ims_addr, on_udp, e, err, errlen))) {
 		char why[512];
 		snprintf(why, sizeof(why), "%s: ims.listen: %s", daemon_where(d, "ims.listen"), err);
 		snprintf(err, errlen, "%s", why);
@@ -193,6 +319,10 @@ static int epcscf_start(struct daemon *d, char *err, size_t errlen)
 		return rc;
 	}
 	e->proxy_ready = 1;
+	/* Before the WebSocket server: libwebsockets cannot be torn down
+	 * after a failed start. */
+	if ((rc = iq_start(d, e, err, errlen)))
+		return rc;
 
 	struct ws_server_cfg wc = {
 		.wss = c->wss_listen,
@@ -246,6 +376,8 @@ static void epcscf_stop(struct daemon *d)
 	ims_udp_close(&e->udp);
 	if (e->tcp_ready)
 		ims_tcp_close(&e->tcp);
+	if (e->iq_ready)
+		iq_server_close(&e->iq);
 }
 
 static void epcscf_destroy(struct daemon *d)
@@ -260,6 +392,12 @@ static void epcscf_destroy(struct daemon *d)
 		flow_table_free(&e->flows);
 	wwsf_policy_free(&e->policy);
 	tls_identity_free(&e->tls);
+	if (e->iq_ready)
+		iq_server_free(&e->iq);
+	if (e->iq_tls_ready) {
+		iqp_tls_ctx_free(&e->iq_tls);
+		tls_identity_free(&e->iq_id);
+	}
 	free(e);
 	d->app = NULL;
 }

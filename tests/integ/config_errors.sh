@@ -96,6 +96,56 @@ case_ "message size out of range" ep-cscf \
 	'ep-cscf: error: @F@:1: ws.max_message_bytes: 10 is out of range [1024, 1048576]' \
 	'ws.max_message_bytes = 10\n'
 
+# Iq+ settings (docs/operations.md, proto/SPEC.md 2.2, 7.2.2).
+case_ "bad Iq+ security" ep-cscf \
+	'ep-cscf: error: @F@:1: iq.security: "ssl" is not one of tls, tcp' \
+	'iq.security = ssl\n'
+case_ "bad Iq+ listen address" ep-cscf \
+	'ep-cscf: error: @F@:1: iq.listen: "somewhere" is not an address (IPv4:port or [IPv6]:port)' \
+	'iq.listen = somewhere\n'
+case_ "bad trusted fingerprint" ep-cscf \
+	'ep-cscf: error: @F@:3: iq.trusted_fingerprints: "AB:CD" is not a SHA-256 fingerprint' \
+	'log.level = info\niq.trusted_fingerprints = 12:34:56:78:9A:BC:DE:F0:12:34:56:78:9A:BC:DE:F0:12:34:56:78:9A:BC:DE:F0:12:34:56:78:9A:BC:DE:F0\niq.trusted_fingerprints = AB:CD\n'
+case_ "bad controller node id" ep-cscf \
+	'ep-cscf: error: @F@:1: iq.node_id: "a b" is not a node id (1-64 of A-Z a-z 0-9 . _ -)' \
+	'iq.node_id = "a b"\n'
+case_ "missing Iq+ CA file" ep-cscf \
+	'ep-cscf: error: @F@:1: iq.ca_file: cannot read CA file "/nonexistent/ca.pem": No such file or directory' \
+	'iq.ca_file = /nonexistent/ca.pem\n'
+case_ "Iq+ CA file without certificates" eims-agw \
+	'eims-agw: error: @F@:2: iq.ca_file: cannot load CA file "@T@/junk.pem": no certificate or crl found' \
+	"iq.controllers = 127.0.0.1:7190 ep-cscf\niq.ca_file = $TMP/junk.pem\n"
+case_ "missing Iq+ certificate" ep-cscf \
+	'ep-cscf: error: @F@:1: iq.cert: cannot read certificate "/nonexistent/iq.pem": No such file or directory' \
+	'iq.cert = /nonexistent/iq.pem\n'
+case_ "Iq+ key without certificate" eims-agw \
+	'eims-agw: error: @F@:1: iq.key: set without iq.cert' \
+	'iq.key = /etc/ssl/private/x.pem\n'
+case_ "heartbeat interval out of range" ep-cscf \
+	'ep-cscf: error: @F@:1: iq.hb_interval: 100 is out of range [1000, 60000]' \
+	'iq.hb_interval = 100\n'
+case_ "bad controller address" eims-agw \
+	'eims-agw: error: @F@:2: iq.controllers: "localhost:7190" is not IP:PORT[ NAME]' \
+	'iq.controllers = 127.0.0.1:7190\niq.controllers = localhost:7190\n'
+case_ "controller without port" eims-agw \
+	'eims-agw: error: command line: iq.controllers: "127.0.0.1:0" is not IP:PORT[ NAME]' \
+	- --iq.controllers=127.0.0.1:0
+case_ "controller name needed with a CA file" eims-agw \
+	'eims-agw: error: <default>: iq.controllers: "127.0.0.1:7190" needs the name its certificate carries (IP:PORT NAME) when iq.ca_file is set' \
+	"iq.ca_file = $TMP/junk.pem\n"
+case_ "bad AGW node id" eims-agw \
+	'eims-agw: error: @F@:1: node_id: "agw/1" is not a node id (1-64 of A-Z a-z 0-9 . _ -)' \
+	'node_id = agw/1\n'
+case_ "realm without side" eims-agw \
+	'eims-agw: error: @F@:1: iq.realm: realm "core": give its side (NAME:w3, NAME:ims or NAME:both)' \
+	'iq.realm = "w3=127.0.0.1 core=10.0.0.1"\n'
+case_ "realm with a bad address" eims-agw \
+	'eims-agw: error: command line: iq.realm: realm "ims": "10.0.0.300" is not an IP address' \
+	- '--iq.realm=w3=127.0.0.1 ims=10.0.0.300'
+case_ "bad AGW Iq+ security" eims-agw \
+	'eims-agw: error: @F@:1: iq.security: "none" is not one of tls, tcp' \
+	'iq.security = none\n'
+
 # Port in use: hold a listening socket, then point the daemon at it.
 python3 -c '
 import socket, sys, time
@@ -107,6 +157,37 @@ PORT=$(cat "$TMP/port")
 case_ "port in use" ep-cscf \
 	"ep-cscf: error: command line: metrics.listen: cannot listen on 127.0.0.1:$PORT: address already in use" \
 	- --metrics.listen=127.0.0.1:$PORT
+# Listeners after the metrics endpoint log before they fail: the error is
+# the last line.
+err=$("$BIN/ep-cscf" --state_dir="$TMP/state" --metrics.listen=127.0.0.1:0 --ims.listen=127.0.0.1:0 \
+	--iq.listen=127.0.0.1:$PORT 2>&1 >/dev/null)
+rc=$?
+want="ep-cscf: error: command line: iq.listen: cannot listen on 127.0.0.1:$PORT: address already in use"
+if [ $rc -eq 2 ] && [ "$(tail -n1 <<<"$err")" = "$want" ]; then
+	ok "ep-cscf: Iq+ port in use"
+else
+	not_ok "ep-cscf: Iq+ port in use" "exit: $rc (want 2)" "want: $want" "got:  $(tail -n1 <<<"$err")"
+fi
+# start_case NAME DAEMON WANT_LAST_LINE ARGS...: a failure while starting,
+# after the daemon has logged its first lines: exit 2, the error as the last
+# line, and no abort or sanitizer report.
+start_case() {
+	local name=$1 daemon=$2 want=$3 err rc; shift 3
+	err=$("$BIN/$daemon" --state_dir="$TMP/state" "$@" 2>&1 >/dev/null)
+	rc=$?
+	if [ $rc -eq 2 ] && [ "$(tail -n1 <<<"$err")" = "$want" ] &&
+	   ! grep -qE 'Assertion|Sanitizer|runtime error' <<<"$err"; then
+		ok "$daemon: $name"
+	else
+		not_ok "$daemon: $name" "exit: $rc (want 2)" "want last: $want" "got: $(tail -n3 <<<"$err")"
+	fi
+}
+
+# The WSS port taken: libwebsockets is already up when its listener fails,
+# and must be torn down cleanly (this once aborted in libuv).
+start_case "WSS port in use" ep-cscf \
+	"ep-cscf: error: command line: sip.wss.listen: cannot listen on 127.0.0.1:$PORT (address in use or TLS setup failed)" \
+	--metrics.listen=127.0.0.1:0 --ims.listen=127.0.0.1:0 --iq.listen=127.0.0.1:0 --sip.wss.listen=127.0.0.1:$PORT
 printf 'metrics.listen = 127.0.0.1:%s\n' "$PORT" >"$TMP/p.conf"
 case_ "port in use (file)" eims-agw \
 	"eims-agw: error: $TMP/p.conf:1: metrics.listen: cannot listen on 127.0.0.1:$PORT: address already in use" \

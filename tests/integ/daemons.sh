@@ -48,10 +48,11 @@ state_dir = $TMP/ep-state
 CONF
 
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-EP_PORTS=(--sip.wss.listen=127.0.0.1:$(free_port) --ims.listen=127.0.0.1:0)
+IQ_PORT=$(free_port)
+EP_PORTS=(--sip.wss.listen=127.0.0.1:$(free_port) --ims.listen=127.0.0.1:0 --iq.listen=127.0.0.1:$IQ_PORT)
 start ep ep-cscf -c "$TMP/ep.conf" "${EP_PORTS[@]}"
 EP_PID=$PID EP=$ADDR
-start agw eims-agw --state_dir="$TMP/agw-state" --log.format=json
+start agw eims-agw --state_dir="$TMP/agw-state" --log.format=json --iq.controllers=127.0.0.1:$IQ_PORT
 AGW_PID=$PID AGW=$ADDR
 
 check "ep-cscf: start-up line names the metrics address" \

@@ -1,9 +1,13 @@
 """Shared pieces of the Python integration tests: TAP result lines, free
 ports, processes started in their own session and killed by PID group, and
-the IMS core stand-in (Kamailio) and ep-cscf started on free ports."""
+the IMS core stand-in (Kamailio) and ep-cscf started on free ports; daemons
+started with command-line settings, metric values, certificate
+fingerprints."""
+import hashlib
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -66,6 +70,26 @@ def metrics(port):
         return r.read().decode()
 
 
+def metric_value(port, series):
+    """Value of one exposition line, e.g. 'x_total{event="lost"}'; None if absent."""
+    for line in metrics(port).splitlines():
+        if line.startswith(series + " "):
+            return float(line.split()[-1])
+    return None
+
+
+def cert_fingerprint(path):
+    """SHA-256 fingerprint "AB:CD:..." of a PEM certificate, as the daemons log it."""
+    with open(path) as f:
+        der = ssl.PEM_cert_to_DER_cert(f.read())
+    h = hashlib.sha256(der).hexdigest().upper()
+    return ":".join(h[i:i + 2] for i in range(0, len(h), 2))
+
+
+def sanitizer_lines(text):
+    return [l for l in text.splitlines() if "Sanitizer" in l or "runtime error" in l]
+
+
 class Lab:
     """Processes of one test run, all under one temporary directory."""
 
@@ -82,6 +106,23 @@ class Lab:
     def log(self, name):
         with open(os.path.join(self.tmp, name), errors="replace") as f:
             return f.read()
+
+    def daemon(self, bindir, prog, log, args, ready="msg=started", secs=15):
+        """Starts ep-cscf or eims-agw with command-line settings; returns the
+        process once `ready` is in its log, else None."""
+        p = self.start([os.path.join(bindir, prog)] + list(args), log)
+        return p if wait_log(os.path.join(self.tmp, log), ready, secs) else None
+
+    def stop_daemon(self, tap, proc, name, log):
+        """SIGTERM: expects exit 0 and no sanitizer report in the log."""
+        proc.send_signal(signal.SIGTERM)
+        try:
+            rc = proc.wait(10)
+        except subprocess.TimeoutExpired:
+            rc = "timeout"
+        tap.result(rc == 0, "%s stops on SIGTERM with exit 0" % name, "exit %s" % rc)
+        bad = sanitizer_lines(self.log(log))
+        tap.result(not bad, "no sanitizer or leak report in %s" % name, *bad[:5])
 
     def kamailio(self, uas_port=None):
         """Starts the IMS core stand-in (requests for sip:uas@ims.test go to
@@ -100,7 +141,7 @@ class Lab:
     def ep_cscf(self, bindir, kam_port, origins, extra=""):
         """Starts ep-cscf toward Kamailio; returns dict of its ports or None."""
         ports = {"metrics": free_port(), "wss": free_port(),
-                 "ims": free_port(socket.SOCK_DGRAM)}
+                 "ims": free_port(socket.SOCK_DGRAM), "iq": free_port()}
         conf = os.path.join(self.tmp, "ep-cscf.conf")
         with open(conf, "w") as f:
             f.write("state_dir = %s/state\n" % self.tmp)
@@ -108,6 +149,7 @@ class Lab:
             f.write("sip.wss.listen = 127.0.0.1:%d\n" % ports["wss"])
             f.write("ims.listen = 127.0.0.1:%d\n" % ports["ims"])
             f.write("ims.next_hop = 127.0.0.1:%d\n" % kam_port)
+            f.write("iq.listen = 127.0.0.1:%d\n" % ports["iq"])
             f.write("wwsf = test origins=%s\n" % ",".join(origins))
             f.write("log.level = info,sip=%s,ws=debug\n" % os.environ.get("SIP_LOG", "debug"))
             f.write(extra)

@@ -1,0 +1,64 @@
+/* The AGW's end of Iq+ (SPEC.md 7.1.1): one link to the configured list
+ * of controllers (proto/iqp_link_uv.h), reconnecting with backoff; what
+ * the AGW registers (realms, capacity, capabilities, load); log lines and
+ * metrics of the link.  Requests the media plane will serve (RESERVE ...
+ * AUDIT, SERVICE_CHANGE) are answered 501 until it does. */
+#ifndef EIMSAGW_IQ_CLIENT_H
+#define EIMSAGW_IQ_CLIENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "conf.h"
+#include "iqp_link_uv.h"
+#include "log.h"
+#include "metrics.h"
+
+#define IQ_MAX_CONTROLLERS 16
+
+struct iq_client;
+
+struct iq_client_state_gauge {
+	const struct iq_client *c;
+	unsigned state;
+};
+
+struct iq_client {
+	struct iqp_target targets[IQ_MAX_CONTROLLERS];
+	size_t n_targets;
+	const struct iqp_tls_ctx *tls;  /* borrowed; NULL: plain TCP */
+	struct iqp_node_info self;      /* what we register */
+	struct iqp_link_cfg cfg;
+	struct iqp_link_uv *u;          /* owned until gone */
+	uv_loop_t *loop;                /* borrowed */
+	const struct log *log;          /* borrowed */
+	unsigned sub;
+	unsigned state;                 /* last link state, for the gauge */
+	struct iq_client_state_gauge gauges[IQP_LINK_N_STATES];
+	struct metric *ev_registered, *ev_lost, *ev_refused, *ev_failed;
+	uint64_t cpu_us, cpu_at_ms;     /* last CPU sample (LOAD) */
+	uint8_t cpu_load;
+};
+
+/* Settings, already checked by the caller except the lists parsed here. */
+struct iq_client_cfg {
+	const struct conf_list *controllers; /* "IP:PORT[ NAME]" items */
+	const char *realms;                  /* iq.realm syntax (iq_realm.h) */
+	const char *where_realm;
+	const struct iqp_tls_ctx *tls;       /* borrowed; NULL: plain TCP */
+	const char *node_id;
+	uint32_t max_contexts, max_ports, hb_interval;
+};
+
+/* Parses the controller list and the realms (configuration errors name
+ * the option and its place).  No sockets. */
+int iq_client_prepare(struct iq_client *c, const struct iq_client_cfg *cfg,
+		      char *err, size_t errlen);
+/* Creates the epoch (7.9) and starts connecting. */
+int iq_client_start(struct iq_client *c, uv_loop_t *loop, const struct log *log,
+		    unsigned sub, struct metrics *metrics, char *err, size_t errlen);
+/* CLOSE 1000 and no reconnection; the link frees itself. */
+void iq_client_stop(struct iq_client *c);
+
+#endif

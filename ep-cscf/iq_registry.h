@@ -1,0 +1,81 @@
+/* The AGWs known to this controller, by NODE_ID (SPEC.md 7.2, 7.9, 7.10):
+ * the link that holds each registration, its epoch (restart detection),
+ * address, load and last heartbeat.  Entries outlive their links so that
+ * a re-registration can be compared with the previous epoch; the table is
+ * bounded and drops the oldest lost entry when full.  Pure: no I/O. */
+#ifndef EPCSCF_IQ_REGISTRY_H
+#define EPCSCF_IQ_REGISTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "iqp_link_reg.h"
+#include "metrics.h"
+
+enum iq_agw_state { IQ_AGW_IN_SERVICE, IQ_AGW_LOST, IQ_AGW_N_STATES };
+
+struct iq_agw {
+	struct iq_agw *next;
+	char node_id[IQP_NODE_ID_MAX + 1];
+	char addr[64];
+	uint64_t epoch;
+	uint8_t state;               /* enum iq_agw_state */
+	const void *link;            /* borrowed: the registered link, NULL
+				      * once lost */
+	bool has_load;
+	struct iqp_load load;
+	uint32_t max_contexts;
+	uint8_t n_realms;
+	uint64_t registered_ms;      /* wall clock, ms since 1970 */
+	uint64_t last_heartbeat_ms;  /* idem; 0 before the first */
+	uint64_t lost_ms;
+};
+
+struct iq_registry;
+
+struct iq_registry_gauge {
+	const struct iq_registry *r;
+	unsigned state;
+};
+
+struct iq_registry {
+	struct iq_agw *head;         /* owned, most recently registered first */
+	size_t n, max;
+	struct iq_registry_gauge gauges[IQ_AGW_N_STATES];
+};
+
+const char *iq_agw_state_name(unsigned state);
+
+void iq_registry_init(struct iq_registry *r, size_t max);
+void iq_registry_free(struct iq_registry *r);
+
+/* What a registration replaced. */
+struct iq_registry_prev {
+	bool known;                  /* the NODE_ID was in the table */
+	uint64_t epoch;              /* its previous epoch */
+	const void *link;            /* its previous link if still registered */
+};
+
+/* Records a successful registration of `agw` on `link`.  Returns 0, or
+ * ENOSPC when the table is full of registered AGWs, ENOMEM. */
+int iq_registry_register(struct iq_registry *r, const struct iqp_node_info *agw,
+			 const char *addr, const void *link, uint64_t now_ms,
+			 struct iq_registry_prev *prev);
+/* True when one more AGW could register (7.2.3 check 4). */
+bool iq_registry_has_room(const struct iq_registry *r, const char *node_id);
+/* Link loss: the entry registered on `link` becomes LOST.  Returns it, or
+ * NULL when link holds no registration (superseded, never registered). */
+struct iq_agw *iq_registry_lost(struct iq_registry *r, const void *link,
+				uint64_t now_ms);
+/* HEARTBEAT (load may be NULL) or NODE_STATUS from the AGW on link. */
+struct iq_agw *iq_registry_heartbeat(struct iq_registry *r, const void *link,
+				     const struct iqp_load *load, uint64_t now_ms);
+struct iq_agw *iq_registry_find(const struct iq_registry *r, const char *node_id);
+size_t iq_registry_count(const struct iq_registry *r, unsigned state);
+
+/* Registers the gauge NAME{state=...} read at scrape time. */
+int iq_registry_metrics(struct iq_registry *r, struct metrics *m,
+			const char *name, const char *help);
+
+#endif
