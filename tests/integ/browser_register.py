@@ -8,7 +8,6 @@ import asyncio
 import http.server
 import os
 import shutil
-import socket
 import ssl
 import subprocess
 import sys
@@ -75,15 +74,8 @@ def main():
     while time.time() < deadline and not os.path.exists(step) and node.poll() is None:
         time.sleep(0.1)
     if os.path.exists(step):
-        scen = os.path.join(lab.tmp, "message.xml")
-        with open(os.path.join(ROOT, "tests/sipp/message_uac.xml")) as f:
-            open(scen, "w").write(f.read().replace("EXPECTED", "200"))
-        sp = subprocess.run(["sipp", "127.0.0.1:%d" % kam, "-sf", scen, "-s", "alice", "-m", "1",
-                             "-i", "127.0.0.1", "-p", str(free_port(socket.SOCK_DGRAM)),
-                             "-timeout", "15s", "-timeout_error", "-nostdin"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, cwd=lab.tmp, timeout=40)
-        tap.result(sp.returncode == 0, "SIPp's MESSAGE to the browser gets 200 OK",
-                   "sipp exit %d" % sp.returncode)
+        rc = lab.sipp_message(kam, 200, "alice", 15)
+        tap.result(rc == 0, "SIPp's MESSAGE to the browser gets 200 OK", "sipp exit %d" % rc)
     try:
         out, _ = node.communicate(timeout=90)
     except subprocess.TimeoutExpired:

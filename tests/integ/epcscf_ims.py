@@ -8,7 +8,6 @@ usage: epcscf_ims.py BINDIR [udp|tcp]   (transport toward the IMS core)"""
 import asyncio
 import os
 import socket
-import subprocess
 import sys
 
 import websockets
@@ -24,24 +23,13 @@ tap = Tap()
 result = tap.result
 lab = Lab("epcscf_ims.")
 TMP = lab.tmp
-SIPP_PORT = free_port(socket.SOCK_DGRAM)
 UAS_PORT = free_port(socket.SOCK_DGRAM)
 KAM_PORT = IMS_PORT = WSS_PORT = WSS = None
 UAS = None
 
 
 def sipp_message(expected, user="alice"):
-    scen = os.path.join(TMP, "message_%d.xml" % expected)
-    with open(os.path.join(ROOT, "tests/sipp/message_uac.xml")) as f:
-        text = f.read().replace("EXPECTED", str(expected))
-    with open(scen, "w") as f:
-        f.write(text)
-    r = subprocess.run(["sipp", "127.0.0.1:%d" % KAM_PORT, "-sf", scen, "-s", user, "-m", "1",
-                        "-i", "127.0.0.1", "-p", str(SIPP_PORT), "-timeout", "10s",
-                        "-timeout_error", "-nostdin", "-trace_err",
-                        "-error_file", os.path.join(TMP, "sipp_err.log")],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, cwd=TMP, timeout=30)
-    return r.returncode
+    return lab.sipp_message(KAM_PORT, expected, user)
 
 
 async def scenario(metrics_port):

@@ -157,6 +157,23 @@ class Lab:
         ok = wait_log(os.path.join(self.tmp, "ep-cscf.log"), "msg=started", 15)
         return ports if ok else None
 
+    def sipp_message(self, kam_port, expected, user="alice", timeout_s=10):
+        """A SIP user (SIPp) sends MESSAGE to user@ims.test through the IMS
+        core at kam_port and expects the final response `expected`.
+        Returns SIPp's exit code (0: got it)."""
+        scen = os.path.join(self.tmp, "message_%d.xml" % expected)
+        with open(os.path.join(ROOT, "tests/sipp/message_uac.xml")) as f:
+            text = f.read().replace("EXPECTED", str(expected))
+        with open(scen, "w") as f:
+            f.write(text)
+        r = subprocess.run(["sipp", "127.0.0.1:%d" % kam_port, "-sf", scen, "-s", user, "-m", "1",
+                            "-i", "127.0.0.1", "-p", str(free_port(socket.SOCK_DGRAM)),
+                            "-timeout", "%ds" % timeout_s, "-timeout_error", "-nostdin",
+                            "-trace_err", "-error_file", os.path.join(self.tmp, "sipp_err.log")],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, cwd=self.tmp,
+                           timeout=timeout_s + 20)
+        return r.returncode
+
     def stop_ep_cscf(self, tap):
         self.ep.send_signal(signal.SIGTERM)
         try:
