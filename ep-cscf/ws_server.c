@@ -31,6 +31,20 @@ struct ws_conn {
 	int close_code;
 	char close_reason[64];
 	char ip[INET6_ADDRSTRLEN];
+	/* Keep-alive: on one of the server's two queues, due at ka_due_ms. */
+	struct ws_conn *ka_prev, *ka_next;
+	struct ka_queue *ka_q;  /* NULL when on none */
+	uint64_t ka_due_ms;
+	int ping_pending;       /* a ping to write when writeable */
+};
+
+/* Flows in order of due time: every entry of a queue has the same delay,
+ * so appending keeps it sorted and each step costs O(1).  (lws's own
+ * validity timers sit in one sorted list: O(flows) per insertion, which
+ * made set-up and keep-alive cost grow with the number of flows.) */
+struct ka_queue {
+	struct ws_conn *head, *tail;
+	uint64_t delay_ms;
 };
 
 struct ip_count {
@@ -51,7 +65,11 @@ struct ws_server {
 	uv_loop_t *loop;
 	struct ip_count *ips[256];   /* owned; established flows per address */
 	struct lws_protocols protocols[2];
-	lws_retry_bo_t retry;
+	lws_retry_bo_t retry;         /* no lws validity timers: see ka_ */
+	uv_timer_t ka_timer;
+	int ka_ready;
+	struct ka_queue ka_idle;      /* silent for ping_s: ping */
+	struct ka_queue ka_ping;      /* pinged: no answer in ping_s + 10: hang up */
 	struct metric *m_rej_origin, *m_rej_proto, *m_rej_ip, *m_rej_size,
 		*m_rej_rate, *m_rej_slow, *m_msgs_in, *m_msgs_out, *m_opened;
 };
@@ -171,6 +189,60 @@ static int confirm_upgrade(struct ws_server *s, struct lws *wsi, const char *to)
 	return 0;
 }
 
+static void ka_unlink(struct ws_conn *c)
+{
+	struct ka_queue *q = c->ka_q;
+	if (!q)
+		return;
+	if (c->ka_prev)
+		c->ka_prev->ka_next = c->ka_next;
+	else
+		q->head = c->ka_next;
+	if (c->ka_next)
+		c->ka_next->ka_prev = c->ka_prev;
+	else
+		q->tail = c->ka_prev;
+	c->ka_prev = c->ka_next = NULL;
+	c->ka_q = NULL;
+}
+
+/* (Re)queues c at the tail of q, due after q's delay from now. */
+static void ka_arm(struct ws_server *s, struct ka_queue *q, struct ws_conn *c)
+{
+	ka_unlink(c);
+	c->ka_due_ms = uv_now(s->loop) + q->delay_ms;
+	c->ka_q = q;
+	c->ka_prev = q->tail;
+	if (q->tail)
+		q->tail->ka_next = c;
+	else
+		q->head = c;
+	q->tail = c;
+}
+
+/* Once a second: ping flows silent for ping_s, hang up on flows that did
+ * not answer a ping (what lws's validity timers did, in O(1) a flow). */
+static void on_ka_tick(uv_timer_t *t)
+{
+	struct ws_server *s = t->data;
+	uint64_t now = uv_now(s->loop);
+	struct ws_conn *c;
+
+	while ((c = s->ka_ping.head) && c->ka_due_ms <= now) {
+		ka_unlink(c);
+		log_info(s->log, s->sub, NULL, "flow closed", LF_S("flow", c->flow->token),
+			 LF_S("reason", "no answer to ping"), LF_U("secs", s->ka_ping.delay_ms / 1000));
+		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	}
+	while ((c = s->ka_idle.head) && c->ka_due_ms <= now) {
+		ka_arm(s, &s->ka_ping, c);
+		if (!c->close_code) {
+			c->ping_pending = 1;
+			lws_callback_on_writable(c->wsi);
+		}
+	}
+}
+
 static int established(struct ws_server *s, struct lws *wsi, struct ws_conn **pss)
 {
 	char origin[WWSF_ORIGIN_MAX];
@@ -198,6 +270,7 @@ static int established(struct ws_server *s, struct lws *wsi, struct ws_conn **ps
 	else
 		c->ip[0] = '\0';
 	*pss = c;
+	ka_arm(s, &s->ka_idle, c);
 	metric_inc(s->m_opened);
 	log_info(s->log, s->sub, NULL, "flow opened", LF_S("flow", f->token),
 		 LF_S("peer", f->peer), LF_S("origin", f->origin),
@@ -210,6 +283,7 @@ static int established(struct ws_server *s, struct lws *wsi, struct ws_conn **ps
 
 static void conn_free(struct ws_server *s, struct ws_conn *c)
 {
+	ka_unlink(c);
 	while (c->tx_head) {
 		struct tx_item *t = c->tx_head;
 		c->tx_head = t->next;
@@ -250,6 +324,7 @@ static int receive(struct ws_server *s, struct ws_conn *c, const void *in, size_
 
 	if (c->close_code)
 		return 0; /* closing: ignore the rest */
+	ka_arm(s, &s->ka_idle, c); /* the peer is alive: no ping for ping_s */
 	if (c->rx_len + len > s->cfg.max_message) {
 		metric_inc(s->m_rej_size);
 		log_info(s->log, s->sub, NULL, "flow closed", LF_S("flow", f->token),
@@ -259,22 +334,29 @@ static int receive(struct ws_server *s, struct ws_conn *c, const void *in, size_
 				 (unsigned char *)"message too big", 15);
 		return -1;
 	}
-	if (c->rx_len + len > c->rx_cap) {
-		size_t cap = c->rx_cap ? c->rx_cap : 2048;
-		while (cap < c->rx_len + len)
-			cap *= 2;
-		char *p = realloc(c->rx, cap);
-		if (!p)
-			return -1;
-		c->rx = p;
-		c->rx_cap = cap;
+	int last = lws_is_final_fragment(c->wsi) && !lws_remaining_packet_payload(c->wsi);
+	if (!last || c->rx_len) {
+		/* A message in several pieces (fragments, or bigger than
+		 * rx_buffer_size): reassemble it. */
+		if (c->rx_len + len > c->rx_cap) {
+			size_t cap = c->rx_cap ? c->rx_cap : 2048;
+			while (cap < c->rx_len + len)
+				cap *= 2;
+			char *p = realloc(c->rx, cap);
+			if (!p)
+				return -1;
+			c->rx = p;
+			c->rx_cap = cap;
+		}
+		memcpy(c->rx + c->rx_len, in, len);
+		c->rx_len += len;
+		if (!last)
+			return 0;
 	}
-	memcpy(c->rx + c->rx_len, in, len);
-	c->rx_len += len;
-	if (!lws_is_final_fragment(c->wsi) || lws_remaining_packet_payload(c->wsi))
-		return 0;
 
-	size_t n = c->rx_len;
+	/* Whole in lws's buffer (the common case) or reassembled. */
+	const char *msg = c->rx_len ? c->rx : in;
+	size_t n = c->rx_len ? c->rx_len : len;
 	c->rx_len = 0;
 	if (!rate_ok(s, c)) {
 		metric_inc(s->m_rej_rate);
@@ -286,14 +368,12 @@ static int receive(struct ws_server *s, struct ws_conn *c, const void *in, size_
 		return -1;
 	}
 	metric_inc(s->m_msgs_in);
-	/* Keep the buffer only while small: idle flows cost little memory. */
 	if (s->ops.message)
-		s->ops.message(s->ops.arg, f, c->rx, n);
-	if (c->rx_cap > 8192) {
-		free(c->rx);
-		c->rx = NULL;
-		c->rx_cap = 0;
-	}
+		s->ops.message(s->ops.arg, f, msg, n);
+	/* Idle flows keep no receive buffer (it cost 2 KiB a flow). */
+	free(c->rx);
+	c->rx = NULL;
+	c->rx_cap = 0;
 	return 0;
 }
 
@@ -303,6 +383,16 @@ static int writeable(struct ws_server *s, struct ws_conn *c)
 		lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
 				 (unsigned char *)c->close_reason, strlen(c->close_reason));
 		return -1;
+	}
+	if (c->ping_pending) {
+		/* With a payload: lws does not report an empty PONG. */
+		unsigned char ping[LWS_PRE + 2] = { [LWS_PRE] = 'k', [LWS_PRE + 1] = 'a' };
+		c->ping_pending = 0;
+		if (lws_write(c->wsi, ping + LWS_PRE, 2, LWS_WRITE_PING) < 2)
+			return -1;
+		if (c->tx_head)
+			lws_callback_on_writable(c->wsi);
+		return 0;
 	}
 	struct tx_item *t = c->tx_head;
 	if (!t)
@@ -363,6 +453,10 @@ static int callback_sip(struct lws *wsi, enum lws_callback_reasons reason,
 		return *pss ? receive(s, *pss, in, len) : -1;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		return *pss ? writeable(s, *pss) : -1;
+	case LWS_CALLBACK_RECEIVE_PONG:
+		if (*pss && !(*pss)->close_code)
+			ka_arm(s, &s->ka_idle, *pss);
+		return 0;
 	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
 		if (*pss && len >= 2) {
 			const unsigned char *b = in;
@@ -507,10 +601,10 @@ int ws_server_start(struct ws_server **out, uv_loop_t *loop,
 		.per_session_data_size = sizeof(struct ws_conn *),
 		.rx_buffer_size = 4096,
 	};
-	s->retry = (lws_retry_bo_t){
-		.secs_since_valid_ping = (uint16_t)cfg->ping_s,
-		.secs_since_valid_hangup = (uint16_t)(cfg->ping_s * 2 + 10),
-	};
+	/* Keep-alive is ours (ka_): a hangup of 0 turns lws's off. */
+	s->retry = (lws_retry_bo_t){ .secs_since_valid_ping = 0, .secs_since_valid_hangup = 0 };
+	s->ka_idle.delay_ms = (uint64_t)cfg->ping_s * 1000;
+	s->ka_ping.delay_ms = ((uint64_t)cfg->ping_s + 10) * 1000;
 #define REJ(var, why) \
 	s->var = metrics_add(m, "epcscf_ws_refused_total", \
 			     "WebSocket connections refused or closed by policy.", \
@@ -549,6 +643,10 @@ int ws_server_start(struct ws_server **out, uv_loop_t *loop,
 		*out = s; /* the caller stops and frees it like a running one */
 		return EADDRINUSE;
 	}
+	uv_timer_init(loop, &s->ka_timer);
+	s->ka_timer.data = s;
+	s->ka_ready = 1;
+	uv_timer_start(&s->ka_timer, on_ka_tick, 1000, 1000);
 	*out = s;
 	return 0;
 }
@@ -565,6 +663,8 @@ void ws_server_stop(struct ws_server *s)
 	 * teardown: lws closes its handles as the loop keeps running. */
 	if (s && s->ctx && !s->stopping) {
 		s->stopping = 1;
+		if (s->ka_ready)
+			uv_close((uv_handle_t *)&s->ka_timer, NULL); /* s outlives the loop */
 		lws_context_destroy(s->ctx);
 	}
 }

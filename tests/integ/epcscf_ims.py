@@ -116,6 +116,10 @@ async def scenario(metrics_port):
            str(notify and notify["start"]), "Route: %s" % (notify and header(notify, "route")))
     if got:
         await w.answer(notify)
+        # Kamailio's two UDP workers may reorder two packets that arrive
+        # together; SIPp's script wants the NOTIFY's 200 before the
+        # un-SUBSCRIBE, as a real far end would see them.
+        await asyncio.sleep(0.3)
     if ok200 is not None and len(rr) >= 3:
         contact = header(ok200, "contact").strip("<>")
         await w.send_raw("SUBSCRIBE %s SIP/2.0\r\n"
