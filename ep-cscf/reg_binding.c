@@ -18,42 +18,86 @@ const char *sip_unknown_value(sip_t const *sip, const char *name)
 	return NULL;
 }
 
+static void binding_free(struct reg_binding *b)
+{
+	for (unsigned i = 0; i < b->n_impu; i++)
+		free(b->impu[i]);
+	free(b->service_route);
+	free(b);
+}
+
 void reg_table_free(struct reg_table *t)
 {
 	while (t->head) {
 		struct reg_binding *b = t->head;
 		t->head = b->next;
-		free(b->service_route);
-		free(b);
+		binding_free(b);
 	}
-	t->n = 0;
+	free(t->buckets);
+	t->buckets = NULL;
+	t->n = t->n_buckets = 0;
+}
+
+static size_t bucket_of(const struct reg_table *t, uint64_t flow_id)
+{
+	/* Flow ids are sequential: a multiplicative hash spreads them. */
+	return (size_t)((flow_id * 0x9E3779B97F4A7C15ull) >> 32) & (t->n_buckets - 1);
 }
 
 struct reg_binding *reg_find(struct reg_table *t, uint64_t flow_id)
 {
-	for (struct reg_binding *b = t->head; b; b = b->next)
+	if (!t->n_buckets)
+		return NULL;
+	for (struct reg_binding *b = t->buckets[bucket_of(t, flow_id)]; b; b = b->hnext)
 		if (b->flow_id == flow_id)
 			return b;
 	return NULL;
 }
 
+/* Doubles the bucket array when the load passes 1.  Returns 0 or ENOMEM. */
+static int grow(struct reg_table *t)
+{
+	size_t n = t->n_buckets ? t->n_buckets * 2 : 64;
+	struct reg_binding **nb = calloc(n, sizeof(*nb));
+	if (!nb)
+		return ENOMEM;
+	free(t->buckets);
+	t->buckets = nb;
+	t->n_buckets = n;
+	for (struct reg_binding *b = t->head; b; b = b->next) {
+		size_t k = bucket_of(t, b->flow_id);
+		b->hnext = nb[k];
+		nb[k] = b;
+	}
+	return 0;
+}
+
 void reg_remove(struct reg_table *t, uint64_t flow_id)
 {
-	for (struct reg_binding **pp = &t->head; *pp; pp = &(*pp)->next)
+	if (!t->n_buckets)
+		return;
+	for (struct reg_binding **pp = &t->buckets[bucket_of(t, flow_id)]; *pp; pp = &(*pp)->hnext)
 		if ((*pp)->flow_id == flow_id) {
 			struct reg_binding *b = *pp;
-			*pp = b->next;
-			free(b->service_route);
-			free(b);
+			*pp = b->hnext;
+			if (b->prev)
+				b->prev->next = b->next;
+			else
+				t->head = b->next;
+			if (b->next)
+				b->next->prev = b->prev;
+			binding_free(b);
 			t->n--;
 			return;
 		}
 }
 
 /* Copies the name-addr URIs of a comma-separated header value
- * ("<sip:a@x>, \"A\" <tel:+1>") into b->impu. */
-static void parse_impus(struct reg_binding *b, const char *v)
+ * ("<sip:a@x>, \"A\" <tel:+1>") into b->impu.  Returns 0 or ENOMEM. */
+static int parse_impus(struct reg_binding *b, const char *v)
 {
+	for (unsigned i = 0; i < b->n_impu; i++)
+		free(b->impu[i]);
 	b->n_impu = 0;
 	while (v && *v && b->n_impu < REG_MAX_IMPU) {
 		const char *lt = strchr(v, '<'), *gt = lt ? strchr(lt, '>') : NULL;
@@ -61,12 +105,13 @@ static void parse_impus(struct reg_binding *b, const char *v)
 			break;
 		size_t n = (size_t)(gt - lt - 1);
 		if (n > 0 && n < REG_URI_MAX) {
-			memcpy(b->impu[b->n_impu], lt + 1, n);
-			b->impu[b->n_impu][n] = '\0';
+			if (!(b->impu[b->n_impu] = strndup(lt + 1, n)))
+				return ENOMEM;
 			b->n_impu++;
 		}
 		v = gt + 1;
 	}
+	return 0;
 }
 
 /* The lifetime granted to our contact: the 200 lists every contact of the
@@ -97,22 +142,28 @@ int reg_apply_200(struct reg_table *t, uint64_t flow_id, sip_t const *sip,
 		return ENOENT;
 	}
 	if (!b) {
+		if (t->n >= t->n_buckets && grow(t))
+			return ENOMEM;
 		b = calloc(1, sizeof(*b));
 		if (!b)
 			return ENOMEM;
 		b->flow_id = flow_id;
 		b->next = t->head;
+		if (t->head)
+			t->head->prev = b;
 		t->head = b;
+		size_t k = bucket_of(t, flow_id);
+		b->hnext = t->buckets[k];
+		t->buckets[k] = b;
 		t->n++;
 	}
-	parse_impus(b, sip_unknown_value(sip, "P-Associated-URI"));
+	if (parse_impus(b, sip_unknown_value(sip, "P-Associated-URI")))
+		return ENOMEM;
 	if (b->n_impu == 0 && sip->sip_to) {
 		/* No P-Associated-URI: the registered IMPU itself. */
 		char *u = url_as_string(NULL, sip->sip_to->a_url);
-		if (u && strlen(u) < REG_URI_MAX) {
-			strcpy(b->impu[0], u);
+		if (u && strlen(u) < REG_URI_MAX && (b->impu[0] = strdup(u)))
 			b->n_impu = 1;
-		}
 		su_free(NULL, u);
 	}
 	free(b->service_route);

@@ -16,17 +16,23 @@
 #define REG_URI_MAX 256
 
 struct reg_binding {
-	struct reg_binding *next;       /* owned by the table */
+	struct reg_binding *next, *prev; /* all bindings; owned by the table */
+	struct reg_binding *hnext;      /* hash chain by flow_id */
 	uint64_t flow_id;
-	char impu[REG_MAX_IMPU][REG_URI_MAX]; /* first is the default */
+	char *impu[REG_MAX_IMPU];       /* owned strings; first is the default */
 	unsigned n_impu;
 	char *service_route;            /* owned: "<sip:..>,<sip:..>" or NULL */
 	uint64_t expires_ms;            /* loop time when it lapses */
 };
 
+/* Bindings by flow id: a hash (every REGISTER and originating request
+ * looks its flow's binding up; a list walk was two thirds of the CPU per
+ * REGISTER at 10,000 flows) and a list for the expiry sweep.  Zeroed
+ * memory is an empty table. */
 struct reg_table {
-	struct reg_binding *head; /* owned */
-	size_t n;
+	struct reg_binding *head;       /* owned */
+	struct reg_binding **buckets;   /* owned array of n_buckets */
+	size_t n, n_buckets;
 };
 
 void reg_table_free(struct reg_table *t);

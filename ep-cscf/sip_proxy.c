@@ -92,7 +92,7 @@ static void on_sweep(uv_timer_t *t)
 		if (b->expires_ms <= now) {
 			struct flow *f = flow_table_get(p->flows, b->flow_id);
 			log_info(p->log, p->sub, NULL, "registration expired",
-				 LF_S("flow", f ? f->token : ""), LF_S("impu", b->impu[0]));
+				 LF_S("flow", f ? f->token : ""), LF_S("impu", b->n_impu ? b->impu[0] : ""));
 			reg_remove(&p->regs, b->flow_id);
 		}
 		b = next;
@@ -493,7 +493,7 @@ static void response_from_ims(struct sip_proxy *p, msg_t *msg)
 		int rc = reg_apply_200(&p->regs, x->flow_id, sip, sip_object(x->req), uv_now(p->loop));
 		struct reg_binding *b = reg_find(&p->regs, x->flow_id);
 		log_info(p->log, p->sub, &ids, rc == ENOENT ? "deregistered" : "registered",
-			 LF_S("flow", f ? f->token : ""), LF_S("impu", b ? b->impu[0] : ""),
+			 LF_S("flow", f ? f->token : ""), LF_S("impu", b && b->n_impu ? b->impu[0] : ""),
 			 LF_U("impus", b ? b->n_impu : 0));
 	}
 	if (!f) {
@@ -501,6 +501,8 @@ static void response_from_ims(struct sip_proxy *p, msg_t *msg)
 	} else if (sip->sip_via) {
 		to_flow(p, f, msg);
 	}
+	if (status >= 200)
+		txn_client_drop_request(x);
 	msg_destroy(msg);
 }
 

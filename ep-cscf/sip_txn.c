@@ -159,6 +159,16 @@ void txn_client_response(struct txn *x, int status)
 		       x->peer.transport == IMS_UDP ? SIP_T4_MS : 0, 0);
 }
 
+void txn_client_drop_request(struct txn *x)
+{
+	free(x->wire);
+	x->wire = NULL;
+	x->wire_len = 0;
+	if (x->req && x->table->free_req)
+		x->table->free_req(x->req);
+	x->req = NULL;
+}
+
 struct txn *txn_server_start(struct txn_table *t, const char *our_branch,
 			     const char *up_branch, uint64_t flow_id,
 			     const struct ims_peer *from)

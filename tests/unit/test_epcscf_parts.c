@@ -471,6 +471,36 @@ static void test_reg_lists(void **state)
 	assert_null(t.head);
 }
 
+/* Thousands of flows: the hash grows, every binding stays findable, and
+ * removals in any order keep the list and the chains consistent. */
+static void test_reg_many_flows(void **state)
+{
+	struct reg_table t = { 0 };
+	(void)state;
+
+	for (uint64_t id = 1; id <= 5000; id++)
+		assert_int_equal(apply(&t, id, "Contact: " OUR_CONTACT ";expires=600\r\n", 0), 0);
+	assert_int_equal(t.n, 5000);
+	assert_true(t.n_buckets >= 5000);
+	for (uint64_t id = 1; id <= 5000; id++)
+		assert_int_equal(reg_find(&t, id)->flow_id, id);
+	for (uint64_t id = 2; id <= 5000; id += 2)
+		reg_remove(&t, id);
+	reg_remove(&t, 4999);
+	assert_int_equal(t.n, 2499);
+	size_t listed = 0;
+	for (struct reg_binding *b = t.head; b; b = b->next) {
+		assert_true(b->flow_id % 2 == 1 && b->flow_id != 4999);
+		assert_true(!b->next || b->next->prev == b);
+		listed++;
+	}
+	assert_int_equal(listed, 2499);
+	assert_null(reg_find(&t, 4998));
+	assert_null(reg_find(&t, 4999));
+	assert_non_null(reg_find(&t, 4997));
+	reg_table_free(&t);
+}
+
 static void test_reg_removal(void **state)
 {
 	struct reg_table t = { 0 };
@@ -502,6 +532,7 @@ static void test_reg_removal(void **state)
 	reg_remove(&t, 4);
 	assert_null(t.head);
 	assert_int_equal(t.n, 0);
+	reg_table_free(&t);
 }
 
 static void test_reg_identity(void **state)
@@ -563,6 +594,7 @@ int main(void)
 		cmocka_unit_test(test_flow_tokens),
 		cmocka_unit_test(test_reg_lists),
 		cmocka_unit_test(test_reg_removal),
+		cmocka_unit_test(test_reg_many_flows),
 		cmocka_unit_test(test_reg_identity),
 	};
 	return cmocka_run_group_tests_name("epcscf_parts", tests, NULL, NULL);
