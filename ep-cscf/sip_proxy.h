@@ -23,8 +23,9 @@
 
 struct sip_proxy_cfg {
 	struct sockaddr_storage next_hop; /* IMS entry point (I-CSCF / registrar) */
-	enum ims_transport transport;     /* toward next_hop: UDP, or TCP */
-	char ims_host[80];                /* our "ip:port" toward IMS */
+	enum ims_transport transport;     /* toward next_hop: UDP, TCP or TLS */
+	char ims_host[80];                /* our "ip:port" toward IMS (UDP, TCP) */
+	char ims_tls_host[80];            /* our TLS listener "ip:port" ("": none) */
 	char ws_host[80];                 /* our "ip:port" toward browsers */
 	char visited_network[128];        /* P-Visited-Network-ID */
 };
@@ -37,6 +38,7 @@ struct sip_proxy {
 	struct ws_server *ws;      /* borrowed */
 	struct ims_udp *udp;       /* borrowed */
 	struct ims_tcp *tcp;       /* borrowed */
+	struct ims_tcp *tls;       /* borrowed: TLS instance, or NULL */
 	struct metrics *metrics;   /* borrowed */
 	struct sip_proxy_cfg cfg;
 	struct txn_table txns;     /* owned */
@@ -53,6 +55,8 @@ int sip_proxy_init(struct sip_proxy *p, uv_loop_t *loop,
 /* The WebSocket server is created after the proxy (its callbacks call the
  * proxy); attach it before traffic flows. */
 void sip_proxy_attach_ws(struct sip_proxy *p, struct ws_server *ws);
+/* SIP over TLS toward IMS (cfg.transport IMS_TLS needs it). */
+void sip_proxy_attach_tls(struct sip_proxy *p, struct ims_tcp *tls);
 void sip_proxy_close(struct sip_proxy *p); /* closes transaction timers */
 void sip_proxy_free(struct sip_proxy *p);  /* after the loop has ended */
 
