@@ -6,6 +6,7 @@
  *   eims-agw --Iq+ (TLS)--> iq_server (links, AGW registry)
  */
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,9 @@ struct epcscf_cfg {
 	char *tls_key;
 	struct conf_addr wss_listen, ws_listen;
 	struct conf_list wwsf;
+	char *auth_audience;
+	long long auth_leeway, auth_max_token, auth_jti_cache;
+	bool auth_every_request;
 	long long max_message, max_per_ip, max_conns, msg_rate, msg_burst;
 	long long ping_s, handshake_s;
 	struct conf_addr ims_listen, ims_next_hop;
@@ -61,7 +65,20 @@ static const struct conf_opt opts[] = {
 	{ "sip.ws.listen", CONF_ADDR, O(ws_listen), "", 0, 0, NULL, 0,
 	  "SIP over plain WebSocket listener, for tests behind TLS offload (empty: none)" },
 	{ "wwsf", CONF_LIST, O(wwsf), "demo origins=https://localhost:8080,https://127.0.0.1:8080",
-	  0, 0, NULL, 0, "a trusted WWSF and its origins: NAME origins=ORIGIN[,ORIGIN...] (repeatable)" },
+	  0, 0, NULL, 0, "a trusted WWSF: NAME origins=ORIGIN[,...] [issuer=URL jwks=FILE "
+	  "impus=PATTERN[,...] ranges=PATTERN[,...] wafs=ID[,...] max_registrations=N "
+	  "barred=yes|no] (repeatable)" },
+	{ "auth.audience", CONF_STRING, O(auth_audience), "sip:ep-cscf.ims.test", 0, 0, NULL, 0,
+	  "this eP-CSCF's identity: the \"aud\" a WWSF token must name" },
+	{ "auth.leeway", CONF_INT, O(auth_leeway), "30", 0, 300, NULL, 0,
+	  "seconds of clock skew allowed on a token's exp, nbf and iat" },
+	{ "auth.max_token_bytes", CONF_INT, O(auth_max_token), "4096", 256, 16384, NULL, 0,
+	  "longest Bearer token accepted" },
+	{ "auth.jti_cache", CONF_INT, O(auth_jti_cache), "100000", 16, 10000000, NULL, 0,
+	  "token ids kept for replay detection (full of live ids: new tokens refused)" },
+	{ "auth.bearer_every_request", CONF_BOOL, O(auth_every_request), "no", 0, 0, NULL, 0,
+	  "require and re-check the Bearer token on every request of a token registration "
+	  "(TS 24.371 7.2.1), not only on REGISTER" },
 	{ "ws.max_message_bytes", CONF_INT, O(max_message), "65536", 1024, 1048576, NULL, 0,
 	  "largest SIP message over WebSocket (bigger: close 1009)" },
 	{ "ws.max_flows_per_ip", CONF_INT, O(max_per_ip), "100", 1, 1000000, NULL, 0,
