@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <signal.h>
 #include <string.h>
 
 #include "daemon.h"
@@ -21,6 +22,7 @@
 #include "iq_server.h"
 #include "iqp_tls_conf.h"
 #include "sip_proxy.h"
+#include "tna_register.h"
 #include "tls_identity.h"
 #include "ws_server.h"
 #include "wwsf_policy.h"
@@ -128,11 +130,14 @@ struct epcscf {
 	struct ims_udp udp;        /* owned */
 	struct ims_tcp tcp;        /* owned */
 	struct sip_proxy proxy;    /* owned */
+	struct tna tna;            /* owned: web authentication */
+	uv_signal_t sig_hup;       /* JWKS reload */
 	struct ws_server *ws;      /* owned */
 	struct tls_identity iq_id; /* owned: Iq+ identity (iq.security tls) */
 	struct iqp_tls_ctx iq_tls; /* owned, idem */
 	struct iq_server iq;       /* owned */
-	int flows_ready, proxy_ready, tcp_ready, iq_tls_ready, iq_ready;
+	int flows_ready, proxy_ready, tcp_ready, iq_tls_ready, iq_ready, tna_ready;
+	struct daemon *d;          /* borrowed: for the SIGHUP reload's log */
 };
 
 /* Iq+ settings: NODE_ID, then with TLS the identity and the context. */
@@ -285,6 +290,18 @@ static int iq_start(struct daemon *d, struct epcscf *e, char *err, size_t errlen
 	return 0;
 }
 
+static void on_hup(uv_signal_t *h, int signum)
+{
+	struct epcscf *e = h->data;
+	char err[CONF_ERR_MAX];
+	(void)signum;
+	if (wwsf_policy_reload_keys(&e->policy, err, sizeof(err)))
+		log_error(&e->d->log, SUB_SIP, NULL, "jwks reload failed, keys unchanged",
+			  LF_S("reason", err));
+	else
+		log_info(&e->d->log, SUB_SIP, NULL, "jwks reloaded");
+}
+
 static int epcscf_start(struct daemon *d, char *err, size_t errlen)
 {
 	struct epcscf *e = d->app;
@@ -336,6 +353,25 @@ static int epcscf_start(struct daemon *d, char *err, size_t errlen)
 		return rc;
 	}
 	e->proxy_ready = 1;
+	struct tna_cfg tc = {
+		.verify = { .audience = c->auth_audience, .leeway_s = c->auth_leeway,
+			    .max_bytes = (size_t)c->auth_max_token },
+		.every_request = c->auth_every_request,
+		.jti_capacity = (size_t)c->auth_jti_cache,
+	};
+	if ((rc = tna_init(&e->tna, &d->loop, &tc, &e->policy, sip_proxy_token_expired, &e->proxy,
+			   &d->metrics, &d->log, SUB_SIP))) {
+		snprintf(err, errlen, "cannot create the token checks");
+		return rc;
+	}
+	e->tna_ready = 1;
+	sip_proxy_attach_tna(&e->proxy, &e->tna);
+	/* SIGHUP also re-reads the WWSFs' JWKS files (key rollover). */
+	e->d = d;
+	uv_signal_init(&d->loop, &e->sig_hup);
+	e->sig_hup.data = e;
+	uv_signal_start(&e->sig_hup, on_hup, SIGHUP);
+	uv_unref((uv_handle_t *)&e->sig_hup);
 	/* Before the WebSocket server: libwebsockets cannot be torn down
 	 * after a failed start. */
 	if ((rc = iq_start(d, e, err, errlen)))
@@ -390,6 +426,10 @@ static void epcscf_stop(struct daemon *d)
 	ws_server_stop(e->ws);
 	if (e->proxy_ready)
 		sip_proxy_close(&e->proxy);
+	if (e->tna_ready) {
+		tna_close(&e->tna);
+		uv_close((uv_handle_t *)&e->sig_hup, NULL);
+	}
 	ims_udp_close(&e->udp);
 	if (e->tcp_ready)
 		ims_tcp_close(&e->tcp);
@@ -405,6 +445,8 @@ static void epcscf_destroy(struct daemon *d)
 	ws_server_free(e->ws);
 	if (e->proxy_ready)
 		sip_proxy_free(&e->proxy);
+	if (e->tna_ready)
+		tna_free(&e->tna);
 	if (e->flows_ready)
 		flow_table_free(&e->flows);
 	wwsf_policy_free(&e->policy);
