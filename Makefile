@@ -71,7 +71,7 @@ LIBAGW    := $(BUILD)/lib/libagw.a
 # Order matters for static linking: dependants first.
 ALL_LIBS  := $(LIBEPCSCF) $(LIBAGW) $(LIBPROTO) $(LIBCOMMON)
 
-BINS  := $(BUILD)/bin/ep-cscf $(BUILD)/bin/eims-agw
+BINS  := $(BUILD)/bin/ep-cscf $(BUILD)/bin/eims-agw $(BUILD)/bin/iqp-ctl
 UNITS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 FUZZ  := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/fuzz/%,$(FUZZ_SRC))
 BENCH := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRC))
@@ -137,6 +137,11 @@ $(BUILD)/bin/ep-cscf: $(call obj,ep-cscf/main.c) $(LIBEPCSCF) $(LIBPROTO) $(LIBC
 $(BUILD)/bin/eims-agw: $(call obj,eims-agw/main.c) $(LIBAGW) $(LIBPROTO) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(PKGS_AGW))
+
+# The scripted Iq+ controller of the tests and the conformance suite.
+$(BUILD)/bin/iqp-ctl: $(call obj,proto/tools/iqp_ctl.c) $(LIBPROTO) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,jansson)
 
 $(BUILD)/tests/unit/%: $(call obj,tests/unit/%.c) $(ALL_LIBS)
 	@mkdir -p $(dir $@)

@@ -43,6 +43,7 @@ suite "integ/epcscf_ims (Kamailio, SIPp; UDP to IMS)" /usr/bin/python3 tests/int
 suite "integ/epcscf_ims (Kamailio, SIPp; TCP to IMS)" /usr/bin/python3 tests/integ/epcscf_ims.py build/asan/bin tcp
 suite "e2e/browser_register (Chromium, JsSIP, Kamailio, SIPp)" /usr/bin/python3 tests/integ/browser_register.py build/asan/bin
 suite "integ/iq_link" /usr/bin/python3 tests/integ/iq_link.py build/asan/bin
+suite "integ/agw_media (aiortc, iqp-ctl, RTP echo)" /usr/bin/python3 tests/integ/agw_media.py build/asan/bin
 suite "fuzz/smoke" tests/fuzz/smoke.sh build/fuzz/tests/fuzz "${FUZZ_SECONDS:-10}"
 
 echo "== all suites in $((SECONDS - START))s"
