@@ -68,6 +68,11 @@ int iqp_link_uv_accept(struct iqp_link_uv *u, uv_stream_t *server);
 /* Ends the link: CLOSE `code` if connected, then ops->gone and free. */
 void iqp_link_uv_stop(struct iqp_link_uv *u, unsigned code, const char *text);
 
+/* After a call into the link from outside this module's callbacks
+ * (iqp_link_request from a timer or another socket): re-arms the link's
+ * timer for the new transaction and settles the link. */
+void iqp_link_uv_post(struct iqp_link_uv *u);
+
 /* The link of u, and u of a link made here. */
 struct iqp_link_uv *iqp_link_uv_of(struct iqp_link *l);
 /* The peer's certificate carries name (false without TLS). */
