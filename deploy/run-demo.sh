@@ -8,6 +8,9 @@
 # address only) on the eP-CSCF's default next hop, 127.0.0.1:5060, and the
 # demo WWSF (deploy/demo/wwsf.py) serving the WIC page on
 # https://127.0.0.1:8080 (WWSF_LISTEN).
+# Arguments go to ep-cscf after the demo's own settings, e.g. a WWSF that
+# issues no tokens for a client with IMS digest credentials:
+#   deploy/run-demo.sh --wwsf="mine origins=https://localhost:9000"
 # State (generated certificates and keys) under build/demo/.  Ctrl-C (or SIGTERM to
 # this script) stops everything.  If a daemon exits, the rest is stopped
 # too and the script exits non-zero.
@@ -51,7 +54,7 @@ kamailio -f tests/kamailio/ims-core.cfg -DD -E -Y "$STATE/kamailio" \
 KAM=$!
 
 "$BIN/ep-cscf" --state_dir="$STATE/ep-cscf" --iq.trusted_fingerprints="$AGW_FP" \
-	--wwsf="$WWSF_LINE" &
+	--wwsf="$WWSF_LINE" "$@" &
 EP=$!
 "$BIN/eims-agw" --state_dir="$STATE/eims-agw" --iq.trusted_fingerprints="$EP_FP" &
 AGW=$!
