@@ -54,7 +54,9 @@ STATIC = {"/wwsf.css": "text/css; charset=utf-8", "/wic.js": "text/javascript; c
 def log(level, msg, **kv):
     """One logfmt line on stderr."""
     def q(v):
-        v = str(v)
+        # Values may come from the network: quotes, backslashes and control
+        # characters escaped, so that one event stays one line.
+        v = "".join(c if c.isprintable() else "\\x%02x" % ord(c) for c in str(v))
         return '"%s"' % v.replace("\\", "\\\\").replace('"', '\\"') if (
             not v or any(c in v for c in ' ="\\')) else v
     ts = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + "Z"
@@ -209,7 +211,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def form(self):
         n = int(self.headers.get("Content-Length") or 0)
-        if n > MAX_BODY:
+        if not 0 <= n <= MAX_BODY:
             raise ValueError("body too large")
         body = self.rfile.read(n).decode("utf-8", "replace")
         return {k: v[0] for k, v in urllib.parse.parse_qs(body, max_num_fields=8).items()}

@@ -61,11 +61,14 @@ class Accounts:
             raise ValueError("guest range %r: one '*' in the user part expected" % guest_range)
         self._guests = set()
         self._lock = threading.Lock()
+        # scrypt takes 16 MiB and tens of ms: a few sign-ins at a time.
+        self._hashing = threading.BoundedSemaphore(4)
 
     def sign_in(self, user, password):
         """The identities of user when password is right, else None."""
         a = self.users.get(user)
-        ok = check_password(a["password"] if a else self._dummy, password)
+        with self._hashing:
+            ok = check_password(a["password"] if a else self._dummy, password)
         if not (a and ok):
             return None
         return {"user": user, "impu": a["impu"], "impi": a["impi"], "guest": False}
