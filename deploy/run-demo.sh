@@ -1,11 +1,17 @@
 #!/bin/bash
 # The loopback demo, in the foreground: both daemons with their embedded
 # default configuration (plus each other's Iq+ certificate fingerprint, so
-# that the AGW registers with the eP-CSCF over mutual TLS), and Kamailio as
-# the IMS core stand-in
+# that the AGW registers with the eP-CSCF over mutual TLS, and the demo
+# WWSF as the eP-CSCF's trusted `wwsf`), Kamailio as the IMS core stand-in
 # (tests/kamailio/ims-core.cfg: subscribers alice, bob, carol; passwords
-# <user>-secret) on the eP-CSCF's default next hop, 127.0.0.1:5060.
-# State (generated certificates) under build/demo/.  Ctrl-C (or SIGTERM to
+# <user>-secret; Trusted Node Authentication accepted from the eP-CSCF's IMS
+# address only) on the eP-CSCF's default next hop, 127.0.0.1:5060, and the
+# demo WWSF (deploy/demo/wwsf.py) serving the WIC page on
+# https://127.0.0.1:8080 (WWSF_LISTEN).
+# Arguments go to ep-cscf after the demo's own settings, e.g. a WWSF that
+# issues no tokens for a client with IMS digest credentials:
+#   deploy/run-demo.sh --wwsf="mine origins=https://localhost:9000"
+# State (generated certificates and keys) under build/demo/.  Ctrl-C (or SIGTERM to
 # this script) stops everything.  If a daemon exits, the rest is stopped
 # too and the script exits non-zero.
 set -u
@@ -22,6 +28,16 @@ AGW_METRICS=$(setting eims-agw metrics.listen) || exit 2
 EP_WSS=$(setting ep-cscf sip.wss.listen) || exit 2
 IMS_HOP=$(setting ep-cscf ims.next_hop) || exit 2
 EP_IQ=$(setting ep-cscf iq.listen) || exit 2
+EP_IMS=$(setting ep-cscf ims.listen) || exit 2
+EP_AUD=$(setting ep-cscf auth.audience) || exit 2
+WWSF_LISTEN=${WWSF_LISTEN:-127.0.0.1:8080}
+
+# The demo WWSF's certificate, signing key and JWKS, and the eP-CSCF's
+# `wwsf` setting that trusts it (its origins, issuer, JWKS file, IMPUs,
+# guest range).
+WWSF_CMD=(/usr/bin/python3 deploy/demo/wwsf.py --name=demo --listen="$WWSF_LISTEN"
+	--wss="wss://$EP_WSS" --audience="$EP_AUD" --state_dir="$STATE/wwsf")
+WWSF_LINE=$("${WWSF_CMD[@]}" --prepare) && [ -n "$WWSF_LINE" ] || exit 2
 
 # --check-config above generated each daemon's Iq+ certificate under its
 # state directory; pin them both ways (iq.trusted_fingerprints).
@@ -33,26 +49,31 @@ AGW_FP=$(fingerprint "$STATE/eims-agw/iq/tls/cert.pem") && [ -n "$AGW_FP" ] || e
 
 mkdir -p "$STATE/kamailio"
 kamailio -f tests/kamailio/ims-core.cfg -DD -E -Y "$STATE/kamailio" \
-	-A "KAM_IP=${IMS_HOP%:*}" -A "KAM_PORT=${IMS_HOP##*:}" \
+	-A "KAM_IP=${IMS_HOP%:*}" -A "KAM_PORT=${IMS_HOP##*:}" -A "TNA_PEER=\"$EP_IMS\"" \
 	>"$STATE/kamailio.log" 2>&1 &
 KAM=$!
 
-"$BIN/ep-cscf" --state_dir="$STATE/ep-cscf" --iq.trusted_fingerprints="$AGW_FP" &
+"$BIN/ep-cscf" --state_dir="$STATE/ep-cscf" --iq.trusted_fingerprints="$AGW_FP" \
+	--wwsf="$WWSF_LINE" "$@" &
 EP=$!
 "$BIN/eims-agw" --state_dir="$STATE/eims-agw" --iq.trusted_fingerprints="$EP_FP" &
 AGW=$!
+"${WWSF_CMD[@]}" &
+WWSF=$!
 
-stop() { kill -TERM "$EP" "$AGW" "$KAM" 2>/dev/null; }
+stop() { kill -TERM "$EP" "$AGW" "$KAM" "$WWSF" 2>/dev/null; }
 trap stop INT TERM
 
 up=0
 for _ in $(seq 100); do
 	if curl -sf -o /dev/null "http://$EP_METRICS/healthz" &&
-	   curl -sf -o /dev/null "http://$AGW_METRICS/healthz"; then
+	   curl -sf -o /dev/null "http://$AGW_METRICS/healthz" &&
+	   curl -skf -o /dev/null "https://$WWSF_LISTEN/healthz"; then
 		up=1
 		break
 	fi
-	kill -0 "$EP" 2>/dev/null && kill -0 "$AGW" 2>/dev/null && kill -0 "$KAM" 2>/dev/null || break
+	kill -0 "$EP" 2>/dev/null && kill -0 "$AGW" 2>/dev/null && kill -0 "$KAM" 2>/dev/null &&
+		kill -0 "$WWSF" 2>/dev/null || break
 	sleep 0.1
 done
 
@@ -60,26 +81,31 @@ if [ $up -eq 1 ]; then
 	cat <<BANNER
 
   WebRTC access to IMS gateway: loopback demo is running
+    open      https://$WWSF_LISTEN/  the demo WWSF: sign in as alice/alice-wwsf or bob/bob-wwsf,
+              or as a guest (sip:guest-N@ims.test); the WIC page registers with its token
+              (first accept the self-signed certificates of https://$WWSF_LISTEN/ and https://$EP_WSS/)
     ep-cscf   SIP over WSS  wss://$EP_WSS  (subprotocol sip; origins of WWSF "demo")
               metrics  http://$EP_METRICS/metrics   health http://$EP_METRICS/healthz
               Iq+ controller  $EP_IQ (TLS 1.3, the eims-agw certificate pinned)
     eims-agw  metrics  http://$AGW_METRICS/metrics   health http://$AGW_METRICS/healthz
               registers with the eP-CSCF over Iq+ (eimsagw_iq_link_state)
     IMS core  Kamailio stand-in on udp:$IMS_HOP (alice/alice-secret, bob/bob-secret; domain ims.test)
-              log: $STATE/kamailio.log
-    state (certificates): $STATE/
+              Trusted Node Authentication from the eP-CSCF ($EP_IMS) only; log: $STATE/kamailio.log
+    WWSF      JWKS https://$WWSF_LISTEN/jwks.json (eP-CSCF reads $STATE/wwsf/jwks.json)
+    state (certificates, keys): $STATE/
   Press Ctrl-C to stop them all.
 
 BANNER
 fi
 
-wait -n "$EP" "$AGW" "$KAM"
+wait -n "$EP" "$AGW" "$KAM" "$WWSF"
 stop
 wait "$EP"; rc_ep=$?
 wait "$AGW"; rc_agw=$?
+wait "$WWSF"; rc_wwsf=$?
 wait "$KAM"
 # A stop we asked for exits 0; anything else is reported.
-if [ $rc_ep -ne 0 ] || [ $rc_agw -ne 0 ]; then
-	echo "demo: ep-cscf exited $rc_ep, eims-agw exited $rc_agw" >&2
+if [ $rc_ep -ne 0 ] || [ $rc_agw -ne 0 ] || [ $rc_wwsf -ne 0 ]; then
+	echo "demo: ep-cscf exited $rc_ep, eims-agw exited $rc_agw, demo WWSF exited $rc_wwsf" >&2
 	exit 1
 fi
