@@ -13,6 +13,7 @@
 #include <sofia-sip/sip_protos.h>
 #include <sofia-sip/sip_status.h>
 
+#include "call_session.h"
 #include "sip_msg.h"
 
 #define BRANCH_PREFIX "z9hG4bK"
@@ -20,10 +21,11 @@
 #define UDP_MAX_REQUEST 1300
 
 static const char *tp_name(enum ims_transport t);
+static void send_ims(void *arg, const char *buf, size_t len, const struct ims_peer *to);
 
-static void send_ims(void *arg, const char *buf, size_t len, const struct ims_peer *to)
+void sip_proxy_send_ims(struct sip_proxy *p, const char *buf, size_t len,
+			const struct ims_peer *to)
 {
-	struct sip_proxy *p = arg;
 	log_trace(p->log, p->sub, NULL, "to IMS", LF_S("transport", tp_name(to->transport)),
 		  LF_U("conn", to->conn_id), LF_SN("sip", buf, len));
 	int rc = to->transport == IMS_TCP
@@ -33,6 +35,11 @@ static void send_ims(void *arg, const char *buf, size_t len, const struct ims_pe
 		log_warn(p->log, p->sub, NULL, "send toward IMS failed",
 			 LF_S("transport", to->transport == IMS_TCP ? "tcp" : "udp"),
 			 LF_S("reason", strerror(rc)));
+}
+
+static void send_ims(void *arg, const char *buf, size_t len, const struct ims_peer *to)
+{
+	sip_proxy_send_ims(arg, buf, len, to);
 }
 
 static const char *tp_name(enum ims_transport t)
@@ -77,6 +84,31 @@ static void count(struct sip_proxy *p, sip_t const *sip, const char *side)
 static double regs_gauge(void *arg)
 {
 	return (double)((struct sip_proxy *)arg)->regs.n;
+}
+
+void sip_proxy_next_hop(const struct sip_proxy *p, struct ims_peer *to)
+{
+	memset(to, 0, sizeof(*to));
+	to->transport = p->cfg.transport;
+	memcpy(&to->addr, &p->cfg.next_hop, sizeof(to->addr));
+}
+
+int sip_proxy_via_ims(struct sip_proxy *p, msg_t *msg, const struct ims_peer *to,
+		      const char *branch)
+{
+	char line[256];
+	snprintf(line, sizeof(line), "SIP/2.0/%s %s;branch=%s;rport", tp_name(to->transport),
+		 p->cfg.ims_host, branch);
+	return sip_add_make(msg, sip_object(msg), sip_via_class, line) < 0 ? ENOMEM : 0;
+}
+
+int sip_proxy_via_ws(struct sip_proxy *p, msg_t *msg, const struct flow *f,
+		     const char *branch)
+{
+	char line[256];
+	snprintf(line, sizeof(line), "SIP/2.0/%s %s;branch=%s", f->secure ? "WSS" : "WS",
+		 p->cfg.ws_host, branch);
+	return sip_add_make(msg, sip_object(msg), sip_via_class, line) < 0 ? ENOMEM : 0;
 }
 
 static void on_client_timeout(void *arg, struct txn *x);
@@ -129,6 +161,8 @@ int sip_proxy_init(struct sip_proxy *p, uv_loop_t *loop,
 	uv_timer_init(loop, &p->sweep);
 	p->sweep.data = p;
 	uv_timer_start(&p->sweep, on_sweep, 1000, 1000);
+	if (call_table_init(&p->calls))
+		return ENOMEM;
 	return txn_table_init(&p->txns, loop, on_client_timeout, send_ims, free_msg, p);
 }
 
@@ -140,15 +174,17 @@ void sip_proxy_attach_ws(struct sip_proxy *p, struct ws_server *ws)
 void sip_proxy_close(struct sip_proxy *p)
 {
 	uv_close((uv_handle_t *)&p->sweep, NULL);
+	calls_close(p);
 	txn_table_close(&p->txns);
 }
 
 void sip_proxy_free(struct sip_proxy *p)
 {
 	reg_table_free(&p->regs);
+	call_table_free(&p->calls);
 }
 
-static void new_branch(struct sip_proxy *p, char *buf, size_t len)
+void sip_proxy_new_branch(struct sip_proxy *p, char *buf, size_t len)
 {
 	snprintf(buf, len, BRANCH_PREFIX "%016llx", (unsigned long long)p->branch_seq++);
 }
@@ -159,8 +195,7 @@ static struct log_ids ids_of(sip_t const *sip)
 	return ids;
 }
 
-/* Prints msg and queues it on flow f. */
-static void to_flow(struct sip_proxy *p, struct flow *f, msg_t *msg)
+void sip_proxy_to_flow(struct sip_proxy *p, struct flow *f, msg_t *msg)
 {
 	char *text;
 	size_t len;
@@ -177,19 +212,43 @@ static void to_flow(struct sip_proxy *p, struct flow *f, msg_t *msg)
 			 LF_S("reason", strerror(rc)));
 }
 
-/* Builds and sends a response to req toward the flow. */
-static void reply_flow(struct sip_proxy *p, struct flow *f, msg_t *req, int status,
-		       const char *phrase)
+static int our_uri(const struct sip_proxy *p, const url_t *u, const char **side);
+
+int sip_proxy_our_uri(const struct sip_proxy *p, const url_t *u)
 {
-	msg_t *rsp = sip_msg_response(req, status, phrase, f->token);
+	const char *side;
+	return our_uri(p, u, &side);
+}
+
+msg_t *sip_proxy_response_ws(struct sip_proxy *p, msg_t *req, int status,
+			     const char *phrase, const char *to_tag)
+{
+	sip_t const *rq = sip_object(req);
+	msg_t *rsp = sip_msg_response(req, status, phrase, to_tag);
+	sip_t *sip = rsp ? sip_object(rsp) : NULL;
+	const char *side;
+
+	/* Our Via on top (added before forwarding): the browser's follows. */
+	if (sip && sip->sip_via && sip->sip_via->v_next && rq->sip_via->v_host) {
+		url_t u = { .url_host = rq->sip_via->v_host, .url_port = rq->sip_via->v_port };
+		if (our_uri(p, &u, &side))
+			msg_header_remove(rsp, (msg_pub_t *)sip, (msg_header_t *)sip->sip_via);
+	}
+	return rsp;
+}
+
+void sip_proxy_reply_flow(struct sip_proxy *p, struct flow *f, msg_t *req, int status,
+			  const char *phrase)
+{
+	msg_t *rsp = sip_proxy_response_ws(p, req, status, phrase, f->token);
 	if (rsp) {
-		to_flow(p, f, rsp);
+		sip_proxy_to_flow(p, f, rsp);
 		msg_destroy(rsp);
 	}
 }
 
-static void reply_ims(struct sip_proxy *p, msg_t *req, int status, const char *phrase,
-		      const struct ims_peer *to)
+void sip_proxy_reply_ims(struct sip_proxy *p, msg_t *req, int status, const char *phrase,
+			 const struct ims_peer *to)
 {
 	char *text;
 	size_t len;
@@ -266,7 +325,8 @@ static const char *pop_our_routes(struct sip_proxy *p, msg_t *msg, sip_t *sip,
  * RFC 5658 double Record-Route).  INVITE joins with the calls work. */
 static int creates_dialog(sip_t const *sip)
 {
-	return !sip->sip_to->a_tag && (sip->sip_request->rq_method == sip_method_subscribe ||
+	return !sip->sip_to->a_tag && (sip->sip_request->rq_method == sip_method_invite ||
+				       sip->sip_request->rq_method == sip_method_subscribe ||
 				       sip->sip_request->rq_method == sip_method_refer);
 }
 
@@ -293,7 +353,7 @@ static void on_client_timeout(void *arg, struct txn *x)
 	metric_inc(p->m_timeout);
 	log_info(p->log, p->sub, &ids, "no final response from IMS", LF_I("status", 408));
 	if (f)
-		reply_flow(p, f, x->req, 408, NULL);
+		sip_proxy_reply_flow(p, f, x->req, 408, NULL);
 }
 
 /* Request from a browser flow toward IMS. */
@@ -304,23 +364,17 @@ static void request_from_ws(struct sip_proxy *p, struct flow *f, msg_t *msg, siz
 	char branch[SIP_BRANCH_MAX], line[512];
 	int rc;
 
-	switch (sip->sip_request->rq_method) {
-	case sip_method_invite:
-	case sip_method_ack:
-	case sip_method_cancel:
-		/* Calls need the IMS-ALG and media gateway (the calls work);
-		 * refuse explicitly rather than relay SDP we cannot serve. */
-		if (sip->sip_request->rq_method != sip_method_ack)
-			reply_flow(p, f, msg, 501, "Calls Not Supported Yet");
-		log_info(p->log, p->sub, &ids, "request refused", LF_S("flow", f->token),
-			 LF_S("reason", "calls not supported yet"), LF_I("status", 501));
+	/* CANCEL is hop by hop; so is the ACK of a non-2xx response. */
+	if (sip->sip_request->rq_method == sip_method_cancel) {
+		call_cancel_from_ws(p, f, msg);
+		return;
+	}
+	if (sip->sip_request->rq_method == sip_method_ack && call_ack_absorbed(p, CALL_WS, f->id, msg)) {
 		msg_destroy(msg);
 		return;
-	default:
-		break;
 	}
 	if ((rc = max_forwards(msg, sip))) {
-		reply_flow(p, f, msg, rc > 0 ? rc : 500, NULL);
+		sip_proxy_reply_flow(p, f, msg, rc > 0 ? rc : 500, NULL);
 		msg_destroy(msg);
 		return;
 	}
@@ -329,10 +383,8 @@ static void request_from_ws(struct sip_proxy *p, struct flow *f, msg_t *msg, siz
 	/* What we add stays well under 600 bytes. */
 	if (to.transport == IMS_UDP && in_len + 600 > UDP_MAX_REQUEST)
 		to.transport = IMS_TCP;
-	new_branch(p, branch, sizeof(branch));
-	snprintf(line, sizeof(line), "SIP/2.0/%s %s;branch=%s;rport", tp_name(to.transport),
-		 p->cfg.ims_host, branch);
-	if (sip_add_make(msg, sip, sip_via_class, line) < 0)
+	sip_proxy_new_branch(p, branch, sizeof(branch));
+	if (sip_proxy_via_ims(p, msg, &to, branch))
 		goto oom;
 	/* Never trusted from a UE; the network makes its own charging id. */
 	remove_unknown(msg, sip, "P-Asserted-Identity");
@@ -353,7 +405,7 @@ static void request_from_ws(struct sip_proxy *p, struct flow *f, msg_t *msg, siz
 	char token[FLOW_TOKEN_LEN + 8];
 	if (pop_our_routes(p, msg, sip, token, sizeof(token)) && strcmp(token, f->token)) {
 		/* A route set naming another flow: not this browser's dialog. */
-		reply_flow(p, f, msg, 403, "Route Of Another Flow");
+		sip_proxy_reply_flow(p, f, msg, 403, "Route Of Another Flow");
 		log_info(p->log, p->sub, &ids, "request refused", LF_S("flow", f->token),
 			 LF_S("reason", "Route names another flow"), LF_I("status", 403));
 		msg_destroy(msg);
@@ -378,7 +430,7 @@ static void request_from_ws(struct sip_proxy *p, struct flow *f, msg_t *msg, siz
 		const char *ppi = sip_unknown_value(sip, "P-Preferred-Identity");
 		const char *pai = reg_asserted_identity(b, ppi);
 		if (!pai) {
-			reply_flow(p, f, msg, 403, "Not Registered");
+			sip_proxy_reply_flow(p, f, msg, 403, "Not Registered");
 			log_info(p->log, p->sub, &ids, "request refused", LF_S("flow", f->token),
 				 LF_S("reason", "flow not registered"), LF_I("status", 403));
 			msg_destroy(msg);
@@ -397,6 +449,17 @@ static void request_from_ws(struct sip_proxy *p, struct flow *f, msg_t *msg, siz
 			goto oom;
 	}
 
+	switch (sip->sip_request->rq_method) {
+	case sip_method_invite:
+		call_invite_to_ims(p, f, msg, branch, &to);
+		return;
+	case sip_method_ack:
+		call_ack_to_ims(p, f, msg, &to);
+		return;
+	default:
+		call_request_seen(p, f->id, msg, CALL_WS);
+		break;
+	}
 	char *text;
 	size_t len;
 	if (sip_msg_print(msg, &text, &len))
@@ -411,7 +474,7 @@ static void request_from_ws(struct sip_proxy *p, struct flow *f, msg_t *msg, siz
 		log_error(p->log, p->sub, &ids, "out of memory for a transaction");
 	return;
 oom:
-	reply_flow(p, f, msg, 500, "Server Internal Error");
+	sip_proxy_reply_flow(p, f, msg, 500, "Server Internal Error");
 	msg_destroy(msg);
 }
 
@@ -420,9 +483,19 @@ static void response_from_ws(struct sip_proxy *p, struct flow *f, msg_t *msg)
 {
 	sip_t *sip = sip_object(msg);
 	struct log_ids ids = ids_of(sip);
-	struct txn *x = sip->sip_via->v_branch ? txn_find_ours(&p->txns, sip->sip_via->v_branch) : NULL;
+	struct txn *x;
 	char *text;
 	size_t len;
+
+	if (sip->sip_cseq->cs_method == sip_method_invite) {
+		call_response_from_ws(p, f, msg);
+		return;
+	}
+	if (sip->sip_cseq->cs_method == sip_method_cancel) {
+		msg_destroy(msg); /* to a CANCEL of ours (hop by hop) */
+		return;
+	}
+	x = sip->sip_via->v_branch ? txn_find_ours(&p->txns, sip->sip_via->v_branch) : NULL;
 
 	if (!x || x->kind != TXN_SERVER || x->flow_id != f->id || x->final) {
 		log_info(p->log, p->sub, &ids, "stray response from flow dropped",
@@ -459,7 +532,7 @@ void sip_proxy_from_ws(struct sip_proxy *p, struct flow *f, const char *buf, siz
 		log_info(p->log, p->sub, &ids, "malformed SIP from flow", LF_S("flow", f->token),
 			 LF_S("reason", e.reason), LF_I("status", e.status));
 		if (msg && e.status)
-			reply_flow(p, f, msg, e.status, e.reason);
+			sip_proxy_reply_flow(p, f, msg, e.status, e.reason);
 		if (msg)
 			msg_destroy(msg);
 		return;
@@ -480,6 +553,15 @@ static void response_from_ims(struct sip_proxy *p, msg_t *msg)
 	struct txn *x = branch ? txn_find_ours(&p->txns, branch) : NULL;
 	int status = sip->sip_status->st_status;
 
+	if (sip->sip_cseq->cs_method == sip_method_invite) {
+		call_response_from_ims(p, msg);
+		return;
+	}
+	if (x && x->kind == TXN_CLIENT && sip->sip_cseq->cs_method == sip_method_cancel) {
+		txn_client_response(x, status); /* our own CANCEL: hop by hop */
+		msg_destroy(msg);
+		return;
+	}
 	if (!x || x->kind != TXN_CLIENT || x->final) {
 		/* Unknown, or a retransmission absorbed by Timer K. */
 		log_debug(p->log, p->sub, &ids, "response from IMS absorbed", LF_I("status", status));
@@ -499,7 +581,7 @@ static void response_from_ims(struct sip_proxy *p, msg_t *msg)
 	if (!f) {
 		log_info(p->log, p->sub, &ids, "response for a closed flow dropped", LF_I("status", status));
 	} else if (sip->sip_via) {
-		to_flow(p, f, msg);
+		sip_proxy_to_flow(p, f, msg);
 	}
 	if (status >= 200)
 		txn_client_drop_request(x);
@@ -513,10 +595,27 @@ static void request_from_ims(struct sip_proxy *p, msg_t *msg, const struct ims_p
 	struct log_ids ids = ids_of(sip);
 	const char *up = sip->sip_via->v_branch ? sip->sip_via->v_branch : "";
 	struct txn *x = *up ? txn_find_up(&p->txns, up) : NULL;
-	char branch[SIP_BRANCH_MAX], line[256];
+	char branch[SIP_BRANCH_MAX];
 	uint64_t id;
 	int rc;
 
+	switch (sip->sip_request->rq_method) {
+	case sip_method_invite:
+		if (call_invite_retransmission(p, msg))
+			return;
+		break;
+	case sip_method_cancel:
+		call_cancel_from_ims(p, msg, from);
+		return;
+	case sip_method_ack:
+		if (call_ack_absorbed(p, CALL_IMS, 0, msg)) {
+			msg_destroy(msg);
+			return;
+		}
+		break;
+	default:
+		break;
+	}
 	if (x) {
 		/* A retransmission: answer from the cache, else wait. */
 		if (x->final)
@@ -524,16 +623,12 @@ static void request_from_ims(struct sip_proxy *p, msg_t *msg, const struct ims_p
 		msg_destroy(msg);
 		return;
 	}
-	if (sip->sip_request->rq_method == sip_method_ack) {
-		msg_destroy(msg); /* ACK of a non-2xx we relayed: hop by hop, ends here */
-		return;
-	}
 	char token[FLOW_TOKEN_LEN + 8];
 	const char *user = pop_our_routes(p, msg, sip, token, sizeof(token));
 	if (!user || flow_token_verify(p->flows, user, strlen(user), &id)) {
 		log_info(p->log, p->sub, &ids, "request from IMS refused",
 			 LF_S("reason", "no flow token in Route"), LF_I("status", 404));
-		reply_ims(p, msg, 404, "No Flow Token", from);
+		sip_proxy_reply_ims(p, msg, 404, "No Flow Token", from);
 		msg_destroy(msg);
 		return;
 	}
@@ -542,27 +637,34 @@ static void request_from_ims(struct sip_proxy *p, msg_t *msg, const struct ims_p
 		metric_inc(p->m_430);
 		log_info(p->log, p->sub, &ids, "request from IMS for a closed flow",
 			 LF_S("flow", user), LF_I("status", 430));
-		reply_ims(p, msg, 430, "Flow Failed", from);
+		sip_proxy_reply_ims(p, msg, 430, "Flow Failed", from);
 		msg_destroy(msg);
 		return;
 	}
 	if ((rc = max_forwards(msg, sip)) || (creates_dialog(sip) && record_route(p, msg, sip, f, 0))) {
-		reply_ims(p, msg, rc > 0 ? rc : 500, NULL, from);
+		sip_proxy_reply_ims(p, msg, rc > 0 ? rc : 500, NULL, from);
 		msg_destroy(msg);
 		return;
 	}
-	new_branch(p, branch, sizeof(branch));
-	snprintf(line, sizeof(line), "SIP/2.0/%s %s;branch=%s", f->secure ? "WSS" : "WS",
-		 p->cfg.ws_host, branch);
-	if (sip_add_make(msg, sip, sip_via_class, line) < 0 ||
+	if (sip->sip_request->rq_method == sip_method_invite) {
+		call_invite_to_ws(p, f, msg, up, from);
+		return;
+	}
+	if (sip->sip_request->rq_method == sip_method_ack) {
+		call_ack_to_ws(p, f, msg);
+		return;
+	}
+	call_request_seen(p, f->id, msg, CALL_IMS);
+	sip_proxy_new_branch(p, branch, sizeof(branch));
+	if (sip_proxy_via_ws(p, msg, f, branch) ||
 	    !txn_server_start(&p->txns, branch, up, f->id, from)) {
-		reply_ims(p, msg, 500, NULL, from);
+		sip_proxy_reply_ims(p, msg, 500, NULL, from);
 		msg_destroy(msg);
 		return;
 	}
 	log_debug(p->log, p->sub, &ids, "request to flow", LF_S("flow", f->token),
 		  LF_S("method", sip->sip_request->rq_method_name));
-	to_flow(p, f, msg);
+	sip_proxy_to_flow(p, f, msg);
 	msg_destroy(msg);
 }
 
@@ -583,7 +685,7 @@ void sip_proxy_from_ims(struct sip_proxy *p, const char *buf, size_t len,
 		log_info(p->log, p->sub, &ids, "malformed SIP from IMS", LF_S("peer", peer),
 			 LF_S("reason", e.reason), LF_I("status", e.status));
 		if (msg && e.status)
-			reply_ims(p, msg, e.status, e.reason, from);
+			sip_proxy_reply_ims(p, msg, e.status, e.reason, from);
 		if (msg)
 			msg_destroy(msg);
 		return;
@@ -602,6 +704,8 @@ void sip_proxy_from_ims(struct sip_proxy *p, const char *buf, size_t len,
 
 void sip_proxy_flow_closed(struct sip_proxy *p, struct flow *f)
 {
+	/* Its calls end: BYE or CANCEL toward IMS, media released. */
+	calls_flow_closed(p, f);
 	/* Policy: the registration is left to expire in IMS; terminating
 	 * requests meanwhile get 430 (RFC 5626 5.3). */
 	if (reg_find(&p->regs, f->id)) {
