@@ -61,6 +61,7 @@ AGW_SRC    := $(filter-out eims-agw/main.c,$(wildcard eims-agw/*.c))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 BENCH_SRC  := $(wildcard tests/bench/bench_*.c)
+CONFORMANCE_SRC := $(wildcard proto/conformance/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -71,7 +72,7 @@ LIBAGW    := $(BUILD)/lib/libagw.a
 # Order matters for static linking: dependants first.
 ALL_LIBS  := $(LIBEPCSCF) $(LIBAGW) $(LIBPROTO) $(LIBCOMMON)
 
-BINS  := $(BUILD)/bin/ep-cscf $(BUILD)/bin/eims-agw
+BINS  := $(BUILD)/bin/ep-cscf $(BUILD)/bin/eims-agw $(BUILD)/bin/iqplus-conformance
 UNITS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 FUZZ  := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/fuzz/%,$(FUZZ_SRC))
 BENCH := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRC))
@@ -137,6 +138,12 @@ $(BUILD)/bin/ep-cscf: $(call obj,ep-cscf/main.c) $(LIBEPCSCF) $(LIBPROTO) $(LIBC
 $(BUILD)/bin/eims-agw: $(call obj,eims-agw/main.c) $(LIBAGW) $(LIBPROTO) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(PKGS_AGW))
+
+# The Iq+ conformance suite (proto/README.md): a test tool built with the
+# daemons, on the same codec, framing and TLS code.
+$(BUILD)/bin/iqplus-conformance: $(call obj,$(CONFORMANCE_SRC)) $(LIBPROTO) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,)
 
 $(BUILD)/tests/unit/%: $(call obj,tests/unit/%.c) $(ALL_LIBS)
 	@mkdir -p $(dir $@)

@@ -200,10 +200,11 @@ static void bye_toward(struct sip_proxy *p, struct call *c, enum call_side to, c
 	sip_proxy_new_branch(p, branch, sizeof(branch));
 	sip_proxy_next_hop(p, &hop);
 	fprintf(o, "BYE %s SIP/2.0\r\n", target);
-	if (to == CALL_IMS)
-		fprintf(o, "Via: SIP/2.0/%s %s;branch=%s;rport\r\n",
-			hop.transport == IMS_TCP ? "TCP" : "UDP", p->cfg.ims_host, branch);
-	else
+	if (to == CALL_IMS) {
+		char via[256];
+		sip_proxy_via_value(p, &hop, branch, via, sizeof(via));
+		fprintf(o, "Via: %s\r\n", via);
+	} else
 		fprintf(o, "Via: SIP/2.0/%s %s;branch=%s\r\n", f->secure ? "WSS" : "WS",
 			p->cfg.ws_host, branch);
 	fprintf(o, "Max-Forwards: 70\r\n");

@@ -1,12 +1,13 @@
-/* Where a SIP message toward IMS goes: a UDP address, or a TCP connection
- * (by id: it may have closed, then a new one to addr is opened). */
+/* Where a SIP message toward IMS goes: a UDP address, or a TCP or TLS
+ * connection (by id: it may have closed, then a new one to addr is
+ * opened). */
 #ifndef EPCSCF_IMS_PEER_H
 #define EPCSCF_IMS_PEER_H
 
 #include <stdint.h>
 #include <sys/socket.h>
 
-enum ims_transport { IMS_UDP, IMS_TCP };
+enum ims_transport { IMS_UDP, IMS_TCP, IMS_TLS };
 
 struct ims_peer {
 	enum ims_transport transport;

@@ -10,6 +10,7 @@
 
 #define IDLE_MS (300 * 1000) /* a connection unused this long is closed */
 #define MAX_QUEUED (1024 * 1024) /* bytes waiting for a connect */
+#define CIPHER_RX 16640 /* one TLS record and then some */
 
 struct wblock {
 	struct wblock *next;
@@ -28,7 +29,10 @@ struct ims_tcp_conn {
 	uv_connect_t creq;
 	struct sockaddr_storage peer;
 	int connected, closing, handles;
-	struct wblock *pending; /* owned: written once connected */
+	bool secure;            /* TLS: tls is live */
+	struct iqp_tls tls;     /* owned when secure */
+	struct wblock *pending; /* owned: written once connected (TLS:
+				 * plaintext, written once established) */
 	size_t pending_bytes;
 	char *rx;               /* owned */
 	size_t rx_len, rx_cap;
@@ -52,6 +56,8 @@ static void conn_handle_closed(uv_handle_t *h)
 		c->pending = b->next;
 		free(b);
 	}
+	if (c->secure)
+		iqp_tls_free(&c->tls);
 	free(c->rx);
 	free(c);
 }
@@ -117,11 +123,73 @@ static int write_block(struct ims_tcp_conn *c, struct wblock *b)
 	return 0;
 }
 
+/* Sends the ciphertext the TLS session has produced.  Returns 0 or an
+ * errno value (the connection is then closing). */
+static int tls_flush(struct ims_tcp_conn *c)
+{
+	size_t n;
+	while (!c->closing && (n = iqp_tls_pending(&c->tls)) > 0) {
+		struct wblock *b = malloc(sizeof(*b) + n);
+		if (!b) {
+			conn_close(c, "out of memory");
+			return ENOMEM;
+		}
+		b->next = NULL;
+		b->len = iqp_tls_take(&c->tls, (uint8_t *)b->buf, n);
+		int rc = write_block(c, b);
+		if (rc)
+			return rc;
+	}
+	return c->closing ? ENOTCONN : 0;
+}
+
+/* Plaintext out over TLS (after the handshake). */
+static int tls_send(struct ims_tcp_conn *c, const char *buf, size_t len)
+{
+	if (iqp_tls_write(&c->tls, (const uint8_t *)buf, len)) {
+		conn_close(c, c->tls.why);
+		return EPROTO;
+	}
+	return tls_flush(c);
+}
+
+static void log_tls_failure(struct ims_tcp_conn *c)
+{
+	char peer[80];
+	conf_addr_format((struct sockaddr *)&c->peer, peer, sizeof(peer));
+	log_warn(c->t->log, c->t->sub, NULL, "tls toward IMS failed", LF_S("peer", peer),
+		 LF_S("reason", c->tls.why[0] ? c->tls.why : "handshake failed"),
+		 LF_S("fingerprint", c->tls.peer_fp));
+}
+
+/* The handshake just completed: what waited for it goes out. */
+static void tls_established(struct ims_tcp_conn *c)
+{
+	char peer[80];
+	conf_addr_format((struct sockaddr *)&c->peer, peer, sizeof(peer));
+	log_info(c->t->log, c->t->sub, NULL, "tls toward IMS established", LF_S("peer", peer),
+		 LF_S("version", SSL_get_version(c->tls.ssl)),
+		 LF_S("cipher", SSL_get_cipher_name(c->tls.ssl)), LF_S("fingerprint", c->tls.peer_fp));
+	while (c->pending && !c->closing) {
+		struct wblock *b = c->pending;
+		c->pending = b->next;
+		c->pending_bytes -= b->len;
+		tls_send(c, b->buf, b->len);
+		free(b);
+	}
+}
+
 static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
 	struct ims_tcp_conn *c = h->data;
 	size_t want = c->t->max_message + 1;
 	(void)hint;
+	if (c->secure) {
+		/* libuv calls on_read before the next alloc: one buffer serves
+		 * every TLS connection of the instance. */
+		*buf = uv_buf_init((char *)c->t->cipher_rx, CIPHER_RX);
+		return;
+	}
 	if (!c->rx) {
 		c->rx = malloc(want);
 		c->rx_cap = c->rx ? want : 0;
@@ -129,20 +197,88 @@ static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 	*buf = uv_buf_init(c->rx + c->rx_len, (unsigned)(c->rx_cap - c->rx_len));
 }
 
+static void frame_messages(struct ims_tcp_conn *c);
+
+/* Ciphertext in: decrypt into rx and frame, flush what TLS answers. */
+static void tls_read(struct ims_tcp_conn *c, const uint8_t *p, size_t n)
+{
+	bool was = c->tls.established;
+
+	if (iqp_tls_feed(&c->tls, p, n)) {
+		conn_close(c, "out of memory");
+		return;
+	}
+	for (;;) {
+		if (!c->rx && !(c->rx = malloc(c->t->max_message + 1))) {
+			conn_close(c, "out of memory");
+			return;
+		}
+		c->rx_cap = c->t->max_message + 1;
+		size_t got = 0;
+		int rc = iqp_tls_read(&c->tls, (uint8_t *)c->rx + c->rx_len, c->rx_cap - c->rx_len,
+				      &got);
+		if (rc == ECONNRESET) {
+			conn_close(c, "closed by peer (close_notify)");
+			return;
+		}
+		if (rc) {
+			log_tls_failure(c);
+			tls_flush(c); /* the alert */
+			conn_close(c, c->tls.why);
+			return;
+		}
+		if (tls_flush(c))
+			return;
+		if (!was && c->tls.established) {
+			was = true;
+			tls_established(c);
+		}
+		if (!got)
+			break;
+		c->rx_len += got;
+		frame_messages(c);
+		if (c->closing)
+			return;
+		if (c->rx && c->rx_len == c->rx_cap) {
+			conn_close(c, "message too large");
+			return;
+		}
+	}
+	if (c->rx && c->rx_len == 0) {
+		free(c->rx);
+		c->rx = NULL;
+		c->rx_cap = 0;
+	}
+}
+
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
 	struct ims_tcp_conn *c = s->data;
-	struct ims_tcp *t = c->t;
-	(void)buf;
 
 	if (n < 0) {
 		conn_close(c, n == UV_EOF ? "closed by peer" : uv_strerror((int)n));
 		return;
 	}
+	uv_timer_again(&c->idle);
+	if (c->secure) {
+		tls_read(c, (const uint8_t *)buf->base, (size_t)n);
+		return;
+	}
 	if (!c->rx)
 		return;
 	c->rx_len += (size_t)n;
-	uv_timer_again(&c->idle);
+	frame_messages(c);
+	if (!c->closing && c->rx_len == 0) {
+		free(c->rx); /* idle connections hold no buffer */
+		c->rx = NULL;
+		c->rx_cap = 0;
+	}
+}
+
+/* Hands each whole message in rx to the owner; keeps the rest. */
+static void frame_messages(struct ims_tcp_conn *c)
+{
+	struct ims_tcp *t = c->t;
 	size_t off = 0;
 	while (!c->closing && off < c->rx_len) {
 		size_t mlen;
@@ -168,14 +304,9 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		}
 		off += mlen;
 	}
-	if (off) {
+	if (off && !c->closing) {
 		memmove(c->rx, c->rx + off, c->rx_len - off);
 		c->rx_len -= off;
-	}
-	if (c->rx_len == 0) {
-		free(c->rx); /* idle connections hold no buffer */
-		c->rx = NULL;
-		c->rx_cap = 0;
 	}
 }
 
@@ -188,6 +319,14 @@ static void on_connection(uv_stream_t *server, int status)
 	if (status < 0 || !(c = conn_new(t)))
 		return;
 	c->connected = 1;
+	if (t->tls_server) {
+		if (iqp_tls_init(&c->tls, t->tls_server, NULL)) {
+			uv_accept(server, (uv_stream_t *)&c->tcp);
+			conn_close(c, "out of memory");
+			return;
+		}
+		c->secure = true;
+	}
 	if (uv_accept(server, (uv_stream_t *)&c->tcp) ||
 	    uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&c->peer, &len) ||
 	    uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read))
@@ -209,6 +348,22 @@ static void on_connect(uv_connect_t *req, int status)
 		return;
 	c->connected = 1;
 	uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+	if (c->t->tls_client) {
+		/* ClientHello now; the queue waits for the handshake. */
+		if (iqp_tls_init(&c->tls, c->t->tls_client, c->t->tls_name)) {
+			conn_close(c, "out of memory");
+			return;
+		}
+		c->secure = true;
+		size_t got;
+		if (iqp_tls_read(&c->tls, NULL, 0, &got)) {
+			log_tls_failure(c);
+			conn_close(c, c->tls.why);
+			return;
+		}
+		tls_flush(c);
+		return;
+	}
 	while (c->pending && !c->closing) {
 		struct wblock *b = c->pending;
 		c->pending = b->next;
@@ -262,7 +417,12 @@ int ims_tcp_send(struct ims_tcp *t, uint64_t conn_id, const struct sockaddr *to,
 	b->next = NULL;
 	b->len = len;
 	memcpy(b->buf, buf, len);
-	if (c->connected)
+	if (c->secure && c->tls.established) {
+		int rc = tls_send(c, buf, len);
+		free(b);
+		return rc;
+	}
+	if (c->connected && !t->tls_client && !t->tls_server)
 		return write_block(c, b);
 	if (c->pending_bytes + len > MAX_QUEUED) {
 		free(b);
@@ -303,6 +463,17 @@ int ims_tcp_start(struct ims_tcp *t, uv_loop_t *loop, const struct conf_addr *ad
 	return 0;
 }
 
+int ims_tcp_set_tls(struct ims_tcp *t, const struct iqp_tls_ctx *server,
+		    const struct iqp_tls_ctx *client, const char *name)
+{
+	if (!(t->cipher_rx = malloc(CIPHER_RX)))
+		return ENOMEM;
+	t->tls_server = server;
+	t->tls_client = client;
+	t->tls_name = name;
+	return 0;
+}
+
 void ims_tcp_close(struct ims_tcp *t)
 {
 	if (t->closing)
@@ -312,4 +483,6 @@ void ims_tcp_close(struct ims_tcp *t)
 		conn_close(c, "shutdown");
 	if (t->listening)
 		uv_close((uv_handle_t *)&t->listener, NULL);
+	free(t->cipher_rx); /* no read callback runs after uv_close */
+	t->cipher_rx = NULL;
 }

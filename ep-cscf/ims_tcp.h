@@ -1,6 +1,7 @@
-/* SIP over TCP toward the IMS core (RFC 3261 section 18): a listener for
- * connections from IMS nodes and outgoing connections reused per remote
- * address.  Messages are framed by Content-Length (sip_stream.c); a CRLF
+/* SIP over TCP or TLS toward the IMS core (RFC 3261 section 18): a
+ * listener for connections from IMS nodes and outgoing connections reused
+ * per remote address.  One instance is either plain or TLS (sip_tls.h
+ * contexts, iqp_tls.h sessions on memory BIOs).  Messages are framed by Content-Length (sip_stream.c); a CRLF
  * keep-alive ping gets its pong (RFC 5626 4.4.1).  Connections are named by
  * id so that transactions never hold a pointer to a closed one. */
 #ifndef EPCSCF_IMS_TCP_H
@@ -11,6 +12,7 @@
 #include <uv.h>
 
 #include "conf.h"
+#include "iqp_tls.h"
 #include "log.h"
 
 typedef void (ims_tcp_recv_h)(void *arg, uint64_t conn_id, const char *buf,
@@ -31,7 +33,17 @@ struct ims_tcp {
 	void *arg;
 	const struct log *log; /* borrowed */
 	unsigned sub;
+	/* TLS (ims_tcp_set_tls), all borrowed; NULL: plain TCP. */
+	const struct iqp_tls_ctx *tls_server, *tls_client;
+	const char *tls_name;  /* name the next hop's certificate carries */
+	uint8_t *cipher_rx;    /* owned: ciphertext read, decrypted at once */
 };
+
+/* Makes the instance TLS: call after ims_tcp_start, before any traffic.
+ * name: NULL or "" to skip the name check (pins or CA still apply).
+ * Returns 0 or ENOMEM. */
+int ims_tcp_set_tls(struct ims_tcp *t, const struct iqp_tls_ctx *server,
+		    const struct iqp_tls_ctx *client, const char *name);
 
 /* Listens on addr (the same address as the UDP socket).  Returns 0 or an
  * errno value with err set. */

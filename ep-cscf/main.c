@@ -22,6 +22,7 @@
 #include "sip_proxy.h"
 #include "tls_identity.h"
 #include "ws_server.h"
+#include "sip_tls.h"
 #include "wwsf_policy.h"
 
 enum epcscf_subsys { SUB_CORE, SUB_TLS, SUB_WS, SUB_SIP, SUB_IQ, N_SUBSYS };
@@ -35,8 +36,10 @@ struct epcscf_cfg {
 	struct conf_list wwsf;
 	long long max_message, max_per_ip, max_conns, msg_rate, msg_burst;
 	long long ping_s, handshake_s;
-	struct conf_addr ims_listen, ims_next_hop;
+	struct conf_addr ims_listen, ims_next_hop, ims_tls_listen;
 	int ims_transport;
+	struct conf_list ims_tls_pins;
+	char *ims_tls_ca_file, *ims_tls_name;
 	char *visited_network;
 	struct conf_addr iq_listen;
 	int iq_security;
@@ -45,7 +48,8 @@ struct epcscf_cfg {
 	long long iq_hb_interval;
 };
 
-static const char *const transports[] = { "udp", "tcp", NULL };
+static const char *const transports[] = { "udp", "tcp", "tls", NULL };
+enum { IMS_T_UDP, IMS_T_TCP, IMS_T_TLS };
 static const char *const iq_securities[] = { "tls", "tcp", NULL };
 enum { IQ_TLS, IQ_TCP };
 
@@ -81,7 +85,15 @@ static const struct conf_opt opts[] = {
 	{ "ims.next_hop", CONF_ADDR, O(ims_next_hop), "127.0.0.1:5060", 0, 0, NULL, 0,
 	  "IMS entry point (I-CSCF or registrar), SIP/UDP" },
 	{ "ims.transport", CONF_ENUM, O(ims_transport), "udp", 0, 0, transports, 0,
-	  "transport toward ims.next_hop (udp or tcp; big requests use tcp anyway)" },
+	  "transport toward ims.next_hop: udp, tcp or tls (big requests over udp use tcp)" },
+	{ "ims.tls.listen", CONF_ADDR, O(ims_tls_listen), "", 0, 0, NULL, 0,
+	  "SIP over TLS listener toward IMS (empty: none; needed for ims.transport tls)" },
+	{ "ims.tls.trusted_fingerprints", CONF_LIST, O(ims_tls_pins), "", 0, 0, NULL, 0,
+	  "SHA-256 fingerprint of a trusted IMS node certificate (repeatable)" },
+	{ "ims.tls.ca_file", CONF_PATH, O(ims_tls_ca_file), "", 0, 0, NULL, 0,
+	  "PEM CA certificates that IMS node certificates may chain to" },
+	{ "ims.tls.server_name", CONF_STRING, O(ims_tls_name), "", 0, 0, NULL, 0,
+	  "name the next hop's certificate must carry (empty: pins or CA only)" },
 	{ "ims.visited_network", CONF_STRING, O(visited_network), "ims.test", 0, 0, NULL, 0,
 	  "P-Visited-Network-ID added to REGISTER" },
 	{ "iq.listen", CONF_ADDR, O(iq_listen), "127.0.0.1:7190", 0, 0, NULL, 0,
@@ -112,10 +124,13 @@ struct epcscf {
 	struct ims_tcp tcp;        /* owned */
 	struct sip_proxy proxy;    /* owned */
 	struct ws_server *ws;      /* owned */
+	struct ims_tcp tls_tcp;    /* owned: SIP over TLS toward IMS */
+	struct iqp_tls_ctx ims_tls_srv, ims_tls_cli; /* owned when ims_tls_ready */
 	struct tls_identity iq_id; /* owned: Iq+ identity (iq.security tls) */
 	struct iqp_tls_ctx iq_tls; /* owned, idem */
 	struct iq_server iq;       /* owned */
 	int flows_ready, proxy_ready, tcp_ready, iq_tls_ready, iq_ready;
+	int ims_tls_ready, tls_tcp_ready;
 };
 
 /* Iq+ settings: NODE_ID, then with TLS the identity and the context. */
@@ -143,6 +158,45 @@ static int iq_prepare(struct daemon *d, struct epcscf *e, char *err, size_t errl
 	return 0;
 }
 
+/* SIP over TLS toward IMS: both contexts, with the WSS identity. */
+static int ims_tls_prepare(struct daemon *d, struct epcscf *e, char *err, size_t errlen)
+{
+	struct epcscf_cfg *c = d->cfg;
+	char why[256];
+	const char *key = c->ims_tls_pins.n ? "ims.tls.trusted_fingerprints" : "ims.tls.ca_file";
+
+	if (c->ims_transport == IMS_T_TLS && !c->ims_tls_listen.len) {
+		snprintf(err, errlen, "%s: ims.tls.listen: needed when ims.transport is tls",
+			 daemon_where(d, "ims.transport"));
+		return -1;
+	}
+	if (!c->ims_tls_listen.len)
+		return 0;
+	for (size_t i = 0; i < c->ims_tls_pins.n; i++) {
+		uint8_t fp[IQP_FP_LEN];
+		if (iqp_tls_fingerprint_parse(c->ims_tls_pins.items[i], fp)) {
+			snprintf(err, errlen, "%s: ims.tls.trusted_fingerprints: \"%s\" is not a SHA-256 fingerprint",
+				 c->ims_tls_pins.where[i], c->ims_tls_pins.items[i]);
+			return -1;
+		}
+	}
+	if (sip_tls_ctx_init(&e->ims_tls_srv, true, &e->tls,
+			     (const char *const *)c->ims_tls_pins.items, c->ims_tls_pins.n,
+			     c->ims_tls_ca_file, why, sizeof(why))) {
+		snprintf(err, errlen, "%s: %s: %s", daemon_where(d, key), key, why);
+		return -1;
+	}
+	if (sip_tls_ctx_init(&e->ims_tls_cli, false, &e->tls,
+			     (const char *const *)c->ims_tls_pins.items, c->ims_tls_pins.n,
+			     c->ims_tls_ca_file, why, sizeof(why))) {
+		iqp_tls_ctx_free(&e->ims_tls_srv);
+		snprintf(err, errlen, "%s: %s: %s", daemon_where(d, key), key, why);
+		return -1;
+	}
+	e->ims_tls_ready = 1;
+	return 0;
+}
+
 static int epcscf_prepare(struct daemon *d, char *err, size_t errlen)
 {
 	struct epcscf_cfg *c = d->cfg;
@@ -166,6 +220,8 @@ static int epcscf_prepare(struct daemon *d, char *err, size_t errlen)
 		return -1;
 	if (daemon_load_identity(d, &e->tls, "tls.cert", "tls.key", "ep-cscf", err, errlen))
 		return -1;
+	if (ims_tls_prepare(d, e, err, errlen))
+		return -1;
 	return iq_prepare(d, e, err, errlen);
 }
 
@@ -187,13 +243,25 @@ static void on_udp(void *arg, const char *buf, size_t len, const struct sockaddr
 	sip_proxy_from_ims(&((struct epcscf *)arg)->proxy, buf, len, &peer);
 }
 
+static void on_stream(struct epcscf *e, enum ims_transport tp, uint64_t conn_id,
+		      const char *buf, size_t len, const struct sockaddr *from)
+{
+	struct ims_peer peer = { .transport = tp, .conn_id = conn_id };
+	memcpy(&peer.addr, from, from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+							     : sizeof(struct sockaddr_in));
+	sip_proxy_from_ims(&e->proxy, buf, len, &peer);
+}
+
 static void on_tcp(void *arg, uint64_t conn_id, const char *buf, size_t len,
 		   const struct sockaddr *from)
 {
-	struct ims_peer peer = { .transport = IMS_TCP, .conn_id = conn_id };
-	memcpy(&peer.addr, from, from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-							     : sizeof(struct sockaddr_in));
-	sip_proxy_from_ims(&((struct epcscf *)arg)->proxy, buf, len, &peer);
+	on_stream(arg, IMS_TCP, conn_id, buf, len, from);
+}
+
+static void on_tls(void *arg, uint64_t conn_id, const char *buf, size_t len,
+		   const struct sockaddr *from)
+{
+	on_stream(arg, IMS_TLS, conn_id, buf, len, from);
 }
 
 /* SIP takes the same port on UDP and TCP.  With port 0, find one free for
@@ -307,8 +375,32 @@ static int epcscf_start(struct daemon *d, char *err, size_t errlen)
 	}
 	e->tcp_ready = 1;
 	memset(&pc, 0, sizeof(pc));
+	if (e->ims_tls_ready) {
+		if ((rc = ims_tcp_start(&e->tls_tcp, &d->loop, &c->ims_tls_listen,
+					(size_t)c->max_message, on_tls, e, &d->log, SUB_SIP, err,
+					errlen))) {
+			char why[512];
+			snprintf(why, sizeof(why), "%s: ims.tls.listen: %s",
+				 daemon_where(d, "ims.tls.listen"), err);
+			snprintf(err, errlen, "%s", why);
+			e->tls_tcp_ready = 1; /* the listener handle is open: close it */
+			return rc;
+		}
+		e->tls_tcp_ready = 1;
+		if ((rc = ims_tcp_set_tls(&e->tls_tcp, &e->ims_tls_srv, &e->ims_tls_cli,
+					  c->ims_tls_name))) {
+			snprintf(err, errlen, "out of memory");
+			return rc;
+		}
+		struct sockaddr_storage b;
+		int blen = sizeof(b);
+		uv_tcp_getsockname(&e->tls_tcp.listener, (struct sockaddr *)&b, &blen);
+		conf_addr_format((struct sockaddr *)&b, pc.ims_tls_host, sizeof(pc.ims_tls_host));
+	}
 	memcpy(&pc.next_hop, &c->ims_next_hop.ss, c->ims_next_hop.len);
-	pc.transport = c->ims_transport == 1 ? IMS_TCP : IMS_UDP;
+	pc.transport = c->ims_transport == IMS_T_TLS   ? IMS_TLS
+		       : c->ims_transport == IMS_T_TCP ? IMS_TCP
+						       : IMS_UDP;
 	conf_addr_format((struct sockaddr *)&e->udp.bound, pc.ims_host, sizeof(pc.ims_host));
 	conf_addr_format((struct sockaddr *)(c->wss_listen.len ? &c->wss_listen.ss : &c->ws_listen.ss),
 			 pc.ws_host, sizeof(pc.ws_host));
@@ -319,6 +411,8 @@ static int epcscf_start(struct daemon *d, char *err, size_t errlen)
 		return rc;
 	}
 	e->proxy_ready = 1;
+	if (e->tls_tcp_ready)
+		sip_proxy_attach_tls(&e->proxy, &e->tls_tcp);
 	/* Before the WebSocket server: libwebsockets cannot be torn down
 	 * after a failed start. */
 	if ((rc = iq_start(d, e, err, errlen)))
@@ -361,7 +455,10 @@ static int epcscf_start(struct daemon *d, char *err, size_t errlen)
 	}
 	log_info(&d->log, SUB_SIP, NULL, "listening", LF_S("service", "sip-ims"),
 		 LF_S("addr", pc.ims_host), LF_S("transports", "udp,tcp"),
-		 LF_S("next_hop_transport", pc.transport == IMS_TCP ? "tcp" : "udp"));
+		 LF_S("next_hop_transport", transports[c->ims_transport]));
+	if (e->tls_tcp_ready)
+		log_info(&d->log, SUB_SIP, NULL, "listening", LF_S("service", "sip-ims-tls"),
+			 LF_S("addr", pc.ims_tls_host), LF_S("fingerprint", e->tls.fingerprint_sha256));
 	return 0;
 }
 
@@ -376,6 +473,8 @@ static void epcscf_stop(struct daemon *d)
 	ims_udp_close(&e->udp);
 	if (e->tcp_ready)
 		ims_tcp_close(&e->tcp);
+	if (e->tls_tcp_ready)
+		ims_tcp_close(&e->tls_tcp);
 	if (e->iq_ready)
 		iq_server_close(&e->iq);
 }
@@ -397,6 +496,10 @@ static void epcscf_destroy(struct daemon *d)
 	if (e->iq_tls_ready) {
 		iqp_tls_ctx_free(&e->iq_tls);
 		tls_identity_free(&e->iq_id);
+	}
+	if (e->ims_tls_ready) {
+		iqp_tls_ctx_free(&e->ims_tls_srv);
+		iqp_tls_ctx_free(&e->ims_tls_cli);
 	}
 	free(e);
 	d->app = NULL;

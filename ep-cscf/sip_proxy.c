@@ -28,13 +28,14 @@ void sip_proxy_send_ims(struct sip_proxy *p, const char *buf, size_t len,
 {
 	log_trace(p->log, p->sub, NULL, "to IMS", LF_S("transport", tp_name(to->transport)),
 		  LF_U("conn", to->conn_id), LF_SN("sip", buf, len));
-	int rc = to->transport == IMS_TCP
-			 ? ims_tcp_send(p->tcp, to->conn_id, (const struct sockaddr *)&to->addr, buf, len)
-			 : ims_udp_send(p->udp, buf, len, (const struct sockaddr *)&to->addr);
+	const struct sockaddr *sa = (const struct sockaddr *)&to->addr;
+	int rc = to->transport == IMS_UDP ? ims_udp_send(p->udp, buf, len, sa)
+		 : to->transport == IMS_TCP ? ims_tcp_send(p->tcp, to->conn_id, sa, buf, len)
+		 : p->tls ? ims_tcp_send(p->tls, to->conn_id, sa, buf, len)
+			  : ENOTCONN;
 	if (rc)
 		log_warn(p->log, p->sub, NULL, "send toward IMS failed",
-			 LF_S("transport", to->transport == IMS_TCP ? "tcp" : "udp"),
-			 LF_S("reason", strerror(rc)));
+			 LF_S("transport", tp_name(to->transport)), LF_S("reason", strerror(rc)));
 }
 
 static void send_ims(void *arg, const char *buf, size_t len, const struct ims_peer *to)
@@ -44,7 +45,25 @@ static void send_ims(void *arg, const char *buf, size_t len, const struct ims_pe
 
 static const char *tp_name(enum ims_transport t)
 {
-	return t == IMS_TCP ? "TCP" : "UDP";
+	return t == IMS_TLS ? "TLS" : t == IMS_TCP ? "TCP" : "UDP";
+}
+
+/* Host part and transport parameter of our URIs toward IMS (Path,
+ * Record-Route): the TLS listener when the next hop is reached over TLS. */
+static const char *ims_uri_host(const struct sip_proxy *p)
+{
+	return p->cfg.transport == IMS_TLS ? p->cfg.ims_tls_host : p->cfg.ims_host;
+}
+
+static const char *ims_uri_transport(const struct sip_proxy *p)
+{
+	return p->cfg.transport == IMS_TLS ? ";transport=tls"
+	       : p->cfg.transport == IMS_TCP ? ";transport=tcp" : "";
+}
+
+void sip_proxy_attach_tls(struct sip_proxy *p, struct ims_tcp *tls)
+{
+	p->tls = tls;
 }
 
 static void free_msg(void *m)
@@ -93,12 +112,18 @@ void sip_proxy_next_hop(const struct sip_proxy *p, struct ims_peer *to)
 	memcpy(&to->addr, &p->cfg.next_hop, sizeof(to->addr));
 }
 
+void sip_proxy_via_value(const struct sip_proxy *p, const struct ims_peer *to,
+			 const char *branch, char *buf, size_t len)
+{
+	snprintf(buf, len, "SIP/2.0/%s %s;branch=%s;rport", tp_name(to->transport),
+		 to->transport == IMS_TLS ? p->cfg.ims_tls_host : p->cfg.ims_host, branch);
+}
+
 int sip_proxy_via_ims(struct sip_proxy *p, msg_t *msg, const struct ims_peer *to,
 		      const char *branch)
 {
 	char line[256];
-	snprintf(line, sizeof(line), "SIP/2.0/%s %s;branch=%s;rport", tp_name(to->transport),
-		 p->cfg.ims_host, branch);
+	sip_proxy_via_value(p, to, branch, line, sizeof(line));
 	return sip_add_make(msg, sip_object(msg), sip_via_class, line) < 0 ? ENOMEM : 0;
 }
 
@@ -292,7 +317,8 @@ static int our_uri(const struct sip_proxy *p, const url_t *u, const char **side)
 	char hp[96];
 	snprintf(hp, sizeof(hp), "%s:%s", u->url_host ? u->url_host : "",
 		 u->url_port ? u->url_port : "");
-	if (!strcmp(hp, p->cfg.ims_host)) {
+	if (!strcmp(hp, p->cfg.ims_host) ||
+	    (p->cfg.ims_tls_host[0] && !strcmp(hp, p->cfg.ims_tls_host))) {
 		*side = "ims";
 		return 1;
 	}
@@ -336,8 +362,8 @@ static int record_route(struct sip_proxy *p, msg_t *msg, sip_t *sip, const struc
 			int toward_ims)
 {
 	char rr[400], ims[160], ws[160];
-	snprintf(ims, sizeof(ims), "<sip:%s@%s%s;lr>", f->token, p->cfg.ims_host,
-		 p->cfg.transport == IMS_TCP ? ";transport=tcp" : "");
+	snprintf(ims, sizeof(ims), "<sip:%s@%s%s;lr>", f->token, ims_uri_host(p),
+		 ims_uri_transport(p));
 	snprintf(ws, sizeof(ws), "<sip:%s@%s;transport=ws;lr;ob>", f->token, p->cfg.ws_host);
 	snprintf(rr, sizeof(rr), "%s, %s", toward_ims ? ims : ws, toward_ims ? ws : ims);
 	return sip_add_make(msg, sip, sip_record_route_class, rr) < 0 ? ENOMEM : 0;
@@ -416,8 +442,8 @@ static void request_from_ws(struct sip_proxy *p, struct flow *f, msg_t *msg, siz
 		 * the initial request. */
 	} else if (sip->sip_request->rq_method == sip_method_register) {
 		/* RFC 5626 5.2 / RFC 3327; TS 24.229 5.2.2. */
-		snprintf(line, sizeof(line), "<sip:%s@%s%s;lr;ob>", f->token, p->cfg.ims_host,
-			 p->cfg.transport == IMS_TCP ? ";transport=tcp" : "");
+		snprintf(line, sizeof(line), "<sip:%s@%s%s;lr;ob>", f->token, ims_uri_host(p),
+			 ims_uri_transport(p));
 		if (sip_add_make(msg, sip, sip_path_class, line) < 0 ||
 		    sip_add_make(msg, sip, sip_require_class, "path") < 0)
 			goto oom;

@@ -29,8 +29,9 @@ struct call_media_cfg;
 
 struct sip_proxy_cfg {
 	struct sockaddr_storage next_hop; /* IMS entry point (I-CSCF / registrar) */
-	enum ims_transport transport;     /* toward next_hop: UDP, or TCP */
-	char ims_host[80];                /* our "ip:port" toward IMS */
+	enum ims_transport transport;     /* toward next_hop: UDP, TCP or TLS */
+	char ims_host[80];                /* our "ip:port" toward IMS (UDP, TCP) */
+	char ims_tls_host[80];            /* our TLS listener "ip:port" ("": none) */
 	char ws_host[80];                 /* our "ip:port" toward browsers */
 	char visited_network[128];        /* P-Visited-Network-ID */
 };
@@ -43,6 +44,7 @@ struct sip_proxy {
 	struct ws_server *ws;      /* borrowed */
 	struct ims_udp *udp;       /* borrowed */
 	struct ims_tcp *tcp;       /* borrowed */
+	struct ims_tcp *tls;       /* borrowed: TLS instance, or NULL */
 	struct metrics *metrics;   /* borrowed */
 	struct sip_proxy_cfg cfg;
 	struct txn_table txns;     /* owned */
@@ -61,6 +63,8 @@ int sip_proxy_init(struct sip_proxy *p, uv_loop_t *loop,
 /* The WebSocket server is created after the proxy (its callbacks call the
  * proxy); attach it before traffic flows. */
 void sip_proxy_attach_ws(struct sip_proxy *p, struct ws_server *ws);
+/* SIP over TLS toward IMS (cfg.transport IMS_TLS needs it). */
+void sip_proxy_attach_tls(struct sip_proxy *p, struct ims_tcp *tls);
 void sip_proxy_close(struct sip_proxy *p); /* closes transaction timers */
 void sip_proxy_free(struct sip_proxy *p);  /* after the loop has ended */
 
@@ -89,7 +93,9 @@ void sip_proxy_new_branch(struct sip_proxy *p, char *buf, size_t len);
 /* Adds our Via toward flow f with branch. */
 int sip_proxy_via_ws(struct sip_proxy *p, msg_t *msg, const struct flow *f,
 		     const char *branch);
-/* Our Via toward IMS for transport to. */
+/* Our Via toward IMS for transport to: its value, and added to msg. */
+void sip_proxy_via_value(const struct sip_proxy *p, const struct ims_peer *to,
+			 const char *branch, char *buf, size_t len);
 int sip_proxy_via_ims(struct sip_proxy *p, msg_t *msg, const struct ims_peer *to,
 		      const char *branch);
 /* Is the URL one of our Route/Record-Route entries? */

@@ -57,7 +57,7 @@ static void fp_text(const uint8_t *md, char *out)
 /* Decides trust at the leaf (depth 0), after OpenSSL walked the chain:
  * a pinned fingerprint is trusted whatever the chain says; otherwise the
  * chain must verify against the CA file. */
-static int verify_cb(int ok, X509_STORE_CTX *st)
+int iqp_tls_verify_cb(int ok, X509_STORE_CTX *st)
 {
 	SSL *ssl = X509_STORE_CTX_get_ex_data(st, SSL_get_ex_data_X509_STORE_CTX_idx());
 	struct iqp_tls *t = ssl ? SSL_get_app_data(ssl) : NULL;
@@ -124,6 +124,7 @@ int iqp_tls_ctx_init(struct iqp_tls_ctx *c, bool server,
 {
 	memset(c, 0, sizeof(*c));
 	c->server = server;
+	c->alpn = true;
 	if (n_pins && !(c->pins = calloc(n_pins, IQP_FP_LEN))) {
 		snprintf(err, errlen, "out of memory");
 		return ENOMEM;
@@ -149,7 +150,7 @@ int iqp_tls_ctx_init(struct iqp_tls_ctx *c, bool server,
 	}
 	SSL_CTX_set_session_cache_mode(c->ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
-			   verify_cb);
+			   iqp_tls_verify_cb);
 	if (server)
 		SSL_CTX_set_alpn_select_cb(c->ctx, alpn_select, NULL);
 	if (ca_file && *ca_file) {
@@ -273,7 +274,7 @@ static int post_handshake(struct iqp_tls *t)
 	unsigned len = 0;
 
 	SSL_get0_alpn_selected(t->ssl, &sel, &len);
-	if (len != ALPN_WIRE_LEN - 1 || memcmp(sel, alpn_wire + 1, len)) {
+	if (t->ctx->alpn && (len != ALPN_WIRE_LEN - 1 || memcmp(sel, alpn_wire + 1, len))) {
 		snprintf(t->why, sizeof(t->why), "ALPN %s not negotiated", IQP_ALPN);
 		return EPROTO;
 	}

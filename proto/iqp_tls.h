@@ -29,7 +29,17 @@ struct iqp_tls_ctx {
 	uint8_t (*pins)[IQP_FP_LEN];    /* owned: trusted peer fingerprints */
 	size_t n_pins;
 	bool ca;                        /* a CA file is loaded */
+	bool alpn;                      /* ALPN "iqplus/1" required (Iq+);
+					 * false where another protocol reuses
+					 * these sessions (SIP over TLS) */
 };
+
+/* The certificate check of every context (SSL_CTX_set_verify): a peer is
+ * trusted when its SHA-256 fingerprint is pinned, or when its chain
+ * verifies against the CA file; the reason of a refusal goes to the
+ * session's why.  For contexts built outside this file, whose sessions
+ * are iqp_tls ones. */
+int iqp_tls_verify_cb(int ok, X509_STORE_CTX *st);
 
 /* Parses a SHA-256 fingerprint: 64 hex digits, optionally in pairs
  * separated by ':' (as tls_identity prints it), any case, optionally

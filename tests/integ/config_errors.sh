@@ -81,7 +81,7 @@ case_ "override out of range" ep-cscf \
 	- --metrics.listen=127.0.0.1:70000
 
 case_ "bad transport" ep-cscf \
-	'ep-cscf: error: @F@:1: ims.transport: "sctp" is not one of udp, tcp' \
+	'ep-cscf: error: @F@:1: ims.transport: "sctp" is not one of udp, tcp, tls' \
 	'ims.transport = sctp\n'
 case_ "bad WWSF line" ep-cscf \
 	'ep-cscf: error: @F@:2: wwsf demo: "ftp://x" is not an origin (scheme://host[:port])' \
@@ -115,6 +115,18 @@ case_ "missing Iq+ CA file" ep-cscf \
 case_ "Iq+ CA file without certificates" eims-agw \
 	'eims-agw: error: @F@:2: iq.ca_file: cannot load CA file "@T@/junk.pem": no certificate or crl found' \
 	"iq.controllers = 127.0.0.1:7190 ep-cscf\niq.ca_file = $TMP/junk.pem\n"
+case_ "TLS toward IMS without a TLS listener" ep-cscf \
+	'ep-cscf: error: @F@:1: ims.tls.listen: needed when ims.transport is tls' \
+	'ims.transport = tls\n'
+case_ "TLS toward IMS without a trusted peer" ep-cscf \
+	'ep-cscf: error: <default>: ims.tls.ca_file: no trusted fingerprint or CA file for TLS toward IMS' \
+	'ims.transport = tls\nims.tls.listen = 127.0.0.1:0\n'
+case_ "bad IMS TLS fingerprint" ep-cscf \
+	'ep-cscf: error: @F@:3: ims.tls.trusted_fingerprints: "12:34" is not a SHA-256 fingerprint' \
+	'ims.tls.listen = 127.0.0.1:0\nims.tls.trusted_fingerprints = 12:34:56:78:9A:BC:DE:F0:12:34:56:78:9A:BC:DE:F0:12:34:56:78:9A:BC:DE:F0:12:34:56:78:9A:BC:DE:F0\nims.tls.trusted_fingerprints = 12:34\n'
+case_ "IMS TLS CA file without certificates" ep-cscf \
+	'ep-cscf: error: @F@:2: ims.tls.ca_file: cannot load CA file "@T@/junk.pem": no certificate or crl found' \
+	"ims.tls.listen = 127.0.0.1:0\nims.tls.ca_file = $TMP/junk.pem\n"
 case_ "missing Iq+ certificate" ep-cscf \
 	'ep-cscf: error: @F@:1: iq.cert: cannot read certificate "/nonexistent/iq.pem": No such file or directory' \
 	'iq.cert = /nonexistent/iq.pem\n'

@@ -6,6 +6,8 @@ flow token, refresh, un-registration, 430 after the WebSocket closed, bad
 input over the WebSocket, and a clean stop.  Prints TAP lines.
 usage: epcscf_ims.py BINDIR [udp|tcp]   (transport toward the IMS core)"""
 import asyncio
+import subprocess
+import time
 import os
 import socket
 import sys
@@ -13,7 +15,7 @@ import sys
 import websockets
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import ROOT, Lab, Tap, free_port, metrics  # noqa: E402
+from harness import ROOT, Lab, Tap, cert_fingerprint, free_port, metrics  # noqa: E402
 from wic_client import Wic, header, headers  # noqa: E402
 
 BIN = os.path.abspath(sys.argv[1])
@@ -59,7 +61,8 @@ async def scenario(metrics_port):
            str(final and final["start"]))
     path = header(final, "path") or ""
     result(";ob" in path and ";lr" in path and "127.0.0.1:%d" % IMS_PORT in path and
-           ((";transport=tcp" in path) == (TRANSPORT == "tcp")),
+           ((";transport=tcp" in path) == (TRANSPORT == "tcp")) and
+           ((";transport=tls" in path) == (TRANSPORT == "tls")),
            "200 carries the Path the eP-CSCF added (flow token, lr, ob, transport)", "Path: %s" % path)
     result(header(final, "service-route") is not None and "sip:alice@ims.test" in (header(final, "p-associated-uri") or ""),
            "200 carries Service-Route and P-Associated-URI",
@@ -201,15 +204,65 @@ async def scenario(metrics_port):
            "metrics count SIP requests and refusals by reason")
 
 
+def tls_checks(kcert):
+    """TLS mode: both directions authenticated; a stranger is refused."""
+    import re
+    import ssl
+    log = lab.log("ep-cscf.log")
+    fp = cert_fingerprint(kcert)
+    est = re.findall(r'msg="tls toward IMS established".*?version=(\S+).*?fingerprint=(\S+)', log)
+    result(len(est) >= 2 and all(f == fp for _, f in est),
+           "TLS both ways (ep-cscf to Kamailio, Kamailio to ep-cscf), Kamailio's pinned certificate",
+           str(est))
+    # A peer whose certificate is not pinned: the handshake ends in an alert.
+    key, cert = os.path.join(TMP, "stranger-key.pem"), os.path.join(TMP, "stranger.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                    "-nodes", "-days", "1", "-subj", "/CN=stranger", "-keyout", key, "-out", cert],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.load_cert_chain(cert, key)
+    refused = False
+    try:
+        with socket.create_connection(("127.0.0.1", IMS_PORT), timeout=5) as raw:
+            with ctx.wrap_socket(raw) as t:
+                t.sendall(b"OPTIONS sip:x@ims.test SIP/2.0\r\nContent-Length: 0\r\n\r\n")
+                refused = t.recv(100) == b""
+    except (ssl.SSLError, ConnectionError, socket.timeout):
+        refused = True
+    time.sleep(0.3)
+    result(refused and "certificate not trusted" in lab.log("ep-cscf.log"),
+           "a TLS peer with an unpinned certificate is refused, with the reason logged",
+           [l for l in lab.log("ep-cscf.log").splitlines() if "tls toward IMS failed" in l][-1:])
+
+
 def main():
     global KAM_PORT, IMS_PORT, WSS_PORT, WSS, UAS
-    KAM_PORT = lab.kamailio(UAS_PORT)
+    extra = "ims.transport = %s\n" % TRANSPORT
+    tls = None
+    if TRANSPORT == "tls":
+        # Mutual TLS: Kamailio trusts ep-cscf's generated certificate, ep-cscf
+        # pins Kamailio's, both made here.
+        state = os.path.join(TMP, "state")
+        subprocess.run([os.path.join(BIN, "ep-cscf"), "--check-config", "--state_dir=" + state],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        kcert, kkey = os.path.join(TMP, "kam-cert.pem"), os.path.join(TMP, "kam-key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                        "-nodes", "-days", "2", "-subj", "/CN=scscf.ims.test", "-addext",
+                        "subjectAltName=DNS:scscf.ims.test", "-keyout", kkey, "-out", kcert],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        tls = {"cert": kcert, "key": kkey, "trust": os.path.join(state, "tls", "cert.pem")}
+        TLS_PORT = free_port()
+        extra += ("ims.tls.listen = 127.0.0.1:%d\nims.tls.trusted_fingerprints = %s\n"
+                  "ims.tls.server_name = scscf.ims.test\n" % (TLS_PORT, cert_fingerprint(kcert)))
+    KAM_PORT = lab.kamailio(UAS_PORT, tls=tls)
     if not result(KAM_PORT is not None, "Kamailio started", lab.log("kamailio.log")[-1500:]):
         return
-    ports = lab.ep_cscf(BIN, KAM_PORT, [ORIGIN_OK], "ims.transport = %s\n" % TRANSPORT)
+    ports = lab.ep_cscf(BIN, lab.kam_tls_port if tls else KAM_PORT, [ORIGIN_OK], extra)
     if not result(ports is not None, "ep-cscf started", lab.log("ep-cscf.log")[-1500:]):
         return
-    IMS_PORT, WSS_PORT = ports["ims"], ports["wss"]
+    IMS_PORT, WSS_PORT = (TLS_PORT if tls else ports["ims"]), ports["wss"]
     UAS = lab.start(["sipp", "-sf", os.path.join(ROOT, "tests/sipp/subscribe_uas.xml"), "-i", "127.0.0.1",
                      "-p", str(UAS_PORT), "-m", "1", "-timeout", "60s", "-timeout_error", "-nostdin",
                      "-trace_err", "-error_file", os.path.join(TMP, "uas_err.log")], "sipp_uas.log", cwd=TMP)
@@ -218,6 +271,8 @@ def main():
         asyncio.run(asyncio.wait_for(scenario(ports["metrics"]), 90))
     except Exception as e:  # a crash of the scenario is a failure, with its reason
         result(False, "scenario ran to the end", repr(e))
+    if tls:
+        tls_checks(tls["cert"])
     lab.stop_ep_cscf(tap)
 
 

@@ -124,15 +124,25 @@ class Lab:
         bad = sanitizer_lines(self.log(log))
         tap.result(not bad, "no sanitizer or leak report in %s" % name, *bad[:5])
 
-    def kamailio(self, uas_port=None):
+    def kamailio(self, uas_port=None, tls=None):
         """Starts the IMS core stand-in (requests for sip:uas@ims.test go to
-        127.0.0.1:uas_port when given); returns its UDP port."""
+        127.0.0.1:uas_port when given); returns its UDP port.  tls: a dict
+        with its certificate "cert", "key" and the PEM "trust" it verifies
+        peers against; its TLS port is then self.kam_tls_port."""
         port = free_port(socket.SOCK_DGRAM)
         rundir = os.path.join(self.tmp, "kam")
         os.makedirs(rundir, exist_ok=True)
         defs = ["-A", "KAM_IP=127.0.0.1", "-A", "KAM_PORT=%d" % port]
         if uas_port:
             defs += ["-A", "UAS_PORT=%d" % uas_port]
+        if tls:
+            self.kam_tls_port = free_port()
+            cfg = os.path.join(rundir, "tls.cfg")
+            side = ("method = TLSv1.2+\nverify_certificate = yes\nrequire_certificate = yes\n"
+                    "certificate = %s\nprivate_key = %s\nca_list = %s\n" % (tls["cert"], tls["key"], tls["trust"]))
+            with open(cfg, "w") as f:
+                f.write("[server:default]\n%s\n[client:default]\n%s" % (side, side))
+            defs += ["-A", "KAM_TLS_PORT=%d" % self.kam_tls_port, "-A", 'KAM_TLS_CFG="%s"' % cfg]
         self.start(["kamailio", "-f", os.path.join(ROOT, "tests/kamailio/ims-core.cfg"), "-DD", "-E",
                     "-Y", rundir] + defs, "kamailio.log")
         ok = wait_log(os.path.join(self.tmp, "kamailio.log"), "SO_RCVBUF is finally", 10)

@@ -1,0 +1,221 @@
+/* Cases run against an AGW: the suite plays the controller.  The AGW
+ * connects to the suite and registers; the cases share that link, and the
+ * ones that end it on purpose come last (the AGW reconnects after its
+ * backoff, 2.5). */
+#include <errno.h>
+#include <openssl/ssl.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cf_suite.h"
+#include "iqp_validate.h"
+
+#define FAIL(...) do { snprintf(why, len, __VA_ARGS__); rc = CF_FAIL; goto out; } while (0)
+/* FAIL with the current reason as the first %s. */
+#define FAIL_WHY(fmt, ...) do { char t_[512]; snprintf(t_, sizeof(t_), "%s", why); \
+		FAIL(fmt, t_, ##__VA_ARGS__); } while (0)
+
+#define LINK() do { if (cf_controller_link(x, why, len)) return CF_FAIL; } while (0)
+
+/* 7.2, 11.2, 2.2: the AGW's REGISTER (validated when the link was made)
+ * declares what a controller needs. */
+static enum cf_result a_register(struct cf_ctx *x, char *why, size_t len)
+{
+	enum cf_result rc = CF_PASS;
+	const struct iqp_node_info *a = &x->agw;
+	bool v1 = false, cm80 = false;
+
+	LINK();
+	for (unsigned i = 0; i < a->n_versions; i++)
+		v1 |= a->versions[i] >> 8 == 1;
+	for (unsigned i = 0; i < a->caps.n_srtp; i++)
+		cm80 |= a->caps.srtp[i] == 0x0001;
+	if (!a->node_id[0] || !a->epoch)
+		FAIL("NODE_ID or EPOCH missing");
+	if (!v1)
+		FAIL("no version 1.x offered");
+	if (!a->max_contexts || !a->n_realms)
+		FAIL("no CAPACITY MAX_CONTEXTS or no REALM");
+	if (!cm80)
+		FAIL("SRTP_AES128_CM_HMAC_SHA1_80 (0x0001) not offered (8.9.2 item 5: MUST)");
+	if (x->tls) {
+		const unsigned char *sel;
+		unsigned n;
+		SSL_get0_alpn_selected(x->link.tls.ssl, &sel, &n);
+		if (SSL_version(x->link.tls.ssl) != TLS1_3_VERSION ||
+		    n != strlen(IQP_ALPN) || memcmp(sel, IQP_ALPN, n))
+			FAIL("not TLS 1.3 with ALPN %s", IQP_ALPN);
+	}
+	snprintf(why, len, "AGW %s, epoch %llu, %u realm(s), MAX_CONTEXTS %u", a->node_id,
+		 (unsigned long long)a->epoch, a->n_realms, a->max_contexts);
+out:
+	return rc;
+}
+
+/* A request of ours on the link; its answer must carry error `want`
+ * (0: success); the link must still answer a HEARTBEAT afterwards. */
+static enum cf_result answered(struct cf_ctx *x, struct cf_msg *b, unsigned want, char *why,
+			       size_t len)
+{
+	struct cf_frame f;
+	enum cf_result rc = CF_PASS;
+
+	LINK();
+	if (cf_request(x, &x->link, b, &f, why, len)) {
+		cf_controller_unlink(x);
+		return CF_FAIL;
+	}
+	bool err = f.hdr.kind == IQP_KIND_ACK ? f.error_code != 0 : (f.hdr.flags & IQP_FLAG_E) != 0;
+	if (want ? (!err || f.error_code != want) : err)
+		FAIL("got %s %u (%s), want %s %u", f.hdr.kind == IQP_KIND_ACK ? "ACK" : "REPLY",
+		     f.error_code, f.error_text, want ? "error" : "success", want);
+	if (want)
+		snprintf(why, len, "%u %s", f.error_code, f.error_text);
+	cf_frame_free(&f);
+	struct cf_msg hb;
+	cf_msg_start(x, &hb, IQP_KIND_REQUEST, IQP_MSG_HEARTBEAT, 0);
+	if (cf_request(x, &x->link, &hb, &f, why, len)) {
+		cf_controller_unlink(x);
+		return CF_FAIL;
+	}
+out:
+	cf_frame_free(&f);
+	return rc;
+}
+
+static enum cf_result a_heartbeat(struct cf_ctx *x, char *why, size_t len)
+{
+	struct cf_msg b;
+	cf_msg_start(x, &b, IQP_KIND_REQUEST, IQP_MSG_HEARTBEAT, 0);
+	return answered(x, &b, 0, why, len);
+}
+
+static enum cf_result a_unknown_optional(struct cf_ctx *x, char *why, size_t len)
+{
+	struct cf_msg b;
+	cf_msg_start(x, &b, IQP_KIND_REQUEST, IQP_MSG_HEARTBEAT, 0);
+	cf_add_unknown(&b, NULL, false);
+	return answered(x, &b, 0, why, len);
+}
+
+static enum cf_result a_unknown_mandatory(struct cf_ctx *x, char *why, size_t len)
+{
+	struct cf_msg b;
+	cf_msg_start(x, &b, IQP_KIND_REQUEST, IQP_MSG_HEARTBEAT, 0);
+	cf_add_unknown(&b, NULL, true);
+	return answered(x, &b, 446, why, len);
+}
+
+static enum cf_result a_unknown_code(struct cf_ctx *x, char *why, size_t len)
+{
+	struct cf_msg b;
+	cf_msg_start(x, &b, IQP_KIND_REQUEST, 0x0ABC, 0);
+	return answered(x, &b, 443, why, len);
+}
+
+/* REGISTER is the AGW's request; from the controller it is 402. */
+static enum cf_result a_wrong_role(struct cf_ctx *x, char *why, size_t len)
+{
+	struct cf_msg b;
+	cf_msg_start(x, &b, IQP_KIND_REQUEST, IQP_MSG_REGISTER, 0);
+	return answered(x, &b, 402, why, len);
+}
+
+/* 8.6 item 4: RELEASE of a context that does not exist: 411. */
+static enum cf_result a_release_unknown(struct cf_ctx *x, char *why, size_t len)
+{
+	struct cf_msg b;
+	struct iqp_elem *ctx;
+	cf_msg_start(x, &b, IQP_KIND_REQUEST, IQP_MSG_RELEASE, 0);
+	iqp_add_container(&b.m, NULL, IQP_E_CONTEXT, &ctx);
+	iqp_add_u32(&b.m, ctx, IQP_E_CONTEXT_ID, 0x7FFFFF01u);
+	return answered(x, &b, 411, why, len);
+}
+
+/* 8.6 item 2: RELEASE of ALL contexts of the link always succeeds. */
+static enum cf_result a_release_all(struct cf_ctx *x, char *why, size_t len)
+{
+	struct cf_msg b;
+	struct iqp_elem *ctx;
+	cf_msg_start(x, &b, IQP_KIND_REQUEST, IQP_MSG_RELEASE, 0);
+	iqp_add_container(&b.m, NULL, IQP_E_CONTEXT, &ctx);
+	iqp_add_u32(&b.m, ctx, IQP_E_CONTEXT_ID, 0xFFFFFFFFu);
+	return answered(x, &b, 0, why, len);
+}
+
+/* 8.1 item 1: CONTEXT_ID 0 is never valid: 410. */
+static enum cf_result a_context_zero(struct cf_ctx *x, char *why, size_t len)
+{
+	struct cf_msg b;
+	struct iqp_elem *ctx;
+	cf_msg_start(x, &b, IQP_KIND_REQUEST, IQP_MSG_RELEASE, 0);
+	iqp_add_container(&b.m, NULL, IQP_E_CONTEXT, &ctx);
+	iqp_add_u32(&b.m, ctx, IQP_E_CONTEXT_ID, 0);
+	return answered(x, &b, 410, why, len);
+}
+
+/* 3.5 checks 1 and 7.5 item 2 end the link: they come last. */
+static enum cf_result a_bad_magic(struct cf_ctx *x, char *why, size_t len)
+{
+	uint8_t h[IQP_HEADER_LEN];
+	struct iqp_header hd = { .version = 1, .kind = IQP_KIND_REQUEST, .code = IQP_MSG_HEARTBEAT,
+				 .txid = cf_txid(x) };
+	unsigned code = 0;
+	enum cf_result rc = CF_PASS;
+
+	LINK();
+	iqp_header_encode(&hd, h);
+	h[1] = 'X';
+	cf_conn_send_raw(&x->link, h, sizeof(h));
+	if (!cf_expect_close(x, &x->link, x->timeout_ms, &code, why, len) || code != 1100)
+		FAIL_WHY("%s; want CLOSE 1100");
+out:
+	cf_controller_unlink(x);
+	return rc;
+}
+
+/* 7.5 item 2: granted HB_INTERVAL 1 s and left unanswered, the AGW closes
+ * with 1104 after T_INACT. */
+static enum cf_result a_inactivity(struct cf_ctx *x, char *why, size_t len)
+{
+	struct cf_frame f;
+	enum cf_result rc = CF_PASS;
+	uint32_t saved = x->hb_ms;
+	unsigned code = 0;
+
+	cf_controller_unlink(x);
+	x->hb_ms = 1000;
+	int e = cf_controller_link(x, why, len);
+	x->hb_ms = saved;
+	if (e)
+		return CF_FAIL;
+	for (;;) {
+		if (cf_conn_recv(&x->link, 3000 + 3000, &f))
+			FAIL("no CLOSE 1104 within T_INACT (3 s) + 3 s");
+		bool close = f.hdr.kind == IQP_KIND_CLOSE;
+		code = f.error_code;
+		cf_frame_free(&f);
+		if (close)
+			break;
+	}
+	if (code != 1104)
+		FAIL("CLOSE %u, want 1104", code);
+out:
+	cf_controller_unlink(x);
+	return rc;
+}
+
+const struct cf_case cf_agw_cases[] = {
+	{ "7.2, 11.2, 2.2", "REGISTER declares node, epoch, version 1, capacity, realms, SRTP 0x0001", CF_AGW, false, a_register },
+	{ "7.5 item 1", "HEARTBEAT answered", CF_AGW, false, a_heartbeat },
+	{ "4.5 item 2", "unknown element with M clear is skipped", CF_AGW, false, a_unknown_optional },
+	{ "4.5 item 3", "unknown element with M set: 446", CF_AGW, false, a_unknown_mandatory },
+	{ "3.5 check 6", "unknown request code: 443", CF_AGW, false, a_unknown_code },
+	{ "3.5 check 9", "REGISTER from a controller: 402", CF_AGW, false, a_wrong_role },
+	{ "8.1 item 1", "CONTEXT_ID 0: 410", CF_AGW, false, a_context_zero },
+	{ "8.6 item 4", "RELEASE of an unknown context: 411", CF_AGW, false, a_release_unknown },
+	{ "8.6 item 2", "RELEASE of ALL contexts succeeds", CF_AGW, false, a_release_all },
+	{ "3.5 check 1", "bad magic: CLOSE 1100", CF_AGW, false, a_bad_magic },
+	{ "7.5 item 2", "unanswered controller: CLOSE 1104 after T_INACT", CF_AGW, false, a_inactivity },
+};
+const size_t cf_n_agw_cases = sizeof(cf_agw_cases) / sizeof(cf_agw_cases[0]);
