@@ -13,14 +13,18 @@
 
 #include <sofia-sip/msg.h>
 
+#include "ims_alg.h"
+#include "iq_call.h"
 #include "sip_dialog.h"
 
 struct sip_proxy;
 
-enum call_media_anchor { MEDIA_ANCHOR_NONE };
+enum call_media_anchor { MEDIA_ANCHOR_AGW, MEDIA_ANCHOR_NONE };
 
 struct call_media_cfg {
 	enum call_media_anchor anchor;
+	struct alg_cfg alg;           /* strings borrowed from the configuration */
+	struct iq_calls *iq;          /* borrowed */
 };
 
 /* The message may go on (status 0, body rewritten as needed), or must be
@@ -42,5 +46,13 @@ void call_media_release(struct sip_proxy *p, struct call *c);
 int call_media_busy(const struct call *c);
 /* Frees the media state (held messages dropped).  For call_maybe_free. */
 void call_media_free(struct call *c);
+
+/* The AGW reported a failure event for a context: its call ends (BYE
+ * both ways), the context is released. */
+void call_media_failed(struct sip_proxy *p, struct iqp_link *l, uint32_t context_id,
+		       unsigned event_type, unsigned code);
+/* An AGW's link is lost: its calls end (BYE both ways); their contexts
+ * went with the link. */
+void call_media_link_lost(struct sip_proxy *p, struct iqp_link *l);
 
 #endif

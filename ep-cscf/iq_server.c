@@ -137,6 +137,8 @@ static void on_event(void *arg, struct iqp_link *l, const struct iqp_link_event 
 			 LF_S("addr", u->peer), LF_U("code", ev->code), LF_S("reason", ev->text));
 		break;
 	case IQP_LEV_LOST:
+		if (s->calls)
+			iq_calls_link_lost(s->calls, l);
 		if ((a = iq_registry_lost(&s->reg, l, wall_ms())) && !s->closing) {
 			metric_inc(s->ev_lost);
 			log_warn(s->log, s->sub, NULL, "iq agw link lost", LF_S("node_id", a->node_id),
@@ -178,11 +180,34 @@ static void on_event(void *arg, struct iqp_link *l, const struct iqp_link_event 
 	}
 }
 
+/* EVENT notifications (9.1), ACKed by the call procedures. */
+static void on_call_event(void *arg, struct iqp_link *l, const struct iqp_msg *req)
+{
+	struct iq_peer *p = arg;
+	struct iqp_header h = req->hdr;
+	uint8_t arena[256];
+	struct iqp_msg ack;
+
+	if (p->s->calls) {
+		iq_calls_event(p->s->calls, l, req);
+		return;
+	}
+	h.kind = IQP_KIND_ACK;
+	h.flags = IQP_FLAG_E;
+	if (!iqp_msg_init(&ack, &h, arena, sizeof(arena))) {
+		if (!iqp_link_reg_add_error(&ack, IQP_ERR_NOT_IMPLEMENTED, "no call procedures", 0))
+			iqp_link_uv_answer(iqp_link_uv_of(l), &ack, IQP_ERR_NOT_IMPLEMENTED);
+		iqp_msg_free(&ack);
+	}
+}
+
 static const struct iqp_link_hooks hooks = {
 	.event = on_event,
 	.authorize = on_authorize,
 	.admit = on_admit,
-	/* Call procedures and EVENTs are not served yet: 501 (10.3). */
+	/* The controller serves EVENT; requests from an AGW other than the
+	 * link's own get 501 (10.3). */
+	.calls = { .event = on_call_event },
 };
 
 /* --- Connections ------------------------------------------------------ */

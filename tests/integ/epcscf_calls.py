@@ -263,11 +263,29 @@ async def scenario():
     await w.close()
 
 
+async def no_agw():
+    w = Wic(WSS, ORIGIN, "carol", "carol-secret")
+    await w.connect()
+    await w.register()
+    with open(os.path.join(ROOT, "tests/golden/alg/captured/chromium-audio.sdp")) as f:
+        sdp = f.read().replace("\r\n", "\n").replace("\n", "\r\n")
+    c = Call(w, "uas")
+    text = c.invite_text()
+    text = text[:text.index("Content-Length:")] + "Content-Length: %d\r\n\r\n%s" % (len(sdp), sdp)
+    await w.send_raw(text)
+    _, fin = await responses_until(w, final)
+    result(fin is not None and fin.get("status") == 503 and
+           "no media gateway" in (header(fin, "warning") or ""),
+           "media.anchor agw without a registered AGW: 503 with Warning 399",
+           str(fin and (fin["start"], header(fin, "warning"))))
+    await w.close()
+
+
 def main():
     global KAM_PORT, WSS
     KAM_PORT = lab.kamailio(uas_port=UAS_PORT)
     result(KAM_PORT is not None, "kamailio (IMS core stand-in) starts")
-    ports = lab.ep_cscf(BIN, KAM_PORT, [ORIGIN]) if KAM_PORT else None
+    ports = lab.ep_cscf(BIN, KAM_PORT, [ORIGIN], "media.anchor = none\n") if KAM_PORT else None
     result(ports is not None, "ep-cscf starts")
     if ports:
         WSS = "wss://127.0.0.1:%d" % ports["wss"]
@@ -278,6 +296,13 @@ def main():
         log = lab.log("ep-cscf.log")
         result("call ended" in log, "calls are logged with their end", "")
         lab.stop_ep_cscf(tap)
+        # With media anchoring and no eIMS-AGW registered: the IMS-ALG
+        # turns a real Chromium offer into a RESERVE that no AGW can take.
+        ports = lab.ep_cscf(BIN, KAM_PORT, [ORIGIN])
+        if ports:
+            WSS = "wss://127.0.0.1:%d" % ports["wss"]
+            asyncio.get_event_loop().run_until_complete(no_agw())
+            lab.stop_ep_cscf(tap)
     lab.close(tap)
     tap.done() if hasattr(tap, "done") else None
     sys.exit(1 if tap.failed else 0)
