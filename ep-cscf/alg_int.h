@@ -76,7 +76,7 @@ struct alg_state {
 	struct alg_line m[ALG_MAX_M];
 	struct alg_w3 w3[ALG_MAX_W3];
 	uint16_t next_sid;
-	uint64_t o_ver[2];         /* o= version of our SDP, per side */
+	uint64_t o_id[2], o_ver[2]; /* o= of the SDP we send, per side */
 };
 
 /* What an offer does to m-line i. */
@@ -130,11 +130,17 @@ int alg_answer_plan(struct alg_call *c, struct alg_error *err);
 /* Codecs of m-line i that the AGW is told about and that go on: the
  * usable ones of `m` (no rtx, red, ulpfec, flexfec), in order. */
 bool alg_codec_usable(const struct sdpm_codec *k);
+/* The offer's codec an answered codec stands for: the same codec under
+ * the same payload type, else the first same codec; NULL if none. */
+const struct sdpm_codec *alg_offer_codec(const struct sdpm_media *o,
+				       const struct sdpm_codec *ak);
 /* The answer's codecs of line i that were offered (answer order). */
 unsigned alg_answer_codecs(const struct alg_call *c, unsigned i,
 			   const struct sdpm_codec **out, unsigned max);
 /* Whether an rtcp-fb value goes on to the other side / the AGW. */
 bool alg_fb_kept(const char *fb);
+/* The o= session id of the SDP we send to `side` (the first context id). */
+uint64_t alg_o_id(struct alg_call *c, enum alg_side side);
 /* The W3-side and IMS-side SDPs of the exchange. */
 const struct sdpm_session *alg_w3_sdp(const struct alg_call *c);
 const struct sdpm_session *alg_ims_sdp(const struct alg_call *c);

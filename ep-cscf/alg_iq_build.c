@@ -69,12 +69,7 @@ static unsigned line_codecs(const struct alg_call *c, unsigned i,
 		return na;
 	}
 	for (unsigned k = 0; k < na; k++)
-		for (unsigned j = 0; j < o->n_codecs; j++)
-			if (alg_codec_usable(&o->codecs[j]) &&
-			    sdpm_codec_same(ans[k], &o->codecs[j])) {
-				out[n++] = &o->codecs[j];
-				break;
-			}
+		out[n++] = alg_offer_codec(o, ans[k]);
 	return n;
 }
 
@@ -282,6 +277,20 @@ static void add_remote_dtls(struct bctx *b, struct iqp_elem *dtls,
 	memcpy(t->r_fp, sl->fps[0].value, sl->fps[0].len);
 }
 
+/* Whether the BUNDLE map of termination w is (re)sent: when created,
+ * when streams come or go, and with every answer (it carries the
+ * browser's SSRCs and the payload types finally used). */
+static bool bundle_changes(const struct bctx *b, int w, bool create)
+{
+	if (create || b->answer)
+		return true;
+	for (unsigned i = 0; i < b->c->cur.n_m; i++)
+		if (b->c->cur.m[i].w3 == w &&
+		    (b->c->plan[i].act == ALG_A_NEW || line_goes(b, i)))
+			return true;
+	return false;
+}
+
 /* The line whose browser transport termination w uses (set by the
  * offer and answer plans). */
 static int plan_tag(const struct alg_call *c, int w)
@@ -364,7 +373,7 @@ static void add_w3_term(struct bctx *b, struct iqp_elem *ctx, int w)
 		iqp_add_bool(b->m, te, IQP_E_RTCP_RSIZE, true);
 		t->rtcp_rsize = true;
 	}
-	if (t->bundle && w3_remaining(b, w))
+	if (t->bundle && w3_remaining(b, w) && bundle_changes(b, w, create))
 		add_bundle(b, te, w);
 	for (unsigned i = 0; i < c->cur.n_m; i++)
 		if (c->cur.m[i].w3 == w &&

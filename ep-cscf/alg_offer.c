@@ -42,6 +42,13 @@ bool alg_fb_kept(const char *fb)
 	return !strcasecmp(fb, "nack pli") || !strcasecmp(fb, "ccm fir");
 }
 
+uint64_t alg_o_id(struct alg_call *c, enum alg_side side)
+{
+	if (!c->cur.o_id[side])
+		c->cur.o_id[side] = c->cur.context_id;
+	return c->cur.o_id[side];
+}
+
 const struct sdpm_session *alg_w3_sdp(const struct alg_call *c)
 {
 	return c->offerer == ALG_W3 ? c->offer : c->answer;
@@ -61,6 +68,24 @@ static unsigned usable_codecs(const struct sdpm_media *m)
 	return n;
 }
 
+const struct sdpm_codec *alg_offer_codec(const struct sdpm_media *o,
+				       const struct sdpm_codec *ak)
+{
+	const struct sdpm_codec *first = NULL;
+
+	for (unsigned j = 0; j < o->n_codecs; j++) {
+		const struct sdpm_codec *k = &o->codecs[j];
+
+		if (!alg_codec_usable(k) || !sdpm_codec_same(ak, k))
+			continue;
+		if (k->pt == ak->pt)
+			return k;
+		if (!first)
+			first = k;
+	}
+	return first;
+}
+
 unsigned alg_answer_codecs(const struct alg_call *c, unsigned i,
 			   const struct sdpm_codec **out, unsigned max)
 {
@@ -69,14 +94,9 @@ unsigned alg_answer_codecs(const struct alg_call *c, unsigned i,
 	unsigned n = 0;
 
 	for (unsigned k = 0; k < a->n_codecs && n < max; k++) {
-		if (!alg_codec_usable(&a->codecs[k]))
-			continue;
-		for (unsigned j = 0; j < o->n_codecs; j++)
-			if (alg_codec_usable(&o->codecs[j]) &&
-			    sdpm_codec_same(&a->codecs[k], &o->codecs[j])) {
-				out[n++] = &a->codecs[k];
-				break;
-			}
+		if (alg_codec_usable(&a->codecs[k]) &&
+		    alg_offer_codec(o, &a->codecs[k]))
+			out[n++] = &a->codecs[k];
 	}
 	return n;
 }

@@ -110,8 +110,8 @@ int alg_offer_in(struct alg_call *c, enum alg_side from, const char *sdp,
 
 		memset(&c->cur, 0, sizeof(c->cur));
 		c->cur.next_sid = sid;
-		c->cur.o_ver[0] = c->saved.o_ver[0];
-		c->cur.o_ver[1] = c->saved.o_ver[1];
+		memcpy(c->cur.o_id, c->saved.o_id, sizeof(c->cur.o_id));
+		memcpy(c->cur.o_ver, c->saved.o_ver, sizeof(c->cur.o_ver));
 		for (unsigned i = 0; i < ALG_MAX_M; i++)
 			c->cur.m[i].w3 = -1;
 	}
@@ -156,6 +156,8 @@ int alg_offer_out(struct alg_call *c, const struct iqp_msg *reply, char *out,
 		c->cur.context_id = c->first ? ctx : before.context_id;
 		return e;
 	}
+	alg_o_id(c, ALG_W3); /* both sides' o= ids from the context id */
+	alg_o_id(c, ALG_IMS);
 	e = c->offerer == ALG_W3 ? sdp_ims_print_offer(c, out, cap, len) :
 		sdp_w3_print_offer(c, out, cap, len);
 	if (e) {

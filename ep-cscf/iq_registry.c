@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const state_names[IQ_AGW_N_STATES] = { "in_service", "lost" };
+static const char *const state_names[IQ_AGW_N_STATES] = { "in_service", "draining",
+							   "out_of_service", "lost" };
 
 const char *iq_agw_state_name(unsigned state)
 {
@@ -76,7 +77,7 @@ int iq_registry_register(struct iq_registry *r, const struct iqp_node_info *agw,
 	if (a) {
 		prev->known = true;
 		prev->epoch = a->epoch;
-		prev->link = a->state == IQ_AGW_IN_SERVICE ? a->link : NULL;
+		prev->link = a->state != IQ_AGW_LOST ? a->link : NULL;
 	} else {
 		if (r->n >= r->max) {
 			struct iq_agw **pp = oldest_lost(r), *old;
@@ -134,6 +135,56 @@ struct iq_agw *iq_registry_heartbeat(struct iq_registry *r, const void *link,
 		a->load = *load;
 	}
 	return a;
+}
+
+unsigned iq_registry_service_change(struct iq_registry *r, const void *link,
+				    unsigned method, unsigned reason,
+				    const struct iqp_node_info *caps,
+				    struct iq_agw **out, unsigned *old_state)
+{
+	struct iq_agw *a = by_link(r, link);
+	unsigned next;
+
+	if (!a || a->state == IQ_AGW_LOST)
+		return 401;
+	switch (method) {
+	case IQP_SC_GRACEFUL:
+		if (reason != 905 && reason != 908)
+			return 449;
+		if (a->state != IQ_AGW_IN_SERVICE)
+			return 401;
+		next = IQ_AGW_DRAINING;
+		break;
+	case IQP_SC_FORCED:
+		if (reason != 904 && reason != 905 && reason != 908)
+			return 449;
+		if (a->state == IQ_AGW_OUT_OF_SERVICE)
+			return 401;
+		next = IQ_AGW_OUT_OF_SERVICE;
+		break;
+	case IQP_SC_RESTART:
+		if (reason != 900 && reason != 918)
+			return 449;
+		if (a->state != (reason == 918 ? IQ_AGW_DRAINING : IQ_AGW_OUT_OF_SERVICE))
+			return 401;
+		next = IQ_AGW_IN_SERVICE;
+		break;
+	case IQP_SC_CAPABILITY_UPDATE:
+		if (reason != 917)
+			return 449;
+		next = a->state;
+		if (caps && caps->max_contexts)
+			a->max_contexts = caps->max_contexts;
+		if (caps && caps->n_realms)
+			a->n_realms = caps->n_realms;
+		break;
+	default: /* HANDOFF is the controller's; DISCONNECTED, FAILOVER: REGISTER only */
+		return 449;
+	}
+	*old_state = a->state;
+	a->state = (uint8_t)next;
+	*out = a;
+	return 0;
 }
 
 size_t iq_registry_count(const struct iq_registry *r, unsigned state)

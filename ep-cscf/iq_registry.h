@@ -13,7 +13,15 @@
 #include "iqp_link_reg.h"
 #include "metrics.h"
 
-enum iq_agw_state { IQ_AGW_IN_SERVICE, IQ_AGW_LOST, IQ_AGW_N_STATES };
+/* IN_SERVICE, DRAINING and OUT_OF_SERVICE are registered links (7.1.2);
+ * only IN_SERVICE AGWs get new contexts (7.7 item 3). */
+enum iq_agw_state {
+	IQ_AGW_IN_SERVICE,
+	IQ_AGW_DRAINING,
+	IQ_AGW_OUT_OF_SERVICE,
+	IQ_AGW_LOST,
+	IQ_AGW_N_STATES
+};
 
 struct iq_agw {
 	struct iq_agw *next;
@@ -72,6 +80,18 @@ struct iq_agw *iq_registry_lost(struct iq_registry *r, const void *link,
 struct iq_agw *iq_registry_heartbeat(struct iq_registry *r, const void *link,
 				     const struct iqp_load *load, uint64_t now_ms);
 struct iq_agw *iq_registry_find(const struct iq_registry *r, const char *node_id);
+
+/* SERVICE_CHANGE from the AGW registered on link (11.4): GRACEFUL 905/908
+ * drains (7.7), FORCED 904/905/908 takes it out of service (7.8), RESTART
+ * 918 (from DRAINING) or 900 (from OUT_OF_SERVICE) restores it, and
+ * CAPABILITY_UPDATE 917 replaces the capacity and realm count given in caps
+ * (NULL: unchanged).  Returns 0 with *out and *old_state, or the error to
+ * answer: 449 (method or reason not permitted from an AGW), 401 (does not
+ * fit the current state, or no registration on link). */
+unsigned iq_registry_service_change(struct iq_registry *r, const void *link,
+				    unsigned method, unsigned reason,
+				    const struct iqp_node_info *caps,
+				    struct iq_agw **out, unsigned *old_state);
 size_t iq_registry_count(const struct iq_registry *r, unsigned state);
 
 /* Registers the gauge NAME{state=...} read at scrape time. */

@@ -201,13 +201,59 @@ static void on_call_event(void *arg, struct iqp_link *l, const struct iqp_msg *r
 	}
 }
 
+/* SERVICE_CHANGE from an AGW (11.4): drain, out of service, restore,
+ * capability update; the registry's state decides where new contexts go. */
+static void on_service_change(void *arg, struct iqp_link *l, const struct iqp_msg *req)
+{
+	struct iq_peer *p = arg;
+	struct iq_server *s = p->s;
+	const struct iqp_elem *e;
+	uint8_t method = 0;
+	uint16_t reason = 0;
+	struct iqp_node_info caps = { 0 };
+	struct iq_agw *a = NULL;
+	unsigned old = 0, code;
+	uint8_t arena[512];
+	struct iqp_msg ans;
+	struct iqp_header h = { .version = req->hdr.version, .kind = IQP_KIND_REPLY,
+				.code = req->hdr.code, .txid = req->hdr.txid };
+
+	if ((e = iqp_find(req, NULL, IQP_E_SC_METHOD)))
+		iqp_elem_enum(e, &method);
+	if ((e = iqp_find(req, NULL, IQP_E_SC_REASON)))
+		iqp_elem_u16(e, &reason);
+	if ((e = iqp_find(req, NULL, IQP_E_CAPACITY)) &&
+	    (e = iqp_find(req, e, IQP_E_MAX_CONTEXTS)))
+		iqp_elem_u32(e, &caps.max_contexts);
+	caps.n_realms = (uint8_t)iqp_count(req, NULL, IQP_E_REALM);
+	code = iq_registry_service_change(&s->reg, l, method, reason, &caps, &a, &old);
+	if (code)
+		h.flags = IQP_FLAG_E;
+	if (iqp_msg_init(&ans, &h, arena, sizeof(arena)))
+		return;
+	if (code)
+		iqp_link_reg_add_error(&ans, code,
+				       code == 449 ? "method or reason not permitted from an AGW"
+						   : "does not fit the link state", 0);
+	iqp_link_answer(l, uv_now(s->loop), &ans, code);
+	iqp_msg_free(&ans);
+	if (code) {
+		log_info(s->log, s->sub, NULL, "iq service change refused", LF_S("node_id", node_of(l)),
+			 LF_U("method", method), LF_U("reason", reason), LF_U("code", code));
+		return;
+	}
+	log_info(s->log, s->sub, NULL, "iq agw service change", LF_S("node_id", node_of(l)),
+		 LF_U("method", method), LF_U("reason", reason),
+		 LF_S("from", iq_agw_state_name(old)), LF_S("to", iq_agw_state_name(a->state)));
+}
+
 static const struct iqp_link_hooks hooks = {
 	.event = on_event,
 	.authorize = on_authorize,
 	.admit = on_admit,
-	/* The controller serves EVENT; requests from an AGW other than the
-	 * link's own get 501 (10.3). */
-	.calls = { .event = on_call_event },
+	/* The controller serves EVENT and SERVICE_CHANGE; other requests
+	 * from an AGW get 501 (10.3). */
+	.calls = { .event = on_call_event, .service_change = on_service_change },
 };
 
 /* --- Connections ------------------------------------------------------ */

@@ -6,11 +6,13 @@
  *   eims-agw --Iq+ (TLS)--> iq_server (links, AGW registry)
  */
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <signal.h>
 #include <string.h>
 
 #include "call_media.h"
@@ -22,6 +24,7 @@
 #include "iqp_registry.h"
 #include "iqp_tls_conf.h"
 #include "sip_proxy.h"
+#include "tna_register.h"
 #include "tls_identity.h"
 #include "ws_server.h"
 #include "sip_tls.h"
@@ -36,6 +39,9 @@ struct epcscf_cfg {
 	char *tls_key;
 	struct conf_addr wss_listen, ws_listen;
 	struct conf_list wwsf;
+	char *auth_audience;
+	long long auth_leeway, auth_max_token, auth_jti_cache;
+	bool auth_every_request;
 	long long max_message, max_per_ip, max_conns, msg_rate, msg_burst;
 	long long ping_s, handshake_s;
 	struct conf_addr ims_listen, ims_next_hop, ims_tls_listen;
@@ -71,7 +77,20 @@ static const struct conf_opt opts[] = {
 	{ "sip.ws.listen", CONF_ADDR, O(ws_listen), "", 0, 0, NULL, 0,
 	  "SIP over plain WebSocket listener, for tests behind TLS offload (empty: none)" },
 	{ "wwsf", CONF_LIST, O(wwsf), "demo origins=https://localhost:8080,https://127.0.0.1:8080",
-	  0, 0, NULL, 0, "a trusted WWSF and its origins: NAME origins=ORIGIN[,ORIGIN...] (repeatable)" },
+	  0, 0, NULL, 0, "a trusted WWSF: NAME origins=ORIGIN[,...] [issuer=URL jwks=FILE "
+	  "impus=PATTERN[,...] ranges=PATTERN[,...] wafs=ID[,...] max_registrations=N "
+	  "barred=yes|no] (repeatable)" },
+	{ "auth.audience", CONF_STRING, O(auth_audience), "sip:ep-cscf.ims.test", 0, 0, NULL, 0,
+	  "this eP-CSCF's identity: the \"aud\" a WWSF token must name" },
+	{ "auth.leeway", CONF_INT, O(auth_leeway), "30", 0, 300, NULL, 0,
+	  "seconds of clock skew allowed on a token's exp, nbf and iat" },
+	{ "auth.max_token_bytes", CONF_INT, O(auth_max_token), "4096", 256, 16384, NULL, 0,
+	  "longest Bearer token accepted" },
+	{ "auth.jti_cache", CONF_INT, O(auth_jti_cache), "100000", 16, 10000000, NULL, 0,
+	  "token ids kept for replay detection (full of live ids: new tokens refused)" },
+	{ "auth.bearer_every_request", CONF_BOOL, O(auth_every_request), "no", 0, 0, NULL, 0,
+	  "require and re-check the Bearer token on every request of a token registration "
+	  "(TS 24.371 7.2.1), not only on REGISTER" },
 	{ "ws.max_message_bytes", CONF_INT, O(max_message), "65536", 1024, 1048576, NULL, 0,
 	  "largest SIP message over WebSocket (bigger: close 1009)" },
 	{ "ws.max_flows_per_ip", CONF_INT, O(max_per_ip), "100", 1, 1000000, NULL, 0,
@@ -140,6 +159,8 @@ struct epcscf {
 	struct ims_udp udp;        /* owned */
 	struct ims_tcp tcp;        /* owned */
 	struct sip_proxy proxy;    /* owned */
+	struct tna tna;            /* owned: web authentication */
+	uv_signal_t sig_hup;       /* JWKS reload */
 	struct ws_server *ws;      /* owned */
 	struct ims_tcp tls_tcp;    /* owned: SIP over TLS toward IMS */
 	struct iqp_tls_ctx ims_tls_srv, ims_tls_cli; /* owned when ims_tls_ready */
@@ -148,8 +169,9 @@ struct epcscf {
 	struct iq_server iq;       /* owned */
 	struct iq_calls iq_calls;  /* owned: call procedures over Iq+ */
 	struct call_media_cfg media; /* owned */
-	int flows_ready, proxy_ready, tcp_ready, iq_tls_ready, iq_ready;
+	int flows_ready, proxy_ready, tcp_ready, iq_tls_ready, iq_ready, tna_ready;
 	int ims_tls_ready, tls_tcp_ready;
+	struct daemon *d;          /* borrowed: for the SIGHUP reload's log */
 };
 
 /* Iq+ settings: NODE_ID, then with TLS the identity and the context. */
@@ -384,6 +406,18 @@ static int iq_start(struct daemon *d, struct epcscf *e, char *err, size_t errlen
 	return 0;
 }
 
+static void on_hup(uv_signal_t *h, int signum)
+{
+	struct epcscf *e = h->data;
+	char err[CONF_ERR_MAX];
+	(void)signum;
+	if (wwsf_policy_reload_keys(&e->policy, err, sizeof(err)))
+		log_error(&e->d->log, SUB_SIP, NULL, "jwks reload failed, keys unchanged",
+			  LF_S("reason", err));
+	else
+		log_info(&e->d->log, SUB_SIP, NULL, "jwks reloaded");
+}
+
 static int epcscf_start(struct daemon *d, char *err, size_t errlen)
 {
 	struct epcscf *e = d->app;
@@ -469,6 +503,25 @@ static int epcscf_start(struct daemon *d, char *err, size_t errlen)
 	e->proxy.media = &e->media;
 	if (e->tls_tcp_ready)
 		sip_proxy_attach_tls(&e->proxy, &e->tls_tcp);
+	struct tna_cfg tc = {
+		.verify = { .audience = c->auth_audience, .leeway_s = c->auth_leeway,
+			    .max_bytes = (size_t)c->auth_max_token },
+		.every_request = c->auth_every_request,
+		.jti_capacity = (size_t)c->auth_jti_cache,
+	};
+	if ((rc = tna_init(&e->tna, &d->loop, &tc, &e->policy, sip_proxy_token_expired, &e->proxy,
+			   &d->metrics, &d->log, SUB_SIP))) {
+		snprintf(err, errlen, "cannot create the token checks");
+		return rc;
+	}
+	e->tna_ready = 1;
+	sip_proxy_attach_tna(&e->proxy, &e->tna);
+	/* SIGHUP also re-reads the WWSFs' JWKS files (key rollover). */
+	e->d = d;
+	uv_signal_init(&d->loop, &e->sig_hup);
+	e->sig_hup.data = e;
+	uv_signal_start(&e->sig_hup, on_hup, SIGHUP);
+	uv_unref((uv_handle_t *)&e->sig_hup);
 	/* Before the WebSocket server: libwebsockets cannot be torn down
 	 * after a failed start. */
 	if ((rc = iq_start(d, e, err, errlen)))
@@ -526,6 +579,10 @@ static void epcscf_stop(struct daemon *d)
 	ws_server_stop(e->ws);
 	if (e->proxy_ready)
 		sip_proxy_close(&e->proxy);
+	if (e->tna_ready) {
+		tna_close(&e->tna);
+		uv_close((uv_handle_t *)&e->sig_hup, NULL);
+	}
 	ims_udp_close(&e->udp);
 	if (e->tcp_ready)
 		ims_tcp_close(&e->tcp);
@@ -545,6 +602,8 @@ static void epcscf_destroy(struct daemon *d)
 	ws_server_free(e->ws);
 	if (e->proxy_ready)
 		sip_proxy_free(&e->proxy);
+	if (e->tna_ready)
+		tna_free(&e->tna);
 	if (e->flows_ready)
 		flow_table_free(&e->flows);
 	wwsf_policy_free(&e->policy);

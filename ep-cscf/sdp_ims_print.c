@@ -49,15 +49,8 @@ unsigned alg_answered_pts(const struct alg_call *c, unsigned i,
 	const struct sdpm_media *om = &c->offer->media[i];
 	unsigned n = alg_answer_codecs(c, i, k, max);
 
-	for (unsigned j = 0; j < n; j++) {
-		pt[j] = k[j]->pt;
-		for (unsigned x = 0; x < om->n_codecs; x++)
-			if (alg_codec_usable(&om->codecs[x]) &&
-			    sdpm_codec_same(k[j], &om->codecs[x])) {
-				pt[j] = om->codecs[x].pt;
-				break;
-			}
-	}
+	for (unsigned j = 0; j < n; j++)
+		pt[j] = alg_offer_codec(om, k[j])->pt;
 	return n;
 }
 
@@ -123,7 +116,7 @@ int sdp_ims_print_offer(struct alg_call *c, char *out, size_t cap,
 	const struct iqp_ip *sess = first_addr(c, false);
 	struct sdp_out *o;
 
-	o = sdp_out_new(c->cur.context_id, ++c->cur.o_ver[ALG_IMS], sess,
+	o = sdp_out_new(alg_o_id(c, ALG_IMS), ++c->cur.o_ver[ALG_IMS], sess,
 			c->cfg.session_name);
 	if (!o)
 		return ENOMEM;
@@ -155,7 +148,7 @@ int sdp_ims_print_answer(struct alg_call *c, char *out, size_t cap,
 	static const struct iqp_ip none = { 4, { 0 } };
 	struct sdp_out *o;
 
-	o = sdp_out_new(c->cur.context_id, ++c->cur.o_ver[ALG_IMS],
+	o = sdp_out_new(alg_o_id(c, ALG_IMS), ++c->cur.o_ver[ALG_IMS],
 			sess ? sess : &none, c->cfg.session_name);
 	if (!o)
 		return ENOMEM;

@@ -137,7 +137,7 @@ static int finish(struct sdp_out *o, char *out, size_t cap, size_t *len)
 int sdp_w3_print_offer(struct alg_call *c, char *out, size_t cap,
 		       size_t *len)
 {
-	struct sdp_out *o = sdp_out_new(c->cur.context_id,
+	struct sdp_out *o = sdp_out_new(alg_o_id(c, ALG_W3),
 					++c->cur.o_ver[ALG_W3], NULL,
 					c->cfg.session_name);
 	char mid[16];
@@ -171,7 +171,7 @@ int sdp_w3_print_offer(struct alg_call *c, char *out, size_t cap,
 int sdp_w3_print_answer(struct alg_call *c, char *out, size_t cap,
 			size_t *len)
 {
-	struct sdp_out *o = sdp_out_new(c->cur.context_id,
+	struct sdp_out *o = sdp_out_new(alg_o_id(c, ALG_W3),
 					++c->cur.o_ver[ALG_W3], NULL,
 					c->cfg.session_name);
 

@@ -196,6 +196,11 @@ void sip_proxy_attach_ws(struct sip_proxy *p, struct ws_server *ws)
 	p->ws = ws;
 }
 
+void sip_proxy_attach_tna(struct sip_proxy *p, struct tna *tna)
+{
+	p->tna = tna;
+}
+
 void sip_proxy_close(struct sip_proxy *p)
 {
 	uv_close((uv_handle_t *)&p->sweep, NULL);
@@ -270,6 +275,20 @@ void sip_proxy_reply_flow(struct sip_proxy *p, struct flow *f, msg_t *req, int s
 		sip_proxy_to_flow(p, f, rsp);
 		msg_destroy(rsp);
 	}
+}
+
+/* A refusal of the web authentication, with its WWW-Authenticate. */
+static void reply_flow_auth(struct sip_proxy *p, struct flow *f, msg_t *req,
+			    const struct tna_refusal *r)
+{
+	msg_t *rsp = sip_msg_response(req, r->status, r->phrase, f->token);
+	if (!rsp)
+		return;
+	if (!r->www_authenticate[0] ||
+	    sip_add_make(rsp, sip_object(rsp), sip_www_authenticate_class,
+			 r->www_authenticate + strlen("WWW-Authenticate: ")) >= 0)
+		sip_proxy_to_flow(p, f, rsp);
+	msg_destroy(rsp);
 }
 
 void sip_proxy_reply_ims(struct sip_proxy *p, msg_t *req, int status, const char *phrase,
@@ -373,7 +392,7 @@ static void on_client_timeout(void *arg, struct txn *x)
 {
 	struct sip_proxy *p = arg;
 	struct flow *f = flow_table_get(p->flows, x->flow_id);
-	sip_t const *sip = sip_object(x->req);
+	sip_t const *sip = x->req ? sip_object(x->req) : NULL;
 	struct log_ids ids = ids_of(sip);
 
 	metric_inc(p->m_timeout);
@@ -403,6 +422,22 @@ static void request_from_ws(struct sip_proxy *p, struct flow *f, msg_t *msg, siz
 		sip_proxy_reply_flow(p, f, msg, rc > 0 ? rc : 500, NULL);
 		msg_destroy(msg);
 		return;
+	}
+	if (p->tna) {
+		struct tna_refusal r;
+		size_t removed;
+		if ((rc = tna_request(p->tna, f, msg, sip, &r, &removed))) {
+			if (rc == ENOMEM)
+				goto oom;
+			reply_flow_auth(p, f, msg, &r);
+			msg_destroy(msg);
+			return;
+		}
+		/* Bearer out, TNA credentials in: what we add (Via, Path,
+		 * P-Charging-Vector, P-Visited-Network-ID, ~300 bytes) and
+		 * the TNA Authorization (~200) stay within the 600 reserved. */
+		if (removed)
+			in_len = in_len > removed ? in_len - removed : 0;
 	}
 	struct ims_peer to = { .transport = p->cfg.transport };
 	memcpy(&to.addr, &p->cfg.next_hop, sizeof(to.addr));
@@ -597,12 +632,15 @@ static void response_from_ims(struct sip_proxy *p, msg_t *msg)
 	txn_client_response(x, status);
 	struct flow *f = flow_table_get(p->flows, x->flow_id);
 	msg_header_remove(msg, (msg_pub_t *)sip, (msg_header_t *)sip->sip_via);
-	if (sip->sip_cseq->cs_method == sip_method_register && status >= 200 && status < 300) {
+	if (sip->sip_cseq->cs_method == sip_method_register && status >= 200 && status < 300 &&
+	    x->req) { /* no req: our own de-registration */
 		int rc = reg_apply_200(&p->regs, x->flow_id, sip, sip_object(x->req), uv_now(p->loop));
 		struct reg_binding *b = reg_find(&p->regs, x->flow_id);
 		log_info(p->log, p->sub, &ids, rc == ENOENT ? "deregistered" : "registered",
 			 LF_S("flow", f ? f->token : ""), LF_S("impu", b && b->n_impu ? b->impu[0] : ""),
 			 LF_U("impus", b ? b->n_impu : 0));
+		if (p->tna && rc != ENOMEM)
+			tna_register_result(p->tna, x->flow_id, rc != ENOENT);
 	}
 	if (!f) {
 		log_info(p->log, p->sub, &ids, "response for a closed flow dropped", LF_I("status", status));
@@ -732,6 +770,8 @@ void sip_proxy_flow_closed(struct sip_proxy *p, struct flow *f)
 {
 	/* Its calls end: BYE or CANCEL toward IMS, media released. */
 	calls_flow_closed(p, f);
+	if (p->tna)
+		tna_flow_closed(p->tna, f->id);
 	/* Policy: the registration is left to expire in IMS; terminating
 	 * requests meanwhile get 430 (RFC 5626 5.3). */
 	if (reg_find(&p->regs, f->id)) {
@@ -739,4 +779,56 @@ void sip_proxy_flow_closed(struct sip_proxy *p, struct flow *f)
 			 LF_S("flow", f->token));
 		reg_remove(&p->regs, f->id);
 	}
+}
+
+void sip_proxy_token_expired(void *proxy, const struct tna_flow *tf)
+{
+	struct sip_proxy *p = proxy;
+	struct flow *f = flow_table_get(p->flows, tf->flow_id);
+	struct ims_peer to = { .transport = p->cfg.transport };
+	char branch[SIP_BRANCH_MAX], auth[1024], tag[24], *wire;
+	unsigned char r[8];
+	int n;
+
+	memcpy(&to.addr, &p->cfg.next_hop, sizeof(to.addr));
+	sip_proxy_new_branch(p, branch, sizeof(branch));
+	if (RAND_bytes(r, sizeof(r)) != 1 ||
+	    tna_authorization_line(tf->impi, tf->impu, tf->ruri, auth, sizeof(auth)))
+		return;
+	snprintf(tag, sizeof(tag), "%02x%02x%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4],
+		 r[5], r[6], r[7]);
+	/* The registration's own Call-ID and next CSeq (RFC 3261 10.2.4). */
+	wire = malloc(4096);
+	if (!wire)
+		return;
+	n = snprintf(wire, 4096,
+		     "REGISTER %s SIP/2.0\r\n"
+		     "Via: SIP/2.0/%s %s;branch=%s;rport\r\n"
+		     "Max-Forwards: 70\r\n"
+		     "From: <%s>;tag=%s\r\n"
+		     "To: <%s>\r\n"
+		     "Call-ID: %s\r\n"
+		     "CSeq: %u REGISTER\r\n"
+		     "Contact: <%s>;expires=0\r\n"
+		     "Expires: 0\r\n"
+		     "Path: <sip:%s@%s%s;lr;ob>\r\n"
+		     "Supported: path\r\n"
+		     "P-Visited-Network-ID: \"%s\"\r\n"
+		     "%s\r\n"
+		     "Content-Length: 0\r\n\r\n",
+		     tf->ruri, tp_name(to.transport), p->cfg.ims_host, branch, tf->impu, tag, tf->impu,
+		     tf->call_id, tf->cseq + 1, tf->contact, f ? f->token : "gone", p->cfg.ims_host,
+		     p->cfg.transport == IMS_TCP ? ";transport=tcp" : "", p->cfg.visited_network, auth);
+	if (n < 0 || n >= 4096) {
+		free(wire);
+		return;
+	}
+	log_info(p->log, p->sub, NULL, "registration ended by token expiry",
+		 LF_S("flow", f ? f->token : ""), LF_S("impu", tf->impu));
+	/* flow id 0: the answer concerns no flow any more. */
+	if (!txn_client_start(&p->txns, branch, 0, &to, wire, (size_t)n, NULL))
+		log_error(p->log, p->sub, NULL, "out of memory for a transaction");
+	reg_remove(&p->regs, tf->flow_id);
+	if (f)
+		ws_flow_close(p->ws, f, 1008, "token expired");
 }

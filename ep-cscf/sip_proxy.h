@@ -23,6 +23,7 @@
 #include "reg_binding.h"
 #include "sip_dialog.h"
 #include "sip_txn.h"
+#include "tna_register.h"
 #include "ws_server.h"
 
 struct call_media_cfg;
@@ -42,6 +43,7 @@ struct sip_proxy {
 	uv_loop_t *loop;
 	struct flow_table *flows;  /* borrowed */
 	struct ws_server *ws;      /* borrowed */
+	struct tna *tna;           /* borrowed: web authentication, may be NULL */
 	struct ims_udp *udp;       /* borrowed */
 	struct ims_tcp *tcp;       /* borrowed */
 	struct ims_tcp *tls;       /* borrowed: TLS instance, or NULL */
@@ -65,6 +67,12 @@ int sip_proxy_init(struct sip_proxy *p, uv_loop_t *loop,
 void sip_proxy_attach_ws(struct sip_proxy *p, struct ws_server *ws);
 /* SIP over TLS toward IMS (cfg.transport IMS_TLS needs it). */
 void sip_proxy_attach_tls(struct sip_proxy *p, struct ims_tcp *tls);
+/* Web authentication (Bearer tokens, TNA REGISTER); attach before traffic. */
+void sip_proxy_attach_tna(struct sip_proxy *p, struct tna *tna);
+/* A flow's registration ended by token expiry (tna_expired_h): sends the
+ * de-registration (Expires 0) toward IMS, drops the binding and ends the
+ * flow (WebSocket close 1008).  The flow's dialogs end with the flow. */
+void sip_proxy_token_expired(void *proxy, const struct tna_flow *tf);
 void sip_proxy_close(struct sip_proxy *p); /* closes transaction timers */
 void sip_proxy_free(struct sip_proxy *p);  /* after the loop has ended */
 

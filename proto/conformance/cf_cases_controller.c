@@ -580,6 +580,121 @@ out:
 	return rc;
 }
 
+/* A SERVICE_CHANGE of ours on c; returns the answer's error code (0:
+ * success) or -1 when no answer came (why). */
+static int service_change(struct cf_ctx *x, struct cf_conn *c, unsigned method, unsigned reason,
+			  uint32_t txid, char *why, size_t len)
+{
+	struct cf_msg b;
+	struct cf_frame f;
+	cf_msg_start(x, &b, IQP_KIND_REQUEST, IQP_MSG_SERVICE_CHANGE, 0);
+	if (txid)
+		b.m.hdr.txid = txid;
+	iqp_add_enum(&b.m, NULL, IQP_E_SC_METHOD, (uint8_t)method);
+	iqp_add_u16(&b.m, NULL, IQP_E_SC_REASON, (uint16_t)reason);
+	if (cf_request(x, c, &b, &f, why, len))
+		return -1;
+	int code = (f.hdr.flags & IQP_FLAG_E) ? (int)f.error_code : 0;
+	cf_frame_free(&f);
+	return code;
+}
+
+/* 7.7 items 1 and 5: GRACEFUL 905 drains, RESTART 918 restores. */
+static enum cf_result c_drain(struct cf_ctx *x, char *why, size_t len)
+{
+	struct cf_conn c;
+	enum cf_result rc = CF_PASS;
+	int code;
+
+	if (open_registered(x, &c, NULL, why, len))
+		return CF_FAIL;
+	if ((code = service_change(x, &c, IQP_SC_GRACEFUL, 905, 0, why, len)))
+		FAIL("GRACEFUL 905 answered %d, want success", code);
+	if ((code = service_change(x, &c, IQP_SC_GRACEFUL, 905, 0, why, len)) != 401)
+		FAIL("a second GRACEFUL while DRAINING answered %d, want 401", code);
+	if ((code = service_change(x, &c, IQP_SC_RESTART, 918, 0, why, len)))
+		FAIL("RESTART 918 from DRAINING answered %d, want success", code);
+out:
+	cf_conn_close(&c);
+	return rc;
+}
+
+/* 7.8, 7.7 item 5: FORCED 905 takes the AGW out of service, RESTART 900
+ * brings it back; RESTART 918 fits only DRAINING. */
+static enum cf_result c_forced(struct cf_ctx *x, char *why, size_t len)
+{
+	struct cf_conn c;
+	enum cf_result rc = CF_PASS;
+	int code;
+
+	if (open_registered(x, &c, NULL, why, len))
+		return CF_FAIL;
+	if ((code = service_change(x, &c, IQP_SC_FORCED, 905, 0, why, len)))
+		FAIL("FORCED 905 answered %d, want success", code);
+	if ((code = service_change(x, &c, IQP_SC_RESTART, 918, 0, why, len)) != 401)
+		FAIL("RESTART 918 while OUT_OF_SERVICE answered %d, want 401", code);
+	if ((code = service_change(x, &c, IQP_SC_RESTART, 900, 0, why, len)))
+		FAIL("RESTART 900 from OUT_OF_SERVICE answered %d, want success", code);
+out:
+	cf_conn_close(&c);
+	return rc;
+}
+
+/* 11.4: method/reason pairs not permitted from an AGW: 449; a change that
+ * does not fit the state: 401. */
+static enum cf_result c_service_change_refused(struct cf_ctx *x, char *why, size_t len)
+{
+	struct cf_conn c;
+	enum cf_result rc = CF_PASS;
+	int code;
+
+	if (open_registered(x, &c, NULL, why, len))
+		return CF_FAIL;
+	if ((code = service_change(x, &c, IQP_SC_GRACEFUL, 900, 0, why, len)) != 449)
+		FAIL("GRACEFUL 900 answered %d, want 449", code);
+	if ((code = service_change(x, &c, IQP_SC_HANDOFF, 903, 0, why, len)) != 449)
+		FAIL("HANDOFF from an AGW answered %d, want 449", code);
+	if ((code = service_change(x, &c, IQP_SC_RESTART, 918, 0, why, len)) != 401)
+		FAIL("RESTART 918 while IN_SERVICE answered %d, want 401", code);
+out:
+	cf_conn_close(&c);
+	return rc;
+}
+
+/* 6.5 item 2: a repeated txid gets the cached REPLY, byte for byte, and
+ * is not executed again (the second GRACEFUL would otherwise be 401). */
+static enum cf_result c_reply_cache(struct cf_ctx *x, char *why, size_t len)
+{
+	struct cf_conn c;
+	struct cf_frame f1, f2;
+	struct cf_msg b;
+	enum cf_result rc = CF_PASS;
+
+	if (open_registered(x, &c, NULL, why, len))
+		return CF_FAIL;
+	cf_msg_start(x, &b, IQP_KIND_REQUEST, IQP_MSG_SERVICE_CHANGE, 0);
+	iqp_add_enum(&b.m, NULL, IQP_E_SC_METHOD, IQP_SC_GRACEFUL);
+	iqp_add_u16(&b.m, NULL, IQP_E_SC_REASON, 905);
+	if (cf_request(x, &c, &b, &f1, why, len)) {
+		rc = CF_FAIL;
+		goto out_nof;
+	}
+	if (cf_request(x, &c, &b, &f2, why, len)) {
+		cf_frame_free(&f1);
+		rc = CF_FAIL;
+		goto out_nof;
+	}
+	if (f1.hdr.flags != f2.hdr.flags || f1.hdr.body_len != f2.hdr.body_len ||
+	    (f1.hdr.body_len && memcmp(f1.body, f2.body, f1.hdr.body_len)))
+		FAIL("the second REPLY differs (errors %u then %u)", f1.error_code, f2.error_code);
+out:
+	cf_frame_free(&f1);
+	cf_frame_free(&f2);
+out_nof:
+	cf_conn_close(&c);
+	return rc;
+}
+
 const struct cf_case cf_controller_cases[] = {
 	{ "2.2 items 1, 3", "TLS 1.3 with ALPN iqplus/1", CF_CONTROLLER, false, c_tls },
 	{ "7.2, 11.2", "REGISTER accepted: NODE_ID, EPOCH, one VERSION, HB_INTERVAL", CF_CONTROLLER, false, c_register },
@@ -603,6 +718,10 @@ const struct cf_case cf_controller_cases[] = {
 	{ "6.9 item 4", "second REGISTER on a registered link: 401", CF_CONTROLLER, false, c_register_twice },
 	{ "7.2.3 check 2", "NODE_ID not in the certificate: 504", CF_CONTROLLER, false, c_wrong_node_id },
 	{ "7.6, 6.4 item 1", "NODE_STATUS is ACKed", CF_CONTROLLER, false, c_node_status },
+	{ "6.5 item 2", "repeated txid: the cached REPLY, not a second execution", CF_CONTROLLER, false, c_reply_cache },
+	{ "7.7 items 1, 5", "SERVICE_CHANGE GRACEFUL 905 drains, RESTART 918 restores", CF_CONTROLLER, false, c_drain },
+	{ "7.8, 7.7 item 5", "SERVICE_CHANGE FORCED 905, then RESTART 900", CF_CONTROLLER, false, c_forced },
+	{ "11.4", "SERVICE_CHANGE not permitted (449) or out of state (401)", CF_CONTROLLER, false, c_service_change_refused },
 	{ "7.5 item 2", "silent AGW: CLOSE 1104 after T_INACT", CF_CONTROLLER, false, c_inactivity },
 	{ "6.9 item 3", "no REGISTER: CLOSE 1105 after T_REG_WAIT", CF_CONTROLLER, true, c_reg_wait },
 	{ "3.6 item 2", "incomplete frame: CLOSE 1103 after T_FRAME", CF_CONTROLLER, true, c_frame_timeout },

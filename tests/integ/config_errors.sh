@@ -101,6 +101,26 @@ case_ "bad WWSF line" ep-cscf \
 case_ "WWSF defined twice" ep-cscf \
 	'ep-cscf: error: @F@:2: wwsf a: defined twice' \
 	'wwsf = a origins=https://a.example\nwwsf = a origins=https://b.example\n'
+printf '{"keys":[{"kty":"oct","kid":"h","k":"c2VjcmV0"}]}' >"$TMP/hmac.jwks"
+printf '{"keys":[{"kty":"EC","kid":"e","crv":"P-521","x":"AA","y":"AA"}]}' >"$TMP/p521.jwks"
+case_ "wwsf JWKS missing" ep-cscf \
+	'ep-cscf: error: @F@:1: wwsf w: jwks /nonexistent.jwks: cannot read: No such file or directory' \
+	'wwsf = w origins=https://a.example issuer=https://w.example jwks=/nonexistent.jwks impus=sip:*@ims.test\n'
+case_ "wwsf JWKS with a symmetric key" ep-cscf \
+	'ep-cscf: error: @F@:1: wwsf w: jwks @T@/hmac.jwks: key 1: holds private or symmetric key material ("k")' \
+	"wwsf = w origins=https://a.example issuer=https://w.example jwks=$TMP/hmac.jwks impus=sip:*@ims.test\n"
+case_ "wwsf JWKS with a P-521 key" ep-cscf \
+	'ep-cscf: error: @F@:1: wwsf w: jwks @T@/p521.jwks: key 1 (kid "e"): crv P-521 is not P-256' \
+	"wwsf = w origins=https://a.example issuer=https://w.example jwks=$TMP/p521.jwks impus=sip:*@ims.test\n"
+case_ "wwsf issuer without IMPUs" ep-cscf \
+	'ep-cscf: error: @F@:1: wwsf w: a token issuer needs impus or ranges' \
+	"wwsf = w origins=https://a.example issuer=https://w.example jwks=$TMP/p521.jwks\n"
+case_ "wwsf bad barring switch" ep-cscf \
+	'ep-cscf: error: @F@:1: wwsf w: barred is not yes or no' \
+	'wwsf = w origins=https://a.example barred=1\n'
+case_ "auth leeway out of range" ep-cscf \
+	'ep-cscf: error: @F@:1: auth.leeway: 3600 is out of range [0, 300]' \
+	'auth.leeway = 3600\n'
 case_ "no WebSocket listener" ep-cscf \
 	'ep-cscf: error: @F@:1: sip.wss.listen: no WebSocket listener configured' \
 	'sip.wss.listen =\n'

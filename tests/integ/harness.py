@@ -124,7 +124,7 @@ class Lab:
         bad = sanitizer_lines(self.log(log))
         tap.result(not bad, "no sanitizer or leak report in %s" % name, *bad[:5])
 
-    def kamailio(self, uas_port=None, tls=None):
+    def kamailio(self, uas_port=None, tls=None, tna_peer=None):
         """Starts the IMS core stand-in (requests for sip:uas@ims.test go to
         127.0.0.1:uas_port when given); returns its UDP port.  tls: a dict
         with its certificate "cert", "key" and the PEM "trust" it verifies
@@ -143,15 +143,17 @@ class Lab:
             with open(cfg, "w") as f:
                 f.write("[server:default]\n%s\n[client:default]\n%s" % (side, side))
             defs += ["-A", "KAM_TLS_PORT=%d" % self.kam_tls_port, "-A", 'KAM_TLS_CFG="%s"' % cfg]
+        if tna_peer:  # "ip:port" trusted for TNA REGISTERs
+            defs += ["-A", 'TNA_PEER="%s"' % tna_peer]
         self.start(["kamailio", "-f", os.path.join(ROOT, "tests/kamailio/ims-core.cfg"), "-DD", "-E",
                     "-Y", rundir] + defs, "kamailio.log")
         ok = wait_log(os.path.join(self.tmp, "kamailio.log"), "SO_RCVBUF is finally", 10)
         return port if ok else None
 
-    def ep_cscf(self, bindir, kam_port, origins, extra=""):
+    def ep_cscf(self, bindir, kam_port, origins, extra="", ims_port=None):
         """Starts ep-cscf toward Kamailio; returns dict of its ports or None."""
         ports = {"metrics": free_port(), "wss": free_port(),
-                 "ims": free_port(socket.SOCK_DGRAM), "iq": free_port()}
+                 "ims": ims_port or free_port(socket.SOCK_DGRAM), "iq": free_port()}
         conf = os.path.join(self.tmp, "ep-cscf.conf")
         with open(conf, "w") as f:
             f.write("state_dir = %s/state\n" % self.tmp)
