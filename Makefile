@@ -72,7 +72,7 @@ LIBAGW    := $(BUILD)/lib/libagw.a
 # Order matters for static linking: dependants first.
 ALL_LIBS  := $(LIBEPCSCF) $(LIBAGW) $(LIBPROTO) $(LIBCOMMON)
 
-BINS  := $(BUILD)/bin/ep-cscf $(BUILD)/bin/eims-agw $(BUILD)/bin/iqplus-conformance
+BINS  := $(BUILD)/bin/ep-cscf $(BUILD)/bin/eims-agw $(BUILD)/bin/iqplus-conformance $(BUILD)/bin/iqp-ctl
 UNITS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 FUZZ  := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/fuzz/%,$(FUZZ_SRC))
 BENCH := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRC))
@@ -144,6 +144,11 @@ $(BUILD)/bin/eims-agw: $(call obj,eims-agw/main.c) $(LIBAGW) $(LIBPROTO) $(LIBCO
 $(BUILD)/bin/iqplus-conformance: $(call obj,$(CONFORMANCE_SRC)) $(LIBPROTO) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,)
+
+# The scripted Iq+ controller of the tests and the conformance suite.
+$(BUILD)/bin/iqp-ctl: $(call obj,proto/tools/iqp_ctl.c) $(LIBPROTO) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,jansson)
 
 $(BUILD)/tests/unit/%: $(call obj,tests/unit/%.c) $(ALL_LIBS)
 	@mkdir -p $(dir $@)

@@ -122,10 +122,22 @@ int dtls_session_start(struct dtls_session *s, struct dtls_ctx *c, enum dtls_rol
 		       const char *expect_fp, uint16_t mtu, dtls_send_h *send, void *arg,
 		       uint64_t now_ms)
 {
-	memset(s, 0, sizeof(*s));
-	if (!expect_fp || strlen(expect_fp) != 95)
+	if (!expect_fp) {
+		memset(s, 0, sizeof(*s));
 		return EINVAL;
-	snprintf(s->expect_fp, sizeof(s->expect_fp), "%s", expect_fp);
+	}
+	return dtls_session_start_ex(s, c, role, expect_fp, NULL, mtu, send, arg, now_ms);
+}
+
+int dtls_session_start_ex(struct dtls_session *s, struct dtls_ctx *c, enum dtls_role role,
+			  const char *expect_fp, const char *srtp_profiles, uint16_t mtu,
+			  dtls_send_h *send, void *arg, uint64_t now_ms)
+{
+	memset(s, 0, sizeof(*s));
+	if (expect_fp && strlen(expect_fp) != 95)
+		return EINVAL;
+	if (expect_fp)
+		snprintf(s->expect_fp, sizeof(s->expect_fp), "%s", expect_fp);
 	s->role = role;
 	s->send = send;
 	s->arg = arg;
@@ -140,6 +152,14 @@ int dtls_session_start(struct dtls_session *s, struct dtls_ctx *c, enum dtls_rol
 		BIO_free(wbio);
 		s->ssl = NULL;
 		return ENOMEM;
+	}
+	if (srtp_profiles && SSL_set_tlsext_use_srtp(s->ssl, srtp_profiles) != 0) {
+		ERR_clear_error();
+		SSL_free(s->ssl);
+		BIO_free(s->rbio);
+		BIO_free(wbio);
+		s->ssl = NULL;
+		return EINVAL;
 	}
 	BIO_set_mem_eof_return(s->rbio, -1);
 	BIO_set_data(wbio, s);
@@ -208,8 +228,11 @@ static void connected(struct dtls_session *s)
 	uint8_t km[2 * (DTLS_SRTP_MAX_KEY + DTLS_SRTP_MAX_SALT)];
 	size_t k, sl;
 
-	if (!fingerprint_matches(s)) {
+	if (!*s->expect_fp) {
+		s->unverified = true;
+	} else if (!fingerprint_matches(s)) {
 		fail(s, "peer certificate does not match the SDP fingerprint");
+		s->fp_mismatch = true;
 		return;
 	}
 	const SRTP_PROTECTION_PROFILE *p = SSL_get_selected_srtp_profile(s->ssl);
@@ -273,6 +296,23 @@ enum dtls_state dtls_session_input(struct dtls_session *s, const uint8_t *buf, s
 		break;
 	}
 	return s->state;
+}
+
+int dtls_session_verify(struct dtls_session *s, const char *fp)
+{
+	if (s->state != DTLS_CONNECTED || !s->unverified || !fp || strlen(fp) != 95)
+		return EINVAL;
+	snprintf(s->expect_fp, sizeof(s->expect_fp), "%s", fp);
+	if (!fingerprint_matches(s)) {
+		OPENSSL_cleanse(&s->keys, sizeof(s->keys));
+		snprintf(s->fail_reason, sizeof(s->fail_reason),
+			 "peer certificate does not match the SDP fingerprint");
+		s->state = DTLS_FAILED;
+		s->fp_mismatch = true;
+		return EACCES;
+	}
+	s->unverified = false;
+	return 0;
 }
 
 uint64_t dtls_session_deadline(const struct dtls_session *s, uint64_t now_ms)

@@ -17,6 +17,7 @@
 #ifndef AGW_DTLS_SESSION_H
 #define AGW_DTLS_SESSION_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -65,6 +66,9 @@ struct dtls_session {
 	uint64_t started_ms;
 	struct dtls_keys keys; /* valid in DTLS_CONNECTED; wiped at free */
 	char fail_reason[128];
+	bool unverified;     /* connected before a fingerprint was known */
+	bool fp_mismatch;    /* failed: the peer's certificate is not the one
+				the fingerprint names (Iq+ 1301) */
 };
 
 /* Starts a session; an active one sends its ClientHello at once.
@@ -73,6 +77,20 @@ struct dtls_session {
 int dtls_session_start(struct dtls_session *s, struct dtls_ctx *c, enum dtls_role role,
 		       const char *expect_fp, uint16_t mtu, dtls_send_h *send, void *arg,
 		       uint64_t now_ms);
+
+/* The same with options: expect_fp may be NULL (a passive session whose
+ * ClientHello came before the SDP answer): the handshake then completes
+ * with `unverified` set, and dtls_session_verify decides later.
+ * srtp_profiles: OpenSSL profile names separated by ':' offered or
+ * accepted on this session (NULL: the context's list). */
+int dtls_session_start_ex(struct dtls_session *s, struct dtls_ctx *c, enum dtls_role role,
+			  const char *expect_fp, const char *srtp_profiles, uint16_t mtu,
+			  dtls_send_h *send, void *arg, uint64_t now_ms);
+
+/* Checks a connected, unverified session against fp ("AB:CD:..." sha-256).
+ * Returns 0 (verified), EACCES (mismatch: the session is failed with
+ * fp_mismatch) or EINVAL (not connected, or already verified). */
+int dtls_session_verify(struct dtls_session *s, const char *fp);
 void dtls_session_free(struct dtls_session *s);
 
 /* One received DTLS datagram.  Returns the state after it; app data (for

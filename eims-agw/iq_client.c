@@ -67,13 +67,20 @@ int iq_client_prepare(struct iq_client *c, const struct iq_client_cfg *cfg,
 	s->versions[0] = IQP_VERSION_1_0;
 	s->max_contexts = cfg->max_contexts;
 	s->max_ports = cfg->max_ports;
-	/* What the media plane is built to do (eims-agw/ice_lite.c,
-	 * srtp_transform.c): ICE-lite, either DTLS role, AES-CM SRTP. */
+	/* What the media plane does (eims-agw/term_w3.c, ice_lite.c,
+	 * dtls_session.c, srtp_transform.c): ICE-lite, either DTLS role, the
+	 * four SRTP profiles in the DTLS context's order of preference. */
 	s->caps.ice_modes = 1u << 1;
 	s->caps.dtls_setups = 1u << IQP_SETUP_ACTIVE | 1u << IQP_SETUP_PASSIVE;
-	s->caps.n_srtp = 2;
-	s->caps.srtp[0] = 0x0001;
-	s->caps.srtp[1] = 0x0002;
+	s->caps.bundle = cfg->bundle;
+	s->caps.n_srtp = 4;
+	s->caps.srtp[0] = 0x0008;
+	s->caps.srtp[1] = 0x0007;
+	s->caps.srtp[2] = 0x0001;
+	s->caps.srtp[3] = 0x0002;
+	c->calls = cfg->calls;
+	c->calls_arg = cfg->calls_arg;
+	c->n_contexts = cfg->n_contexts;
 	c->tls = cfg->tls;
 	c->cfg.role = IQP_ROLE_AGW;
 	c->cfg.self = s;
@@ -85,8 +92,8 @@ int iq_client_prepare(struct iq_client *c, const struct iq_client_cfg *cfg,
 	return 0;
 }
 
-/* 7.6: LOAD in REGISTER and HEARTBEAT.  No contexts exist until the call
- * procedures land; CPU_LOAD is this process's share since the last one. */
+/* 7.6: LOAD in REGISTER and HEARTBEAT; CPU_LOAD is this process's share
+ * since the last one. */
 static void on_load(void *arg, struct iqp_load *out)
 {
 	struct iq_client *c = arg;
@@ -100,7 +107,7 @@ static void on_load(void *arg, struct iqp_load *out)
 	c->cpu_at_ms = now;
 	memset(out, 0, sizeof(*out));
 	out->has = IQP_LOAD_ACTIVE | IQP_LOAD_FREE_PORTS | IQP_LOAD_CPU | IQP_LOAD_LEVEL;
-	out->active_contexts = 0;
+	out->active_contexts = c->n_contexts ? (uint32_t)*c->n_contexts : 0;
 	out->free_ports = c->self.max_ports;
 	out->cpu_load = c->cpu_load;
 	out->overload_level = 1; /* NONE */
@@ -188,12 +195,32 @@ static void on_event(void *arg, struct iqp_link *l, const struct iqp_link_event 
 	}
 }
 
-static const struct iqp_link_hooks hooks = {
-	.event = on_event,
-	.load = on_load,
-	/* RESERVE, CONFIGURE, MODIFY, RELEASE, AUDIT and SERVICE_CHANGE:
-	 * none yet, so the link answers 501 Not Implemented (10.3). */
-};
+/* The link's hook argument is the client; the call procedures get theirs. */
+#define FORWARD(name)                                                              \
+	static void on_##name(void *arg, struct iqp_link *l, const struct iqp_msg *m) \
+	{                                                                          \
+		struct iq_client *c = arg;                                         \
+		c->calls->name(c->calls_arg, l, m);                                \
+	}
+FORWARD(reserve)
+FORWARD(configure)
+FORWARD(modify)
+FORWARD(release)
+#undef FORWARD
+
+/* AUDIT and SERVICE_CHANGE stay NULL: the link answers 501 (10.3). */
+static void set_hooks(struct iq_client *c)
+{
+	memset(&c->hooks, 0, sizeof(c->hooks));
+	c->hooks.event = on_event;
+	c->hooks.load = on_load;
+	if (!c->calls)
+		return;
+	c->hooks.calls.reserve = c->calls->reserve ? on_reserve : NULL;
+	c->hooks.calls.configure = c->calls->configure ? on_configure : NULL;
+	c->hooks.calls.modify = c->calls->modify ? on_modify : NULL;
+	c->hooks.calls.release = c->calls->release ? on_release : NULL;
+}
 
 static void on_gone(void *arg, struct iqp_link_uv *u)
 {
@@ -260,7 +287,8 @@ int iq_client_start(struct iq_client *c, uv_loop_t *loop, const struct log *log,
 				    METRIC_COUNTER, "event", "refused", (const char *)NULL);
 	c->ev_failed = metrics_add(metrics, "eimsagw_iq_link_events_total", ev_help,
 				   METRIC_COUNTER, "event", "connect_failed", (const char *)NULL);
-	if ((rc = iqp_link_uv_new(&c->u, loop, &c->cfg, &hooks, c, c->tls, c->targets,
+	set_hooks(c);
+	if ((rc = iqp_link_uv_new(&c->u, loop, &c->cfg, &c->hooks, c, c->tls, c->targets,
 				  &uv_ops, c))) {
 		snprintf(err, errlen, "cannot create the Iq+ link: %s", strerror(rc));
 		return rc;

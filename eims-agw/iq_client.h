@@ -1,8 +1,9 @@
 /* The AGW's end of Iq+ (SPEC.md 7.1.1): one link to the configured list
  * of controllers (proto/iqp_link_uv.h), reconnecting with backoff; what
  * the AGW registers (realms, capacity, capabilities, load); log lines and
- * metrics of the link.  Requests the media plane will serve (RESERVE ...
- * AUDIT, SERVICE_CHANGE) are answered 501 until it does. */
+ * metrics of the link.  The call procedures (RESERVE, CONFIGURE, MODIFY,
+ * RELEASE) go to the table given in the configuration (iq_calls.h);
+ * AUDIT and SERVICE_CHANGE are answered 501. */
 #ifndef EIMSAGW_IQ_CLIENT_H
 #define EIMSAGW_IQ_CLIENT_H
 
@@ -38,6 +39,10 @@ struct iq_client {
 	struct iq_client_state_gauge gauges[IQP_LINK_N_STATES];
 	struct metric *ev_registered, *ev_lost, *ev_refused, *ev_failed;
 	uint64_t cpu_us, cpu_at_ms;     /* last CPU sample (LOAD) */
+	struct iqp_link_hooks hooks;    /* the link's hooks (calls included) */
+	const struct iqp_link_calls *calls; /* borrowed: the call procedures */
+	void *calls_arg;
+	const size_t *n_contexts;       /* borrowed: contexts in use (LOAD) */
 	uint8_t cpu_load;
 };
 
@@ -49,6 +54,10 @@ struct iq_client_cfg {
 	const struct iqp_tls_ctx *tls;       /* borrowed; NULL: plain TCP */
 	const char *node_id;
 	uint32_t max_contexts, max_ports, hb_interval;
+	const struct iqp_link_calls *calls;  /* borrowed; NULL: 501 for all */
+	void *calls_arg;
+	const size_t *n_contexts;            /* borrowed; NULL: 0 */
+	bool bundle;                         /* CAP_BUNDLE */
 };
 
 /* Parses the controller list and the realms (configuration errors name

@@ -1,8 +1,8 @@
 /* eims-agw: the IMS access gateway enhanced for WebRTC (media plane).  This file holds the option
- * table and the root object; media features hang off struct agw as
- * they land.
+ * table and the root object.
  *
  *   iq_client --Iq+ (TLS)--> ep-cscf (registration, heartbeats)
+ *   iq_calls  RESERVE/CONFIGURE/MODIFY/RELEASE, EVENTs --> media_plane
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -11,12 +11,14 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "iq_calls.h"
 #include "iq_client.h"
 #include "iqp_tls_conf.h"
+#include "media_context.h"
 #include "tls_identity.h"
 
-enum agw_subsys { SUB_CORE, SUB_DTLS, SUB_IQ, N_SUBSYS };
-static const char *const subsys_names[N_SUBSYS] = { "core", "dtls", "iq" };
+enum agw_subsys { SUB_CORE, SUB_DTLS, SUB_IQ, SUB_MEDIA, N_SUBSYS };
+static const char *const subsys_names[N_SUBSYS] = { "core", "dtls", "iq", "media" };
 
 struct agw_cfg {
 	struct daemon_cfg common; /* must be first */
@@ -28,6 +30,7 @@ struct agw_cfg {
 	struct conf_list iq_pins;
 	char *iq_ca_file, *iq_cert, *iq_key, *iq_realm;
 	long long iq_max_contexts, iq_max_ports, iq_hb_interval;
+	long long port_min, port_max, consent_timeout, ice_timeout, dtls_timeout;
 };
 
 static const char *const iq_securities[] = { "tls", "tcp", NULL };
@@ -62,6 +65,16 @@ static const struct conf_opt opts[] = {
 	  "CAPACITY: media ports offered (0: not declared)" },
 	{ "iq.hb_interval", CONF_INT, O(iq_hb_interval), "5000", 1000, 60000, NULL, 0,
 	  "heartbeat interval in ms proposed to controllers (T_INACT is 3 times it)" },
+	{ "media.port_min", CONF_INT, O(port_min), "20000", 1024, 65534, NULL, 0,
+	  "lowest UDP port for media (W3 and IMS sides)" },
+	{ "media.port_max", CONF_INT, O(port_max), "39999", 1025, 65535, NULL, 0,
+	  "highest UDP port for media" },
+	{ "media.consent_timeout", CONF_INT, O(consent_timeout), "30000", 1000, 300000, NULL, 0,
+	  "T_CONSENT in ms: no valid ICE check on the selected pair for this long = consent lost" },
+	{ "media.ice_timeout", CONF_INT, O(ice_timeout), "30000", 1000, 300000, NULL, 0,
+	  "T_ICE in ms: a configured W3 termination without a selected pair fails after this" },
+	{ "media.dtls_timeout", CONF_INT, O(dtls_timeout), "30000", 1000, 300000, NULL, 0,
+	  "T_DTLS in ms: DTLS not established this long after pair selection fails" },
 #undef O
 };
 
@@ -72,7 +85,9 @@ struct agw {
 	struct tls_identity iq_id; /* owned: Iq+ identity (iq.security tls) */
 	struct iqp_tls_ctx iq_tls; /* owned, idem */
 	struct iq_client iq;       /* owned; its link frees itself */
-	int iq_tls_ready, iq_started;
+	struct media_plane media;  /* owned: contexts, sockets, DTLS context */
+	struct iq_calls calls;     /* owned: RESERVE ... RELEASE, EVENTs */
+	int iq_tls_ready, iq_started, media_ready;
 };
 
 /* NODE_ID (7.2.2), the Iq+ identity and context with TLS, the controller
@@ -93,6 +108,8 @@ static int iq_prepare(struct daemon *d, struct agw *e, char *err, size_t errlen)
 		.max_contexts = (uint32_t)c->iq_max_contexts,
 		.max_ports = (uint32_t)c->iq_max_ports,
 		.hb_interval = (uint32_t)c->iq_hb_interval,
+		.calls = iq_calls_table(), .calls_arg = &e->calls,
+		.n_contexts = &e->media.n_ctxs,
 	};
 
 	if (*c->node_id) {
@@ -160,6 +177,22 @@ static int agw_start(struct daemon *d, char *err, size_t errlen)
 				 LF_S("reason", "iq.trusted_fingerprints and iq.ca_file are empty: "
 					       "every controller is refused"));
 	}
+	struct media_plane_cfg mc = {
+		.port_min = (uint16_t)c->port_min, .port_max = (uint16_t)c->port_max,
+		.consent_timeout_ms = (uint32_t)c->consent_timeout,
+		.ice_timeout_ms = (uint32_t)c->ice_timeout,
+		.dtls_timeout_ms = (uint32_t)c->dtls_timeout,
+	};
+	if (c->port_min >= c->port_max) {
+		snprintf(err, errlen, "%s: media.port_min must be below media.port_max",
+			 daemon_where(d, "media.port_min"));
+		return -1;
+	}
+	if (media_plane_init(&e->media, &d->loop, &d->log, SUB_MEDIA, &mc, &e->dtls,
+			     e->iq.self.realms, e->iq.self.n_realms, &d->metrics, err, errlen))
+		return -1;
+	e->media_ready = 1;
+	iq_calls_init(&e->calls, &e->media, &e->iq, &d->log, SUB_IQ);
 	if (iq_client_start(&e->iq, &d->loop, &d->log, SUB_IQ, &d->metrics, err, errlen))
 		return -1;
 	e->iq_started = 1;
@@ -169,6 +202,8 @@ static int agw_start(struct daemon *d, char *err, size_t errlen)
 static void agw_stop(struct daemon *d)
 {
 	struct agw *e = d->app;
+	if (e && e->media_ready)
+		media_plane_stop(&e->media);
 	if (e && e->iq_started)
 		iq_client_stop(&e->iq);
 }
@@ -178,6 +213,8 @@ static void agw_destroy(struct daemon *d)
 	struct agw *e = d->app;
 	if (!e)
 		return;
+	if (e->media_ready)
+		media_plane_free(&e->media);
 	tls_identity_free(&e->dtls);
 	if (e->iq_tls_ready) {
 		iqp_tls_ctx_free(&e->iq_tls);

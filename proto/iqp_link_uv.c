@@ -256,3 +256,8 @@ int iqp_target_parse(const char *text, struct iqp_target *out)
 	}
 	return 0;
 }
+
+void iqp_link_uv_post(struct iqp_link_uv *u)
+{
+	post(u);
+}

@@ -73,6 +73,10 @@ void iqp_link_uv_stop(struct iqp_link_uv *u, unsigned code, const char *text);
 int iqp_link_uv_request(struct iqp_link_uv *u, struct iqp_msg *req, iqp_link_done_h *done,
 			void *arg);
 int iqp_link_uv_answer(struct iqp_link_uv *u, struct iqp_msg *ans, unsigned err_code);
+/* After a call into the link from outside this module's callbacks
+ * (iqp_link_request from a timer or another socket): re-arms the link's
+ * timer for the new transaction and settles the link. */
+void iqp_link_uv_post(struct iqp_link_uv *u);
 
 /* The link of u, and u of a link made here. */
 struct iqp_link_uv *iqp_link_uv_of(struct iqp_link *l);

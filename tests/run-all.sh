@@ -47,6 +47,7 @@ suite "e2e/browser_register (Chromium, JsSIP, Kamailio, SIPp)" /usr/bin/python3 
 suite "integ/epcscf_calls (WIC, Kamailio, SIPp UAS/UAC; signalling)" /usr/bin/python3 tests/integ/epcscf_calls.py build/asan/bin
 suite "integ/iq_link" /usr/bin/python3 tests/integ/iq_link.py build/asan/bin
 suite "conformance/iqplus-conformance (against ep-cscf)" /usr/bin/python3 tests/integ/iqplus_conformance.py build/asan/bin controller
+suite "integ/agw_media (aiortc, iqp-ctl, RTP echo)" /usr/bin/python3 tests/integ/agw_media.py build/asan/bin
 suite "fuzz/smoke" tests/fuzz/smoke.sh build/fuzz/tests/fuzz "${FUZZ_SECONDS:-10}"
 
 echo "== all suites in $((SECONDS - START))s"

@@ -199,9 +199,65 @@ static void test_wrong_fingerprint(void **state)
 	run(p, 1000);
 	assert_int_equal(p->a.state, DTLS_FAILED);
 	assert_non_null(strstr(p->a.fail_reason, "does not match the SDP fingerprint"));
+	assert_true(p->a.fp_mismatch);
 	pair_free(p);
 	assert_int_equal(dtls_session_start(&(struct dtls_session){ 0 }, NULL, DTLS_ACTIVE, "AB",
 					    0, enqueue, NULL, 0), EINVAL);
+}
+
+/* A passive session started before the SDP answer (no fingerprint yet,
+ * 8.9.2 items 2-3): it completes unverified; the fingerprint decides
+ * later.  Also: a per-session SRTP profile list. */
+static struct pair *pair_unverified(const char *b_profiles)
+{
+	struct pair *p = calloc(1, sizeof(*p));
+	assert_non_null(p);
+	assert_int_equal(tls_identity_generate(&p->id_a, "browser", 30), 0);
+	assert_int_equal(tls_identity_generate(&p->id_b, "agw", 30), 0);
+	assert_int_equal(dtls_ctx_init(&p->ctx_a, &p->id_a), 0);
+	assert_int_equal(dtls_ctx_init(&p->ctx_b, &p->id_b), 0);
+	assert_int_equal(dtls_session_start_ex(&p->b, &p->ctx_b, DTLS_PASSIVE, NULL, b_profiles, 0,
+					       enqueue, &p->to_a, real_ms()), 0);
+	assert_int_equal(dtls_session_start(&p->a, &p->ctx_a, DTLS_ACTIVE, p->id_b.fingerprint_sha256,
+					    0, enqueue, &p->to_b, real_ms()), 0);
+	return p;
+}
+
+static void test_verify_later(void **state)
+{
+	const char *wrong = "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:"
+			    "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF";
+	struct pair *p = pair_unverified("SRTP_AES128_CM_SHA1_80");
+	(void)state;
+
+	run(p, 1000);
+	assert_int_equal(p->b.state, DTLS_CONNECTED);
+	assert_true(p->b.unverified);
+	assert_int_equal(p->b.keys.profile, SRTP_AES128_CM_SHA1_80);
+	assert_int_equal(dtls_session_verify(&p->b, "AB"), EINVAL);
+	assert_int_equal(dtls_session_verify(&p->b, p->id_a.fingerprint_sha256), 0);
+	assert_false(p->b.unverified);
+	assert_int_equal(dtls_session_verify(&p->b, p->id_a.fingerprint_sha256), EINVAL);
+	pair_free(p);
+
+	p = pair_unverified(NULL);
+	run(p, 1000);
+	assert_int_equal(p->b.state, DTLS_CONNECTED);
+	assert_int_equal(dtls_session_verify(&p->b, wrong), EACCES);
+	assert_int_equal(p->b.state, DTLS_FAILED);
+	assert_true(p->b.fp_mismatch);
+	pair_free(p);
+
+	/* A profile OpenSSL does not know is refused. */
+	struct tls_identity id;
+	struct dtls_ctx ctx;
+	struct dtls_session s;
+	assert_int_equal(tls_identity_generate(&id, "agw", 30), 0);
+	assert_int_equal(dtls_ctx_init(&ctx, &id), 0);
+	assert_int_equal(dtls_session_start_ex(&s, &ctx, DTLS_PASSIVE, NULL, "NO_SUCH_PROFILE", 0,
+					       enqueue, NULL, 0), EINVAL);
+	dtls_ctx_free(&ctx);
+	tls_identity_free(&id);
 }
 
 static void test_garbage_and_silence(void **state)
@@ -251,6 +307,7 @@ int main(void)
 		cmocka_unit_test(test_lost_client_hello),
 		cmocka_unit_test(test_wrong_fingerprint),
 		cmocka_unit_test(test_garbage_and_silence),
+		cmocka_unit_test(test_verify_later),
 	};
 	return cmocka_run_group_tests_name("dtls_session", tests, NULL, NULL);
 }

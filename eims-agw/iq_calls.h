@@ -1,0 +1,36 @@
+/* The AGW's call procedures of Iq+ (proto/SPEC.md clause 8): RESERVE,
+ * CONFIGURE, MODIFY and RELEASE on the media plane's contexts
+ * (media_context.h), pass 4 of 4.4 (the checks that depend on the state:
+ * 410, 411, 430, 435, 449, 473, 515, 1307, 1309...) before anything
+ * changes (6.8), and the EVENT notifications of clause 9 (iq_events.c). */
+#ifndef AGW_IQ_CALLS_H
+#define AGW_IQ_CALLS_H
+
+#include "iq_client.h"
+#include "media_context.h"
+
+struct iq_calls {
+	struct media_plane *mp;      /* borrowed */
+	struct iq_client *iq;        /* borrowed: the link, realms, capabilities */
+	const struct log *log;       /* borrowed */
+	unsigned sub;
+	uint64_t events_sent, events_acked, events_lost;
+};
+
+/* Wires the handlers and the media plane's event sink. */
+void iq_calls_init(struct iq_calls *c, struct media_plane *mp, struct iq_client *iq,
+		   const struct log *log, unsigned sub);
+
+/* The handlers, for struct iqp_link_calls (arg: struct iq_calls). */
+const struct iqp_link_calls *iq_calls_table(void);
+
+/* iq_events.c: the media plane's event sink (arg: struct iq_calls). */
+void iq_events_send(void *arg, const struct media_event *ev);
+/* STREAM { STREAM_ID, STATS } of every stream of t under parent. */
+int iq_events_add_stats(struct iqp_msg *m, struct iqp_elem *parent, const struct media_term *t,
+			uint64_t now);
+/* sockaddr <-> ipport. */
+void iq_ipport_from_sa(const struct sockaddr *sa, struct iqp_ipport *out);
+void iq_sa_from_ipport(const struct iqp_ipport *a, struct sockaddr_storage *out);
+
+#endif

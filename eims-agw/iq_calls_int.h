@@ -1,0 +1,90 @@
+/* Internals shared by iq_calls.c (the commands) and iq_call_params.c
+ * (pass-4 checks and parameter application): error holder, element
+ * getters, reply helpers. */
+#ifndef AGW_IQ_CALLS_INT_H
+#define AGW_IQ_CALLS_INT_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "iq_calls.h"
+
+/* A pass-4 failure: code of 10.3 and the element at fault. */
+struct call_err {
+	unsigned code;
+	const struct iqp_elem *e;
+	char text[96];
+};
+
+__attribute__((format(printf, 4, 5)))
+static inline int bad(struct call_err *ce, unsigned code, const struct iqp_elem *e,
+		      const char *fmt, ...)
+{
+	va_list ap;
+
+	ce->code = code;
+	ce->e = e;
+	va_start(ap, fmt);
+	vsnprintf(ce->text, sizeof(ce->text), fmt, ap);
+	va_end(ap);
+	return (int)code;
+}
+
+static inline uint32_t get_u32(const struct iqp_msg *m, const struct iqp_elem *p, uint16_t code,
+			       uint32_t dflt)
+{
+	const struct iqp_elem *e = iqp_find(m, p, code);
+	uint32_t v;
+	return e && !iqp_elem_u32(e, &v) ? v : dflt;
+}
+
+static inline uint16_t get_u16(const struct iqp_msg *m, const struct iqp_elem *p, uint16_t code,
+			       uint16_t dflt)
+{
+	const struct iqp_elem *e = iqp_find(m, p, code);
+	uint16_t v;
+	return e && !iqp_elem_u16(e, &v) ? v : dflt;
+}
+
+static inline uint8_t get_enum(const struct iqp_msg *m, const struct iqp_elem *p, uint16_t code,
+			       uint8_t dflt)
+{
+	const struct iqp_elem *e = iqp_find(m, p, code);
+	uint8_t v;
+	return e && !iqp_elem_enum(e, &v) ? v : dflt;
+}
+
+/* 1 true, 0 false, -1 absent. */
+static inline int get_bool(const struct iqp_msg *m, const struct iqp_elem *p, uint16_t code)
+{
+	const struct iqp_elem *e = iqp_find(m, p, code);
+	bool v;
+	return e && !iqp_elem_bool(e, &v) ? v : -1;
+}
+
+#define EACH(e, m, p, code) \
+	for (const struct iqp_elem *e = iqp_find(m, p, code); e; e = iqp_next_same(e))
+
+/* iq_call_params.c */
+const struct iqp_realm *iqc_realm_find(const struct iq_calls *c, const struct iqp_msg *m,
+				       const struct iqp_elem *e, unsigned *index);
+/* 473 for elements of the wrong termination kind (8.7 suffixes w, i),
+ * children of parent checked against column node. */
+int iqc_check_kind_walk(const struct iqp_elem *parent, unsigned node, uint8_t kind,
+			struct call_err *ce);
+/* Streams of one TERMINATION (t NULL: new). */
+int iqc_check_streams(struct iq_calls *c, const struct iqp_msg *m, const struct iqp_elem *te,
+		      uint8_t kind, const struct media_term *t, unsigned cmd, struct call_err *ce);
+/* ICE, DTLS, RTCP_MUX, BUNDLE of a W3 TERMINATION (t NULL: new). */
+int iqc_check_w3(const struct iqp_msg *m, const struct iqp_elem *te, const struct media_term *t,
+		 unsigned cmd, struct call_err *ce);
+/* 8.1 item 3 and 8.11 item 3 over the request (ctx NULL: new context). */
+int iqc_check_connections(const struct iqp_msg *m, const struct iqp_elem *ctxe,
+			  const struct media_ctx *ctx, struct call_err *ce);
+/* Applies checked parameters; true when the DTLS association was renewed. */
+bool iqc_apply_term(const struct iqp_msg *m, const struct iqp_elem *te, struct media_term *t);
+/* Codec maps, state transitions and timers after a change. */
+void iqc_after_apply(struct media_ctx *ctx);
+
+#endif

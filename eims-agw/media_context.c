@@ -1,0 +1,433 @@
+/* Contexts, terminations and streams: creation, lookup, timers, release. */
+#include "media_context.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "term_ims.h"
+#include "term_w3.h"
+
+static const char *const drop_names[DROP_N] = {
+	[DROP_DEMUX] = "demux", [DROP_STUN] = "stun", [DROP_DTLS] = "dtls",
+	[DROP_NOT_ALLOWED] = "ice_not_allowed", [DROP_NO_KEYS] = "no_srtp_keys",
+	[DROP_SRTP_AUTH] = "srtp_auth", [DROP_SRTP_REPLAY] = "srtp_replay",
+	[DROP_SRTP_OTHER] = "srtp_other", [DROP_NO_ROUTE] = "no_route",
+	[DROP_GATE] = "gate", [DROP_CODEC] = "codec", [DROP_SOURCE] = "source",
+	[DROP_MALFORMED] = "malformed", [DROP_SEND] = "send",
+};
+
+const char *media_drop_name(unsigned why)
+{
+	return why < DROP_N ? drop_names[why] : "?";
+}
+
+uint64_t media_now(const struct media_plane *mp)
+{
+	return uv_now(mp->loop);
+}
+
+static double ctx_gauge(void *arg)
+{
+	return (double)((struct media_plane *)arg)->n_ctxs;
+}
+
+static double term_gauge(void *arg)
+{
+	return (double)((struct media_plane *)arg)->n_terms;
+}
+
+static double ports_gauge(void *arg)
+{
+	return (double)((struct media_plane *)arg)->ports.n_free;
+}
+
+static int add_metrics(struct media_plane *mp, struct metrics *m)
+{
+	static const char drop_help[] = "Media packets dropped, by reason.";
+	static const char rel_help[] = "Media packets relayed between the W3 and IMS sides.";
+	static const char *const ev_names[10] = {
+		NULL, "ice_selected_pair", "ice_new_peer_reflexive", "ice_consent_lost",
+		"ice_failed", "dtls_established", "dtls_failed", "bearer_released",
+		"media_inactivity", "term_heartbeat",
+	};
+
+	for (unsigned i = 0; i < DROP_N; i++)
+		mp->drops[i] = metrics_add(m, "eimsagw_media_dropped_total", drop_help,
+					   METRIC_COUNTER, "reason", drop_names[i], (const char *)NULL);
+	mp->relayed_w3_ims = metrics_add(m, "eimsagw_media_relayed_total", rel_help, METRIC_COUNTER,
+					 "dir", "w3_to_ims", "kind", "rtp", (const char *)NULL);
+	mp->relayed_ims_w3 = metrics_add(m, "eimsagw_media_relayed_total", rel_help, METRIC_COUNTER,
+					 "dir", "ims_to_w3", "kind", "rtp", (const char *)NULL);
+	mp->rtcp_w3_ims = metrics_add(m, "eimsagw_media_relayed_total", rel_help, METRIC_COUNTER,
+				      "dir", "w3_to_ims", "kind", "rtcp", (const char *)NULL);
+	mp->rtcp_ims_w3 = metrics_add(m, "eimsagw_media_relayed_total", rel_help, METRIC_COUNTER,
+				      "dir", "ims_to_w3", "kind", "rtcp", (const char *)NULL);
+	for (unsigned i = 1; i < 10; i++)
+		mp->ev_sent[i] = metrics_add(m, "eimsagw_iq_events_total",
+					     "Iq+ EVENT notifications sent, by type.", METRIC_COUNTER,
+					     "type", ev_names[i], (const char *)NULL);
+	if (!metrics_add_fn(m, "eimsagw_media_contexts", "Iq+ contexts in use.", METRIC_GAUGE,
+			    ctx_gauge, mp) ||
+	    !metrics_add_fn(m, "eimsagw_media_terminations", "Iq+ terminations in use.",
+			    METRIC_GAUGE, term_gauge, mp) ||
+	    !metrics_add_fn(m, "eimsagw_media_ports_free", "Free ports in the media range.",
+			    METRIC_GAUGE, ports_gauge, mp))
+		return ENOMEM;
+	return 0;
+}
+
+static int hex_nibble(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10
+	     : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+int media_plane_init(struct media_plane *mp, uv_loop_t *loop, const struct log *log,
+		     unsigned sub, const struct media_plane_cfg *cfg,
+		     const struct tls_identity *dtls_id, const struct iqp_realm *realms,
+		     size_t n_realms, struct metrics *metrics, char *err, size_t errlen)
+{
+	int rc;
+
+	memset(mp, 0, sizeof(*mp));
+	mp->loop = loop;
+	mp->log = log;
+	mp->sub = sub;
+	mp->cfg = *cfg;
+	mp->realms = realms;
+	mp->n_realms = n_realms;
+	mp->id = dtls_id;
+	mp->next_ctx_id = 1;
+	mp->next_term_id = 1;
+	for (size_t i = 0; i < 32; i++) {
+		const char *f = dtls_id->fingerprint_sha256 + 3 * i;
+		int hi = hex_nibble(f[0]), lo = hex_nibble(f[1]);
+		if (hi < 0 || lo < 0) {
+			snprintf(err, errlen, "DTLS certificate fingerprint unreadable");
+			return EINVAL;
+		}
+		mp->fp_sha256[i] = (uint8_t)(hi << 4 | lo);
+	}
+	if (!(mp->io = malloc(sizeof(*mp->io)))) {
+		snprintf(err, errlen, "out of memory");
+		return ENOMEM;
+	}
+	udp_io_init(mp->io, loop);
+	if ((rc = dtls_ctx_init(&mp->dtls, dtls_id))) {
+		snprintf(err, errlen, "cannot create the DTLS context");
+		goto fail;
+	}
+	if ((rc = port_pool_init(&mp->ports, cfg->port_min, cfg->port_max))) {
+		snprintf(err, errlen, "media port range %u-%u unusable", cfg->port_min,
+			 cfg->port_max);
+		dtls_ctx_free(&mp->dtls);
+		goto fail;
+	}
+	if ((rc = add_metrics(mp, metrics))) {
+		snprintf(err, errlen, "out of memory");
+		dtls_ctx_free(&mp->dtls);
+		port_pool_free(&mp->ports);
+		goto fail;
+	}
+	return 0;
+fail:
+	free(mp->io);
+	mp->io = NULL;
+	return rc;
+}
+
+void media_plane_stop(struct media_plane *mp)
+{
+	mp->stopping = true;
+	while (mp->ctxs) {
+		struct media_ctx *c = mp->ctxs;
+		/* The last release deletes the context. */
+		while (c->n_terms && mp->ctxs == c)
+			media_term_release(mp, c->t[c->n_terms - 1]);
+	}
+}
+
+void media_plane_free(struct media_plane *mp)
+{
+	if (!mp->io)
+		return;
+	dtls_ctx_free(&mp->dtls);
+	port_pool_free(&mp->ports);
+	free(mp->io);
+	mp->io = NULL;
+}
+
+/* --- Contexts ----------------------------------------------------------- */
+
+struct media_ctx *media_ctx_find(struct media_plane *mp, uint32_t id)
+{
+	for (struct media_ctx *c = mp->ctxs; c; c = c->next)
+		if (c->id == id)
+			return c;
+	return NULL;
+}
+
+struct media_ctx *media_ctx_new(struct media_plane *mp, const void *owner)
+{
+	struct media_ctx *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->id = mp->next_ctx_id++;
+	c->owner = owner;
+	c->next = mp->ctxs;
+	mp->ctxs = c;
+	mp->n_ctxs++;
+	return c;
+}
+
+void media_ctx_delete(struct media_plane *mp, struct media_ctx *c)
+{
+	for (struct media_ctx **pp = &mp->ctxs; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			mp->n_ctxs--;
+			free(c);
+			return;
+		}
+}
+
+struct media_term *media_ctx_term(const struct media_ctx *c, uint32_t term_id)
+{
+	for (unsigned i = 0; i < c->n_terms; i++)
+		if (c->t[i]->id == term_id)
+			return c->t[i];
+	return NULL;
+}
+
+struct media_term *media_term_find_any(struct media_plane *mp, uint32_t term_id)
+{
+	for (struct media_ctx *c = mp->ctxs; c; c = c->next) {
+		struct media_term *t = media_ctx_term(c, term_id);
+		if (t)
+			return t;
+	}
+	return NULL;
+}
+
+/* --- Terminations -------------------------------------------------------- */
+
+static void term_free(struct media_term *t)
+{
+	for (unsigned i = 0; i < t->n_streams; i++)
+		free(t->s[i]);
+	if (t->w3)
+		term_w3_free(t);
+	free(t);
+}
+
+static void handle_closed(struct media_term *t)
+{
+	if (--t->handles == 0 && t->released)
+		term_free(t);
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+	handle_closed(h->data);
+}
+
+static void on_timer(uv_timer_t *h)
+{
+	struct media_term *t = h->data;
+	struct media_plane *mp = t->mp;
+	uint64_t now = media_now(mp);
+
+	if (t->released)
+		return;
+	if (t->w3 && term_w3_tick(t, now))
+		return; /* released */
+	/* T_UNUSED (8.8): a reservation never used, or failed and left. */
+	if ((t->state == TERM_RESERVED || t->state == TERM_FAILED) && t->unused_timeout_s &&
+	    now >= t->state_since_ms + (uint64_t)t->unused_timeout_s * 1000) {
+		struct media_event ev = { .type = 7, .error = 1305,
+					  .text = "reservation timer expired", .term = t };
+		media_term_event(t, &ev);
+		media_term_release(mp, t);
+		return;
+	}
+	/* MEDIA_INACTIVITY (9.2 event 8), once per silence. */
+	for (unsigned i = 0; i < t->n_streams; i++) {
+		struct media_stream *s = t->s[i];
+		uint64_t last = s->last_rx_ms ? s->last_rx_ms : s->created_ms;
+		if (s->inactivity_ms && !s->inactive && now >= last + s->inactivity_ms) {
+			struct media_event ev = { .type = 8, .stream_id = s->id };
+			s->inactive = true;
+			media_term_event(t, &ev);
+		}
+	}
+	media_term_arm(t);
+}
+
+void media_term_arm(struct media_term *t)
+{
+	uint64_t next = UINT64_MAX, now = media_now(t->mp);
+
+	if (t->released)
+		return;
+	if ((t->state == TERM_RESERVED || t->state == TERM_FAILED) && t->unused_timeout_s)
+		next = t->state_since_ms + (uint64_t)t->unused_timeout_s * 1000;
+	if (t->w3) {
+		uint64_t d = term_w3_deadline(t, now);
+		if (d < next)
+			next = d;
+	}
+	for (unsigned i = 0; i < t->n_streams; i++) {
+		const struct media_stream *s = t->s[i];
+		uint64_t last = s->last_rx_ms ? s->last_rx_ms : s->created_ms;
+		if (s->inactivity_ms && !s->inactive && last + s->inactivity_ms < next)
+			next = last + s->inactivity_ms;
+	}
+	if (next == UINT64_MAX)
+		uv_timer_stop(&t->timer);
+	else
+		uv_timer_start(&t->timer, on_timer, next > now ? next - now : 0, 0);
+}
+
+struct media_term *media_term_new(struct media_plane *mp, uint8_t kind)
+{
+	struct media_term *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->mp = mp;
+	t->kind = kind;
+	t->id = mp->next_term_id++;
+	t->state = TERM_RESERVED;
+	t->state_since_ms = media_now(mp);
+	t->unused_timeout_s = MEDIA_UNUSED_TIMEOUT_S;
+	t->event_mask = MEDIA_EVENT_MASK_DEFAULT;
+	uv_timer_init(mp->loop, &t->timer);
+	t->timer.data = t;
+	t->handles = 1;
+	mp->n_terms++;
+	return t;
+}
+
+void media_term_attach(struct media_ctx *c, struct media_term *t)
+{
+	t->ctx = c;
+	c->t[c->n_terms++] = t;
+}
+
+void media_term_release(struct media_plane *mp, struct media_term *t)
+{
+	struct media_ctx *c = t->ctx;
+
+	if (t->released)
+		return;
+	if (c) {
+		for (unsigned i = 0; i < c->n_terms; i++)
+			if (c->t[i] == t) {
+				memmove(&c->t[i], &c->t[i + 1], (c->n_terms - i - 1) * sizeof(c->t[0]));
+				c->n_terms--;
+				break;
+			}
+		if (!c->n_terms)
+			media_ctx_delete(mp, c);
+	}
+	t->ctx = NULL;
+	t->released = true;
+	mp->n_terms--;
+	for (unsigned i = 0; i < t->n_streams; i++)
+		term_ims_close_stream(t->s[i]);
+	if (t->w3)
+		term_w3_close(t);
+	uv_timer_stop(&t->timer);
+	uv_close((uv_handle_t *)&t->timer, on_timer_closed);
+}
+
+/* --- Streams ------------------------------------------------------------- */
+
+struct media_stream *media_stream_new(struct media_term *t, uint16_t id)
+{
+	struct media_stream *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->term = t;
+	s->id = id;
+	s->mode = MODE_SENDRECV;
+	s->latching = LATCH_OFF;
+	s->created_ms = media_now(t->mp);
+	memset(s->pt_map, MEDIA_PT_NONE, sizeof(s->pt_map));
+	t->s[t->n_streams++] = s;
+	return s;
+}
+
+struct media_stream *media_term_stream(const struct media_term *t, uint16_t id)
+{
+	for (unsigned i = 0; i < t->n_streams; i++)
+		if (t->s[i]->id == id)
+			return t->s[i];
+	return NULL;
+}
+
+struct media_stream *media_stream_peer(const struct media_stream *s)
+{
+	const struct media_ctx *c = s->term->ctx;
+
+	if (!c)
+		return NULL;
+	for (unsigned i = 0; i < c->n_terms; i++) {
+		struct media_stream *p;
+		if (c->t[i] != s->term && (p = media_term_stream(c->t[i], s->id)))
+			return p;
+	}
+	return NULL;
+}
+
+void media_stream_remove(struct media_term *t, struct media_stream *s)
+{
+	for (unsigned i = 0; i < t->n_streams; i++)
+		if (t->s[i] == s) {
+			memmove(&t->s[i], &t->s[i + 1], (t->n_streams - i - 1) * sizeof(t->s[0]));
+			t->n_streams--;
+			break;
+		}
+	s->removed = true;
+	term_ims_close_stream(s); /* frees s once its sockets closed */
+}
+
+/* --- State and events ------------------------------------------------------ */
+
+void media_term_set_state(struct media_term *t, uint8_t state)
+{
+	if (t->state == state)
+		return;
+	log_debug(t->mp->log, t->mp->sub, NULL, "termination state", LF_U("context", t->ctx ? t->ctx->id : 0),
+		  LF_U("term", t->id), LF_U("from", t->state), LF_U("to", state));
+	t->state = state;
+	t->state_since_ms = media_now(t->mp);
+	media_term_arm(t);
+}
+
+void media_term_event(struct media_term *t, struct media_event *ev)
+{
+	struct media_plane *mp = t->mp;
+
+	/* 9.3: types 3, 4, 6 and 7 whatever the mask. */
+	bool forced = ev->type == 3 || ev->type == 4 || ev->type == 6 || ev->type == 7;
+	if (!forced && (ev->type > 32 || !(t->event_mask & (1u << (ev->type - 1)))))
+		return;
+	if (!t->ctx || mp->stopping)
+		return; /* 9.1 item 5: nothing after a RELEASE */
+	ev->ctx_id = t->ctx->id;
+	ev->term_id = t->id;
+	if (ev->type < 10)
+		metric_inc(mp->ev_sent[ev->type]);
+	if (mp->sink.event)
+		mp->sink.event(mp->sink.arg, ev);
+}
+
+void media_term_handle_closed(struct media_term *t)
+{
+	handle_closed(t);
+}

@@ -1,0 +1,240 @@
+/* The media plane's object model (proto/SPEC.md 8.1): contexts, their
+ * terminations and the streams of each, and struct media_plane, the root
+ * that owns them all (hung off struct agw).
+ *
+ *   struct media_plane                 one per process, one libuv loop
+ *    |- struct udp_io io               batched I/O buffers shared by every socket
+ *    |- struct dtls_ctx dtls           SSL_CTX with the process certificate
+ *    |- struct port_pool ports         the media port range
+ *    `- struct media_ctx *ctxs         owned list, by CONTEXT_ID
+ *        `- struct media_term *t[8]    owned; freed once its handles closed
+ *            |- struct media_stream *s[16]   owned; IMS: RTP + RTCP sockets
+ *            `- struct term_w3 *w3     owned (W3): sockets, ICE, DTLS, SRTP
+ *
+ * A termination being released is unlinked from its context at once (no
+ * lookups find it, no packet is forwarded to it) and freed when its last
+ * libuv handle has closed.  Packets find their objects through the socket's
+ * arg pointer: no lookup table on the packet path.
+ *
+ * Events for the controller leave through media_plane.sink (iq_calls.c). */
+#ifndef AGW_MEDIA_CONTEXT_H
+#define AGW_MEDIA_CONTEXT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include "dtls_session.h"
+#include "iqp_link_reg.h"
+#include "log.h"
+#include "metrics.h"
+#include "port_pool.h"
+#include "rtp_stats.h"
+#include "udp_batch.h"
+
+#define MEDIA_MAX_TERMS 8       /* per context (8.1 item 5, 434) */
+#define MEDIA_MAX_STREAMS 16    /* per termination (1005) */
+#define MEDIA_MAX_CODECS 32
+#define MEDIA_UNUSED_TIMEOUT_S 180
+#define MEDIA_T_ICE_MS 30000
+#define MEDIA_T_DTLS_MS 30000
+#define MEDIA_EVENT_MASK_DEFAULT 0x000000ffu
+#define MEDIA_PT_NONE 0xff
+
+/* TERM_STATE (13). */
+enum { TERM_RESERVED = 1, TERM_CONFIGURED, TERM_CONNECTING, TERM_ACTIVE, TERM_FAILED };
+/* STREAM_MODE (13). */
+enum { MODE_SENDRECV = 1, MODE_SENDONLY, MODE_RECVONLY, MODE_INACTIVE };
+/* LATCHING (13). */
+enum { LATCH_OFF = 1, LATCH_LATCH, LATCH_RELATCH };
+
+/* Why packets were dropped (counted per reason in /metrics). */
+enum media_drop {
+	DROP_DEMUX,        /* not STUN, DTLS or RTP/RTCP (RFC 7983) */
+	DROP_STUN,         /* malformed, bad integrity, not for us */
+	DROP_DTLS,         /* DTLS from an address without ICE consent */
+	DROP_NOT_ALLOWED,  /* media from an address ICE has not validated */
+	DROP_NO_KEYS,      /* SRTP before DTLS completed and was verified */
+	DROP_SRTP_AUTH,    /* authentication failed */
+	DROP_SRTP_REPLAY,
+	DROP_SRTP_OTHER,   /* malformed, too many SSRCs */
+	DROP_NO_ROUTE,     /* no connected stream, no remote address, no pair */
+	DROP_GATE,         /* STREAM_MODE */
+	DROP_CODEC,        /* payload type not allowed on the egress leg */
+	DROP_SOURCE,       /* IMS: source filter or strict source */
+	DROP_MALFORMED,    /* RTP/RTCP too short */
+	DROP_SEND,         /* queueing for send failed (size) */
+	DROP_N
+};
+const char *media_drop_name(unsigned why);
+
+struct media_codec {
+	uint8_t pt;
+	uint8_t channels;
+	uint32_t clock;
+	char name[33];
+};
+
+struct media_term;
+struct term_w3;
+
+struct media_stream {
+	struct media_term *term;       /* borrowed: owner */
+	uint16_t id;
+	uint8_t media_type, transport, mode;
+	uint8_t n_codecs;
+	struct media_codec codecs[MEDIA_MAX_CODECS];
+	/* Egress payload type for each payload type received on this stream
+	 * (8.11), MEDIA_PT_NONE: dropped.  Rebuilt when codecs change. */
+	uint8_t pt_map[128];
+	uint32_t inactivity_ms;        /* 0: off */
+	bool inactive;                 /* event 8 sent, not re-armed yet */
+	uint64_t created_ms, last_rx_ms;
+	struct rtp_rx_stats rx;        /* STATS_RX */
+	uint64_t tx_packets, tx_octets;
+	/* IMS side (term kind IMS) */
+	struct udp_sock rtp, rtcp;     /* owned when *_open */
+	bool rtp_open, rtcp_open;
+	struct sockaddr_storage local, local_rtcp;
+	struct sockaddr_storage remote, remote_rtcp;
+	bool has_remote, has_remote_rtcp, rtcp_mux, latched;
+	uint8_t latching;
+	uint16_t port;                 /* from the pool (RTP; RTCP is port+1) */
+	bool removed;                  /* MODIFY removed it: freed once closed */
+};
+
+struct media_ctx;
+
+struct media_term {
+	struct media_ctx *ctx;         /* borrowed: NULL once released */
+	struct media_plane *mp;        /* borrowed */
+	uint32_t id;
+	uint8_t kind, state;
+	uint8_t realm;                 /* index into mp->realms */
+	uint8_t family;                /* ADDR_FAMILY wanted, 0: any */
+	struct media_stream *s[MEDIA_MAX_STREAMS]; /* owned */
+	unsigned n_streams;
+	uint32_t unused_timeout_s, event_mask;
+	uint64_t state_since_ms;       /* entered the current state */
+	uv_timer_t timer;              /* owned: the next deadline */
+	unsigned handles;              /* libuv handles still open */
+	bool released;
+	struct term_w3 *w3;            /* owned; W3 only */
+};
+
+struct media_ctx {
+	struct media_ctx *next;        /* mp->ctxs list */
+	uint32_t id;
+	const void *owner;             /* borrowed: the link that created it */
+	struct media_term *t[MEDIA_MAX_TERMS];
+	unsigned n_terms;
+	bool emergency;
+	uint8_t priority;
+	char call_ref[257];
+};
+
+/* What the media plane tells the controller (9.2). */
+struct media_event {
+	unsigned type;                 /* 1..9 */
+	uint32_t ctx_id, term_id;
+	uint16_t stream_id;            /* 0: none */
+	unsigned error;                /* ERROR_CODE, 0: none */
+	const char *text;
+	const struct sockaddr *local, *remote; /* events 1, 2, 3 */
+	uint8_t cand_type;             /* event 1: of the remote candidate */
+	uint8_t setup;                 /* event 5 */
+	uint16_t profile;              /* event 5 */
+	uint8_t alert;                 /* event 6, 0: none */
+	const struct media_term *term; /* event 7: streams and stats */
+};
+
+struct media_sink {
+	void (*event)(void *arg, const struct media_event *ev);
+	void *arg;
+};
+
+struct media_plane_cfg {
+	uint16_t port_min, port_max;
+	uint32_t consent_timeout_ms;   /* T_CONSENT */
+	uint32_t ice_timeout_ms, dtls_timeout_ms; /* T_ICE, T_DTLS */
+};
+
+struct media_plane {
+	uv_loop_t *loop;                       /* borrowed */
+	const struct log *log;                 /* borrowed */
+	unsigned sub;
+	struct media_plane_cfg cfg;
+	const struct iqp_realm *realms;        /* borrowed (iq_client's) */
+	size_t n_realms;
+	const struct tls_identity *id;         /* borrowed: DTLS identity */
+	uint8_t fp_sha256[32];                 /* of id's certificate */
+	struct udp_io *io;                     /* owned (large: heap) */
+	struct dtls_ctx dtls;                  /* owned */
+	struct port_pool ports;                /* owned */
+	struct media_ctx *ctxs;                /* owned list */
+	size_t n_ctxs, n_terms;
+	uint32_t next_ctx_id, next_term_id;
+	struct media_sink sink;
+	bool stopping;
+	/* metrics */
+	struct metric *drops[DROP_N];
+	struct metric *relayed_w3_ims, *relayed_ims_w3, *rtcp_w3_ims, *rtcp_ims_w3;
+	struct metric *ev_sent[10];
+};
+
+int media_plane_init(struct media_plane *mp, uv_loop_t *loop, const struct log *log,
+		     unsigned sub, const struct media_plane_cfg *cfg,
+		     const struct tls_identity *dtls_id, const struct iqp_realm *realms,
+		     size_t n_realms, struct metrics *metrics, char *err, size_t errlen);
+/* Releases every termination (no events); handles close on the loop. */
+void media_plane_stop(struct media_plane *mp);
+/* After the loop ended. */
+void media_plane_free(struct media_plane *mp);
+
+static inline void media_drop(struct media_plane *mp, enum media_drop why)
+{
+	metric_inc(mp->drops[why]);
+}
+
+/* Contexts. */
+struct media_ctx *media_ctx_find(struct media_plane *mp, uint32_t id);
+/* A new empty context with the next CONTEXT_ID; NULL: ENOMEM. */
+struct media_ctx *media_ctx_new(struct media_plane *mp, const void *owner);
+/* Unlinks and frees a context without terminations. */
+void media_ctx_delete(struct media_plane *mp, struct media_ctx *c);
+struct media_term *media_ctx_term(const struct media_ctx *c, uint32_t term_id);
+/* Finds a termination of any context (435 checks). */
+struct media_term *media_term_find_any(struct media_plane *mp, uint32_t term_id);
+
+/* Terminations.  media_term_new allocates the object (no sockets yet). */
+struct media_term *media_term_new(struct media_plane *mp, uint8_t kind);
+/* Adds t to c (c->n_terms < MEDIA_MAX_TERMS). */
+void media_term_attach(struct media_ctx *c, struct media_term *t);
+/* Releases t: detaches it, closes its sockets and timer; freed once they
+ * closed.  Deletes the context when it was its last termination. */
+void media_term_release(struct media_plane *mp, struct media_term *t);
+/* A new stream of t (calloc); NULL: ENOMEM. */
+struct media_stream *media_stream_new(struct media_term *t, uint16_t id);
+struct media_stream *media_term_stream(const struct media_term *t, uint16_t id);
+/* The stream with the same STREAM_ID in another termination of the same
+ * context (8.1 item 3), or NULL. */
+struct media_stream *media_stream_peer(const struct media_stream *s);
+/* Removes one stream (MODIFY); its sockets close on the loop. */
+void media_stream_remove(struct media_term *t, struct media_stream *s);
+
+/* State changes (8.8): sets the state, restarts timers that depend on it. */
+void media_term_set_state(struct media_term *t, uint8_t state);
+/* Recomputes the termination's timer from its deadlines. */
+void media_term_arm(struct media_term *t);
+/* Sends an event if the termination's EVENT_MASK allows it (9.3). */
+void media_term_event(struct media_term *t, struct media_event *ev);
+
+/* A libuv handle of t (timer, socket) has closed: frees t after the last
+ * one once released. */
+void media_term_handle_closed(struct media_term *t);
+
+/* The loop's clock in ms. */
+uint64_t media_now(const struct media_plane *mp);
+
+#endif

@@ -1,0 +1,630 @@
+/* W3 transport: ICE-lite, DTLS-SRTP, rtcp-mux, packets both ways. */
+#include "term_w3.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+
+#include "demux.h"
+#include "media_relay.h"
+#include "term_ims.h"
+
+static const char ice_chars[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* n characters of the ice-char set (RFC 8839) from the CSPRNG. */
+static int random_ice(char *out, size_t n)
+{
+	uint8_t r[64];
+
+	if (n > sizeof(r) || RAND_bytes(r, (int)n) != 1)
+		return EIO;
+	for (size_t i = 0; i < n; i++)
+		out[i] = ice_chars[r[i] & 63];
+	out[n] = 0;
+	return 0;
+}
+
+static socklen_t sa_len(const struct sockaddr *sa)
+{
+	return sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
+static bool sa_equal(const struct sockaddr *a, const struct sockaddr *b)
+{
+	if (a->sa_family != b->sa_family)
+		return false;
+	if (a->sa_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+	return x->sin6_port == y->sin6_port && !memcmp(&x->sin6_addr, &y->sin6_addr, 16);
+}
+
+static const char *profile_name(uint16_t p)
+{
+	switch (p) {
+	case SRTP_PROFILE_AES128_CM_HMAC_SHA1_80: return "SRTP_AES128_CM_SHA1_80";
+	case SRTP_PROFILE_AES128_CM_HMAC_SHA1_32: return "SRTP_AES128_CM_SHA1_32";
+	case SRTP_PROFILE_AEAD_AES_128_GCM: return "SRTP_AEAD_AES_128_GCM";
+	case SRTP_PROFILE_AEAD_AES_256_GCM: return "SRTP_AEAD_AES_256_GCM";
+	}
+	return NULL;
+}
+
+/* --- Events and state ------------------------------------------------------ */
+
+static void fail_term(struct media_term *t)
+{
+	struct term_w3 *w = t->w3;
+
+	srtp_transform_free(w->srtp_in);
+	srtp_transform_free(w->srtp_out);
+	w->srtp_in = w->srtp_out = NULL;
+	media_term_set_state(t, TERM_FAILED);
+}
+
+static void dtls_failed(struct media_term *t, unsigned code, const char *why)
+{
+	struct media_event ev = { .type = 6, .error = code, .text = why };
+
+	log_info(t->mp->log, t->mp->sub, NULL, "dtls failed", LF_U("context", t->ctx ? t->ctx->id : 0),
+		 LF_U("term", t->id), LF_U("code", code), LF_S("reason", why));
+	t->w3->dtls_reported = true;
+	media_term_event(t, &ev);
+	fail_term(t);
+}
+
+/* CONNECTING -> ACTIVE once a pair is selected and DTLS is verified. */
+static void check_active(struct media_term *t)
+{
+	struct term_w3 *w = t->w3;
+
+	if (w->has_sel && w->srtp_out && (t->state == TERM_CONNECTING || t->state == TERM_CONFIGURED))
+		media_term_set_state(t, TERM_ACTIVE);
+}
+
+static void keys_ready(struct media_term *t)
+{
+	struct term_w3 *w = t->w3;
+	const struct dtls_keys *k = &w->dtls.keys;
+	int rc;
+
+	if ((rc = srtp_transform_create(k->profile, SRTP_TRANSFORM_INBOUND, k->remote_key, k->key_len,
+					k->remote_salt, k->salt_len, &w->srtp_in)) ||
+	    (rc = srtp_transform_create(k->profile, SRTP_TRANSFORM_OUTBOUND, k->local_key, k->key_len,
+					k->local_salt, k->salt_len, &w->srtp_out))) {
+		srtp_transform_free(w->srtp_in);
+		w->srtp_in = NULL;
+		dtls_failed(t, 1302, "SRTP context creation failed");
+		return;
+	}
+	struct media_event ev = { .type = 5, .profile = k->profile,
+				  .setup = w->dtls.role == DTLS_ACTIVE ? IQP_SETUP_ACTIVE
+								       : IQP_SETUP_PASSIVE };
+	w->dtls_reported = true;
+	log_info(t->mp->log, t->mp->sub, NULL, "dtls established",
+		 LF_U("context", t->ctx ? t->ctx->id : 0), LF_U("term", t->id),
+		 LF_S("role", w->dtls.role == DTLS_ACTIVE ? "client" : "server"),
+		 LF_S("profile", profile_name(k->profile)));
+	media_term_event(t, &ev);
+	check_active(t);
+}
+
+/* After DTLS input or a timer: keys, verification, failure. */
+static void dtls_progress(struct media_term *t)
+{
+	struct term_w3 *w = t->w3;
+
+	if (!w->dtls_on || w->dtls_reported)
+		return;
+	if (w->dtls.state == DTLS_FAILED) {
+		dtls_failed(t, w->dtls.fp_mismatch ? 1301 : 1302, w->dtls.fail_reason);
+		return;
+	}
+	if (w->dtls.state != DTLS_CONNECTED)
+		return;
+	if (w->dtls.unverified) {
+		/* 8.9.2 item 3: no media until the fingerprint is known. */
+		if (!w->has_rfp)
+			return;
+		if (dtls_session_verify(&w->dtls, w->rfp)) {
+			dtls_failed(t, 1301, w->dtls.fail_reason);
+			return;
+		}
+	}
+	keys_ready(t);
+}
+
+static void dtls_send(void *arg, const uint8_t *buf, size_t len)
+{
+	struct media_term *t = arg;
+	struct term_w3 *w = t->w3;
+
+	if (w->dtls_sock && udp_sock_send(w->dtls_sock, buf, len, (struct sockaddr *)&w->dtls_peer))
+		media_drop(t->mp, DROP_SEND);
+}
+
+static void start_dtls(struct media_term *t, enum dtls_role role, uint64_t now)
+{
+	struct term_w3 *w = t->w3;
+	char list[128] = "";
+	size_t n = 0;
+
+	for (unsigned i = 0; i < w->n_profiles; i++) {
+		const char *p = profile_name(w->profiles[i]);
+		if (p)
+			n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", n ? ":" : "", p);
+	}
+	w->dtls_on = true;
+	w->dtls_reported = false;
+	if (dtls_session_start_ex(&w->dtls, &t->mp->dtls, role, w->has_rfp ? w->rfp : NULL,
+				  *list ? list : NULL, DTLS_MTU_DEFAULT, dtls_send, t, now)) {
+		w->dtls_on = false;
+		dtls_failed(t, 1302, "cannot start DTLS");
+		return;
+	}
+	dtls_progress(t);
+}
+
+/* A client starts once a pair is selected (there is somewhere to send). */
+static void maybe_start_client(struct media_term *t)
+{
+	struct term_w3 *w = t->w3;
+
+	if (w->setup == IQP_SETUP_ACTIVE && !w->dtls_on && w->has_sel && t->state != TERM_FAILED) {
+		w->dtls_sock = w->sel_sock;
+		memcpy(&w->dtls_peer, &w->sel, sizeof(w->sel));
+		start_dtls(t, DTLS_ACTIVE, media_now(t->mp));
+		udp_io_flush(t->mp->io);
+	}
+}
+
+static bool known_candidate(const struct term_w3 *w, const struct sockaddr *a, uint8_t *type)
+{
+	for (unsigned i = 0; i < w->n_rcand; i++)
+		if (sa_equal((const struct sockaddr *)&w->rcand[i], a)) {
+			*type = w->rcand_type[i];
+			return true;
+		}
+	return false;
+}
+
+/* --- Packets from the browser ---------------------------------------------- */
+
+static void on_stun(struct media_term *t, struct udp_sock *sock, const uint8_t *buf, size_t len,
+		    const struct sockaddr *from, uint64_t now)
+{
+	struct term_w3 *w = t->w3;
+	struct media_plane *mp = t->mp;
+	uint8_t reply[ICE_LITE_REPLY_MAX];
+	struct ice_lite_result r;
+	uint8_t type = 3; /* PRFLX */
+
+	if (ice_lite_process(&w->ice, buf, len, from, now, reply, sizeof(reply), &r)) {
+		media_drop(mp, DROP_STUN);
+		return;
+	}
+	if (r.verdict == ICE_LITE_REPLY && udp_sock_send(sock, reply, r.reply_len, from))
+		media_drop(mp, DROP_SEND);
+	if (r.verdict == ICE_LITE_DROP || r.status) {
+		media_drop(mp, DROP_STUN);
+		return;
+	}
+	if (t->state == TERM_CONFIGURED)
+		media_term_set_state(t, TERM_CONNECTING);
+	if ((r.events & ICE_LITE_EV_NEW_CANDIDATE) && !known_candidate(w, from, &type)) {
+		struct media_event ev = { .type = 2, .remote = from };
+		media_term_event(t, &ev);
+	}
+	if (r.events & ICE_LITE_EV_SELECTED) {
+		bool first = !w->has_sel;
+		w->sel_sock = sock;
+		memcpy(&w->sel, from, sa_len(from));
+		w->has_sel = true;
+		if (first)
+			w->selected_ms = now;
+		/* DTLS follows the selected pair. */
+		if (w->dtls_on) {
+			w->dtls_sock = sock;
+			memcpy(&w->dtls_peer, from, sa_len(from));
+		}
+		known_candidate(w, from, &type);
+		struct media_event ev = { .type = 1, .local = (struct sockaddr *)&sock->bound,
+					  .remote = from, .cand_type = type };
+		media_term_event(t, &ev);
+		maybe_start_client(t);
+		check_active(t);
+	}
+	media_term_arm(t);
+}
+
+static void on_dtls(struct media_term *t, struct udp_sock *sock, const uint8_t *buf, size_t len,
+		    const struct sockaddr *from, uint64_t now)
+{
+	struct term_w3 *w = t->w3;
+
+	if (!ice_lite_media_allowed(&w->ice, from, now)) {
+		media_drop(t->mp, DROP_DTLS);
+		return;
+	}
+	if (!w->dtls_on) {
+		/* 8.9.2 item 2: PASSIVE, or ACTPASS when a ClientHello comes
+		 * first; an ACTIVE AGW is the client and waits for its pair. */
+		if (w->setup == IQP_SETUP_ACTIVE || t->state == TERM_FAILED) {
+			media_drop(t->mp, DROP_DTLS);
+			return;
+		}
+		w->dtls_sock = sock;
+		memcpy(&w->dtls_peer, from, sa_len(from));
+		start_dtls(t, DTLS_PASSIVE, now);
+		if (!w->dtls_on)
+			return;
+	}
+	if (!w->has_sel) {
+		w->dtls_sock = sock;
+		memcpy(&w->dtls_peer, from, sa_len(from));
+	}
+	dtls_session_input(&w->dtls, buf, len, now);
+	dtls_progress(t);
+	media_term_arm(t);
+}
+
+/* The stream a packet from the browser belongs to (no BUNDLE: the only
+ * one). */
+static struct media_stream *route(struct media_term *t)
+{
+	return t->n_streams ? t->s[0] : NULL;
+}
+
+static bool srtp_ok(struct media_plane *mp, int rc)
+{
+	if (!rc)
+		return true;
+	media_drop(mp, rc == EBADMSG ? DROP_SRTP_AUTH : rc == EALREADY ? DROP_SRTP_REPLAY
+						       : DROP_SRTP_OTHER);
+	return false;
+}
+
+static void on_media(struct media_term *t, uint8_t *buf, size_t len, const struct sockaddr *from,
+		     bool rtcp, uint64_t now)
+{
+	struct term_w3 *w = t->w3;
+	struct media_plane *mp = t->mp;
+	struct media_stream *s;
+	size_t plen;
+
+	if (!w->srtp_in || t->state == TERM_FAILED) {
+		media_drop(mp, DROP_NO_KEYS);
+		return;
+	}
+	if (!ice_lite_media_allowed(&w->ice, from, now)) {
+		media_drop(mp, DROP_NOT_ALLOWED);
+		return;
+	}
+	if (rtcp) {
+		if (!srtp_ok(mp, srtp_transform_unprotect_rtcp(w->srtp_in, buf, &len)))
+			return;
+		if (!(s = route(t))) {
+			media_drop(mp, DROP_NO_ROUTE);
+			return;
+		}
+		media_relay_rtcp(s, buf, len, UDP_MTU);
+		return;
+	}
+	if (!srtp_ok(mp, srtp_transform_unprotect_rtp(w->srtp_in, buf, &len)))
+		return;
+	if (!(s = route(t))) {
+		media_drop(mp, DROP_NO_ROUTE);
+		return;
+	}
+	if (media_relay_ingress(s, buf, len, now, &plen)) {
+		media_drop(mp, DROP_MALFORMED);
+		return;
+	}
+	metric_inc(mp->relayed_w3_ims);
+	media_relay_rtp(s, buf, len, UDP_MTU, plen);
+}
+
+static void on_w3(void *arg, struct udp_sock *sock, uint8_t *buf, size_t len,
+		  const struct sockaddr *from)
+{
+	struct media_term *t = arg;
+	uint64_t now = media_now(t->mp);
+
+	if (t->released)
+		return;
+	switch (demux_classify(buf, len)) {
+	case DEMUX_STUN:
+		on_stun(t, sock, buf, len, from, now);
+		break;
+	case DEMUX_DTLS:
+		on_dtls(t, sock, buf, len, from, now);
+		break;
+	case DEMUX_RTP:
+		on_media(t, buf, len, from, false, now);
+		break;
+	case DEMUX_RTCP:
+		on_media(t, buf, len, from, true, now);
+		break;
+	default:
+		media_drop(t->mp, DROP_DEMUX);
+		break;
+	}
+}
+
+/* --- Packets toward the browser --------------------------------------------- */
+
+void term_w3_send_rtp(struct media_stream *s, uint8_t *pkt, size_t len, size_t cap,
+		      size_t payload_len)
+{
+	struct media_term *t = s->term;
+	struct term_w3 *w = t->w3;
+
+	if (!w->srtp_out || !w->has_sel || t->state == TERM_FAILED) {
+		media_drop(t->mp, DROP_NO_ROUTE);
+		return;
+	}
+	if (!srtp_ok(t->mp, srtp_transform_protect_rtp(w->srtp_out, pkt, &len, cap)))
+		return;
+	if (udp_sock_send(w->sel_sock, pkt, len, (struct sockaddr *)&w->sel)) {
+		media_drop(t->mp, DROP_SEND);
+		return;
+	}
+	s->tx_packets++;
+	s->tx_octets += payload_len;
+}
+
+void term_w3_send_rtcp(struct media_stream *s, uint8_t *pkt, size_t len, size_t cap)
+{
+	struct media_term *t = s->term;
+	struct term_w3 *w = t->w3;
+
+	if (!w->srtp_out || !w->has_sel || t->state == TERM_FAILED) {
+		media_drop(t->mp, DROP_NO_ROUTE);
+		return;
+	}
+	if (!srtp_ok(t->mp, srtp_transform_protect_rtcp(w->srtp_out, pkt, &len, cap)))
+		return;
+	if (udp_sock_send(w->sel_sock, pkt, len, (struct sockaddr *)&w->sel))
+		media_drop(t->mp, DROP_SEND);
+}
+
+/* --- Timers ------------------------------------------------------------------ */
+
+bool term_w3_tick(struct media_term *t, uint64_t now)
+{
+	struct term_w3 *w = t->w3;
+	struct media_plane *mp = t->mp;
+
+	if (w->dtls_on && w->dtls.state == DTLS_HANDSHAKING &&
+	    now >= dtls_session_deadline(&w->dtls, now)) {
+		dtls_session_tick(&w->dtls, now);
+		dtls_progress(t);
+		udp_io_flush(mp->io);
+	}
+	if ((ice_lite_poll(&w->ice, now) & ICE_LITE_EV_CONSENT_LOST) && t->state != TERM_FAILED) {
+		struct media_event ev = { .type = 3, .error = 1304, .text = "ICE consent lost",
+					  .remote = w->has_sel ? (struct sockaddr *)&w->sel : NULL };
+		log_info(mp->log, mp->sub, NULL, "ice consent lost", LF_U("context", t->ctx ? t->ctx->id : 0),
+			 LF_U("term", t->id));
+		media_term_event(t, &ev);
+		fail_term(t);
+	}
+	if ((t->state == TERM_CONFIGURED || t->state == TERM_CONNECTING) && !w->has_sel &&
+	    now >= w->configured_ms + mp->cfg.ice_timeout_ms) {
+		struct media_event ev = { .type = 4, .error = 1303, .text = "no pair selected" };
+		media_term_event(t, &ev);
+		fail_term(t);
+	}
+	if (t->state == TERM_CONNECTING && w->has_sel && !w->srtp_out && !w->dtls_reported &&
+	    now >= w->selected_ms + mp->cfg.dtls_timeout_ms)
+		dtls_failed(t, 1302, "DTLS not established in time (T_DTLS)");
+	return false;
+}
+
+uint64_t term_w3_deadline(const struct media_term *t, uint64_t now)
+{
+	const struct term_w3 *w = t->w3;
+	const struct media_plane *mp = t->mp;
+	uint64_t next = ice_lite_deadline(&w->ice), d;
+
+	if (w->dtls_on && w->dtls.state == DTLS_HANDSHAKING &&
+	    (d = dtls_session_deadline(&w->dtls, now)) < next)
+		next = d;
+	if ((t->state == TERM_CONFIGURED || t->state == TERM_CONNECTING) && !w->has_sel &&
+	    w->configured_ms + mp->cfg.ice_timeout_ms < next)
+		next = w->configured_ms + mp->cfg.ice_timeout_ms;
+	if (t->state == TERM_CONNECTING && w->has_sel && !w->srtp_out && !w->dtls_reported &&
+	    w->selected_ms + mp->cfg.dtls_timeout_ms < next)
+		next = w->selected_ms + mp->cfg.dtls_timeout_ms;
+	return next;
+}
+
+/* --- Set-up and changes --------------------------------------------------------- */
+
+static void on_closed(struct udp_sock *us)
+{
+	struct media_term *t = us->arg;
+	struct term_w3 *w = t->w3;
+
+	for (unsigned i = 0; i < w->n_sock; i++)
+		if (&w->sock[i] == us)
+			port_pool_put(&t->mp->ports, w->port[i]);
+	media_term_handle_closed(t);
+}
+
+static void fill_addr(struct sockaddr_storage *ss, const struct iqp_ip *ip, uint16_t port)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (ip->family == 4) {
+		struct sockaddr_in *in = (struct sockaddr_in *)ss;
+		in->sin_family = AF_INET;
+		memcpy(&in->sin_addr, ip->addr, 4);
+		in->sin_port = htons(port);
+	} else {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+		in6->sin6_family = AF_INET6;
+		memcpy(&in6->sin6_addr, ip->addr, 16);
+		in6->sin6_port = htons(port);
+	}
+}
+
+int term_w3_open(struct media_term *t, const struct iqp_realm *realm, uint8_t family)
+{
+	struct media_plane *mp = t->mp;
+	struct term_w3 *w = calloc(1, sizeof(*w));
+	struct sockaddr_storage ss;
+	int rc = EADDRNOTAVAIL;
+
+	if (!w)
+		return ENOMEM;
+	t->w3 = w;
+	w->setup = IQP_SETUP_ACTPASS;
+	w->rtcp_mux = true;
+	if (random_ice(w->lufrag, W3_UFRAG_LEN) || random_ice(w->lpwd, W3_PWD_LEN) ||
+	    random_ice(w->ltls_id, W3_TLS_ID_LEN))
+		return EIO;
+	struct ice_lite_creds local = { w->lufrag, w->lpwd };
+	if (ice_lite_init(&w->ice, &local, mp->cfg.consent_timeout_ms))
+		return EINVAL;
+	for (unsigned i = 0; i < realm->n_addr && w->n_sock < W3_MAX_SOCKS; i++) {
+		if (family && realm->addr[i].family != family)
+			continue;
+		for (unsigned tries = 0; tries < 16; tries++) {
+			uint16_t p = port_pool_get(&mp->ports);
+			if (!p)
+				return EADDRNOTAVAIL;
+			fill_addr(&ss, &realm->addr[i], p);
+			struct udp_sock *us = &w->sock[w->n_sock];
+			if (!(rc = udp_sock_open(us, mp->io, (struct sockaddr *)&ss, on_w3, t))) {
+				us->on_closed = on_closed;
+				w->port[w->n_sock++] = p;
+				t->handles++;
+				break;
+			}
+			/* Taken by another process: keep it marked, try another. */
+			if (rc != EADDRINUSE)
+				return rc;
+		}
+		if (rc)
+			return rc;
+	}
+	return w->n_sock ? 0 : EADDRNOTAVAIL;
+}
+
+void term_w3_close(struct media_term *t)
+{
+	struct term_w3 *w = t->w3;
+
+	for (unsigned i = 0; i < w->n_sock; i++)
+		udp_sock_close(&w->sock[i]);
+}
+
+void term_w3_free(struct media_term *t)
+{
+	struct term_w3 *w = t->w3;
+
+	if (w->dtls_on)
+		dtls_session_free(&w->dtls);
+	srtp_transform_free(w->srtp_in);
+	srtp_transform_free(w->srtp_out);
+	OPENSSL_cleanse(w, sizeof(*w));
+	free(w);
+	t->w3 = NULL;
+}
+
+void term_w3_set_remote_ice(struct media_term *t, const char *ufrag, const char *pwd)
+{
+	struct term_w3 *w = t->w3;
+	struct ice_lite_creds r = { ufrag, pwd };
+
+	snprintf(w->rufrag, sizeof(w->rufrag), "%s", ufrag);
+	snprintf(w->rpwd, sizeof(w->rpwd), "%s", pwd);
+	w->has_rcreds = !ice_lite_set_remote(&w->ice, &r);
+}
+
+void term_w3_set_remote_fp(struct media_term *t, const char *fp)
+{
+	struct term_w3 *w = t->w3;
+
+	snprintf(w->rfp, sizeof(w->rfp), "%s", fp);
+	w->has_rfp = true;
+}
+
+void term_w3_set_setup(struct media_term *t, uint8_t setup)
+{
+	t->w3->setup = setup;
+}
+
+static void drop_association(struct media_term *t)
+{
+	struct term_w3 *w = t->w3;
+
+	if (w->dtls_on)
+		dtls_session_free(&w->dtls);
+	w->dtls_on = false;
+	w->dtls_reported = false;
+	srtp_transform_free(w->srtp_in);
+	srtp_transform_free(w->srtp_out);
+	w->srtp_in = w->srtp_out = NULL;
+}
+
+void term_w3_new_association(struct media_term *t, const char *tls_id)
+{
+	struct term_w3 *w = t->w3;
+
+	snprintf(w->rtls_id, sizeof(w->rtls_id), "%s", tls_id);
+	drop_association(t);
+	random_ice(w->ltls_id, W3_TLS_ID_LEN);
+	if (t->state == TERM_FAILED || t->state == TERM_ACTIVE)
+		media_term_set_state(t, TERM_CONFIGURED);
+}
+
+int term_w3_ice_restart(struct media_term *t, const char *ufrag, const char *pwd)
+{
+	struct term_w3 *w = t->w3;
+	char lu[W3_UFRAG_LEN + 1], lp[W3_PWD_LEN + 1];
+	struct ice_lite_creds local = { lu, lp }, remote = { ufrag, pwd };
+	struct sockaddr_storage keep_sel = w->sel;
+	bool had_sel = w->has_sel;
+	int rc;
+
+	if ((rc = random_ice(lu, W3_UFRAG_LEN)) || (rc = random_ice(lp, W3_PWD_LEN)))
+		return rc;
+	if ((rc = ice_lite_restart(&w->ice, &local, &remote)))
+		return rc;
+	memcpy(w->lufrag, lu, sizeof(lu));
+	memcpy(w->lpwd, lp, sizeof(lp));
+	snprintf(w->rufrag, sizeof(w->rufrag), "%s", ufrag);
+	snprintf(w->rpwd, sizeof(w->rpwd), "%s", pwd);
+	w->has_rcreds = true;
+	/* 8.9.1 item 6: the old pair keeps forwarding until a new one is
+	 * selected (sel stays; ice_lite no longer vouches for it). */
+	w->sel = keep_sel;
+	w->has_sel = had_sel;
+	if (t->state == TERM_FAILED)
+		media_term_set_state(t, TERM_CONFIGURED);
+	w->configured_ms = media_now(t->mp);
+	return 0;
+}
+
+void term_w3_update(struct media_term *t)
+{
+	struct term_w3 *w = t->w3;
+
+	if (t->state == TERM_RESERVED && w->has_rcreds && w->has_rfp) {
+		w->configured_ms = media_now(t->mp);
+		media_term_set_state(t, TERM_CONFIGURED);
+	}
+	maybe_start_client(t);
+	dtls_progress(t); /* a fingerprint may complete an early handshake */
+	check_active(t);
+	media_term_arm(t);
+	udp_io_flush(t->mp->io);
+}

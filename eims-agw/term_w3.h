@@ -1,0 +1,87 @@
+/* A W3 termination's transport (proto/SPEC.md 8.9): one UDP port per
+ * realm address, ICE-lite (ice_lite.c) on it, DTLS-SRTP (dtls_session.c,
+ * srtp_transform.c), rtcp-mux, and the packet path between the browser
+ * and the connected IMS streams.  Everything runs in the receive
+ * callbacks of udp_batch.c and in the termination's timer. */
+#ifndef AGW_TERM_W3_H
+#define AGW_TERM_W3_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ice_lite.h"
+#include "media_context.h"
+#include "srtp_transform.h"
+
+#define W3_MAX_SOCKS IQP_MAX_REALM_ADDRS
+#define W3_MAX_RCAND 32
+#define W3_UFRAG_LEN 8     /* 48 bits of randomness (>= 24, 8.9.1 item 2) */
+#define W3_PWD_LEN 24      /* 144 bits (>= 128) */
+#define W3_TLS_ID_LEN 24
+#define W3_MAX_PROFILES 4
+
+struct term_w3 {
+	struct udp_sock sock[W3_MAX_SOCKS];   /* owned */
+	uint16_t port[W3_MAX_SOCKS];
+	unsigned n_sock;
+	struct ice_lite ice;
+	char lufrag[W3_UFRAG_LEN + 1], lpwd[W3_PWD_LEN + 1];
+	char rufrag[ICE_LITE_UFRAG_MAX + 1], rpwd[ICE_LITE_PWD_MAX + 1];
+	bool has_rcreds;
+	struct sockaddr_storage rcand[W3_MAX_RCAND]; /* REMOTE_CANDIDATE addresses */
+	uint8_t rcand_type[W3_MAX_RCAND];
+	unsigned n_rcand;
+	uint8_t setup;                        /* DTLS_SETUP (13) as configured */
+	char rfp[96];                         /* "AB:CD:..." sha-256 */
+	bool has_rfp;
+	char ltls_id[W3_TLS_ID_LEN + 1];
+	char rtls_id[256];
+	uint16_t profiles[W3_MAX_PROFILES];   /* SRTP_PROFILE list, 0 entries: default */
+	unsigned n_profiles;
+	bool rtcp_mux, rtcp_rsize;
+	/* DTLS */
+	struct dtls_session dtls;
+	bool dtls_on, dtls_reported;
+	struct udp_sock *dtls_sock;           /* borrowed: where records go */
+	struct sockaddr_storage dtls_peer;
+	struct srtp_transform *srtp_in, *srtp_out; /* owned */
+	/* ICE */
+	struct udp_sock *sel_sock;            /* borrowed: selected pair */
+	struct sockaddr_storage sel;
+	bool has_sel;
+	uint64_t configured_ms, selected_ms;
+};
+
+/* Allocates the W3 transport of t on the realm's addresses of `family`
+ * (0: all): ports, ICE credentials, LOCAL_TLS_ID.  Returns 0, ENOMEM, or
+ * EADDRNOTAVAIL (no port, or no address of that family). */
+int term_w3_open(struct media_term *t, const struct iqp_realm *realm, uint8_t family);
+/* Closes the sockets (handles of t); the state is freed by term_w3_free. */
+void term_w3_close(struct media_term *t);
+void term_w3_free(struct media_term *t);
+
+/* Remote parameters from RESERVE, CONFIGURE or MODIFY, applied after the
+ * handler checked them. */
+void term_w3_set_remote_ice(struct media_term *t, const char *ufrag, const char *pwd);
+void term_w3_set_remote_fp(struct media_term *t, const char *fp);
+void term_w3_set_setup(struct media_term *t, uint8_t setup);
+/* A new REMOTE_TLS_ID: a new association (8.9.2 item 6). */
+void term_w3_new_association(struct media_term *t, const char *tls_id);
+/* ICE restart (8.9.1 item 6): new local credentials; the old pair keeps
+ * forwarding until a new one is selected. */
+int term_w3_ice_restart(struct media_term *t, const char *ufrag, const char *pwd);
+/* After a change: state transitions (8.8), DTLS start as client. */
+void term_w3_update(struct media_term *t);
+
+/* Timer work; returns true if t was released. */
+bool term_w3_tick(struct media_term *t, uint64_t now);
+uint64_t term_w3_deadline(const struct media_term *t, uint64_t now);
+
+/* Media toward the browser from a connected IMS stream: payload type
+ * already rewritten; pkt has cap bytes of room for the SRTP tag. */
+void term_w3_send_rtp(struct media_stream *s, uint8_t *pkt, size_t len, size_t cap,
+		      size_t payload_len);
+void term_w3_send_rtcp(struct media_stream *s, uint8_t *pkt, size_t len, size_t cap);
+
+#endif
