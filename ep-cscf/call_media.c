@@ -155,7 +155,7 @@ static void on_reply(void *arg, struct iqp_link *link, const struct iqp_msg *rep
 	m->offer_from = ex == EX_OFFER ? (int)h->from : -1;
 	log_debug(p->log, p->sub, &ids, ex == EX_OFFER ? "offer rewritten" : "answer rewritten",
 		  LF_U("call", c->serial), LF_S("from", h->from == CALL_WS ? "browser" : "ims"),
-		  LF_U("context_id", alg_context_id(m->alg)));
+		  LF_S("node_id", link->peer.node_id), LF_U("context_id", alg_context_id(m->alg)));
 	free(out);
 	finish(p, c, h, 0, NULL);
 	run(p, c);

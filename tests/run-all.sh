@@ -46,6 +46,7 @@ suite "integ/tna_register (web authentication: Bearer tokens, TNA to Kamailio, S
 suite "e2e/browser_register (Chromium, JsSIP, Kamailio, SIPp)" /usr/bin/python3 tests/integ/browser_register.py build/asan/bin
 suite "integ/epcscf_calls (WIC, Kamailio, SIPp UAS/UAC; signalling)" /usr/bin/python3 tests/integ/epcscf_calls.py build/asan/bin
 suite "e2e/aiortc_call (aiortc, ep-cscf, eims-agw, Kamailio, SIPp RTP echo)" /usr/bin/python3 tests/integ/aiortc_call.py build/asan/bin
+suite "e2e/browser_call (Chromium, JsSIP, ep-cscf, 2 x eims-agw, Kamailio, SIPp RTP echo)" /usr/bin/python3 tests/integ/browser_call.py build/asan/bin
 suite "integ/iq_link" /usr/bin/python3 tests/integ/iq_link.py build/asan/bin
 suite "conformance/iqplus-conformance (against ep-cscf)" /usr/bin/python3 tests/integ/iqplus_conformance.py build/asan/bin controller
 suite "integ/agw_media (aiortc, iqp-ctl, RTP echo)" /usr/bin/python3 tests/integ/agw_media.py build/asan/bin

@@ -3,9 +3,12 @@
 "uas" user routed to a SIPp UAS), ep-cscf with media anchoring, and one or
 more eims-agw registered over Iq+ with mutual TLS, certificate
 fingerprints pinned both ways (as deploy/run-demo.sh does)."""
+import http.server
 import os
 import socket
+import ssl
 import subprocess
+import threading
 
 from harness import ROOT, cert_fingerprint, free_port, wait_log
 
@@ -74,3 +77,18 @@ def sipp_echo_uas(lab, uas_port, scenario="invite_uas.xml", subst=None, name="ua
          "-timeout", "40s", "-timeout_error", "-nostdin", "-trace_err",
          "-error_file", os.path.join(lab.tmp, name + "_err.log")],
         stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, cwd=lab.tmp, start_new_session=True)
+
+
+def serve(www, port, cert, key):
+    """HTTPS static server for the WIC page (a thread; dies with us)."""
+    handler = lambda *a: http.server.SimpleHTTPRequestHandler(*a, directory=www)  # noqa: E731
+
+    class Quiet(http.server.ThreadingHTTPServer):
+        def handle_error(self, *a):
+            pass
+    httpd = Quiet(("127.0.0.1", port), handler)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
+    http.server.SimpleHTTPRequestHandler.log_message = lambda *a: None
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
