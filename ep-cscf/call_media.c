@@ -37,6 +37,7 @@ struct call_media {
 				      * NULL before RESERVE or once lost */
 	struct iq_call_req *req;     /* outstanding request, detached on release */
 	enum exchange ex;
+	unsigned need;               /* IQ_NEED_* of the context's AGW */
 	int offer_from;              /* side of the outstanding offer, -1 */
 	char *last_in[2], *last_out[2]; /* owned: last SDP from each side and
 					 * what it became (repeats: 18x, 2xx) */
@@ -181,9 +182,16 @@ static int start(struct sip_proxy *p, struct call *c, struct held *h)
 			finish(p, c, h, 0, NULL);
 		return 0;
 	}
-	if (!m->alg && alg_call_new(&m->alg, &p->media->alg)) {
-		finish(p, c, h, 500, "out of memory");
-		return 0;
+	if (!m->alg) {
+		/* BUNDLE toward the browser only where an AGW can serve it. */
+		struct alg_cfg cfg = p->media->alg;
+		if (cfg.bundle && !iq_call_available(p->media->iq, IQ_NEED_BUNDLE))
+			cfg.bundle = false;
+		m->need = cfg.bundle ? IQ_NEED_BUNDLE : 0;
+		if (alg_call_new(&m->alg, &cfg)) {
+			finish(p, c, h, 500, "out of memory");
+			return 0;
+		}
 	}
 	if (m->offer_from < 0) {
 		m->ex = EX_OFFER;
@@ -203,7 +211,7 @@ static int start(struct sip_proxy *p, struct call *c, struct held *h)
 	}
 	m->cur = h;
 	m->busy = 1;
-	rc = iq_call_send(p->media->iq, m->link, &m->msg, on_reply, c, &m->req);
+	rc = iq_call_send(p->media->iq, m->link, m->need, &m->msg, on_reply, c, &m->req);
 	if (rc) {
 		iqp_msg_free(&m->msg);
 		/* No AGW to ask: the step fails at once. */
@@ -297,7 +305,7 @@ void call_media_release(struct sip_proxy *p, struct call *c)
 		struct log_ids ids = call_log_ids(c);
 		log_debug(p->log, p->sub, &ids, "media released", LF_U("call", c->serial),
 			  LF_U("context_id", alg_context_id(m->alg)));
-		if (iq_call_send(p->media->iq, m->link, &rel, NULL, NULL, NULL))
+		if (iq_call_send(p->media->iq, m->link, 0, &rel, NULL, NULL, NULL))
 			log_info(p->log, p->sub, &ids, "RELEASE not sent", LF_U("call", c->serial),
 				 LF_S("reason", "media gateway link down"));
 		iqp_msg_free(&rel);

@@ -17,6 +17,7 @@ struct iq_call_req {
 	iq_call_done_h *done;            /* NULL once detached */
 	void *arg;
 	int failover;                    /* a RESERVE of a new context */
+	unsigned need;                   /* IQ_NEED_* */
 	const void *tried[MAX_TRIES];
 	size_t n_tried;
 };
@@ -57,8 +58,14 @@ static void unlink_req(struct iq_call_req *r)
 	free(r);
 }
 
+static bool has(const struct iq_agw *a, unsigned need)
+{
+	const struct iqp_link *l = a->link;
+	return !(need & IQ_NEED_BUNDLE) || l->peer.caps.bundle;
+}
+
 const struct iq_agw *iq_call_select(const struct iq_registry *reg, const void *const *tried,
-				    size_t n_tried)
+				    size_t n_tried, unsigned need)
 {
 	unsigned minor = iqp_enum_value(IQP_EN_OVERLOAD_LEVEL, "MINOR");
 	unsigned critical = iqp_enum_value(IQP_EN_OVERLOAD_LEVEL, "CRITICAL");
@@ -68,7 +75,8 @@ const struct iq_agw *iq_call_select(const struct iq_registry *reg, const void *c
 	for (const struct iq_agw *a = reg->head; a; a = a->next) {
 		unsigned level = a->has_load && (a->load.has & IQP_LOAD_LEVEL) ? a->load.overload_level : 0;
 		size_t i;
-		if (a->state != IQ_AGW_IN_SERVICE || !a->link || (critical && level >= critical))
+		if (a->state != IQ_AGW_IN_SERVICE || !a->link || (critical && level >= critical) ||
+		    !has(a, need))
 			continue;
 		for (i = 0; i < n_tried && tried[i] != a->link; i++)
 			;
@@ -96,7 +104,7 @@ static int attempt(struct iq_call_req *r, struct iqp_link *l)
 
 	for (;;) {
 		if (!l && r->failover && r->n_tried < MAX_TRIES) {
-			const struct iq_agw *a = iq_call_select(ic->reg, r->tried, r->n_tried);
+			const struct iq_agw *a = iq_call_select(ic->reg, r->tried, r->n_tried, r->need);
 			if (!a)
 				return ENOTCONN;
 			l = (struct iqp_link *)a->link;
@@ -131,7 +139,7 @@ static void release_orphan(struct iq_calls *ic, struct iqp_link *l, const struct
 	    !iqp_add_u32(&m, c, IQP_E_CONTEXT_ID, cid)) {
 		log_info(ic->log, ic->sub, NULL, "iq context of an ended call released",
 			 LF_U("context_id", cid));
-		iq_call_send(ic, l, &m, NULL, NULL, NULL);
+		iq_call_send(ic, l, 0, &m, NULL, NULL, NULL);
 	}
 	iqp_msg_free(&m);
 }
@@ -158,8 +166,14 @@ static void on_done(void *arg, struct iqp_link *l, const struct iqp_msg *reply,
 	unlink_req(r);
 }
 
-int iq_call_send(struct iq_calls *ic, struct iqp_link *link, struct iqp_msg *req,
-		 iq_call_done_h *done, void *arg, struct iq_call_req **out)
+bool iq_call_available(const struct iq_calls *ic, unsigned need)
+{
+	return iq_call_select(ic->reg, NULL, 0, need) != NULL;
+}
+
+int iq_call_send(struct iq_calls *ic, struct iqp_link *link, unsigned need,
+		 struct iqp_msg *req, iq_call_done_h *done, void *arg,
+		 struct iq_call_req **out)
 {
 	struct iq_call_req *r = calloc(1, sizeof(*r));
 	int rc;
@@ -171,6 +185,7 @@ int iq_call_send(struct iq_calls *ic, struct iqp_link *link, struct iqp_msg *req
 	r->done = done;
 	r->arg = arg;
 	r->failover = !link && req->hdr.code == IQP_MSG_RESERVE;
+	r->need = need;
 	r->next = ic->reqs;
 	if (ic->reqs)
 		ic->reqs->prev = r;

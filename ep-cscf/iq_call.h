@@ -15,6 +15,7 @@
 #ifndef EPCSCF_IQ_CALL_H
 #define EPCSCF_IQ_CALL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -23,6 +24,9 @@
 #include "log.h"
 
 struct iq_call_req;
+
+/* What a new context needs of its AGW (capabilities of REGISTER, 7.2). */
+#define IQ_NEED_BUNDLE 0x1u
 
 /* reply or err (never both); link: the AGW link that answered (NULL when
  * none could be tried). */
@@ -54,11 +58,15 @@ void iq_calls_init(struct iq_calls *ic, uv_loop_t *loop, const struct iq_registr
 void iq_calls_close(struct iq_calls *ic);
 
 /* Sends req (borrowed until done or detach; its header code set) on
- * link, or, with link NULL, on the best AGW with failover.  *out (may be
- * NULL) names the request for iq_call_detach.  Returns 0, or ENOTCONN
- * when no AGW can be tried (done is not called then), ENOMEM. */
-int iq_call_send(struct iq_calls *ic, struct iqp_link *link, struct iqp_msg *req,
-		 iq_call_done_h *done, void *arg, struct iq_call_req **out);
+ * link, or, with link NULL, on the best AGW with what `need` says
+ * (IQ_NEED_*), with failover.  *out (may be NULL) names the request for
+ * iq_call_detach.  Returns 0, or ENOTCONN when no AGW can be tried (done
+ * is not called then), ENOMEM. */
+int iq_call_send(struct iq_calls *ic, struct iqp_link *link, unsigned need,
+		 struct iqp_msg *req, iq_call_done_h *done, void *arg,
+		 struct iq_call_req **out);
+/* Whether an AGW in service offers `need` now. */
+bool iq_call_available(const struct iq_calls *ic, unsigned need);
 /* The owner is gone: done will not be called. */
 void iq_call_detach(struct iq_call_req *r);
 
@@ -67,10 +75,11 @@ void iq_call_detach(struct iq_call_req *r);
 void iq_calls_event(struct iq_calls *ic, struct iqp_link *l, const struct iqp_msg *notify);
 void iq_calls_link_lost(struct iq_calls *ic, struct iqp_link *l);
 
-/* The AGW to try for a new context, not in tried[0..n_tried): the one in
- * service with the fewest active contexts, MINOR overload after the
- * others, CRITICAL never.  Pure.  NULL when none. */
+/* The AGW to try for a new context, not in tried[0..n_tried), with
+ * `need`: the one in service with the fewest active contexts, MINOR
+ * overload after the others, CRITICAL, draining and out-of-service ones
+ * never.  Pure.  NULL when none. */
 const struct iq_agw *iq_call_select(const struct iq_registry *reg, const void *const *tried,
-				    size_t n_tried);
+				    size_t n_tried, unsigned need);
 
 #endif

@@ -133,9 +133,7 @@ def main():
     if not host:
         result(False, "a non-loopback IPv4 address for aiortc's candidates")
         sys.exit(1)
-    # The AGW does not advertise BUNDLE yet (CAP_BUNDLE): one transport
-    # per m-line.
-    ports = call_lab.start(lab, tap, BIN, [ORIGIN], UAS_PORT, host[0], extra="media.bundle = no\n")
+    ports = call_lab.start(lab, tap, BIN, [ORIGIN], UAS_PORT, host[0])
     if ports:
         try:
             asyncio.run(scenario(ports))

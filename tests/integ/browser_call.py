@@ -113,9 +113,10 @@ def main():
         return
     page_port = free_port()
     origin = "https://127.0.0.1:%d" % page_port
-    # The AGW does not advertise BUNDLE yet: one transport per m-line.
-    ports = call_lab.start(lab, tap, BIN, [origin], UAS_PORT, "127.0.0.1", agws=("agw-1", "agw-2"),
-                           extra="media.bundle = no\n")
+    # The AGW does not advertise BUNDLE yet: the eP-CSCF then offers one
+    # transport per m-line, which Chromium accepts with bundlePolicy
+    # balanced (max-bundle insists on a BUNDLE group).
+    ports = call_lab.start(lab, tap, BIN, [origin], UAS_PORT, "127.0.0.1", agws=("agw-1", "agw-2"))
     if not ports:
         return
     www = os.path.join(lab.tmp, "www")
