@@ -4,7 +4,10 @@
 # that the AGW registers with the eP-CSCF over mutual TLS), and Kamailio as
 # the IMS core stand-in
 # (tests/kamailio/ims-core.cfg: subscribers alice, bob, carol; passwords
-# <user>-secret) on the eP-CSCF's default next hop, 127.0.0.1:5060.
+# <user>-secret) on the eP-CSCF's default next hop, 127.0.0.1:5060, with
+# an echo service at sip:echo@ims.test (SIPp answering every call and
+# sending each RTP packet back), and the demo WIC page on
+# https://127.0.0.1:8080/ (an origin of the eP-CSCF's "demo" WWSF).
 # State (generated certificates) under build/demo/.  Ctrl-C (or SIGTERM to
 # this script) stops everything.  If a daemon exits, the rest is stopped
 # too and the script exits non-zero.
@@ -22,6 +25,19 @@ AGW_METRICS=$(setting eims-agw metrics.listen) || exit 2
 EP_WSS=$(setting ep-cscf sip.wss.listen) || exit 2
 IMS_HOP=$(setting ep-cscf ims.next_hop) || exit 2
 EP_IQ=$(setting ep-cscf iq.listen) || exit 2
+PAGE=${PAGE:-127.0.0.1:8080}
+ECHO_PORT=${ECHO_PORT:-5090}
+# The AGW's browser-side address: this host's own address (browsers do not
+# gather loopback candidates), loopback when there is none.
+W3_IP=$(ip -4 route get 192.0.2.1 2>/dev/null | sed -n 's/.* src \([0-9.]*\).*/\1/p')
+W3_IP=${W3_IP:-127.0.0.1}
+
+# The page and JsSIP (bundled from the browser tests' npm packages).
+mkdir -p "$STATE/www"
+cp deploy/demo/index.html "$STATE/www/"
+tests/browser/node_modules/.bin/esbuild tests/browser/node_modules/jssip/lib/JsSIP.js \
+	--bundle --format=iife --global-name=JsSIP --log-level=warning \
+	--outfile="$STATE/www/jssip.js" || exit 2
 
 # --check-config above generated each daemon's Iq+ certificate under its
 # state directory; pin them both ways (iq.trusted_fingerprints).
@@ -33,16 +49,24 @@ AGW_FP=$(fingerprint "$STATE/eims-agw/iq/tls/cert.pem") && [ -n "$AGW_FP" ] || e
 
 mkdir -p "$STATE/kamailio"
 kamailio -f tests/kamailio/ims-core.cfg -DD -E -Y "$STATE/kamailio" \
-	-A "KAM_IP=${IMS_HOP%:*}" -A "KAM_PORT=${IMS_HOP##*:}" \
+	-A "KAM_IP=${IMS_HOP%:*}" -A "KAM_PORT=${IMS_HOP##*:}" -A "UAS_PORT=$ECHO_PORT" \
 	>"$STATE/kamailio.log" 2>&1 &
 KAM=$!
+sed -e 's/IS486/0/' -e 's/UASBYE/0/' tests/sipp/invite_uas.xml >"$STATE/echo.xml"
+sipp -sf "$STATE/echo.xml" -i 127.0.0.1 -p "$ECHO_PORT" -mi 127.0.0.1 -mp 6000 -rtp_echo \
+	-nostdin -trace_err -error_file "$STATE/echo_err.log" >"$STATE/echo.log" 2>&1 &
+ECHO=$!
 
 "$BIN/ep-cscf" --state_dir="$STATE/ep-cscf" --iq.trusted_fingerprints="$AGW_FP" &
 EP=$!
-"$BIN/eims-agw" --state_dir="$STATE/eims-agw" --iq.trusted_fingerprints="$EP_FP" &
+"$BIN/eims-agw" --state_dir="$STATE/eims-agw" --iq.trusted_fingerprints="$EP_FP" \
+	--iq.realm="w3=$W3_IP ims=127.0.0.1" &
 AGW=$!
+deploy/demo/serve_https.py "$STATE/www" "$PAGE" "$STATE/ep-cscf/tls/cert.pem" \
+	"$STATE/ep-cscf/tls/key.pem" &
+WEB=$!
 
-stop() { kill -TERM "$EP" "$AGW" "$KAM" 2>/dev/null; }
+stop() { kill -TERM "$EP" "$AGW" "$KAM" "$WEB" "$ECHO" 2>/dev/null; }
 trap stop INT TERM
 
 up=0
@@ -67,6 +91,10 @@ if [ $up -eq 1 ]; then
               registers with the eP-CSCF over Iq+ (eimsagw_iq_link_state)
     IMS core  Kamailio stand-in on udp:$IMS_HOP (alice/alice-secret, bob/bob-secret; domain ims.test)
               log: $STATE/kamailio.log
+    echo      sip:echo@ims.test (SIPp on udp:127.0.0.1:$ECHO_PORT, RTP sent back)
+
+  Open https://$PAGE/ in Chromium or Firefox: accept the self-signed
+  certificate there and once at https://$EP_WSS/, press Register, then Call.
     state (certificates): $STATE/
   Press Ctrl-C to stop them all.
 
