@@ -136,6 +136,39 @@ try {
       await waitEnded(page);
     }
   }
+  // 7. Browser to browser through IMS (two pages), with hold and resume
+  // by re-INVITE.
+  if (await step('b2b')) {
+    const bob = await ctx.newPage();
+    bob.on('pageerror', (e) => console.log('# pageerror (bob): ' + e));
+    await bob.goto(pageUrl);
+    await bob.waitForFunction(() => window.wic !== undefined);
+    r = await bob.evaluate(([w]) => window.wic.register(w, 'bob', 'bob-secret'), [wss]);
+    result(r.ok, 'a second page registers as bob', JSON.stringify(r));
+    const answered = bob.evaluate(() => window.wic.answerNext({}));
+    r = await page.evaluate(() => window.wic.call('bob', {}));
+    const rb = await Promise.race([answered, sleep(15000).then(() => ({ ok: false, cause: 'timeout' }))]);
+    result(r.ok && rb.ok, 'alice calls bob: both browsers confirm the call', JSON.stringify([r, rb]));
+    if (r.ok && rb.ok) {
+      const sa = await flowing(page, 'audio');
+      const sb = await flowing(bob, 'audio');
+      result((sa.received.audio || 0) > 0 && (sb.received.audio || 0) > 0,
+        'browser to browser: each receives the other (two AGW contexts)', JSON.stringify([sa, sb]));
+      const held = await page.evaluate(() => window.wic.hold());
+      result(held === true, 'hold: the re-INVITE (sendonly) completes', String(held));
+      await sleep(500);
+      const resumed = await page.evaluate(() => window.wic.unhold());
+      result(resumed === true, 'resume: the re-INVITE (sendrecv) completes', String(resumed));
+      const before = (await bob.evaluate(() => window.wic.stats())).received.audio || 0;
+      await sleep(1500);
+      const after = (await bob.evaluate(() => window.wic.stats())).received.audio || 0;
+      result(after > before + 20, 'after resume bob receives audio again', `${before} -> ${after}`);
+      await page.evaluate(() => window.wic.hangup());
+      const e = await waitEnded(bob, 10);
+      result(e && e.originator === 'remote', "alice hangs up: bob's browser gets BYE", JSON.stringify(e));
+    }
+    await bob.evaluate(() => window.wic.stop());
+  }
   await page.evaluate(() => window.wic.stop());
   await sleep(300);
 } catch (e) {

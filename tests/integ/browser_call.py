@@ -5,7 +5,8 @@ drives two eims-agw over Iq+ (mutual TLS, pinned fingerprints).  Cases:
 audio call with BYE from the browser, BYE from the far end, CANCEL before
 the answer, 486, a call from a SIPp UAC (RTP echo) to the browser, and the
 AGW killed mid-call (BYE both ways) with the other AGW serving the next
-call.  Media judged by the browser's own getStats().  Prints TAP lines.
+call, and a call between two pages (alice calls bob through IMS: two AGW
+contexts) with hold and resume by re-INVITE.  Media judged by the browser's own getStats().  Prints TAP lines.
 usage: browser_call.py BINDIR"""
 import os
 import re
