@@ -60,6 +60,11 @@ static int is_sdp(sip_t const *sip)
 	       !strcasecmp(sip->sip_content_type->c_type, "application/sdp");
 }
 
+int call_media_has_sdp(msg_t *msg)
+{
+	return is_sdp(sip_object(msg));
+}
+
 static int set_body(msg_t *msg, const char *b, size_t n)
 {
 	sip_t *sip = sip_object(msg);

@@ -34,6 +34,8 @@ struct call_media_cfg {
 typedef void call_media_done_h(struct sip_proxy *p, struct call *c, msg_t *msg,
 			       enum call_side from, unsigned status, const char *warning);
 
+/* msg carries an SDP body. */
+int call_media_has_sdp(msg_t *msg);
 /* msg (owned: taken) from side `from`.  done runs now or later. */
 void call_media_sdp(struct sip_proxy *p, struct call *c, enum call_side from, msg_t *msg,
 		    call_media_done_h *done);

@@ -47,6 +47,15 @@ int call_ack_absorbed(struct sip_proxy *p, enum call_side from, uint64_t flow_id
  * the call; CSeqs are tracked).  msg untouched. */
 void call_request_seen(struct sip_proxy *p, uint64_t flow_id, msg_t *msg, enum call_side from);
 
+/* UPDATE (RFC 3311) and PRACK (RFC 3262) carrying SDP on a call, and the
+ * 2xx answering them with SDP: through the media step, then on (requests:
+ * from the browser prepared with our Via; from IMS with our Via and its
+ * server transaction started; responses: from IMS without our Via, from
+ * the browser with it).  Returns 1 when msg was taken, else 0 (untouched;
+ * a failure response to an offer abandons it). */
+int call_request_media(struct sip_proxy *p, struct flow *f, msg_t *msg, enum call_side from);
+int call_response_media(struct sip_proxy *p, uint64_t flow_id, msg_t *msg, enum call_side from);
+
 /* The flow is gone: its calls end. */
 void calls_flow_closed(struct sip_proxy *p, struct flow *f);
 /* Process exit: every call's transactions and media state are dropped. */

@@ -519,23 +519,57 @@ static void request_from_ws(struct sip_proxy *p, struct flow *f, msg_t *msg, siz
 		return;
 	default:
 		call_request_seen(p, f->id, msg, CALL_WS);
+		/* UPDATE or PRACK with SDP: through the media step first. */
+		if (call_request_media(p, f, msg, CALL_WS))
+			return;
 		break;
 	}
-	char *text;
-	size_t len;
-	if (sip_msg_print(msg, &text, &len))
-		goto oom;
-	char *wire = malloc(len);
-	if (!wire)
-		goto oom;
-	memcpy(wire, text, len);
-	log_debug(p->log, p->sub, &ids, "request to IMS", LF_S("flow", f->token),
-		  LF_S("method", sip->sip_request->rq_method_name), LF_S("branch", branch));
-	if (!txn_client_start(&p->txns, branch, f->id, &to, wire, len, msg))
-		log_error(p->log, p->sub, &ids, "out of memory for a transaction");
+	sip_proxy_forward_ims(p, f, msg, branch, &to);
 	return;
 oom:
 	sip_proxy_reply_flow(p, f, msg, 500, "Server Internal Error");
+	msg_destroy(msg);
+}
+
+void sip_proxy_forward_ims(struct sip_proxy *p, struct flow *f, msg_t *msg, const char *branch,
+			   const struct ims_peer *to)
+{
+	sip_t const *sip = sip_object(msg);
+	struct log_ids ids = ids_of(sip);
+	char *text, *wire;
+	size_t len;
+
+	if (sip_msg_print(msg, &text, &len) || !(wire = malloc(len))) {
+		sip_proxy_reply_flow(p, f, msg, 500, "Server Internal Error");
+		msg_destroy(msg);
+		return;
+	}
+	memcpy(wire, text, len);
+	log_debug(p->log, p->sub, &ids, "request to IMS", LF_S("flow", f->token),
+		  LF_S("method", sip->sip_request->rq_method_name), LF_S("branch", branch));
+	if (!txn_client_start(&p->txns, branch, f->id, to, wire, len, msg))
+		log_error(p->log, p->sub, &ids, "out of memory for a transaction");
+}
+
+void sip_proxy_response_to_ims(struct sip_proxy *p, msg_t *msg)
+{
+	sip_t *sip = sip_object(msg);
+	struct txn *x = sip->sip_via && sip->sip_via->v_branch
+				? txn_find_ours(&p->txns, sip->sip_via->v_branch) : NULL;
+	char *text;
+	size_t len;
+
+	if (!x || x->kind != TXN_SERVER || x->final) {
+		msg_destroy(msg);
+		return;
+	}
+	msg_header_remove(msg, (msg_pub_t *)sip, (msg_header_t *)sip->sip_via);
+	if (sip->sip_via && !sip_msg_print(msg, &text, &len)) {
+		if (sip->sip_status->st_status >= 200)
+			txn_server_final(x, text, len);
+		else
+			send_ims(p, text, len, &x->peer);
+	}
 	msg_destroy(msg);
 }
 
@@ -564,16 +598,11 @@ static void response_from_ws(struct sip_proxy *p, struct flow *f, msg_t *msg)
 		msg_destroy(msg);
 		return;
 	}
-	msg_header_remove(msg, (msg_pub_t *)sip, (msg_header_t *)sip->sip_via);
-	if (!sip->sip_via || sip_msg_print(msg, &text, &len)) {
-		msg_destroy(msg);
+	/* An answer in the 2xx of an UPDATE or PRACK: the media step first. */
+	if (call_response_media(p, f->id, msg, CALL_WS))
 		return;
-	}
-	if (sip->sip_status->st_status >= 200)
-		txn_server_final(x, text, len);
-	else
-		send_ims(p, text, len, &x->peer);
-	msg_destroy(msg);
+	(void)text, (void)len;
+	sip_proxy_response_to_ims(p, msg);
 }
 
 void sip_proxy_from_ws(struct sip_proxy *p, struct flow *f, const char *buf, size_t len)
@@ -641,6 +670,12 @@ static void response_from_ims(struct sip_proxy *p, msg_t *msg)
 			 LF_U("impus", b ? b->n_impu : 0));
 		if (p->tna && rc != ENOMEM)
 			tna_register_result(p->tna, x->flow_id, rc != ENOENT);
+	}
+	if (f && sip->sip_via && call_response_media(p, f->id, msg, CALL_IMS)) {
+		/* An answer in the 2xx of an UPDATE or PRACK: media step first. */
+		if (status >= 200)
+			txn_client_drop_request(x);
+		return;
 	}
 	if (!f) {
 		log_info(p->log, p->sub, &ids, "response for a closed flow dropped", LF_I("status", status));
@@ -726,6 +761,8 @@ static void request_from_ims(struct sip_proxy *p, msg_t *msg, const struct ims_p
 		msg_destroy(msg);
 		return;
 	}
+	if (call_request_media(p, f, msg, CALL_IMS))
+		return; /* UPDATE or PRACK with SDP: through the media step */
 	log_debug(p->log, p->sub, &ids, "request to flow", LF_S("flow", f->token),
 		  LF_S("method", sip->sip_request->rq_method_name));
 	sip_proxy_to_flow(p, f, msg);

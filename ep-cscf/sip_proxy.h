@@ -95,6 +95,13 @@ msg_t *sip_proxy_response_ws(struct sip_proxy *p, msg_t *req, int status,
 			     const char *phrase, const char *to_tag);
 void sip_proxy_reply_flow(struct sip_proxy *p, struct flow *f, msg_t *req, int status,
 			  const char *phrase);
+/* A request from flow f (prepared: our Via with branch on top) sent to
+ * IMS in a client transaction.  Takes msg. */
+void sip_proxy_forward_ims(struct sip_proxy *p, struct flow *f, msg_t *msg, const char *branch,
+			   const struct ims_peer *to);
+/* A response from a browser (our Via still on top) to a request from IMS,
+ * through its server transaction.  Takes msg. */
+void sip_proxy_response_to_ims(struct sip_proxy *p, msg_t *msg);
 /* The configured next hop toward IMS. */
 void sip_proxy_next_hop(const struct sip_proxy *p, struct ims_peer *to);
 void sip_proxy_new_branch(struct sip_proxy *p, char *buf, size_t len);

@@ -163,6 +163,12 @@ try {
       await sleep(1500);
       const after = (await bob.evaluate(() => window.wic.stats())).received.audio || 0;
       result(after > before + 20, 'after resume bob receives audio again', `${before} -> ${after}`);
+      const updated = await page.evaluate(() => window.wic.update());
+      result(updated === true, 'a new offer in UPDATE is answered through both IMS-ALG legs', String(updated));
+      const b2 = (await bob.evaluate(() => window.wic.stats())).received.audio || 0;
+      await sleep(1500);
+      const a2 = (await bob.evaluate(() => window.wic.stats())).received.audio || 0;
+      result(a2 > b2 + 20, 'after the UPDATE audio still flows', `${b2} -> ${a2}`);
       await page.evaluate(() => window.wic.hangup());
       const e = await waitEnded(bob, 10);
       result(e && e.originator === 'remote', "alice hangs up: bob's browser gets BYE", JSON.stringify(e));
