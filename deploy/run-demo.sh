@@ -5,12 +5,13 @@
 # WWSF as the eP-CSCF's trusted `wwsf`), Kamailio as the IMS core stand-in
 # (tests/kamailio/ims-core.cfg: subscribers alice, bob, carol; passwords
 # <user>-secret; Trusted Node Authentication accepted from the eP-CSCF's IMS
-# address only) on the eP-CSCF's default next hop, 127.0.0.1:5060, and the
-# demo WWSF (deploy/demo/wwsf.py) serving the WIC page on
-# https://127.0.0.1:8080 (WWSF_LISTEN).
-# Arguments go to ep-cscf after the demo's own settings, e.g. a WWSF that
-# issues no tokens for a client with IMS digest credentials:
-#   deploy/run-demo.sh --wwsf="mine origins=https://localhost:9000"
+# address only) on the eP-CSCF's default next hop, 127.0.0.1:5060, with
+# an echo service at sip:echo@ims.test (SIPp answering every call and
+# sending each RTP packet back), the demo WWSF (deploy/demo/wwsf.py)
+# serving its WIC page on https://127.0.0.1:8080 (WWSF_LISTEN), and a plain
+# WIC page for IMS digest credentials that registers and calls on
+# https://127.0.0.1:8081/ (PAGE; a WWSF "digest" that issues no tokens).
+# Arguments go to ep-cscf after the demo's own settings.
 # State (generated certificates and keys) under build/demo/.  Ctrl-C (or SIGTERM to
 # this script) stops everything.  If a daemon exits, the rest is stopped
 # too and the script exits non-zero.
@@ -38,6 +39,19 @@ WWSF_LISTEN=${WWSF_LISTEN:-127.0.0.1:8080}
 WWSF_CMD=(/usr/bin/python3 deploy/demo/wwsf.py --name=demo --listen="$WWSF_LISTEN"
 	--wss="wss://$EP_WSS" --audience="$EP_AUD" --state_dir="$STATE/wwsf")
 WWSF_LINE=$("${WWSF_CMD[@]}" --prepare) && [ -n "$WWSF_LINE" ] || exit 2
+PAGE=${PAGE:-127.0.0.1:8081}
+ECHO_PORT=${ECHO_PORT:-5090}
+# The AGW's browser-side address: this host's own address (browsers do not
+# gather loopback candidates), loopback when there is none.
+W3_IP=$(ip -4 route get 192.0.2.1 2>/dev/null | sed -n 's/.* src \([0-9.]*\).*/\1/p')
+W3_IP=${W3_IP:-127.0.0.1}
+
+# The digest WIC page and JsSIP (bundled from the browser tests' npm packages).
+mkdir -p "$STATE/www"
+cp deploy/demo/index.html "$STATE/www/"
+tests/browser/node_modules/.bin/esbuild tests/browser/node_modules/jssip/lib/JsSIP.js \
+	--bundle --format=iife --global-name=JsSIP --log-level=warning \
+	--outfile="$STATE/www/jssip.js" || exit 2
 
 # --check-config above generated each daemon's Iq+ certificate under its
 # state directory; pin them both ways (iq.trusted_fingerprints).
@@ -50,18 +64,27 @@ AGW_FP=$(fingerprint "$STATE/eims-agw/iq/tls/cert.pem") && [ -n "$AGW_FP" ] || e
 mkdir -p "$STATE/kamailio"
 kamailio -f tests/kamailio/ims-core.cfg -DD -E -Y "$STATE/kamailio" \
 	-A "KAM_IP=${IMS_HOP%:*}" -A "KAM_PORT=${IMS_HOP##*:}" -A "TNA_PEER=\"$EP_IMS\"" \
+	-A "UAS_PORT=$ECHO_PORT" \
 	>"$STATE/kamailio.log" 2>&1 &
 KAM=$!
+sed -e 's/IS486/0/' -e 's/UASBYE/0/' tests/sipp/invite_uas.xml >"$STATE/echo.xml"
+sipp -sf "$STATE/echo.xml" -i 127.0.0.1 -p "$ECHO_PORT" -mi 127.0.0.1 -mp 6000 -rtp_echo \
+	-nostdin -trace_err -error_file "$STATE/echo_err.log" >"$STATE/echo.log" 2>&1 &
+ECHO=$!
 
 "$BIN/ep-cscf" --state_dir="$STATE/ep-cscf" --iq.trusted_fingerprints="$AGW_FP" \
-	--wwsf="$WWSF_LINE" "$@" &
+	--wwsf="$WWSF_LINE" --wwsf="digest origins=https://$PAGE,https://localhost:${PAGE##*:}" "$@" &
 EP=$!
-"$BIN/eims-agw" --state_dir="$STATE/eims-agw" --iq.trusted_fingerprints="$EP_FP" &
+"$BIN/eims-agw" --state_dir="$STATE/eims-agw" --iq.trusted_fingerprints="$EP_FP" \
+	--iq.realm="w3=$W3_IP ims=127.0.0.1" &
 AGW=$!
 "${WWSF_CMD[@]}" &
 WWSF=$!
+deploy/demo/serve_https.py "$STATE/www" "$PAGE" "$STATE/ep-cscf/tls/cert.pem" \
+	"$STATE/ep-cscf/tls/key.pem" &
+WEB=$!
 
-stop() { kill -TERM "$EP" "$AGW" "$KAM" "$WWSF" 2>/dev/null; }
+stop() { kill -TERM "$EP" "$AGW" "$KAM" "$WWSF" "$WEB" "$ECHO" 2>/dev/null; }
 trap stop INT TERM
 
 up=0
@@ -91,7 +114,10 @@ if [ $up -eq 1 ]; then
               registers with the eP-CSCF over Iq+ (eimsagw_iq_link_state)
     IMS core  Kamailio stand-in on udp:$IMS_HOP (alice/alice-secret, bob/bob-secret; domain ims.test)
               Trusted Node Authentication from the eP-CSCF ($EP_IMS) only; log: $STATE/kamailio.log
+    echo      sip:echo@ims.test (SIPp on udp:127.0.0.1:$ECHO_PORT, RTP sent back)
     WWSF      JWKS https://$WWSF_LISTEN/jwks.json (eP-CSCF reads $STATE/wwsf/jwks.json)
+    digest    https://$PAGE/  a WIC page for IMS credentials (alice/alice-secret):
+              press Register, then Call to reach the echo and hear yourself
     state (certificates, keys): $STATE/
   Press Ctrl-C to stop them all.
 

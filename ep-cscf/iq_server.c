@@ -137,6 +137,8 @@ static void on_event(void *arg, struct iqp_link *l, const struct iqp_link_event 
 			 LF_S("addr", u->peer), LF_U("code", ev->code), LF_S("reason", ev->text));
 		break;
 	case IQP_LEV_LOST:
+		if (s->calls)
+			iq_calls_link_lost(s->calls, l);
 		if ((a = iq_registry_lost(&s->reg, l, wall_ms())) && !s->closing) {
 			metric_inc(s->ev_lost);
 			log_warn(s->log, s->sub, NULL, "iq agw link lost", LF_S("node_id", a->node_id),
@@ -175,6 +177,27 @@ static void on_event(void *arg, struct iqp_link *l, const struct iqp_link_event 
 			  LF_S("addr", u->peer), LF_S("from", iqp_link_state_name(ev->old_state)),
 			  LF_S("to", iqp_link_state_name(ev->state)));
 		break;
+	}
+}
+
+/* EVENT notifications (9.1), ACKed by the call procedures. */
+static void on_call_event(void *arg, struct iqp_link *l, const struct iqp_msg *req)
+{
+	struct iq_peer *p = arg;
+	struct iqp_header h = req->hdr;
+	uint8_t arena[256];
+	struct iqp_msg ack;
+
+	if (p->s->calls) {
+		iq_calls_event(p->s->calls, l, req);
+		return;
+	}
+	h.kind = IQP_KIND_ACK;
+	h.flags = IQP_FLAG_E;
+	if (!iqp_msg_init(&ack, &h, arena, sizeof(arena))) {
+		if (!iqp_link_reg_add_error(&ack, IQP_ERR_NOT_IMPLEMENTED, "no call procedures", 0))
+			iqp_link_uv_answer(iqp_link_uv_of(l), &ack, IQP_ERR_NOT_IMPLEMENTED);
+		iqp_msg_free(&ack);
 	}
 }
 
@@ -228,7 +251,9 @@ static const struct iqp_link_hooks hooks = {
 	.event = on_event,
 	.authorize = on_authorize,
 	.admit = on_admit,
-	.calls = { .service_change = on_service_change },
+	/* The controller serves EVENT and SERVICE_CHANGE; other requests
+	 * from an AGW get 501 (10.3). */
+	.calls = { .event = on_call_event, .service_change = on_service_change },
 };
 
 /* --- Connections ------------------------------------------------------ */

@@ -9,6 +9,7 @@
 #include <uv.h>
 
 #include "conf.h"
+#include "iq_call.h"
 #include "iq_registry.h"
 #include "iqp_link_uv.h"
 #include "log.h"
@@ -33,6 +34,8 @@ struct iq_server {
 	struct iq_peer *peers;          /* owned, one per connection */
 	size_t n_peers;
 	struct iq_registry reg;         /* owned */
+	struct iq_calls *calls;         /* borrowed: call procedures (EVENTs,
+					 * link loss); NULL: EVENTs get 501 */
 	const struct log *log;          /* borrowed */
 	unsigned sub;
 	struct metric *ev_registered, *ev_lost, *ev_restart, *ev_refused;

@@ -15,11 +15,13 @@
 #include <signal.h>
 #include <string.h>
 
+#include "call_media.h"
 #include "daemon.h"
 #include "flow_table.h"
 #include "ims_tcp.h"
 #include "ims_udp.h"
 #include "iq_server.h"
+#include "iqp_registry.h"
 #include "iqp_tls_conf.h"
 #include "sip_proxy.h"
 #include "tna_register.h"
@@ -52,8 +54,12 @@ struct epcscf_cfg {
 	struct conf_list iq_pins;
 	char *iq_ca_file, *iq_cert, *iq_key, *iq_node_id;
 	long long iq_hb_interval;
+	int media_anchor;
+	char *media_w3_realm, *media_ims_realm;
+	bool media_bundle, media_ims_avpf;
 };
 
+static const char *const anchors[] = { "agw", "none", NULL };
 static const char *const transports[] = { "udp", "tcp", "tls", NULL };
 enum { IMS_T_UDP, IMS_T_TCP, IMS_T_TLS };
 static const char *const iq_securities[] = { "tls", "tcp", NULL };
@@ -131,6 +137,17 @@ static const struct conf_opt opts[] = {
 	  "NODE_ID of this controller (1-64 of A-Z a-z 0-9 . _ -)" },
 	{ "iq.hb_interval", CONF_INT, O(iq_hb_interval), "5000", 1000, 60000, NULL, 0,
 	  "heartbeat interval in ms for AGWs that propose none" },
+	{ "media.anchor", CONF_ENUM, O(media_anchor), "agw", 0, 0, anchors, 0,
+	  "media of calls: agw (IMS-ALG rewrites SDP, eIMS-AGWs over Iq+ carry it) or none "
+	  "(SDP passes unchanged, for peers that speak WebRTC media themselves)" },
+	{ "media.w3_realm", CONF_STRING, O(media_w3_realm), "w3", 0, 0, NULL, 0,
+	  "AGW realm of browser-side terminations (REALM_NAME)" },
+	{ "media.ims_realm", CONF_STRING, O(media_ims_realm), "ims", 0, 0, NULL, 0,
+	  "AGW realm of IMS-side terminations (REALM_NAME)" },
+	{ "media.bundle", CONF_BOOL, O(media_bundle), "yes", 0, 0, NULL, 0,
+	  "offer BUNDLE toward browsers (no: one transport per m-line)" },
+	{ "media.ims_avpf", CONF_BOOL, O(media_ims_avpf), "no", 0, 0, NULL, 0,
+	  "offer RTP/AVPF toward IMS (no: RTP/AVP)" },
 };
 #undef O
 
@@ -150,6 +167,8 @@ struct epcscf {
 	struct tls_identity iq_id; /* owned: Iq+ identity (iq.security tls) */
 	struct iqp_tls_ctx iq_tls; /* owned, idem */
 	struct iq_server iq;       /* owned */
+	struct iq_calls iq_calls;  /* owned: call procedures over Iq+ */
+	struct call_media_cfg media; /* owned */
 	int flows_ready, proxy_ready, tcp_ready, iq_tls_ready, iq_ready, tna_ready;
 	int ims_tls_ready, tls_tcp_ready;
 	struct daemon *d;          /* borrowed: for the SIGHUP reload's log */
@@ -240,6 +259,19 @@ static int epcscf_prepare(struct daemon *d, char *err, size_t errlen)
 	}
 	if (wwsf_policy_load(&e->policy, &c->wwsf, err, errlen))
 		return -1;
+	/* REALM_NAME has the syntax of a NODE_ID (SPEC.md 12). */
+	if (!iqp_node_id_valid(c->media_w3_realm) || !iqp_node_id_valid(c->media_ims_realm)) {
+		const char *k = iqp_node_id_valid(c->media_w3_realm) ? "media.ims_realm" : "media.w3_realm";
+		snprintf(err, errlen, "%s: %s: \"%s\" is not a realm name (1-64 of A-Z a-z 0-9 . _ -)",
+			 daemon_where(d, k), k,
+			 iqp_node_id_valid(c->media_w3_realm) ? c->media_ims_realm : c->media_w3_realm);
+		return -1;
+	}
+	if (c->media_anchor == MEDIA_ANCHOR_AGW && !c->iq_listen.len) {
+		snprintf(err, errlen, "%s: iq.listen: empty, but media.anchor agw needs an Iq+ listener for the AGWs",
+			 daemon_where(d, "iq.listen"));
+		return -1;
+	}
 	if (daemon_load_identity(d, &e->tls, "tls.cert", "tls.key", "ep-cscf", err, errlen))
 		return -1;
 	if (ims_tls_prepare(d, e, err, errlen))
@@ -318,6 +350,17 @@ static double flows_gauge(void *arg)
 	return (double)((struct flow_table *)arg)->n;
 }
 
+static void on_media_failed(void *arg, struct iqp_link *l, uint32_t context_id,
+			    unsigned event_type, unsigned code)
+{
+	call_media_failed(arg, l, context_id, event_type, code);
+}
+
+static void on_agw_lost(void *arg, struct iqp_link *l)
+{
+	call_media_link_lost(arg, l);
+}
+
 static int iq_start(struct daemon *d, struct epcscf *e, char *err, size_t errlen)
 {
 	struct epcscf_cfg *c = d->cfg;
@@ -352,6 +395,11 @@ static int iq_start(struct daemon *d, struct epcscf *e, char *err, size_t errlen
 		return rc;
 	}
 	e->iq_ready = 1;
+	iq_calls_init(&e->iq_calls, &d->loop, &e->iq.reg, &d->log, SUB_IQ);
+	e->iq_calls.hooks.media_failed = on_media_failed;
+	e->iq_calls.hooks.link_lost = on_agw_lost;
+	e->iq_calls.hooks.arg = &e->proxy;
+	e->iq.calls = &e->iq_calls;
 	log_info(&d->log, SUB_IQ, NULL, "listening", LF_S("service", "iq"),
 		 LF_S("addr", e->iq.bound), LF_S("security", e->iq_tls_ready ? "tls" : "tcp"),
 		 LF_S("node_id", c->iq_node_id), LF_U("epoch", e->iq.self.epoch));
@@ -445,6 +493,14 @@ static int epcscf_start(struct daemon *d, char *err, size_t errlen)
 		return rc;
 	}
 	e->proxy_ready = 1;
+	e->media.anchor = c->media_anchor == 1 ? MEDIA_ANCHOR_NONE : MEDIA_ANCHOR_AGW;
+	e->media.alg.w3_realm = c->media_w3_realm;
+	e->media.alg.ims_realm = c->media_ims_realm;
+	e->media.alg.bundle = c->media_bundle;
+	e->media.alg.ims_avpf = c->media_ims_avpf;
+	e->media.alg.session_name = "-";
+	e->media.iq = &e->iq_calls;
+	e->proxy.media = &e->media;
 	if (e->tls_tcp_ready)
 		sip_proxy_attach_tls(&e->proxy, &e->tls_tcp);
 	struct tna_cfg tc = {
@@ -532,8 +588,10 @@ static void epcscf_stop(struct daemon *d)
 		ims_tcp_close(&e->tcp);
 	if (e->tls_tcp_ready)
 		ims_tcp_close(&e->tls_tcp);
-	if (e->iq_ready)
+	if (e->iq_ready) {
+		iq_calls_close(&e->iq_calls);
 		iq_server_close(&e->iq);
+	}
 }
 
 static void epcscf_destroy(struct daemon *d)

@@ -13,6 +13,7 @@
 #include <sofia-sip/sip_protos.h>
 #include <sofia-sip/sip_status.h>
 
+#include "call_session.h"
 #include "sip_msg.h"
 
 #define BRANCH_PREFIX "z9hG4bK"
@@ -20,10 +21,11 @@
 #define UDP_MAX_REQUEST 1300
 
 static const char *tp_name(enum ims_transport t);
+static void send_ims(void *arg, const char *buf, size_t len, const struct ims_peer *to);
 
-static void send_ims(void *arg, const char *buf, size_t len, const struct ims_peer *to)
+void sip_proxy_send_ims(struct sip_proxy *p, const char *buf, size_t len,
+			const struct ims_peer *to)
 {
-	struct sip_proxy *p = arg;
 	log_trace(p->log, p->sub, NULL, "to IMS", LF_S("transport", tp_name(to->transport)),
 		  LF_U("conn", to->conn_id), LF_SN("sip", buf, len));
 	const struct sockaddr *sa = (const struct sockaddr *)&to->addr;
@@ -34,6 +36,11 @@ static void send_ims(void *arg, const char *buf, size_t len, const struct ims_pe
 	if (rc)
 		log_warn(p->log, p->sub, NULL, "send toward IMS failed",
 			 LF_S("transport", tp_name(to->transport)), LF_S("reason", strerror(rc)));
+}
+
+static void send_ims(void *arg, const char *buf, size_t len, const struct ims_peer *to)
+{
+	sip_proxy_send_ims(arg, buf, len, to);
 }
 
 static const char *tp_name(enum ims_transport t)
@@ -98,6 +105,37 @@ static double regs_gauge(void *arg)
 	return (double)((struct sip_proxy *)arg)->regs.n;
 }
 
+void sip_proxy_next_hop(const struct sip_proxy *p, struct ims_peer *to)
+{
+	memset(to, 0, sizeof(*to));
+	to->transport = p->cfg.transport;
+	memcpy(&to->addr, &p->cfg.next_hop, sizeof(to->addr));
+}
+
+void sip_proxy_via_value(const struct sip_proxy *p, const struct ims_peer *to,
+			 const char *branch, char *buf, size_t len)
+{
+	snprintf(buf, len, "SIP/2.0/%s %s;branch=%s;rport", tp_name(to->transport),
+		 to->transport == IMS_TLS ? p->cfg.ims_tls_host : p->cfg.ims_host, branch);
+}
+
+int sip_proxy_via_ims(struct sip_proxy *p, msg_t *msg, const struct ims_peer *to,
+		      const char *branch)
+{
+	char line[256];
+	sip_proxy_via_value(p, to, branch, line, sizeof(line));
+	return sip_add_make(msg, sip_object(msg), sip_via_class, line) < 0 ? ENOMEM : 0;
+}
+
+int sip_proxy_via_ws(struct sip_proxy *p, msg_t *msg, const struct flow *f,
+		     const char *branch)
+{
+	char line[256];
+	snprintf(line, sizeof(line), "SIP/2.0/%s %s;branch=%s", f->secure ? "WSS" : "WS",
+		 p->cfg.ws_host, branch);
+	return sip_add_make(msg, sip_object(msg), sip_via_class, line) < 0 ? ENOMEM : 0;
+}
+
 static void on_client_timeout(void *arg, struct txn *x);
 
 /* Registrations not refreshed in time lapse here as they do in IMS. */
@@ -148,6 +186,8 @@ int sip_proxy_init(struct sip_proxy *p, uv_loop_t *loop,
 	uv_timer_init(loop, &p->sweep);
 	p->sweep.data = p;
 	uv_timer_start(&p->sweep, on_sweep, 1000, 1000);
+	if (call_table_init(&p->calls))
+		return ENOMEM;
 	return txn_table_init(&p->txns, loop, on_client_timeout, send_ims, free_msg, p);
 }
 
@@ -164,15 +204,17 @@ void sip_proxy_attach_tna(struct sip_proxy *p, struct tna *tna)
 void sip_proxy_close(struct sip_proxy *p)
 {
 	uv_close((uv_handle_t *)&p->sweep, NULL);
+	calls_close(p);
 	txn_table_close(&p->txns);
 }
 
 void sip_proxy_free(struct sip_proxy *p)
 {
 	reg_table_free(&p->regs);
+	call_table_free(&p->calls);
 }
 
-static void new_branch(struct sip_proxy *p, char *buf, size_t len)
+void sip_proxy_new_branch(struct sip_proxy *p, char *buf, size_t len)
 {
 	snprintf(buf, len, BRANCH_PREFIX "%016llx", (unsigned long long)p->branch_seq++);
 }
@@ -183,8 +225,7 @@ static struct log_ids ids_of(sip_t const *sip)
 	return ids;
 }
 
-/* Prints msg and queues it on flow f. */
-static void to_flow(struct sip_proxy *p, struct flow *f, msg_t *msg)
+void sip_proxy_to_flow(struct sip_proxy *p, struct flow *f, msg_t *msg)
 {
 	char *text;
 	size_t len;
@@ -201,13 +242,37 @@ static void to_flow(struct sip_proxy *p, struct flow *f, msg_t *msg)
 			 LF_S("reason", strerror(rc)));
 }
 
-/* Builds and sends a response to req toward the flow. */
-static void reply_flow(struct sip_proxy *p, struct flow *f, msg_t *req, int status,
-		       const char *phrase)
+static int our_uri(const struct sip_proxy *p, const url_t *u, const char **side);
+
+int sip_proxy_our_uri(const struct sip_proxy *p, const url_t *u)
 {
-	msg_t *rsp = sip_msg_response(req, status, phrase, f->token);
+	const char *side;
+	return our_uri(p, u, &side);
+}
+
+msg_t *sip_proxy_response_ws(struct sip_proxy *p, msg_t *req, int status,
+			     const char *phrase, const char *to_tag)
+{
+	sip_t const *rq = sip_object(req);
+	msg_t *rsp = sip_msg_response(req, status, phrase, to_tag);
+	sip_t *sip = rsp ? sip_object(rsp) : NULL;
+	const char *side;
+
+	/* Our Via on top (added before forwarding): the browser's follows. */
+	if (sip && sip->sip_via && sip->sip_via->v_next && rq->sip_via->v_host) {
+		url_t u = { .url_host = rq->sip_via->v_host, .url_port = rq->sip_via->v_port };
+		if (our_uri(p, &u, &side))
+			msg_header_remove(rsp, (msg_pub_t *)sip, (msg_header_t *)sip->sip_via);
+	}
+	return rsp;
+}
+
+void sip_proxy_reply_flow(struct sip_proxy *p, struct flow *f, msg_t *req, int status,
+			  const char *phrase)
+{
+	msg_t *rsp = sip_proxy_response_ws(p, req, status, phrase, f->token);
 	if (rsp) {
-		to_flow(p, f, rsp);
+		sip_proxy_to_flow(p, f, rsp);
 		msg_destroy(rsp);
 	}
 }
@@ -222,12 +287,12 @@ static void reply_flow_auth(struct sip_proxy *p, struct flow *f, msg_t *req,
 	if (!r->www_authenticate[0] ||
 	    sip_add_make(rsp, sip_object(rsp), sip_www_authenticate_class,
 			 r->www_authenticate + strlen("WWW-Authenticate: ")) >= 0)
-		to_flow(p, f, rsp);
+		sip_proxy_to_flow(p, f, rsp);
 	msg_destroy(rsp);
 }
 
-static void reply_ims(struct sip_proxy *p, msg_t *req, int status, const char *phrase,
-		      const struct ims_peer *to)
+void sip_proxy_reply_ims(struct sip_proxy *p, msg_t *req, int status, const char *phrase,
+			 const struct ims_peer *to)
 {
 	char *text;
 	size_t len;
@@ -305,7 +370,8 @@ static const char *pop_our_routes(struct sip_proxy *p, msg_t *msg, sip_t *sip,
  * RFC 5658 double Record-Route).  INVITE joins with the calls work. */
 static int creates_dialog(sip_t const *sip)
 {
-	return !sip->sip_to->a_tag && (sip->sip_request->rq_method == sip_method_subscribe ||
+	return !sip->sip_to->a_tag && (sip->sip_request->rq_method == sip_method_invite ||
+				       sip->sip_request->rq_method == sip_method_subscribe ||
 				       sip->sip_request->rq_method == sip_method_refer);
 }
 
@@ -332,7 +398,7 @@ static void on_client_timeout(void *arg, struct txn *x)
 	metric_inc(p->m_timeout);
 	log_info(p->log, p->sub, &ids, "no final response from IMS", LF_I("status", 408));
 	if (f)
-		reply_flow(p, f, x->req, 408, NULL);
+		sip_proxy_reply_flow(p, f, x->req, 408, NULL);
 }
 
 /* Request from a browser flow toward IMS. */
@@ -343,23 +409,17 @@ static void request_from_ws(struct sip_proxy *p, struct flow *f, msg_t *msg, siz
 	char branch[SIP_BRANCH_MAX], line[512];
 	int rc;
 
-	switch (sip->sip_request->rq_method) {
-	case sip_method_invite:
-	case sip_method_ack:
-	case sip_method_cancel:
-		/* Calls need the IMS-ALG and media gateway (the calls work);
-		 * refuse explicitly rather than relay SDP we cannot serve. */
-		if (sip->sip_request->rq_method != sip_method_ack)
-			reply_flow(p, f, msg, 501, "Calls Not Supported Yet");
-		log_info(p->log, p->sub, &ids, "request refused", LF_S("flow", f->token),
-			 LF_S("reason", "calls not supported yet"), LF_I("status", 501));
+	/* CANCEL is hop by hop; so is the ACK of a non-2xx response. */
+	if (sip->sip_request->rq_method == sip_method_cancel) {
+		call_cancel_from_ws(p, f, msg);
+		return;
+	}
+	if (sip->sip_request->rq_method == sip_method_ack && call_ack_absorbed(p, CALL_WS, f->id, msg)) {
 		msg_destroy(msg);
 		return;
-	default:
-		break;
 	}
 	if ((rc = max_forwards(msg, sip))) {
-		reply_flow(p, f, msg, rc > 0 ? rc : 500, NULL);
+		sip_proxy_reply_flow(p, f, msg, rc > 0 ? rc : 500, NULL);
 		msg_destroy(msg);
 		return;
 	}
@@ -384,10 +444,8 @@ static void request_from_ws(struct sip_proxy *p, struct flow *f, msg_t *msg, siz
 	/* What we add stays well under 600 bytes. */
 	if (to.transport == IMS_UDP && in_len + 600 > UDP_MAX_REQUEST)
 		to.transport = IMS_TCP;
-	new_branch(p, branch, sizeof(branch));
-	snprintf(line, sizeof(line), "SIP/2.0/%s %s;branch=%s;rport", tp_name(to.transport),
-		 to.transport == IMS_TLS ? p->cfg.ims_tls_host : p->cfg.ims_host, branch);
-	if (sip_add_make(msg, sip, sip_via_class, line) < 0)
+	sip_proxy_new_branch(p, branch, sizeof(branch));
+	if (sip_proxy_via_ims(p, msg, &to, branch))
 		goto oom;
 	/* Never trusted from a UE; the network makes its own charging id. */
 	remove_unknown(msg, sip, "P-Asserted-Identity");
@@ -408,7 +466,7 @@ static void request_from_ws(struct sip_proxy *p, struct flow *f, msg_t *msg, siz
 	char token[FLOW_TOKEN_LEN + 8];
 	if (pop_our_routes(p, msg, sip, token, sizeof(token)) && strcmp(token, f->token)) {
 		/* A route set naming another flow: not this browser's dialog. */
-		reply_flow(p, f, msg, 403, "Route Of Another Flow");
+		sip_proxy_reply_flow(p, f, msg, 403, "Route Of Another Flow");
 		log_info(p->log, p->sub, &ids, "request refused", LF_S("flow", f->token),
 			 LF_S("reason", "Route names another flow"), LF_I("status", 403));
 		msg_destroy(msg);
@@ -433,7 +491,7 @@ static void request_from_ws(struct sip_proxy *p, struct flow *f, msg_t *msg, siz
 		const char *ppi = sip_unknown_value(sip, "P-Preferred-Identity");
 		const char *pai = reg_asserted_identity(b, ppi);
 		if (!pai) {
-			reply_flow(p, f, msg, 403, "Not Registered");
+			sip_proxy_reply_flow(p, f, msg, 403, "Not Registered");
 			log_info(p->log, p->sub, &ids, "request refused", LF_S("flow", f->token),
 				 LF_S("reason", "flow not registered"), LF_I("status", 403));
 			msg_destroy(msg);
@@ -452,21 +510,66 @@ static void request_from_ws(struct sip_proxy *p, struct flow *f, msg_t *msg, siz
 			goto oom;
 	}
 
-	char *text;
+	switch (sip->sip_request->rq_method) {
+	case sip_method_invite:
+		call_invite_to_ims(p, f, msg, branch, &to);
+		return;
+	case sip_method_ack:
+		call_ack_to_ims(p, f, msg, &to);
+		return;
+	default:
+		call_request_seen(p, f->id, msg, CALL_WS);
+		/* UPDATE or PRACK with SDP: through the media step first. */
+		if (call_request_media(p, f, msg, CALL_WS))
+			return;
+		break;
+	}
+	sip_proxy_forward_ims(p, f, msg, branch, &to);
+	return;
+oom:
+	sip_proxy_reply_flow(p, f, msg, 500, "Server Internal Error");
+	msg_destroy(msg);
+}
+
+void sip_proxy_forward_ims(struct sip_proxy *p, struct flow *f, msg_t *msg, const char *branch,
+			   const struct ims_peer *to)
+{
+	sip_t const *sip = sip_object(msg);
+	struct log_ids ids = ids_of(sip);
+	char *text, *wire;
 	size_t len;
-	if (sip_msg_print(msg, &text, &len))
-		goto oom;
-	char *wire = malloc(len);
-	if (!wire)
-		goto oom;
+
+	if (sip_msg_print(msg, &text, &len) || !(wire = malloc(len))) {
+		sip_proxy_reply_flow(p, f, msg, 500, "Server Internal Error");
+		msg_destroy(msg);
+		return;
+	}
 	memcpy(wire, text, len);
 	log_debug(p->log, p->sub, &ids, "request to IMS", LF_S("flow", f->token),
 		  LF_S("method", sip->sip_request->rq_method_name), LF_S("branch", branch));
-	if (!txn_client_start(&p->txns, branch, f->id, &to, wire, len, msg))
+	if (!txn_client_start(&p->txns, branch, f->id, to, wire, len, msg))
 		log_error(p->log, p->sub, &ids, "out of memory for a transaction");
-	return;
-oom:
-	reply_flow(p, f, msg, 500, "Server Internal Error");
+}
+
+void sip_proxy_response_to_ims(struct sip_proxy *p, msg_t *msg)
+{
+	sip_t *sip = sip_object(msg);
+	struct txn *x = sip->sip_via && sip->sip_via->v_branch
+				? txn_find_ours(&p->txns, sip->sip_via->v_branch) : NULL;
+	char *text;
+	size_t len;
+
+	if (!x || x->kind != TXN_SERVER || x->final) {
+		msg_destroy(msg);
+		return;
+	}
+	msg_header_remove(msg, (msg_pub_t *)sip, (msg_header_t *)sip->sip_via);
+	if (sip->sip_via && !sip_msg_print(msg, &text, &len)) {
+		if (sip->sip_status->st_status >= 200)
+			txn_server_final(x, text, len);
+		else
+			send_ims(p, text, len, &x->peer);
+	}
 	msg_destroy(msg);
 }
 
@@ -475,9 +578,19 @@ static void response_from_ws(struct sip_proxy *p, struct flow *f, msg_t *msg)
 {
 	sip_t *sip = sip_object(msg);
 	struct log_ids ids = ids_of(sip);
-	struct txn *x = sip->sip_via->v_branch ? txn_find_ours(&p->txns, sip->sip_via->v_branch) : NULL;
+	struct txn *x;
 	char *text;
 	size_t len;
+
+	if (sip->sip_cseq->cs_method == sip_method_invite) {
+		call_response_from_ws(p, f, msg);
+		return;
+	}
+	if (sip->sip_cseq->cs_method == sip_method_cancel) {
+		msg_destroy(msg); /* to a CANCEL of ours (hop by hop) */
+		return;
+	}
+	x = sip->sip_via->v_branch ? txn_find_ours(&p->txns, sip->sip_via->v_branch) : NULL;
 
 	if (!x || x->kind != TXN_SERVER || x->flow_id != f->id || x->final) {
 		log_info(p->log, p->sub, &ids, "stray response from flow dropped",
@@ -485,16 +598,11 @@ static void response_from_ws(struct sip_proxy *p, struct flow *f, msg_t *msg)
 		msg_destroy(msg);
 		return;
 	}
-	msg_header_remove(msg, (msg_pub_t *)sip, (msg_header_t *)sip->sip_via);
-	if (!sip->sip_via || sip_msg_print(msg, &text, &len)) {
-		msg_destroy(msg);
+	/* An answer in the 2xx of an UPDATE or PRACK: the media step first. */
+	if (call_response_media(p, f->id, msg, CALL_WS))
 		return;
-	}
-	if (sip->sip_status->st_status >= 200)
-		txn_server_final(x, text, len);
-	else
-		send_ims(p, text, len, &x->peer);
-	msg_destroy(msg);
+	(void)text, (void)len;
+	sip_proxy_response_to_ims(p, msg);
 }
 
 void sip_proxy_from_ws(struct sip_proxy *p, struct flow *f, const char *buf, size_t len)
@@ -514,7 +622,7 @@ void sip_proxy_from_ws(struct sip_proxy *p, struct flow *f, const char *buf, siz
 		log_info(p->log, p->sub, &ids, "malformed SIP from flow", LF_S("flow", f->token),
 			 LF_S("reason", e.reason), LF_I("status", e.status));
 		if (msg && e.status)
-			reply_flow(p, f, msg, e.status, e.reason);
+			sip_proxy_reply_flow(p, f, msg, e.status, e.reason);
 		if (msg)
 			msg_destroy(msg);
 		return;
@@ -535,6 +643,15 @@ static void response_from_ims(struct sip_proxy *p, msg_t *msg)
 	struct txn *x = branch ? txn_find_ours(&p->txns, branch) : NULL;
 	int status = sip->sip_status->st_status;
 
+	if (sip->sip_cseq->cs_method == sip_method_invite) {
+		call_response_from_ims(p, msg);
+		return;
+	}
+	if (x && x->kind == TXN_CLIENT && sip->sip_cseq->cs_method == sip_method_cancel) {
+		txn_client_response(x, status); /* our own CANCEL: hop by hop */
+		msg_destroy(msg);
+		return;
+	}
 	if (!x || x->kind != TXN_CLIENT || x->final) {
 		/* Unknown, or a retransmission absorbed by Timer K. */
 		log_debug(p->log, p->sub, &ids, "response from IMS absorbed", LF_I("status", status));
@@ -554,10 +671,16 @@ static void response_from_ims(struct sip_proxy *p, msg_t *msg)
 		if (p->tna && rc != ENOMEM)
 			tna_register_result(p->tna, x->flow_id, rc != ENOENT);
 	}
+	if (f && sip->sip_via && call_response_media(p, f->id, msg, CALL_IMS)) {
+		/* An answer in the 2xx of an UPDATE or PRACK: media step first. */
+		if (status >= 200)
+			txn_client_drop_request(x);
+		return;
+	}
 	if (!f) {
 		log_info(p->log, p->sub, &ids, "response for a closed flow dropped", LF_I("status", status));
 	} else if (sip->sip_via) {
-		to_flow(p, f, msg);
+		sip_proxy_to_flow(p, f, msg);
 	}
 	if (status >= 200)
 		txn_client_drop_request(x);
@@ -571,10 +694,27 @@ static void request_from_ims(struct sip_proxy *p, msg_t *msg, const struct ims_p
 	struct log_ids ids = ids_of(sip);
 	const char *up = sip->sip_via->v_branch ? sip->sip_via->v_branch : "";
 	struct txn *x = *up ? txn_find_up(&p->txns, up) : NULL;
-	char branch[SIP_BRANCH_MAX], line[256];
+	char branch[SIP_BRANCH_MAX];
 	uint64_t id;
 	int rc;
 
+	switch (sip->sip_request->rq_method) {
+	case sip_method_invite:
+		if (call_invite_retransmission(p, msg))
+			return;
+		break;
+	case sip_method_cancel:
+		call_cancel_from_ims(p, msg, from);
+		return;
+	case sip_method_ack:
+		if (call_ack_absorbed(p, CALL_IMS, 0, msg)) {
+			msg_destroy(msg);
+			return;
+		}
+		break;
+	default:
+		break;
+	}
 	if (x) {
 		/* A retransmission: answer from the cache, else wait. */
 		if (x->final)
@@ -582,16 +722,12 @@ static void request_from_ims(struct sip_proxy *p, msg_t *msg, const struct ims_p
 		msg_destroy(msg);
 		return;
 	}
-	if (sip->sip_request->rq_method == sip_method_ack) {
-		msg_destroy(msg); /* ACK of a non-2xx we relayed: hop by hop, ends here */
-		return;
-	}
 	char token[FLOW_TOKEN_LEN + 8];
 	const char *user = pop_our_routes(p, msg, sip, token, sizeof(token));
 	if (!user || flow_token_verify(p->flows, user, strlen(user), &id)) {
 		log_info(p->log, p->sub, &ids, "request from IMS refused",
 			 LF_S("reason", "no flow token in Route"), LF_I("status", 404));
-		reply_ims(p, msg, 404, "No Flow Token", from);
+		sip_proxy_reply_ims(p, msg, 404, "No Flow Token", from);
 		msg_destroy(msg);
 		return;
 	}
@@ -600,27 +736,36 @@ static void request_from_ims(struct sip_proxy *p, msg_t *msg, const struct ims_p
 		metric_inc(p->m_430);
 		log_info(p->log, p->sub, &ids, "request from IMS for a closed flow",
 			 LF_S("flow", user), LF_I("status", 430));
-		reply_ims(p, msg, 430, "Flow Failed", from);
+		sip_proxy_reply_ims(p, msg, 430, "Flow Failed", from);
 		msg_destroy(msg);
 		return;
 	}
 	if ((rc = max_forwards(msg, sip)) || (creates_dialog(sip) && record_route(p, msg, sip, f, 0))) {
-		reply_ims(p, msg, rc > 0 ? rc : 500, NULL, from);
+		sip_proxy_reply_ims(p, msg, rc > 0 ? rc : 500, NULL, from);
 		msg_destroy(msg);
 		return;
 	}
-	new_branch(p, branch, sizeof(branch));
-	snprintf(line, sizeof(line), "SIP/2.0/%s %s;branch=%s", f->secure ? "WSS" : "WS",
-		 p->cfg.ws_host, branch);
-	if (sip_add_make(msg, sip, sip_via_class, line) < 0 ||
+	if (sip->sip_request->rq_method == sip_method_invite) {
+		call_invite_to_ws(p, f, msg, up, from);
+		return;
+	}
+	if (sip->sip_request->rq_method == sip_method_ack) {
+		call_ack_to_ws(p, f, msg);
+		return;
+	}
+	call_request_seen(p, f->id, msg, CALL_IMS);
+	sip_proxy_new_branch(p, branch, sizeof(branch));
+	if (sip_proxy_via_ws(p, msg, f, branch) ||
 	    !txn_server_start(&p->txns, branch, up, f->id, from)) {
-		reply_ims(p, msg, 500, NULL, from);
+		sip_proxy_reply_ims(p, msg, 500, NULL, from);
 		msg_destroy(msg);
 		return;
 	}
+	if (call_request_media(p, f, msg, CALL_IMS))
+		return; /* UPDATE or PRACK with SDP: through the media step */
 	log_debug(p->log, p->sub, &ids, "request to flow", LF_S("flow", f->token),
 		  LF_S("method", sip->sip_request->rq_method_name));
-	to_flow(p, f, msg);
+	sip_proxy_to_flow(p, f, msg);
 	msg_destroy(msg);
 }
 
@@ -641,7 +786,7 @@ void sip_proxy_from_ims(struct sip_proxy *p, const char *buf, size_t len,
 		log_info(p->log, p->sub, &ids, "malformed SIP from IMS", LF_S("peer", peer),
 			 LF_S("reason", e.reason), LF_I("status", e.status));
 		if (msg && e.status)
-			reply_ims(p, msg, e.status, e.reason, from);
+			sip_proxy_reply_ims(p, msg, e.status, e.reason, from);
 		if (msg)
 			msg_destroy(msg);
 		return;
@@ -660,6 +805,8 @@ void sip_proxy_from_ims(struct sip_proxy *p, const char *buf, size_t len,
 
 void sip_proxy_flow_closed(struct sip_proxy *p, struct flow *f)
 {
+	/* Its calls end: BYE or CANCEL toward IMS, media released. */
+	calls_flow_closed(p, f);
 	if (p->tna)
 		tna_flow_closed(p->tna, f->id);
 	/* Policy: the registration is left to expire in IMS; terminating
@@ -681,7 +828,7 @@ void sip_proxy_token_expired(void *proxy, const struct tna_flow *tf)
 	int n;
 
 	memcpy(&to.addr, &p->cfg.next_hop, sizeof(to.addr));
-	new_branch(p, branch, sizeof(branch));
+	sip_proxy_new_branch(p, branch, sizeof(branch));
 	if (RAND_bytes(r, sizeof(r)) != 1 ||
 	    tna_authorization_line(tf->impi, tf->impu, tf->ruri, auth, sizeof(auth)))
 		return;

@@ -11,6 +11,9 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include <sofia-sip/msg.h>
+#include <sofia-sip/sip.h>
+
 #include "flow_table.h"
 #include "ims_peer.h"
 #include "ims_tcp.h"
@@ -18,9 +21,12 @@
 #include "log.h"
 #include "metrics.h"
 #include "reg_binding.h"
+#include "sip_dialog.h"
 #include "sip_txn.h"
 #include "tna_register.h"
 #include "ws_server.h"
+
+struct call_media_cfg;
 
 struct sip_proxy_cfg {
 	struct sockaddr_storage next_hop; /* IMS entry point (I-CSCF / registrar) */
@@ -45,6 +51,8 @@ struct sip_proxy {
 	struct sip_proxy_cfg cfg;
 	struct txn_table txns;     /* owned */
 	struct reg_table regs;     /* owned */
+	struct call_table calls;   /* owned */
+	struct call_media_cfg *media; /* borrowed: media anchoring (call_media.h) */
 	uint64_t branch_seq;
 	uv_timer_t sweep;          /* lapses unrefreshed registrations */
 	struct metric *m_bad, *m_430, *m_timeout;
@@ -73,5 +81,39 @@ void sip_proxy_from_ws(struct sip_proxy *p, struct flow *f, const char *buf,
 void sip_proxy_from_ims(struct sip_proxy *p, const char *buf, size_t len,
 			const struct ims_peer *from);
 void sip_proxy_flow_closed(struct sip_proxy *p, struct flow *f);
+
+/* Services of the proxy for the call layer (call_session.c). */
+void sip_proxy_send_ims(struct sip_proxy *p, const char *buf, size_t len,
+			const struct ims_peer *to);
+/* Prints msg and sends it on flow f. */
+void sip_proxy_to_flow(struct sip_proxy *p, struct flow *f, msg_t *msg);
+void sip_proxy_reply_ims(struct sip_proxy *p, msg_t *req, int status, const char *phrase,
+			 const struct ims_peer *to);
+/* A response to a request from flow f; our own Via, when the request
+ * already carries it on top, is left out.  Returns NULL on ENOMEM. */
+msg_t *sip_proxy_response_ws(struct sip_proxy *p, msg_t *req, int status,
+			     const char *phrase, const char *to_tag);
+void sip_proxy_reply_flow(struct sip_proxy *p, struct flow *f, msg_t *req, int status,
+			  const char *phrase);
+/* A request from flow f (prepared: our Via with branch on top) sent to
+ * IMS in a client transaction.  Takes msg. */
+void sip_proxy_forward_ims(struct sip_proxy *p, struct flow *f, msg_t *msg, const char *branch,
+			   const struct ims_peer *to);
+/* A response from a browser (our Via still on top) to a request from IMS,
+ * through its server transaction.  Takes msg. */
+void sip_proxy_response_to_ims(struct sip_proxy *p, msg_t *msg);
+/* The configured next hop toward IMS. */
+void sip_proxy_next_hop(const struct sip_proxy *p, struct ims_peer *to);
+void sip_proxy_new_branch(struct sip_proxy *p, char *buf, size_t len);
+/* Adds our Via toward flow f with branch. */
+int sip_proxy_via_ws(struct sip_proxy *p, msg_t *msg, const struct flow *f,
+		     const char *branch);
+/* Our Via toward IMS for transport to: its value, and added to msg. */
+void sip_proxy_via_value(const struct sip_proxy *p, const struct ims_peer *to,
+			 const char *branch, char *buf, size_t len);
+int sip_proxy_via_ims(struct sip_proxy *p, msg_t *msg, const struct ims_peer *to,
+		      const char *branch);
+/* Is the URL one of our Route/Record-Route entries? */
+int sip_proxy_our_uri(const struct sip_proxy *p, const url_t *u);
 
 #endif

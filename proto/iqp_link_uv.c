@@ -202,6 +202,23 @@ void iqp_link_uv_stop(struct iqp_link_uv *u, unsigned code, const char *text)
 	post(u);
 }
 
+int iqp_link_uv_request(struct iqp_link_uv *u, struct iqp_msg *req, iqp_link_done_h *done,
+			void *arg)
+{
+	int rc = iqp_link_request(&u->link, uv_now(u->loop), req, done, arg);
+	if (!u->ending)
+		post(u);
+	return rc;
+}
+
+int iqp_link_uv_answer(struct iqp_link_uv *u, struct iqp_msg *ans, unsigned err_code)
+{
+	int rc = iqp_link_answer(&u->link, uv_now(u->loop), ans, err_code);
+	if (!u->ending)
+		post(u);
+	return rc;
+}
+
 bool iqp_link_uv_peer_has_name(const struct iqp_link_uv *u, const char *name)
 {
 	return u->conn && iqp_conn_peer_has_name(u->conn, name);

@@ -68,6 +68,11 @@ int iqp_link_uv_accept(struct iqp_link_uv *u, uv_stream_t *server);
 /* Ends the link: CLOSE `code` if connected, then ops->gone and free. */
 void iqp_link_uv_stop(struct iqp_link_uv *u, unsigned code, const char *text);
 
+/* iqp_link_request and iqp_link_answer on the loop's clock, with the
+ * link's timer re-armed for the new deadline. */
+int iqp_link_uv_request(struct iqp_link_uv *u, struct iqp_msg *req, iqp_link_done_h *done,
+			void *arg);
+int iqp_link_uv_answer(struct iqp_link_uv *u, struct iqp_msg *ans, unsigned err_code);
 /* After a call into the link from outside this module's callbacks
  * (iqp_link_request from a timer or another socket): re-arms the link's
  * timer for the new transaction and settles the link. */

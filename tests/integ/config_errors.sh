@@ -52,6 +52,18 @@ case_ "bad log level" ep-cscf \
 case_ "unknown log subsystem" ep-cscf \
 	'ep-cscf: error: @F@:1: log.level: unknown subsystem "rtp"' \
 	'log.level = info,rtp=debug\n'
+case_ "bad media.anchor" ep-cscf \
+	'ep-cscf: error: @F@:1: media.anchor: "sbc" is not one of agw, none' \
+	'media.anchor = sbc\n'
+case_ "bad media.bundle" ep-cscf \
+	'ep-cscf: error: @F@:1: media.bundle: "maybe" is not a boolean (yes or no)' \
+	'media.bundle = maybe\n'
+case_ "bad media.w3_realm" ep-cscf \
+	'ep-cscf: error: @F@:1: media.w3_realm: "w 3" is not a realm name (1-64 of A-Z a-z 0-9 . _ -)' \
+	'media.w3_realm = w 3\n'
+case_ "media.anchor agw without iq.listen" ep-cscf \
+	'ep-cscf: error: @F@:1: iq.listen: empty, but media.anchor agw needs an Iq+ listener for the AGWs' \
+	'iq.listen =\n'
 case_ "missing certificate" ep-cscf \
 	'ep-cscf: error: @F@:2: tls.cert: cannot read certificate "/nonexistent/cert.pem": No such file or directory' \
 	'log.level = info\ntls.cert = /nonexistent/cert.pem\n'

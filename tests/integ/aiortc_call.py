@@ -1,0 +1,149 @@
+#!/usr/bin/python3
+"""A WebRTC call end to end with aiortc as an independent WebRTC client:
+the scripted WIC registers through ep-cscf (WSS) and calls sip:uas@ims.test
+with aiortc's offer; the IMS-ALG reserves media on eims-agw over Iq+ (mutual
+TLS), Kamailio routes the IMS offer to a SIPp UAS that echoes RTP
+(-rtp_echo); aiortc's DTLS-SRTP audio goes through the AGW to the echo and
+back.  Judged by aiortc's own statistics (packets sent and received), then
+BYE from the browser, RELEASE on the AGW, clean stops.  Prints TAP lines.
+usage: aiortc_call.py BINDIR"""
+import asyncio
+import fractions
+import math
+import os
+import socket
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import call_lab  # noqa: E402
+from harness import Lab, Tap, free_port, wait_log  # noqa: E402
+from wic_call import Call, final, responses_until  # noqa: E402
+from wic_client import Wic, header  # noqa: E402
+
+import av  # noqa: E402
+from aioice.ice import get_host_addresses  # noqa: E402
+from aiortc import RTCPeerConnection, RTCSessionDescription  # noqa: E402
+from aiortc.mediastreams import AudioStreamTrack  # noqa: E402
+
+BIN = os.path.abspath(sys.argv[1])
+ORIGIN = "https://wic.test:8443"
+tap = Tap()
+result = tap.result
+lab = Lab("aiortc_call.")
+UAS_PORT = free_port(socket.SOCK_DGRAM)
+
+
+class Tone(AudioStreamTrack):
+    """440 Hz, 20 ms frames in real time."""
+
+    def __init__(self):
+        super().__init__()
+        self.pts, self.start = 0, None
+
+    async def recv(self):
+        if self.start is None:
+            self.start = time.time()
+        wait = self.start + self.pts / 8000 - time.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        frame = av.AudioFrame(format="s16", layout="mono", samples=160)
+        frame.planes[0].update(b"".join(
+            (int(8000 * math.sin(2 * math.pi * 440 * (self.pts + i) / 8000)) & 0xffff).to_bytes(2, "little")
+            for i in range(160)))
+        frame.sample_rate = 8000
+        frame.pts = self.pts
+        frame.time_base = fractions.Fraction(1, 8000)
+        self.pts += 160
+        return frame
+
+
+async def rtp_stats(pc):
+    sent = recv = 0
+    for s in (await pc.getStats()).values():
+        if s.type == "outbound-rtp":
+            sent += s.packetsSent
+        elif s.type == "inbound-rtp":
+            recv += s.packetsReceived
+    return sent, recv
+
+
+async def scenario(ports):
+    w = Wic("wss://127.0.0.1:%d" % ports["wss"], ORIGIN, "alice", "alice-secret")
+    await w.connect()
+    _, fin = await w.register()
+    result(fin is not None and fin.get("status") == 200, "WIC registered", str(fin and fin["start"]))
+
+    uas = call_lab.sipp_echo_uas(lab, UAS_PORT)
+    await asyncio.sleep(0.3)
+    pc = RTCPeerConnection()
+    pc.addTrack(Tone())
+
+    @pc.on("track")
+    def on_track(track):
+        async def consume():
+            while True:
+                try:
+                    await track.recv()
+                except Exception:
+                    return
+        asyncio.ensure_future(consume())
+
+    await pc.setLocalDescription(await pc.createOffer())
+    c = Call(w, "uas")
+    await c.invite(pc.localDescription.sdp.replace("\r\n", "\n").replace("\n", "\r\n"))
+    seen, ok = await responses_until(w, final, 15)
+    codes = [m.get("status") for m in seen]
+    result(ok is not None and ok.get("status") == 200, "INVITE answered 200 through the ALG", str(codes))
+    if not ok or ok.get("status") != 200:
+        await w.close()
+        uas.kill()
+        return
+    answer = ok["body"]
+    result("a=ice-lite" in answer and "a=fingerprint:sha-256" in answer and "UDP/TLS/RTP/SAVPF" in answer
+           and "a=rtcp-mux" in answer, "the browser's answer is WebRTC: ice-lite, DTLS fingerprint, SAVPF, rtcp-mux",
+           answer)
+    c.learn(ok)
+    await w.send_raw(c.in_dialog("ACK", 1))
+    await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+    sent = recv = 0
+    for _ in range(40):
+        await asyncio.sleep(0.25)
+        sent, recv = await rtp_stats(pc)
+        if sent > 50 and recv > 50:
+            break
+    print("# aiortc packetsSent %d packetsReceived %d" % (sent, recv))
+    result(sent > 0 and recv > 0 and recv >= sent // 2,
+           "aiortc's audio comes back from the SIPp echo through the AGW (getStats)",
+           "packetsSent %d packetsReceived %d" % (sent, recv))
+    await w.send_raw(c.in_dialog("BYE", 2))
+    _, bye_ok = await responses_until(w, lambda m: "BYE" in (header(m, "cseq") or ""))
+    result(bye_ok is not None and bye_ok.get("status") == 200, "BYE from the browser: 200",
+           str(bye_ok and bye_ok["start"]))
+    result(wait_log(os.path.join(lab.tmp, "ep-cscf.log"), 'msg="media released"', 5),
+           "the call's context is released on the AGW")
+    await pc.close()
+    await w.close()
+    rc = uas.wait(20)
+    result(rc == 0, "the far end saw the whole call (SIPp UAS with RTP echo)", "exit %s" % rc)
+
+
+def main():
+    host = [a for a in get_host_addresses(True, False)]
+    if not host:
+        result(False, "a non-loopback IPv4 address for aiortc's candidates")
+        sys.exit(1)
+    ports = call_lab.start(lab, tap, BIN, [ORIGIN], UAS_PORT, host[0])
+    if ports:
+        try:
+            asyncio.run(scenario(ports))
+        except Exception as e:
+            result(False, "scenario ran to the end", repr(e))
+        for n, p in ports["agws"].items():
+            lab.stop_daemon(tap, p, n, n + ".log")
+        lab.stop_ep_cscf(tap)
+    lab.close(tap)
+    sys.exit(1 if tap.failed else 0)
+
+
+main()
