@@ -138,12 +138,13 @@ int alg_w3_tag_line(const struct alg_call *c, const struct sdpm_session *s,
 
 		if (i >= 0 && (unsigned)i < c->cur.n_m &&
 		    c->cur.m[i].w3 == w && c->cur.m[i].sid &&
-		    s->media[i].ice_ufrag && s->media[i].port)
+		    s->media[i].ice_ufrag && s->media[i].ice_pwd &&
+		    s->media[i].port)
 			return i;
 	}
 	for (unsigned i = 0; i < s->n_media && i < c->cur.n_m; i++)
 		if (c->cur.m[i].w3 == w && c->cur.m[i].sid &&
-		    s->media[i].ice_ufrag)
+		    s->media[i].ice_ufrag && s->media[i].ice_pwd)
 			return (int)i;
 	return -1;
 }
@@ -251,7 +252,7 @@ static void w3_transport_changes(struct alg_call *c)
 		if (c->plan[i].w3_new_term)
 			continue;
 		if (strcmp(m->ice_ufrag, t->r_ufrag) ||
-		    strcmp(m->ice_pwd ? m->ice_pwd : "", t->r_pwd))
+		    strcmp(m->ice_pwd, t->r_pwd))
 			c->plan[i].ice_restart = true;
 		if (m->tls_id ? strcmp(m->tls_id, t->r_tls_id) :
 		    (m->n_fps && (m->fps[0].len != t->r_fp_len ||

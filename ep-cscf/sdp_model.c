@@ -640,6 +640,59 @@ static int read_media(struct sdpm_session *s, su_home_t *home,
 	return 0;
 }
 
+/* Debian's sofia-sip (1.12.11) loops forever, allocating, on some m=
+ * lines that break RFC 8866's grammar (found by fuzzing: a format or port
+ * with characters outside tokens).  m= lines are checked against the
+ * grammar before sofia sees them: media token, port[/n] in digits, proto
+ * of tokens and "/", at least one format token. */
+static bool media_line_ok(const char *p, const char *eol)
+{
+	static const char tok[] = "abcdefghijklmnopqrstuvwxyz"
+				  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+				  "-!#$%&'*+.^_`{|}~";
+	unsigned field = 0;
+
+	while (p < eol) {
+		const char *f = p;
+		unsigned slashes = 0;
+
+		while (p < eol && *p != ' ' && *p != '\t')
+			p++;
+		if (p == f) {
+			p++;
+			continue;
+		}
+		for (const char *q = f; q < p; q++) {
+			if (*q == '/')
+				slashes++;
+			if (field == 1 ? !(isdigit((unsigned char)*q) ||
+					   (*q == '/' && slashes == 1 &&
+					    q > f && q + 1 < p)) :
+			    !(strchr(tok, *q) || (*q == '/' && field == 2)))
+				return false;
+		}
+		field++;
+	}
+	return field >= 4;
+}
+
+static bool media_lines_ok(const char *sdp, size_t len)
+{
+	const char *p = sdp, *end = sdp + len;
+
+	while (p < end) {
+		const char *eol = p;
+
+		while (eol < end && *eol != '\r' && *eol != '\n')
+			eol++;
+		if (eol - p >= 2 && p[0] == 'm' && p[1] == '=' &&
+		    !media_line_ok(p + 2, eol))
+			return false;
+		p = eol + 1;
+	}
+	return true;
+}
+
 int sdp_model_parse(const char *sdp, size_t len, struct sdpm_session **out,
 		    char *why, size_t why_len)
 {
@@ -658,6 +711,8 @@ int sdp_model_parse(const char *sdp, size_t len, struct sdpm_session **out,
 	}
 	if (memchr(sdp, 0, len))
 		return bad(why, why_len, "NUL byte in SDP", NULL);
+	if (!media_lines_ok(sdp, len))
+		return bad(why, why_len, "malformed m= line", NULL);
 	h = su_home_new(sizeof(*h));
 	if (!h)
 		return ENOMEM;
