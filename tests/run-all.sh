@@ -42,6 +42,7 @@ suite "integ/daemons (release build)" tests/integ/daemons.sh build/release/bin
 suite "integ/epcscf_ims (Kamailio, SIPp; UDP to IMS)" /usr/bin/python3 tests/integ/epcscf_ims.py build/asan/bin udp
 suite "integ/epcscf_ims (Kamailio, SIPp; TCP to IMS)" /usr/bin/python3 tests/integ/epcscf_ims.py build/asan/bin tcp
 suite "e2e/browser_register (Chromium, JsSIP, Kamailio, SIPp)" /usr/bin/python3 tests/integ/browser_register.py build/asan/bin
+suite "e2e/alg_answers (Chromium accepts the IMS-ALG's answers)" node tests/browser/alg_answers.mjs build/asan/tests/unit/test_ims_alg
 suite "integ/iq_link" /usr/bin/python3 tests/integ/iq_link.py build/asan/bin
 suite "fuzz/smoke" tests/fuzz/smoke.sh build/fuzz/tests/fuzz "${FUZZ_SECONDS:-10}"
 

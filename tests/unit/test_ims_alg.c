@@ -392,20 +392,106 @@ static void run_case(void **state)
 	free(r);
 }
 
+/* A canned IMS phone: answers each served line of an IMS offer with its
+ * first codec on 192.0.2.80, port 7000 + 2i; rejects the others. */
+static void ims_phone_answer(const char *offer, size_t len, char *out,
+			     size_t cap)
+{
+	struct sdpm_session *s = NULL;
+	char why[128];
+	size_t n;
+
+	assert_int_equal(sdp_model_parse(offer, len, &s, why, sizeof(why)),
+			 0);
+	n = (size_t)snprintf(out, cap, "v=0\r\no=phone 1 1 IN IP4 192.0.2.80"
+			     "\r\ns=-\r\nc=IN IP4 192.0.2.80\r\nt=0 0\r\n");
+	for (unsigned i = 0; i < s->n_media && n < cap; i++) {
+		const struct sdpm_media *m = &s->media[i];
+
+		if (!m->port || !m->n_codecs) {
+			n += (size_t)snprintf(out + n, cap - n,
+					      "m=%s 0 %s %s\r\n", m->media,
+					      m->proto_name, m->fmt0);
+			continue;
+		}
+		n += (size_t)snprintf(out + n, cap - n,
+				      "m=%s %u %s %u\r\na=rtpmap:%u %s/%u%s%s"
+				      "\r\na=%s\r\n", m->media, 7000 + 2 * i,
+				      m->proto_name, m->codecs[0].pt,
+				      m->codecs[0].pt, m->codecs[0].name,
+				      m->codecs[0].rate,
+				      m->codecs[0].channels > 1 ? "/2" : "",
+				      "", sdpm_dir_name((uint8_t)(
+				      (m->dir & SDPM_SEND ? SDPM_RECV : 0) |
+				      (m->dir & SDPM_RECV ? SDPM_SEND : 0))));
+	}
+	sdp_model_free(s);
+}
+
+/* Tool mode for tests/golden/capture/check_answers_chromium.mjs: the
+ * answer the ALG gives a browser offer, with the canned AGW and the
+ * canned IMS phone.  usage: test_ims_alg --w3-answer OFFER OUT [nobundle] */
+static int w3_answer_tool(int argc, char **argv)
+{
+	struct run *r = calloc(1, sizeof(*r));
+	struct alg_error err = { 0, "" };
+	char *offer, ims[8192];
+	size_t len = 0, out_len = 0;
+	struct iqp_msg rep;
+	FILE *f;
+	int rc = 1;
+
+	if (!r || !(offer = read_text(argv[2], &len)))
+		return 1;
+	r->cfg = (struct alg_cfg){ "w3", "ims", argc < 5, false, "-" };
+	canned_agw_init(&r->agw);
+	if (alg_call_new(&r->c, &r->cfg) ||
+	    alg_offer_in(r->c, ALG_W3, offer, len, &r->req, r->arena,
+			 sizeof(r->arena), &err) ||
+	    canned_agw_reply(&r->agw, &r->req, &rep) ||
+	    alg_offer_out(r->c, &rep, r->out, sizeof(r->out), &out_len, &err))
+		goto out;
+	iqp_msg_free(&rep);
+	iqp_msg_free(&r->req);
+	ims_phone_answer(r->out, out_len, ims, sizeof(ims));
+	if (alg_answer_in(r->c, ims, strlen(ims), &r->req, r->arena,
+			  sizeof(r->arena), &err) ||
+	    canned_agw_reply(&r->agw, &r->req, &rep) ||
+	    alg_answer_out(r->c, &rep, r->out, sizeof(r->out), &out_len,
+			   &err))
+		goto out;
+	iqp_msg_free(&rep);
+	iqp_msg_free(&r->req);
+	if ((f = fopen(argv[3], "wb"))) {
+		fputs(r->out, f);
+		rc = fclose(f) ? 1 : 0;
+	}
+out:
+	if (rc)
+		fprintf(stderr, "ALG refused: %u %s\n", err.sip_status,
+			err.text);
+	alg_call_free(r->c);
+	free(offer);
+	free(r);
+	return rc;
+}
+
 static int by_name(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	static struct CMUnitTest tests[MAX_CASES];
 	static char *names[MAX_CASES];
 	size_t n = 0;
-	DIR *d = opendir(GOLDEN);
+	DIR *d;
 	struct dirent *de;
 
-	if (!d) {
+	if (argc >= 4 && !strcmp(argv[1], "--w3-answer"))
+		return w3_answer_tool(argc, argv);
+	if (!(d = opendir(GOLDEN))) {
 		fprintf(stderr, "%s: %s (run from the repository root)\n",
 			GOLDEN, strerror(errno));
 		return 1;
