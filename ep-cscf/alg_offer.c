@@ -19,6 +19,12 @@ void alg_err(struct alg_error *err, unsigned status, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err->text, sizeof(err->text), fmt, ap);
 	va_end(ap);
+	/* The text may quote the peer's SDP and ends up in a Warning
+	 * header's quoted string: printable ASCII only, no quote or
+	 * backslash. */
+	for (char *t = err->text; *t; t++)
+		if (*t < 0x20 || *t > 0x7e || *t == '"' || *t == '\\')
+			*t = '?';
 }
 
 /* Payload formats the AGW terminates rather than relays (R34): RTX, RED

@@ -72,7 +72,8 @@ static void parse_candidate(struct mctx *x, const char *v)
 	memset(&c, 0, sizeof(c));
 	if (nt < 8 || strcasecmp(tok[6], "typ") ||
 	    !sdp_syntax_ice_chars(tok[0], 1, 32) ||
-	    sdp_syntax_ulong(tok[1], 256, &comp, NULL) || comp < 1 || comp > 2 ||
+	    sdp_syntax_ulong(tok[1], 256, &comp, NULL) || comp < 1 ||
+	    comp > 2 ||
 	    sdp_syntax_ulong(tok[3], UINT32_MAX, &prio, NULL) ||
 	    sdp_syntax_ulong(tok[5], 65535, &port, NULL) || port == 0 ||
 	    sdpm_ip_parse(tok[4], &c.addr.ip))
@@ -141,6 +142,11 @@ drop:
 	m->n_cands_dropped++;
 }
 
+static int xbad(const struct mctx *x, const char *fmt, const char *arg)
+{
+	return sdp_syntax_bad(x->why, x->why_len, fmt, arg);
+}
+
 static struct sdpm_codec *codec_by_pt(struct sdpm_media *m, unsigned long pt)
 {
 	for (unsigned i = 0; i < m->n_codecs; i++)
@@ -194,7 +200,7 @@ static int read_formats(struct mctx *x, const sdp_media_t *sm)
 	if (!sdp_syntax_rtp_proto(m->proto) || !n)
 		return 0;
 	if (n > 128)
-		return sdp_syntax_bad(x->why, x->why_len, "too many payload types", NULL);
+		return xbad(x, "too many payload types", NULL);
 	m->codecs = su_zalloc(x->home, n * sizeof(*m->codecs));
 	if (!m->codecs)
 		return ENOMEM;
@@ -220,7 +226,7 @@ static int read_formats(struct mctx *x, const sdp_media_t *sm)
 
 		if (sdp_syntax_ulong(l->l_text, 127, &pt, NULL))
 			return sdp_syntax_bad(x->why, x->why_len,
-				   "payload type \"%s\" is not 0..127",
+				   "payload type %s is not 0..127",
 				   l->l_text);
 		if (codec_by_pt(m, pt))
 			continue;
@@ -240,7 +246,8 @@ static int read_formats(struct mctx *x, const sdp_media_t *sm)
 		if (!a->a_value || (strcasecmp(a->a_name, "rtpmap") &&
 				    strcasecmp(a->a_name, "fmtp")))
 			continue;
-		if (sdp_syntax_ulong(a->a_value, 127, &pt, &rest) || *rest != ' ' ||
+		if (sdp_syntax_ulong(a->a_value, 127, &pt, &rest) ||
+		    *rest != ' ' ||
 		    !(c = codec_by_pt(m, pt)))
 			continue;
 		if (!strcasecmp(a->a_name, "rtpmap"))
@@ -300,7 +307,7 @@ static int read_rtcp(struct mctx *x, const char *v)
 	char net[8], at[8], addr[64];
 
 	if (sdp_syntax_ulong(v, 65535, &port, &rest) || (*rest && *rest != ' '))
-		return sdp_syntax_bad(x->why, x->why_len, "malformed a=rtcp:%s", v);
+		return xbad(x, "malformed a=rtcp:%s", v);
 	x->m->has_rtcp = true;
 	x->m->rtcp_port = (uint16_t)port;
 	if (*rest && sscanf(rest, " %7s %7s %63s", net, at, addr) == 3 &&
@@ -320,11 +327,11 @@ static int read_attr(struct mctx *x, const sdp_attribute_t *a)
 		return 0;
 	if (!strcasecmp(n, "ice-ufrag") && v) {
 		if (!sdp_syntax_ice_chars(v, 4, 256))
-			return sdp_syntax_bad(x->why, x->why_len, "bad a=ice-ufrag", NULL);
+			return xbad(x, "bad a=ice-ufrag", NULL);
 		m->ice_ufrag = v;
 	} else if (!strcasecmp(n, "ice-pwd") && v) {
 		if (!sdp_syntax_ice_chars(v, 22, 256))
-			return sdp_syntax_bad(x->why, x->why_len, "bad a=ice-pwd", NULL);
+			return xbad(x, "bad a=ice-pwd", NULL);
 		m->ice_pwd = v;
 	} else if (!strcasecmp(n, "ice-lite")) {
 		m->ice_lite = true;
@@ -338,11 +345,11 @@ static int read_attr(struct mctx *x, const sdp_attribute_t *a)
 		return sdp_syntax_setup(v, &m->setup, x->why, x->why_len);
 	} else if (!strcasecmp(n, "tls-id") && v) {
 		if (!sdp_syntax_token(v, 20, 255, "+/-_"))
-			return sdp_syntax_bad(x->why, x->why_len, "bad a=tls-id:%s", v);
+			return xbad(x, "bad a=tls-id:%s", v);
 		m->tls_id = v;
 	} else if (!strcasecmp(n, "mid") && v) {
 		if (!sdp_syntax_token(v, 1, 32, "!#$%&'*+-.^_`{|}~"))
-			return sdp_syntax_bad(x->why, x->why_len, "bad a=mid:%s", v);
+			return xbad(x, "bad a=mid:%s", v);
 		m->mid = v;
 	} else if (!strcasecmp(n, "candidate") && v) {
 		parse_candidate(x, v);
@@ -358,7 +365,8 @@ static int read_attr(struct mctx *x, const sdp_attribute_t *a)
 		return read_rtcp(x, v);
 	} else if ((!strcasecmp(n, "ptime") || !strcasecmp(n, "maxptime")) &&
 		   v) {
-		if (!sdp_syntax_ulong(v, 100000, &u, NULL) && u >= 10 && u <= 200)
+		if (!sdp_syntax_ulong(v, 100000, &u, NULL) && u >= 10 &&
+		    u <= 200)
 			*(n[0] == 'p' || n[0] == 'P' ? &m->ptime :
 						       &m->maxptime) =
 				(uint16_t)u;
@@ -368,7 +376,7 @@ static int read_attr(struct mctx *x, const sdp_attribute_t *a)
 
 		if (sdp_syntax_ulong(v, UINT32_MAX, &u, &rest) ||
 		    (*rest && *rest != ' '))
-			return sdp_syntax_bad(x->why, x->why_len, "malformed a=ssrc:%s",
+			return xbad(x, "malformed a=ssrc:%s",
 				   v);
 		for (unsigned i = 0; i < m->n_ssrcs; i++)
 			seen |= m->ssrcs[i] == u;
@@ -388,7 +396,8 @@ static int read_group(struct sdpm_session *s, su_home_t *home, const char *v)
 	s->has_bundle = true;
 	if (!(d = su_strdup(home, v + 6)))
 		return ENOMEM;
-	for (char *t = strtok_r(d, " ", &save); t; t = strtok_r(NULL, " ", &save))
+	for (char *t = strtok_r(d, " ", &save); t;
+	     t = strtok_r(NULL, " ", &save))
 		if (s->n_bundle < SDPM_MAX_MEDIA)
 			s->bundle[s->n_bundle++] = t;
 	return 0;
@@ -421,7 +430,8 @@ static int read_media(struct sdpm_session *s, su_home_t *home,
 	m->cands = NULL;
 	m->n_cands = 0;
 	if (sm->m_port > 65535)
-		return sdp_syntax_bad(why, why_len, "m= port above 65535", NULL);
+		return sdp_syntax_bad(why, why_len, "m= port above 65535",
+				      NULL);
 	m->port = (uint16_t)sm->m_port;
 	m->media = sm->m_type_name ? sm->m_type_name : "";
 	m->proto_name = sm->m_proto_name ? sm->m_proto_name : "";

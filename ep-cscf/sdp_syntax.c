@@ -160,7 +160,8 @@ int sdp_syntax_fingerprint(struct sdpm_fp *fps, unsigned *n,
 	unsigned i;
 
 	if (!sp)
-		return sdp_syntax_bad(why, why_len, "malformed a=fingerprint:%s", v);
+		return sdp_syntax_bad(why, why_len, "malformed a=fingerprint",
+				      NULL);
 	hl = (size_t)(sp - v);
 	memset(&fp, 0, sizeof(fp));
 	for (i = 1; i <= 5; i++)
@@ -177,7 +178,8 @@ int sdp_syntax_fingerprint(struct sdpm_fp *fps, unsigned *n,
 
 		if (!isxdigit((unsigned char)v[0]) ||
 		    !isxdigit((unsigned char)v[1]))
-			return sdp_syntax_bad(why, why_len, "malformed fingerprint value",
+			return sdp_syntax_bad(why, why_len,
+					      "malformed fingerprint value",
 				   NULL);
 		hi = (unsigned)(isdigit((unsigned char)v[0]) ? v[0] - '0' :
 				(tolower((unsigned char)v[0]) - 'a' + 10));
@@ -191,7 +193,8 @@ int sdp_syntax_fingerprint(struct sdpm_fp *fps, unsigned *n,
 				   NULL);
 	}
 	if (*v)
-		return sdp_syntax_bad(why, why_len, "fingerprint value of the wrong length",
+		return sdp_syntax_bad(why, why_len,
+				      "fingerprint value of the wrong length",
 			   NULL);
 	if (*n < SDPM_MAX_FPS)
 		fps[(*n)++] = fp;
