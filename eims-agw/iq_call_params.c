@@ -1,6 +1,7 @@
 /* Pass-4 checks and the application of termination and stream parameters
  * shared by RESERVE, CONFIGURE and MODIFY (proto/SPEC.md 8.2, 8.7, 8.9-8.12). */
 #include "iq_calls_int.h"
+#include "term_w3.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -100,8 +101,62 @@ int iqc_check_streams(struct iq_calls *c, const struct iqp_msg *m, const struct 
 	}
 	if (t && t->n_streams + n_new > MEDIA_MAX_STREAMS)
 		return bad(ce, 1005, te, "more than 16 streams");
-	if (kind == IQP_TERM_W3 && (t ? t->n_streams : 0) + n_new > 1)
+	if (kind == IQP_TERM_W3 && (t ? t->n_streams : 0) + n_new > 1 &&
+	    !iqp_find(m, te, IQP_E_BUNDLE) && !(t && t->w3->bundle.on))
 		return bad(ce, 473, te, "several streams on a W3 termination need BUNDLE");
+	return 0;
+}
+
+/* 8.9.4 item 2: every stream of the termination (after the request) in
+ * exactly one entry, entries naming its streams, MIDs distinct, payload
+ * types disjoint. */
+static int check_bundle(const struct iqp_msg *m, const struct iqp_elem *te,
+			const struct iqp_elem *be, const struct media_term *t, struct call_err *ce)
+{
+	uint16_t ids[2 * MEDIA_MAX_STREAMS];
+	unsigned n_ids = 0, used[2 * MEDIA_MAX_STREAMS] = { 0 };
+	char mids[BUNDLE_MAX_ENTRIES][33];
+	uint8_t pt_owner[128];
+	unsigned n_e = 0;
+
+	for (unsigned i = 0; t && i < t->n_streams; i++)
+		ids[n_ids++] = t->s[i]->id;
+	EACH(se, m, te, IQP_E_STREAM) {
+		uint16_t id = get_u16(m, se, IQP_E_STREAM_ID, 0);
+		bool known = false;
+		for (unsigned i = 0; i < n_ids; i++)
+			known = known || ids[i] == id;
+		if (!known && n_ids < sizeof(ids) / sizeof(ids[0]))
+			ids[n_ids++] = id;
+	}
+	memset(pt_owner, 0, sizeof(pt_owner));
+	EACH(en, m, be, IQP_E_BUNDLE_ENTRY) {
+		uint16_t id = get_u16(m, en, IQP_E_STREAM_ID, 0);
+		const struct iqp_elem *me = iqp_find(m, en, IQP_E_MID);
+		unsigned k;
+		for (k = 0; k < n_ids && ids[k] != id; k++)
+			;
+		if (k == n_ids)
+			return bad(ce, 473, en, "BUNDLE_ENTRY names stream %u, not of this termination", id);
+		if (used[k]++)
+			return bad(ce, 473, en, "stream %u in two BUNDLE entries", id);
+		if (!me || iqp_elem_strcpy(me, mids[n_e], sizeof(mids[0])))
+			return bad(ce, 473, en, "bad MID");
+		for (unsigned i = 0; i < n_e; i++)
+			if (!strcmp(mids[i], mids[n_e]))
+				return bad(ce, 473, me, "MID \"%s\" twice", mids[n_e]);
+		n_e++;
+		EACH(pe, m, en, IQP_E_PAYLOAD_TYPE) {
+			uint8_t pt = 0;
+			iqp_elem_u8(pe, &pt);
+			if (pt_owner[pt & 0x7f] && pt_owner[pt & 0x7f] != n_e)
+				return bad(ce, 473, pe, "payload type %u in two BUNDLE entries", pt);
+			pt_owner[pt & 0x7f] = (uint8_t)n_e;
+		}
+	}
+	for (unsigned k = 0; k < n_ids; k++)
+		if (!used[k])
+			return bad(ce, 473, be, "stream %u in no BUNDLE entry", ids[k]);
 	return 0;
 }
 
@@ -155,7 +210,7 @@ int iqc_check_w3(const struct iqp_msg *m, const struct iqp_elem *te, const struc
 	if ((e = iqp_find(m, te, IQP_E_RTCP_MUX)) && get_bool(m, te, IQP_E_RTCP_MUX) == 0)
 		return bad(ce, 449, e, "W3 RTCP_MUX false not supported");
 	if ((e = iqp_find(m, te, IQP_E_BUNDLE)))
-		return bad(ce, 449, e, "BUNDLE not advertised (CAP_BUNDLE)");
+		return check_bundle(m, te, e, t, ce);
 	return 0;
 }
 
@@ -303,6 +358,48 @@ static void apply_stream(const struct iqp_msg *m, const struct iqp_elem *se, str
 	}
 }
 
+/* 8.2 item 4: BUNDLE replaces the stored map as a whole. */
+static void apply_bundle(const struct iqp_msg *m, const struct iqp_elem *be, struct media_term *t)
+{
+	struct w3_bundle *b = &t->w3->bundle;
+	const struct iqp_elem *e;
+
+	memset(b, 0, sizeof(*b));
+	b->on = true;
+	if ((e = iqp_find(m, be, IQP_E_MID_EXT_ID)))
+		iqp_elem_u8(e, &b->mid_ext_id);
+	EACH(en, m, be, IQP_E_BUNDLE_ENTRY) {
+		struct w3_bundle_entry *x = &b->e[b->n++];
+		x->stream_id = get_u16(m, en, IQP_E_STREAM_ID, 0);
+		if ((e = iqp_find(m, en, IQP_E_MID)))
+			iqp_elem_strcpy(e, x->mid, sizeof(x->mid));
+		EACH(pe, m, en, IQP_E_PAYLOAD_TYPE)
+			if (x->n_pt < BUNDLE_MAX_PT && !iqp_elem_u8(pe, &x->pt[x->n_pt]))
+				x->n_pt++, x->pts_listed = true;
+		EACH(se, m, en, IQP_E_SSRC)
+			if (x->n_ssrc < BUNDLE_MAX_SSRC && !iqp_elem_u32(se, &x->ssrc[x->n_ssrc]))
+				x->n_ssrc++;
+		if (b->n == BUNDLE_MAX_ENTRIES)
+			break;
+	}
+}
+
+/* Entries without PAYLOAD_TYPEs demultiplex by their stream's codecs. */
+static void bundle_default_pts(struct media_term *t)
+{
+	struct w3_bundle *b = &t->w3->bundle;
+
+	for (unsigned i = 0; b->on && i < b->n; i++) {
+		struct w3_bundle_entry *x = &b->e[i];
+		const struct media_stream *s = media_term_stream(t, x->stream_id);
+		if (x->pts_listed || !s)
+			continue;
+		x->n_pt = 0;
+		for (unsigned k = 0; k < s->n_codecs && x->n_pt < BUNDLE_MAX_PT; k++)
+			x->pt[x->n_pt++] = s->codecs[k].pt;
+	}
+}
+
 bool iqc_apply_term(const struct iqp_msg *m, const struct iqp_elem *te, struct media_term *t)
 {
 	bool renewed = false;
@@ -318,6 +415,9 @@ bool iqc_apply_term(const struct iqp_msg *m, const struct iqp_elem *te, struct m
 	}
 	if (t->kind == IQP_TERM_W3) {
 		renewed = apply_w3(m, te, t);
+		if (iqp_find(m, te, IQP_E_BUNDLE))
+			apply_bundle(m, iqp_find(m, te, IQP_E_BUNDLE), t);
+		bundle_default_pts(t);
 	} else if (t->state == TERM_RESERVED) {
 		bool all = t->n_streams > 0;
 		for (unsigned i = 0; i < t->n_streams; i++)

@@ -109,7 +109,7 @@ static int iq_prepare(struct daemon *d, struct agw *e, char *err, size_t errlen)
 		.max_ports = (uint32_t)c->iq_max_ports,
 		.hb_interval = (uint32_t)c->iq_hb_interval,
 		.calls = iq_calls_table(), .calls_arg = &e->calls,
-		.n_contexts = &e->media.n_ctxs,
+		.n_contexts = &e->media.n_ctxs, .bundle = true,
 	};
 
 	if (*c->node_id) {

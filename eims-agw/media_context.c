@@ -64,6 +64,12 @@ static int add_metrics(struct media_plane *mp, struct metrics *m)
 				      "dir", "w3_to_ims", "kind", "rtcp", (const char *)NULL);
 	mp->rtcp_ims_w3 = metrics_add(m, "eimsagw_media_relayed_total", rel_help, METRIC_COUNTER,
 				      "dir", "ims_to_w3", "kind", "rtcp", (const char *)NULL);
+	mp->rtcp_w3_ims_in = metrics_add(m, "eimsagw_media_rtcp_routed_total",
+					 "RTCP compounds from the WIC routed to a stream.", METRIC_COUNTER,
+					 (const char *)NULL);
+	mp->rtcp_filtered = metrics_add(m, "eimsagw_media_rtcp_feedback_removed_total",
+					"Browser-only RTCP feedback (transport-cc, REMB) not forwarded to IMS.",
+					METRIC_COUNTER, (const char *)NULL);
 	for (unsigned i = 1; i < 10; i++)
 		mp->ev_sent[i] = metrics_add(m, "eimsagw_iq_events_total",
 					     "Iq+ EVENT notifications sent, by type.", METRIC_COUNTER,

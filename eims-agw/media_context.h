@@ -180,6 +180,8 @@ struct media_plane {
 	/* metrics */
 	struct metric *drops[DROP_N];
 	struct metric *relayed_w3_ims, *relayed_ims_w3, *rtcp_w3_ims, *rtcp_ims_w3;
+	struct metric *rtcp_w3_ims_in;         /* RTCP from the WIC routed to a stream */
+	struct metric *rtcp_filtered;          /* browser-only feedback removed */
 	struct metric *ev_sent[10];
 };
 

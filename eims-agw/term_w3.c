@@ -9,8 +9,11 @@
 
 #include <openssl/rand.h>
 
+#include "byte_order.h"
 #include "demux.h"
 #include "media_relay.h"
+#include "rtcp_filter.h"
+#include "rtp_ext.h"
 #include "term_ims.h"
 
 static const char ice_chars[] =
@@ -275,11 +278,26 @@ static void on_dtls(struct media_term *t, struct udp_sock *sock, const uint8_t *
 	media_term_arm(t);
 }
 
-/* The stream a packet from the browser belongs to (no BUNDLE: the only
- * one). */
-static struct media_stream *route(struct media_term *t)
+/* The stream an RTP packet from the browser belongs to: the only one, or
+ * by the BUNDLE map (8.9.4). */
+static struct media_stream *route_rtp(struct media_term *t, const uint8_t *p, size_t len)
 {
-	return t->n_streams ? t->s[0] : NULL;
+	struct term_w3 *w = t->w3;
+
+	if (!w->bundle.on)
+		return t->n_streams ? t->s[0] : NULL;
+	uint16_t id = w3_bundle_route_rtp(&w->bundle, p, len, be32_get(p + 8));
+	return id ? media_term_stream(t, id) : NULL;
+}
+
+static struct media_stream *route_rtcp(struct media_term *t, const struct rtcp_route *r)
+{
+	struct term_w3 *w = t->w3;
+
+	if (!w->bundle.on)
+		return t->n_streams ? t->s[0] : NULL;
+	uint16_t id = w3_bundle_route_rtcp(&w->bundle, r);
+	return id ? media_term_stream(t, id) : NULL;
 }
 
 static bool srtp_ok(struct media_plane *mp, int rc)
@@ -308,22 +326,32 @@ static void on_media(struct media_term *t, uint8_t *buf, size_t len, const struc
 		return;
 	}
 	if (rtcp) {
+		struct rtcp_route r;
 		if (!srtp_ok(mp, srtp_transform_unprotect_rtcp(w->srtp_in, buf, &len)))
 			return;
-		if (!(s = route(t))) {
+		/* 8.9.3: browser-only feedback stays on the W3 leg. */
+		if (rtcp_filter_to_ims(buf, &len, &r)) {
+			media_drop(mp, DROP_MALFORMED);
+			return;
+		}
+		metric_add(mp->rtcp_filtered, r.removed);
+		if (!len)
+			return;
+		if (!(s = route_rtcp(t, &r))) {
 			media_drop(mp, DROP_NO_ROUTE);
 			return;
 		}
+		metric_inc(mp->rtcp_w3_ims_in);
 		media_relay_rtcp(s, buf, len, UDP_MTU);
 		return;
 	}
 	if (!srtp_ok(mp, srtp_transform_unprotect_rtp(w->srtp_in, buf, &len)))
 		return;
-	if (!(s = route(t))) {
+	if (len < 12 || !(s = route_rtp(t, buf, len))) {
 		media_drop(mp, DROP_NO_ROUTE);
 		return;
 	}
-	if (media_relay_ingress(s, buf, len, now, &plen)) {
+	if (media_relay_ingress(s, buf, len, now, &plen) || rtp_ext_strip(buf, &len)) {
 		media_drop(mp, DROP_MALFORMED);
 		return;
 	}
@@ -370,6 +398,8 @@ void term_w3_send_rtp(struct media_stream *s, uint8_t *pkt, size_t len, size_t c
 		media_drop(t->mp, DROP_NO_ROUTE);
 		return;
 	}
+	if (w->bundle.on && len >= 12)
+		w3_bundle_note_tx(&w->bundle, be32_get(pkt + 8), s->id);
 	if (!srtp_ok(t->mp, srtp_transform_protect_rtp(w->srtp_out, pkt, &len, cap)))
 		return;
 	if (udp_sock_send(w->sel_sock, pkt, len, (struct sockaddr *)&w->sel)) {
