@@ -61,7 +61,7 @@ int iqc_check_streams(struct iq_calls *c, const struct iqp_msg *m, const struct 
 			 uint8_t kind, const struct media_term *t, unsigned cmd, struct call_err *ce)
 {
 	uint16_t seen[MEDIA_MAX_STREAMS * 2];
-	unsigned n_seen = 0, n_new = 0;
+	unsigned n_seen = 0, n_new = 0, n_removed = 0;
 	(void)c;
 
 	EACH(se, m, te, IQP_E_STREAM) {
@@ -75,10 +75,29 @@ int iqc_check_streams(struct iq_calls *c, const struct iqp_msg *m, const struct 
 			seen[n_seen++] = id;
 		if (!s && cmd == IQP_MSG_CONFIGURE)
 			return bad(ce, 1309, se, "unknown stream %u", id);
-		if (!s && cmd == IQP_MSG_MODIFY)
-			return bad(ce, 501, se, "adding streams by MODIFY is not implemented");
-		if (get_bool(m, se, IQP_E_REMOVE) == 1)
-			return bad(ce, 501, se, "removing streams by MODIFY is not implemented");
+		if (get_bool(m, se, IQP_E_REMOVE) == 1) {
+			/* 8.5 item 2: STREAM { STREAM_ID, REMOVE } and nothing else. */
+			if (!s)
+				return bad(ce, 1309, se, "unknown stream %u", id);
+			for (const struct iqp_elem *x = se->child; x; x = x->next)
+				if (!(x->flags & IQP_EF_SKIP) && iqp_elem_code(x) != IQP_E_STREAM_ID &&
+				    iqp_elem_code(x) != IQP_E_REMOVE)
+					return bad(ce, 473, x, "a removed stream carries nothing else");
+			n_removed++;
+			continue;
+		}
+		if (!s && cmd == IQP_MSG_MODIFY) {
+			/* 8.7: Rn elements of a new stream, checked here (472). */
+			uint8_t nmt = get_enum(m, se, IQP_E_MEDIA_TYPE, 0);
+			if (!nmt)
+				return bad(ce, 472, se, "a new stream needs MEDIA_TYPE");
+			if (!iqp_find(m, se, IQP_E_TRANSPORT_PROTO))
+				return bad(ce, 472, se, "a new stream needs TRANSPORT_PROTO");
+			if (nmt <= IQP_MEDIA_TEXT && !iqp_find(m, se, IQP_E_CODEC))
+				return bad(ce, 472, se, "a new RTP stream needs CODEC");
+			if (kind == IQP_TERM_W3 && !iqp_find(m, te, IQP_E_BUNDLE))
+				return bad(ce, 473, se, "a stream added on W3 needs the BUNDLE map updated");
+		}
 		if (!s)
 			n_new++;
 		uint8_t mt = get_enum(m, se, IQP_E_MEDIA_TYPE, s ? s->media_type : 0);
@@ -99,9 +118,11 @@ int iqc_check_streams(struct iq_calls *c, const struct iqp_msg *m, const struct 
 		if ((e = iqp_find(m, se, IQP_E_LOCAL_ADDR)))
 			return bad(ce, 449, e, "requested LOCAL_ADDR not supported");
 	}
+	if (t && n_removed && t->n_streams + n_new == n_removed)
+		return bad(ce, 473, te, "removing the last stream: use RELEASE");
 	if (t && t->n_streams + n_new > MEDIA_MAX_STREAMS)
 		return bad(ce, 1005, te, "more than 16 streams");
-	if (kind == IQP_TERM_W3 && (t ? t->n_streams : 0) + n_new > 1 &&
+	if (kind == IQP_TERM_W3 && (t ? t->n_streams : 0) + n_new - n_removed > 1 &&
 	    !iqp_find(m, te, IQP_E_BUNDLE) && !(t && t->w3->bundle.on))
 		return bad(ce, 473, te, "several streams on a W3 termination need BUNDLE");
 	return 0;
@@ -123,11 +144,15 @@ static int check_bundle(const struct iqp_msg *m, const struct iqp_elem *te,
 		ids[n_ids++] = t->s[i]->id;
 	EACH(se, m, te, IQP_E_STREAM) {
 		uint16_t id = get_u16(m, se, IQP_E_STREAM_ID, 0);
-		bool known = false;
-		for (unsigned i = 0; i < n_ids; i++)
-			known = known || ids[i] == id;
-		if (!known && n_ids < sizeof(ids) / sizeof(ids[0]))
+		unsigned i;
+		for (i = 0; i < n_ids && ids[i] != id; i++)
+			;
+		if (get_bool(m, se, IQP_E_REMOVE) == 1) {
+			if (i < n_ids)
+				ids[i] = ids[--n_ids];
+		} else if (i == n_ids && n_ids < sizeof(ids) / sizeof(ids[0])) {
 			ids[n_ids++] = id;
+		}
 	}
 	memset(pt_owner, 0, sizeof(pt_owner));
 	EACH(en, m, be, IQP_E_BUNDLE_ENTRY) {

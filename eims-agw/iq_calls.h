@@ -29,6 +29,9 @@ void iq_events_send(void *arg, const struct media_event *ev);
 /* STREAM { STREAM_ID, STATS } of every stream of t under parent. */
 int iq_events_add_stats(struct iqp_msg *m, struct iqp_elem *parent, const struct media_term *t,
 			uint64_t now);
+/* STREAM { STREAM_ID, STATS } of one stream under parent. */
+int iq_events_add_stream_stats(struct iqp_msg *m, struct iqp_elem *parent,
+				const struct media_stream *s, uint64_t now);
 /* sockaddr <-> ipport. */
 void iq_ipport_from_sa(const struct sockaddr *sa, struct iqp_ipport *out);
 void iq_sa_from_ipport(const struct iqp_ipport *a, struct sockaddr_storage *out);

@@ -62,13 +62,11 @@ static const char *profile_name(uint16_t p)
 
 /* --- Events and state ------------------------------------------------------ */
 
+/* FAILED forwards nothing (on_media, term_w3_send_* check the state); the
+ * SRTP contexts stay, so that an ICE restart can bring the termination
+ * back on the same DTLS association. */
 static void fail_term(struct media_term *t)
 {
-	struct term_w3 *w = t->w3;
-
-	srtp_transform_free(w->srtp_in);
-	srtp_transform_free(w->srtp_out);
-	w->srtp_in = w->srtp_out = NULL;
 	media_term_set_state(t, TERM_FAILED);
 }
 
@@ -79,6 +77,9 @@ static void dtls_failed(struct media_term *t, unsigned code, const char *why)
 	log_info(t->mp->log, t->mp->sub, NULL, "dtls failed", LF_U("context", t->ctx ? t->ctx->id : 0),
 		 LF_U("term", t->id), LF_U("code", code), LF_S("reason", why));
 	t->w3->dtls_reported = true;
+	srtp_transform_free(t->w3->srtp_in);
+	srtp_transform_free(t->w3->srtp_out);
+	t->w3->srtp_in = t->w3->srtp_out = NULL;
 	media_term_event(t, &ev);
 	fail_term(t);
 }
@@ -200,6 +201,14 @@ static bool known_candidate(const struct term_w3 *w, const struct sockaddr *a, u
 
 /* --- Packets from the browser ---------------------------------------------- */
 
+/* ICE's verdict on a non-STUN datagram; during an ICE restart the old
+ * selected pair keeps working until a new one is selected (8.9.1 item 6). */
+static bool allowed(const struct term_w3 *w, const struct sockaddr *from, uint64_t now)
+{
+	return ice_lite_media_allowed(&w->ice, from, now) ||
+	       (w->restarting && w->has_sel && sa_equal(from, (const struct sockaddr *)&w->sel));
+}
+
 static void on_stun(struct media_term *t, struct udp_sock *sock, const uint8_t *buf, size_t len,
 		    const struct sockaddr *from, uint64_t now)
 {
@@ -227,6 +236,7 @@ static void on_stun(struct media_term *t, struct udp_sock *sock, const uint8_t *
 	}
 	if (r.events & ICE_LITE_EV_SELECTED) {
 		bool first = !w->has_sel;
+		w->restarting = false;
 		w->sel_sock = sock;
 		memcpy(&w->sel, from, sa_len(from));
 		w->has_sel = true;
@@ -252,7 +262,7 @@ static void on_dtls(struct media_term *t, struct udp_sock *sock, const uint8_t *
 {
 	struct term_w3 *w = t->w3;
 
-	if (!ice_lite_media_allowed(&w->ice, from, now)) {
+	if (!allowed(w, from, now)) {
 		media_drop(t->mp, DROP_DTLS);
 		return;
 	}
@@ -321,7 +331,7 @@ static void on_media(struct media_term *t, uint8_t *buf, size_t len, const struc
 		media_drop(mp, DROP_NO_KEYS);
 		return;
 	}
-	if (!ice_lite_media_allowed(&w->ice, from, now)) {
+	if (!allowed(w, from, now)) {
 		media_drop(mp, DROP_NOT_ALLOWED);
 		return;
 	}
@@ -638,8 +648,12 @@ int term_w3_ice_restart(struct media_term *t, const char *ufrag, const char *pwd
 	 * selected (sel stays; ice_lite no longer vouches for it). */
 	w->sel = keep_sel;
 	w->has_sel = had_sel;
-	if (t->state == TERM_FAILED)
+	w->restarting = had_sel;
+	if (t->state == TERM_FAILED) {
+		/* The old pair is dead: T_ICE runs for the new one. */
+		w->has_sel = w->restarting = false;
 		media_term_set_state(t, TERM_CONFIGURED);
+	}
 	w->configured_ms = media_now(t->mp);
 	return 0;
 }

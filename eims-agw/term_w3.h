@@ -52,6 +52,7 @@ struct term_w3 {
 	struct udp_sock *sel_sock;            /* borrowed: selected pair */
 	struct sockaddr_storage sel;
 	bool has_sel;
+	bool restarting;                      /* ICE restart: old pair until a new one */
 	uint64_t configured_ms, selected_ms;
 };
 

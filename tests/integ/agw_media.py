@@ -491,7 +491,78 @@ async def ims_only(ctl, metrics_port):
     tap.result(got_b is not None and src == ("127.0.0.1", p2),
                "IMS-IMS: LATCH: a's media reaches b at the address it sent from, not REMOTE_ADDR",
                repr(src))
-    for i in range(3, 10):
+    cid, id1, id2 = find(ctx, "CONTEXT_ID"), find(t1, "TERM_ID"), find(t2, "TERM_ID")
+
+    def recv(sock):
+        try:
+            return sock.recvfrom(2048)
+        except socket.timeout:
+            return None, None
+
+    # Hold (8.12): b's side INACTIVE, then SENDRECV again.
+    gate0 = metric_value(metrics_port, 'eimsagw_media_dropped_total{reason="gate"}') or 0
+    r = await aw(ctl.request, "hold", "MODIFY", [{"CONTEXT": [{"CONTEXT_ID": cid}, {"TERMINATION": [
+        {"TERM_ID": id2}, {"STREAM": [{"STREAM_ID": 1}, {"STREAM_MODE": "INACTIVE"}]}]}]}])
+    tap.result(r is not None and "reply" in r and r["reply"]["header"]["flags"] == 0,
+               "MODIFY STREAM_MODE INACTIVE (hold)", json.dumps(r))
+    b.settimeout(0.5)
+    a.sendto(pkt(3), ("127.0.0.1", p1))
+    held = recv(b)[0]
+    gate1 = metric_value(metrics_port, 'eimsagw_media_dropped_total{reason="gate"}') or 0
+    tap.result(held is None and gate1 > gate0, "hold: media toward the held side is gated and counted",
+               "gate drops %s -> %s" % (gate0, gate1))
+    r = await aw(ctl.request, "unhold", "MODIFY", [{"CONTEXT": [{"CONTEXT_ID": cid}, {"TERMINATION": [
+        {"TERM_ID": id2}, {"STREAM": [{"STREAM_ID": 1}, {"STREAM_MODE": "SENDRECV"}]}]}]}])
+    a.sendto(pkt(4), ("127.0.0.1", p1))
+    tap.result(r is not None and "reply" in r and recv(b)[0] is not None,
+               "MODIFY STREAM_MODE SENDRECV: media flows again")
+    b.settimeout(2)
+
+    # Add a second stream on both sides (8.5 item 1), then remove it (item 2).
+    a2 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    a2.bind(("127.0.0.1", 0))
+    b2 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    b2.bind(("127.0.0.1", 0))
+    b2.settimeout(2)
+
+    def new_stream(sock):
+        return {"STREAM": [{"STREAM_ID": 2}, {"MEDIA_TYPE": "AUDIO"}, {"TRANSPORT_PROTO": "RTP/AVP"},
+                           {"REMOTE_ADDR": "127.0.0.1:%d" % sock.getsockname()[1]}] + pcmu}
+    r = await aw(ctl.request, "add", "MODIFY", [{"CONTEXT": [{"CONTEXT_ID": cid},
+                                                  {"TERMINATION": [{"TERM_ID": id1}, new_stream(a2)]},
+                                                  {"TERMINATION": [{"TERM_ID": id2}, new_stream(b2)]}]}])
+    ok = r is not None and "reply" in r and r["reply"]["header"]["flags"] == 0
+    new_ports = []
+    if ok:
+        for t in find_all(find(r["reply"]["body"], "CONTEXT"), "TERMINATION"):
+            st = find(t, "STREAM")
+            new_ports.append(int(find(st, "LOCAL_ADDR").rsplit(":", 1)[1]) if st and find(st, "STREAM_ID") == 2 else None)
+    tap.result(ok and len(new_ports) == 2 and all(new_ports),
+               "MODIFY adds stream 2 on both terminations; the reply has their LOCAL_ADDRs", json.dumps(r)[:800])
+    if ok and all(new_ports):
+        for i in range(5):
+            a2.sendto(pkt(100 + i), ("127.0.0.1", new_ports[0]))
+        got = 0
+        for i in range(5):
+            got += recv(b2)[0] is not None
+        tap.result(got == 5, "the added stream relays (a2 -> AGW -> b2)", "%d of 5" % got)
+        r = await aw(ctl.request, "remove", "MODIFY", [{"CONTEXT": [{"CONTEXT_ID": cid},
+            {"TERMINATION": [{"TERM_ID": id1}, {"STREAM": [{"STREAM_ID": 2}, {"REMOVE": True}]}]},
+            {"TERMINATION": [{"TERM_ID": id2}, {"STREAM": [{"STREAM_ID": 2}, {"REMOVE": True}]}]}]}])
+        ok = r is not None and "reply" in r and r["reply"]["header"]["flags"] == 0
+        st = [find(find(t, "STREAM"), "STATS") for t in find_all(find(r["reply"]["body"], "CONTEXT"),
+                                                                "TERMINATION")] if ok else []
+        tap.result(ok and len(st) == 2 and find(find(st[0], "STATS_RX"), "PACKETS") == 5 and
+                   find(find(st[1], "STATS_TX"), "PACKETS") == 5,
+                   "MODIFY removes stream 2; the reply carries its STATS (5 in, 5 out)", json.dumps(r)[:800])
+        r = await aw(ctl.request, "remove-last", "MODIFY", [{"CONTEXT": [{"CONTEXT_ID": cid},
+            {"TERMINATION": [{"TERM_ID": id1}, {"STREAM": [{"STREAM_ID": 1}, {"REMOVE": True}]}]}]}])
+        tap.result(r is not None and r.get("error", {}).get("code") == 473,
+                   "removing the last stream of a termination: 473", json.dumps(r))
+    a2.close()
+    b2.close()
+
+    for i in range(5, 12):
         a.sendto(pkt(i), ("127.0.0.1", p1))
         await asyncio.sleep(0.02)
     t0 = time.time()
@@ -523,11 +594,82 @@ async def ims_only(ctl, metrics_port):
     b.close()
 
 
+async def ice_restart(ctl, host_ip):
+    """ICE restart by MODIFY (8.5 item 3, 8.9.1 item 6) with scripted STUN
+    checks (aioice's STUN codec): new local credentials in the reply, the
+    old ones refused, a new nomination selects the pair again."""
+    from aioice import stun
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind((host_ip, 0))
+    sock.settimeout(2)
+    r = await aw(ctl.request, "ir-reserve", "RESERVE", [{"CONTEXT": [
+        {"CONTEXT_ID": CHOOSE},
+        {"TERMINATION": [{"TERM_ID": CHOOSE}, {"TERM_KIND": "W3"}, {"REALM_NAME": "w3"},
+                         {"ICE": [{"ICE_REMOTE_UFRAG": "rem1"}, {"ICE_REMOTE_PWD": "remotepassword1234567890"}]},
+                         {"DTLS": [{"DTLS_SETUP": "PASSIVE"},
+                                   {"REMOTE_FINGERPRINT": [{"FP_HASH": "SHA-256"}, {"FP_VALUE": "ab" * 32}]}]},
+                         {"STREAM": [{"STREAM_ID": 1}, {"MEDIA_TYPE": "AUDIO"},
+                                     {"TRANSPORT_PROTO": "UDP/TLS/RTP/SAVPF"}] + codec_elems([(111, "opus", 48000, 2)])}]}]}])
+    ok = r is not None and "reply" in r and r["reply"]["header"]["flags"] == 0
+    tap.result(ok, "ICE restart: RESERVE a W3 termination with remote credentials", json.dumps(r)[:800])
+    if not ok:
+        return
+    ctx = find(r["reply"]["body"], "CONTEXT")
+    t = find(ctx, "TERMINATION")
+    ice = find(t, "ICE")
+    addr = find(find(ice, "LOCAL_CANDIDATE"), "CAND_ADDR").rsplit(":", 1)
+    dst = (addr[0], int(addr[1]))
+
+    def check(lufrag, lpwd, rufrag, nominate):
+        m = stun.Message(message_method=stun.Method.BINDING, message_class=stun.Class.REQUEST)
+        m.attributes["USERNAME"] = "%s:%s" % (lufrag, rufrag)
+        m.attributes["PRIORITY"] = 1853824767
+        m.attributes["ICE-CONTROLLING"] = 42
+        if nominate:
+            m.attributes["USE-CANDIDATE"] = None
+        m.add_message_integrity(lpwd.encode())  # and FINGERPRINT
+        sock.sendto(bytes(m), dst)
+        try:
+            return stun.parse_message(sock.recvfrom(2048)[0])
+        except socket.timeout:
+            return None
+
+    old_u, old_p = find(ice, "ICE_LOCAL_UFRAG"), find(ice, "ICE_LOCAL_PWD")
+    resp = check(old_u, old_p, "rem1", True)
+    ev = await aw(ctl.event, 1, 5)
+    tap.result(resp is not None and resp.message_class == stun.Class.RESPONSE and ev is not None,
+               "ICE restart: a nominating check selects a pair (EVENT 1)")
+    r = await aw(ctl.request, "ir-modify", "MODIFY", [{"CONTEXT": [{"CONTEXT_ID": find(ctx, "CONTEXT_ID")},
+        {"TERMINATION": [{"TERM_ID": find(t, "TERM_ID")},
+                         {"ICE": [{"ICE_RESTART": True}, {"ICE_REMOTE_UFRAG": "rem2"},
+                                  {"ICE_REMOTE_PWD": "remotepassword2345678901"}]}]}]}])
+    ok = r is not None and "reply" in r and r["reply"]["header"]["flags"] == 0
+    nice = find(find(find(r["reply"]["body"], "CONTEXT"), "TERMINATION"), "ICE") if ok else None
+    new_u, new_p = (find(nice, "ICE_LOCAL_UFRAG"), find(nice, "ICE_LOCAL_PWD")) if nice else (None, None)
+    tap.result(ok and new_u and new_p and new_u != old_u and new_p != old_p and find(nice, "LOCAL_CANDIDATE"),
+               "MODIFY ICE_RESTART: new local ufrag, pwd and candidates in the reply", json.dumps(r)[:800])
+    resp = check(old_u, old_p, "rem1", True)
+    tap.result(resp is not None and resp.message_class == stun.Class.ERROR,
+               "ICE restart: checks with the old credentials are refused",
+               resp and resp.attributes.get("ERROR-CODE"))
+    resp = check(new_u, new_p, "rem2", True)
+    ev = await aw(ctl.event, 1, 5)
+    tap.result(resp is not None and resp.message_class == stun.Class.RESPONSE and ev is not None,
+               "ICE restart: a check with the new credentials selects the pair again (EVENT 1)")
+    r = await aw(ctl.request, "ir-missing", "MODIFY", [{"CONTEXT": [{"CONTEXT_ID": find(ctx, "CONTEXT_ID")},
+        {"TERMINATION": [{"TERM_ID": find(t, "TERM_ID")}, {"ICE": [{"ICE_RESTART": True}]}]}]}])
+    tap.result(r is not None and r.get("error", {}).get("code") == 472,
+               "ICE_RESTART without new remote credentials: 472", json.dumps(r))
+    await aw(ctl.request, "ir-release", "RELEASE", [{"CONTEXT": [{"CONTEXT_ID": find(ctx, "CONTEXT_ID")}]}])
+    sock.close()
+
+
 async def scenario(ctl, host_ip, metrics_port):
     await session(ctl, "audio", host_ip, metrics_port, ["audio"], "ACTIVE")
     await session(ctl, "bundle", host_ip, metrics_port, ["audio", "video"], "PASSIVE", end="consent")
     await session(ctl, "wrong-fingerprint", host_ip, metrics_port, ["audio"], "ACTIVE", wrong_fp=True)
     await ims_only(ctl, metrics_port)
+    await ice_restart(ctl, host_ip)
     relayed = metric_value(metrics_port, 'eimsagw_media_relayed_total{dir="w3_to_ims",kind="rtp"}')
     tap.result(relayed is not None and relayed > 300,
                "metric eimsagw_media_relayed_total counts relayed packets", "w3_to_ims %s" % relayed)
