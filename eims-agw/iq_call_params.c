@@ -381,6 +381,41 @@ static void apply_stream(const struct iqp_msg *m, const struct iqp_elem *se, str
 		iq_sa_from_ipport(&a, &s->remote_rtcp);
 		s->has_remote_rtcp = true;
 	}
+	/* 8.2 items 3 and 5: the list replaces the stored one; one all-zero
+	 * address clears it. */
+	if (iqp_find(m, se, IQP_E_SOURCE_FILTER)) {
+		s->n_filter = 0;
+		EACH(f, m, se, IQP_E_SOURCE_FILTER) {
+			struct iqp_ip ip;
+			static const uint8_t zero[16];
+			if (iqp_elem_ip(f, &ip) || s->n_filter == 4)
+				continue;
+			if (!memcmp(ip.addr, zero, ip.family == 4 ? 4 : 16)) {
+				s->n_filter = 0;
+				break;
+			}
+			s->filter[s->n_filter++] = ip;
+		}
+	}
+	/* 8.2 item 4: POLICING replaces the container; POLICE_SDR 0: off. */
+	if ((e = iqp_find(m, se, IQP_E_POLICING))) {
+		uint64_t now = media_now(s->term->mp);
+		uint32_t mbs = get_u32(m, e, IQP_E_POLICE_MBS, 0);
+		memset(&s->police, 0, sizeof(s->police));
+		memset(&s->peak, 0, sizeof(s->peak));
+		s->police.rate = get_u32(m, e, IQP_E_POLICE_SDR, 0);
+		s->police.size = mbs;
+		s->police.tokens = mbs;
+		s->police.last_ms = now;
+		if (s->police.rate && iqp_find(m, e, IQP_E_POLICE_PDR)) {
+			/* Peak rate: a bucket of one maximum-size packet. */
+			s->peak.rate = get_u32(m, e, IQP_E_POLICE_PDR, 0);
+			s->peak.size = s->peak.tokens = 1500;
+			s->peak.last_ms = now;
+		}
+	}
+	if ((e = iqp_find(m, se, IQP_E_DSCP)))
+		iqp_elem_u8(e, &s->dscp);
 }
 
 /* 8.2 item 4: BUNDLE replaces the stored map as a whole. */
@@ -457,6 +492,7 @@ void iqc_after_apply(struct media_ctx *ctx)
 {
 	media_relay_update(ctx);
 	for (unsigned i = 0; i < ctx->n_terms; i++) {
+		media_term_apply_dscp(ctx->t[i]);
 		if (ctx->t[i]->w3)
 			term_w3_update(ctx->t[i]);
 		else

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "iqp_schema.h"
 #include "term_ims.h"
@@ -480,9 +481,7 @@ static void release_all(struct iq_calls *c, struct iqp_link *l, const struct iqp
 		next = x->next;
 		if (x->owner != l)
 			continue;
-		while (x->n_terms > 1)
-			media_term_release(mp, x->t[x->n_terms - 1]);
-		media_term_release(mp, x->t[0]); /* deletes x */
+		media_ctx_release(mp, x);
 		n++;
 	}
 	log_info(c->log, c->sub, NULL, "iq released all", LF_U("contexts", n));
@@ -568,13 +567,58 @@ const struct iqp_link_calls *iq_calls_table(void)
 }
 
 void iq_calls_init(struct iq_calls *c, struct media_plane *mp, struct iq_client *iq,
-		   const struct log *log, unsigned sub)
+		   const struct log *log, unsigned sub, uint32_t hold_ms)
 {
 	memset(c, 0, sizeof(*c));
 	c->mp = mp;
 	c->iq = iq;
 	c->log = log;
 	c->sub = sub;
+	c->hold_ms = hold_ms;
 	mp->sink.event = iq_events_send;
 	mp->sink.arg = c;
+	uv_timer_init(mp->loop, &c->hold);
+	c->hold.data = c;
+	c->hold_open = true;
+}
+
+void iq_calls_stop(struct iq_calls *c)
+{
+	if (c->hold_open) {
+		c->hold_open = false;
+		uv_close((uv_handle_t *)&c->hold, NULL);
+	}
+}
+
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* 7.10 item 4: T_HOLD expired before the association came back. */
+static void on_hold(uv_timer_t *h)
+{
+	struct iq_calls *c = h->data;
+	struct media_plane *mp = c->mp;
+	size_t n = mp->n_ctxs;
+
+	while (mp->ctxs)
+		media_ctx_release(mp, mp->ctxs);
+	c->iq->self.epoch = wall_ms();
+	log_warn(c->log, c->sub, NULL, "iq hold expired", LF_U("contexts_released", n),
+		 LF_U("new_epoch", c->iq->self.epoch));
+}
+
+void iq_calls_link_change(void *arg, bool up)
+{
+	struct iq_calls *c = arg;
+
+	if (!c->hold_open)
+		return;
+	if (up)
+		uv_timer_stop(&c->hold);
+	else if (!uv_is_active((uv_handle_t *)&c->hold))
+		uv_timer_start(&c->hold, on_hold, c->hold_ms, 0);
 }

@@ -15,11 +15,19 @@ struct iq_calls {
 	const struct log *log;       /* borrowed */
 	unsigned sub;
 	uint64_t events_sent, events_acked, events_lost;
+	uv_timer_t hold;             /* owned: T_HOLD after link loss (7.10) */
+	uint32_t hold_ms;
+	bool hold_open;
 };
 
-/* Wires the handlers and the media plane's event sink. */
+/* Wires the handlers and the media plane's event sink; hold_ms: T_HOLD. */
 void iq_calls_init(struct iq_calls *c, struct media_plane *mp, struct iq_client *iq,
-		   const struct log *log, unsigned sub);
+		   const struct log *log, unsigned sub, uint32_t hold_ms);
+/* Closes the T_HOLD timer. */
+void iq_calls_stop(struct iq_calls *c);
+/* For struct iq_client_cfg.link_change (7.10): T_HOLD runs while the link
+ * is down; at expiry every context is released and a new epoch made. */
+void iq_calls_link_change(void *arg, bool up);
 
 /* The handlers, for struct iqp_link_calls (arg: struct iq_calls). */
 const struct iqp_link_calls *iq_calls_table(void);

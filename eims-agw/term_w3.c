@@ -361,10 +361,15 @@ static void on_media(struct media_term *t, uint8_t *buf, size_t len, const struc
 		media_drop(mp, DROP_NO_ROUTE);
 		return;
 	}
+	if (!media_stream_source_ok(s, from))
+		return;
+	size_t wire = len;
 	if (media_relay_ingress(s, buf, len, now, &plen) || rtp_ext_strip(buf, &len)) {
 		media_drop(mp, DROP_MALFORMED);
 		return;
 	}
+	if (!media_stream_police(s, from, wire, now))
+		return;
 	metric_inc(mp->relayed_w3_ims);
 	media_relay_rtp(s, buf, len, UDP_MTU, plen);
 }

@@ -518,6 +518,40 @@ async def ims_only(ctl, metrics_port):
                "MODIFY STREAM_MODE SENDRECV: media flows again")
     b.settimeout(2)
 
+    async def modify_stream(tag, term_id, elems):
+        return await aw(ctl.request, tag, "MODIFY", [{"CONTEXT": [{"CONTEXT_ID": cid}, {"TERMINATION": [
+            {"TERM_ID": term_id}, {"STREAM": [{"STREAM_ID": 1}] + elems}]}]}])
+
+    def count_through(n, seq0):
+        got = 0
+        b.settimeout(0.3)
+        for i in range(n):
+            a.sendto(pkt(seq0 + i), ("127.0.0.1", p1))
+        for i in range(n):
+            got += recv(b)[0] is not None
+        b.settimeout(2)
+        return got
+
+    # SOURCE_FILTER (8.10 item 4): only 127.0.0.2 may send on a's stream.
+    src0 = metric_value(metrics_port, 'eimsagw_media_dropped_total{reason="source"}') or 0
+    await modify_stream("filter", id1, [{"SOURCE_FILTER": "127.0.0.2"}])
+    got = count_through(3, 20)
+    src1 = metric_value(metrics_port, 'eimsagw_media_dropped_total{reason="source"}') or 0
+    tap.result(got == 0 and src1 - src0 == 3, "SOURCE_FILTER drops other sources (counted)",
+               "through %d, source drops %s -> %s" % (got, src0, src1))
+    await modify_stream("unfilter", id1, [{"SOURCE_FILTER": "0.0.0.0"}])
+    tap.result(count_through(3, 30) == 3, "SOURCE_FILTER 0.0.0.0 clears the filter")
+    # POLICING (8.12 item 3): 1000 B/s with a 600-byte bucket lets three
+    # 200-byte packets (160 payload + RTP, UDP and IP headers) through.
+    pol0 = metric_value(metrics_port, 'eimsagw_media_dropped_total{reason="policed"}') or 0
+    await modify_stream("police", id1, [{"POLICING": [{"POLICE_SDR": 1000}, {"POLICE_MBS": 600}]}])
+    got = count_through(10, 40)
+    pol1 = metric_value(metrics_port, 'eimsagw_media_dropped_total{reason="policed"}') or 0
+    tap.result(got == 3 and pol1 - pol0 == 7, "POLICING: a burst beyond the bucket is dropped and counted",
+               "through %d, policed %s -> %s" % (got, pol0, pol1))
+    await modify_stream("unpolice", id1, [{"POLICING": [{"POLICE_SDR": 0}, {"POLICE_MBS": 0}]}])
+    tap.result(count_through(10, 60) == 10, "POLICE_SDR 0 disables policing")
+
     # Add a second stream on both sides (8.5 item 1), then remove it (item 2).
     a2 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     a2.bind(("127.0.0.1", 0))
@@ -562,9 +596,15 @@ async def ims_only(ctl, metrics_port):
     a2.close()
     b2.close()
 
+    # Pauses above (filter, policing) may have raised MEDIA_INACTIVITY
+    # already: forget those, then measure a clean silence.
+    while ctl.event(8, 0.05):
+        pass
     for i in range(5, 12):
         a.sendto(pkt(i), ("127.0.0.1", p1))
         await asyncio.sleep(0.02)
+    while ctl.event(8, 0.05):
+        pass
     t0 = time.time()
     ev = await aw(ctl.event, 8, 5)
     e = find(ev["event"]["body"], "EVENT") if ev else []
@@ -677,6 +717,34 @@ async def scenario(ctl, host_ip, metrics_port):
     tap.result(drops is not None, "metric eimsagw_media_dropped_total by reason", repr(drops))
 
 
+def hold_expiry(ctl, iq_port, epoch):
+    """7.10 item 4: the controller goes away for longer than T_HOLD (2 s
+    here): the AGW releases the contexts and registers with a new epoch."""
+    pcmu = codec_elems([(0, "PCMU", 8000, 1)])
+    r = ctl.request("hold-reserve", "RESERVE", [{"CONTEXT": [
+        {"CONTEXT_ID": CHOOSE},
+        {"TERMINATION": [{"TERM_ID": CHOOSE}, {"TERM_KIND": "IMS"}, {"REALM_NAME": "ims"},
+                         {"STREAM": [{"STREAM_ID": 1}, {"MEDIA_TYPE": "AUDIO"}, {"TRANSPORT_PROTO": "RTP/AVP"},
+                                     {"REMOTE_ADDR": "127.0.0.1:9"}] + pcmu}]}]}])
+    ok = r is not None and "reply" in r and r["reply"]["header"]["flags"] == 0
+    tap.result(ok, "T_HOLD: a context exists before the link loss")
+    if not ok:
+        return ctl
+    cid = find(find(r["reply"]["body"], "CONTEXT"), "CONTEXT_ID")
+    os.killpg(ctl.p.pid, signal.SIGKILL)
+    ctl.p.wait()
+    time.sleep(3)
+    ctl = Ctl(iq_port)
+    reg = ctl.wait(lambda l: l.get("link") == "registered", 20)
+    tap.result(reg is not None and reg["epoch"] != epoch and "iq hold expired" in lab.log("agw.log"),
+               "T_HOLD expired: contexts released, the AGW registers again with a new epoch",
+               repr(reg), "old epoch %s" % epoch)
+    r = ctl.request("hold-release", "RELEASE", [{"CONTEXT": [{"CONTEXT_ID": cid}]}])
+    tap.result(r is not None and r.get("error", {}).get("code") == 411,
+               "T_HOLD: the old context is gone (RELEASE: 411)", json.dumps(r))
+    return ctl
+
+
 def main():
     bindir = BIN
     host = [a for a in get_host_addresses(True, False)]
@@ -694,7 +762,7 @@ def main():
         "--state_dir=%s/agw" % lab.tmp, "--node_id=agw-1", "--metrics.listen=127.0.0.1:%d" % metrics_port,
         "--iq.security=tcp", "--iq.controllers=127.0.0.1:%d" % iq_port,
         "--iq.realm=w3=%s ims=127.0.0.1" % host_ip, "--media.port_min=%d" % lo,
-        "--media.port_max=%d" % (lo + 199), "--media.consent_timeout=8000",
+        "--media.port_max=%d" % (lo + 199), "--media.consent_timeout=8000", "--iq.hold_timeout=2000",
         "--log.level=info,media=debug"])
     tap.result(agw is not None, "eims-agw starts")
     if not agw:
@@ -703,6 +771,7 @@ def main():
     tap.result(reg is not None and reg.get("node_id") == "agw-1", "eims-agw registers with iqp-ctl")
     if reg:
         asyncio.run(scenario(ctl, host_ip, metrics_port))
+        ctl = hold_expiry(ctl, iq_port, reg["epoch"])
     lab.stop_daemon(tap, agw, "eims-agw", "agw.log")
     ctl.p.stdin.close()
     try:
