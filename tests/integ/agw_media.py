@@ -704,7 +704,94 @@ async def ice_restart(ctl, host_ip):
     sock.close()
 
 
+def refusals(ctl):
+    """Pass-4 checks of clause 8 (the first seeds of the conformance
+    suite): each request is refused with the code SPEC.md gives, and
+    nothing is left behind."""
+    opus = codec_elems([(111, "opus", 48000, 2)])
+    pcmu = codec_elems([(0, "PCMU", 8000, 1)])
+
+    def w3(extra=(), streams=None, realm="w3"):
+        return {"TERMINATION": [{"TERM_ID": CHOOSE}, {"TERM_KIND": "W3"}, {"REALM_NAME": realm},
+                                {"ICE": [{"ICE_MODE": "LITE"}]}, {"DTLS": [{"DTLS_SETUP": "ACTPASS"}]}] +
+                (streams if streams is not None else
+                 [{"STREAM": [{"STREAM_ID": 1}, {"MEDIA_TYPE": "AUDIO"},
+                              {"TRANSPORT_PROTO": "UDP/TLS/RTP/SAVPF"}] + opus}]) + list(extra)}
+
+    def ims(codecs=opus, proto="RTP/AVP", extra=(), realm="ims", mt="AUDIO"):
+        return {"TERMINATION": [{"TERM_ID": CHOOSE}, {"TERM_KIND": "IMS"}, {"REALM_NAME": realm},
+                                {"STREAM": [{"STREAM_ID": 1}, {"MEDIA_TYPE": mt},
+                                            {"TRANSPORT_PROTO": proto}] + codecs + list(extra)}]}
+
+    def code_of(r):
+        return r.get("error", {}).get("code") if r else None
+
+    def expect(tag, code, cmd, ctx_elems, what):
+        r = ctl.request(tag, cmd, [{"CONTEXT": ctx_elems}])
+        tap.result(code_of(r) == code, "%s: %s -> %d" % (cmd, what, code), json.dumps(r)[:600])
+
+    expect("bad-ctx", 410, "RESERVE", [{"CONTEXT_ID": 0}, w3(), ims()], "CONTEXT_ID 0")
+    bad_term = ims()
+    bad_term["TERMINATION"][0] = {"TERM_ID": 5}
+    expect("bad-term", 410, "RESERVE", [{"CONTEXT_ID": CHOOSE}, bad_term], "TERM_ID not CHOOSE")
+    expect("no-realm", 449, "RESERVE", [{"CONTEXT_ID": CHOOSE}, ims(realm="nowhere")], "unknown realm")
+    expect("side", 449, "RESERVE", [{"CONTEXT_ID": CHOOSE}, w3(realm="ims")], "W3 termination on an IMS realm")
+    expect("full", 449, "RESERVE", [{"CONTEXT_ID": CHOOSE}, {"TERMINATION": [
+        {"TERM_ID": CHOOSE}, {"TERM_KIND": "W3"}, {"REALM_NAME": "w3"},
+        {"ICE": [{"ICE_MODE": "FULL"}, {"ICE_ROLE": "CONTROLLED"}]}, {"DTLS": [{"DTLS_SETUP": "ACTPASS"}]},
+        {"STREAM": [{"STREAM_ID": 1}, {"MEDIA_TYPE": "AUDIO"}, {"TRANSPORT_PROTO": "UDP/TLS/RTP/SAVPF"}] + opus}]}],
+        "ICE_MODE FULL not advertised")
+    expect("w3-proto", 473, "RESERVE", [{"CONTEXT_ID": CHOOSE}, w3(streams=[{"STREAM": [
+        {"STREAM_ID": 1}, {"MEDIA_TYPE": "AUDIO"}, {"TRANSPORT_PROTO": "RTP/AVP"}] + opus}])],
+        "plain RTP on W3")
+    expect("sdes", 449, "RESERVE", [{"CONTEXT_ID": CHOOSE}, ims(proto="RTP/SAVP")], "RTP/SAVP on IMS")
+    expect("text", 515, "RESERVE", [{"CONTEXT_ID": CHOOSE}, ims(codecs=codec_elems([(98, "t140", 1000, 1)]),
+                                                              mt="TEXT")], "MEDIA_TYPE TEXT")
+    expect("two-no-bundle", 473, "RESERVE", [{"CONTEXT_ID": CHOOSE}, w3(streams=[
+        {"STREAM": [{"STREAM_ID": 1}, {"MEDIA_TYPE": "AUDIO"}, {"TRANSPORT_PROTO": "UDP/TLS/RTP/SAVPF"}] + opus},
+        {"STREAM": [{"STREAM_ID": 2}, {"MEDIA_TYPE": "VIDEO"}, {"TRANSPORT_PROTO": "UDP/TLS/RTP/SAVPF"}] +
+        codec_elems([(96, "VP8", 90000, 1)])}])], "two W3 streams without BUNDLE")
+    expect("bundle-mid", 473, "RESERVE", [{"CONTEXT_ID": CHOOSE}, w3(extra=[{"BUNDLE": [
+        {"BUNDLE_ENTRY": [{"STREAM_ID": 1}, {"MID": "a"}]}, {"BUNDLE_ENTRY": [{"STREAM_ID": 2}, {"MID": "a"}]}]}],
+        streams=[{"STREAM": [{"STREAM_ID": 1}, {"MEDIA_TYPE": "AUDIO"}, {"TRANSPORT_PROTO": "UDP/TLS/RTP/SAVPF"}] + opus},
+                 {"STREAM": [{"STREAM_ID": 2}, {"MEDIA_TYPE": "VIDEO"}, {"TRANSPORT_PROTO": "UDP/TLS/RTP/SAVPF"}] +
+                  codec_elems([(96, "VP8", 90000, 1)])}])], "BUNDLE with a MID twice")
+    expect("codec", 1307, "RESERVE", [{"CONTEXT_ID": CHOOSE}, w3(), ims(codecs=pcmu)], "no common codec")
+    expect("w3-elem-on-ims", 473, "RESERVE", [{"CONTEXT_ID": CHOOSE}, {"TERMINATION": [
+        {"TERM_ID": CHOOSE}, {"TERM_KIND": "IMS"}, {"REALM_NAME": "ims"}, {"RTCP_MUX": True},
+        {"STREAM": [{"STREAM_ID": 1}, {"MEDIA_TYPE": "AUDIO"}, {"TRANSPORT_PROTO": "RTP/AVP"}] + pcmu}]}],
+        "a W3-only element on an IMS termination")
+    # Two contexts to address across.
+    r1 = ctl.request("ok1", "RESERVE", [{"CONTEXT": [{"CONTEXT_ID": CHOOSE}, w3(), ims()]}])
+    r2 = ctl.request("ok2", "RESERVE", [{"CONTEXT": [{"CONTEXT_ID": CHOOSE}, ims(codecs=pcmu)]}])
+    c1 = find(r1["reply"]["body"], "CONTEXT")
+    c2 = find(r2["reply"]["body"], "CONTEXT")
+    cid1, cid2 = find(c1, "CONTEXT_ID"), find(c2, "CONTEXT_ID")
+    w3id = find(find_all(c1, "TERMINATION")[0], "TERM_ID")
+    t2 = find(find(c2, "TERMINATION"), "TERM_ID")
+    expect("cf-ctx", 411, "CONFIGURE", [{"CONTEXT_ID": 999999}, {"TERMINATION": [{"TERM_ID": t2}]}], "unknown context")
+    expect("cf-term", 430, "CONFIGURE", [{"CONTEXT_ID": cid1}, {"TERMINATION": [{"TERM_ID": 999999}]}],
+           "unknown termination")
+    expect("cf-other", 435, "CONFIGURE", [{"CONTEXT_ID": cid1}, {"TERMINATION": [{"TERM_ID": t2}]}],
+           "termination of another context")
+    expect("cf-stream", 1309, "CONFIGURE", [{"CONTEXT_ID": cid1}, {"TERMINATION": [
+        {"TERM_ID": w3id}, {"STREAM": [{"STREAM_ID": 7}, {"STREAM_MODE": "INACTIVE"}]}]}], "unknown stream")
+    ok = ctl.request("cf-ice", "CONFIGURE", [{"CONTEXT": [{"CONTEXT_ID": cid1}, {"TERMINATION": [
+        {"TERM_ID": w3id}, {"ICE": [{"ICE_REMOTE_UFRAG": "abcd"}, {"ICE_REMOTE_PWD": "a" * 22}]}]}]}])
+    expect("cf-restart", 473, "CONFIGURE", [{"CONTEXT_ID": cid1}, {"TERMINATION": [
+        {"TERM_ID": w3id}, {"ICE": [{"ICE_REMOTE_UFRAG": "efgh"}, {"ICE_REMOTE_PWD": "b" * 22}]}]}],
+        "changed remote ICE credentials outside MODIFY")
+    expect("rl-term", 435, "RELEASE", [{"CONTEXT_ID": cid1}, {"TERMINATION": [{"TERM_ID": t2}]}],
+           "a termination of another context")
+    before = ok is not None and "reply" in ok
+    r = ctl.request("rl-all", "RELEASE", [{"CONTEXT": [{"CONTEXT_ID": 4294967295}]}])
+    tap.result(before and r is not None and "reply" in r and r["reply"]["body"] == [] and
+               code_of(ctl.request("rl-gone", "RELEASE", [{"CONTEXT": [{"CONTEXT_ID": cid2}]}])) == 411,
+               "RELEASE CONTEXT_ID ALL: empty reply, every context of the link gone", json.dumps(r))
+
+
 async def scenario(ctl, host_ip, metrics_port):
+    await aw(refusals, ctl)
     await session(ctl, "audio", host_ip, metrics_port, ["audio"], "ACTIVE")
     await session(ctl, "bundle", host_ip, metrics_port, ["audio", "video"], "PASSIVE", end="consent")
     await session(ctl, "wrong-fingerprint", host_ip, metrics_port, ["audio"], "ACTIVE", wrong_fp=True)
