@@ -12,6 +12,7 @@ import json
 import math
 import os
 import queue
+import random
 import re
 import signal
 import socket
@@ -251,6 +252,50 @@ class Pattern(VideoStreamTrack):
 WANT = {"audio": ("opus", 100), "video": ("VP8", 101)}
 
 
+async def flood(pc, w3_addr, agw_ufrag, host_ip, metrics_port, ctl):
+    """Bad input at the W3 port from an address ICE never validated, while
+    aiortc's call runs: every packet dropped and counted by reason, the
+    call undisturbed."""
+    from aioice import stun
+    ip, port = w3_addr.rsplit(":", 1)
+    dst = (ip, int(port))
+    names = ("stun", "dtls", "ice_not_allowed", "demux")
+    before = {k: metric_value(metrics_port, 'eimsagw_media_dropped_total{reason="%s"}' % k) or 0 for k in names}
+    rcv = pc.getReceivers()[0]
+    got0 = sum(x.packetsReceived for x in (await rcv.getStats()).values() if x.type == "inbound-rtp")
+    rogue = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rogue.bind((host_ip, 0))
+    rnd = random.Random(5)
+    for i in range(200):
+        m = stun.Message(message_method=stun.Method.BINDING, message_class=stun.Class.REQUEST)
+        m.attributes["USERNAME"] = "%s:rogue" % agw_ufrag
+        m.attributes["USE-CANDIDATE"] = None
+        m.add_message_integrity(b"not the password at all")   # wrong MESSAGE-INTEGRITY
+        rogue.sendto(bytes(m), dst)
+        raw = bytearray(bytes(m))
+        rogue.sendto(bytes(raw[:20 + rnd.randrange(0, 12)]), dst)   # truncated STUN
+        rogue.sendto(bytes([22, 254, 253]) + rnd.randbytes(rnd.randrange(0, 300)), dst)  # DTLS garbage
+        rogue.sendto(bytes([0x80, 111]) + rnd.randbytes(rnd.randrange(10, 300)), dst)    # fake SRTP
+        rogue.sendto(bytes([0xff]) + rnd.randbytes(rnd.randrange(0, 100)), dst)          # not demuxable
+        if i % 20 == 0:
+            await asyncio.sleep(0.01)
+    await asyncio.sleep(2)
+    after = {k: metric_value(metrics_port, 'eimsagw_media_dropped_total{reason="%s"}' % k) or 0 for k in names}
+    d = {k: after[k] - before[k] for k in names}
+    got1 = sum(x.packetsReceived for x in (await rcv.getStats()).values() if x.type == "inbound-rtp")
+    # Wrong MESSAGE-INTEGRITY -> stun; DTLS records from an address ICE never
+    # validated -> dtls; SRTP from it -> ice_not_allowed; the rest, and
+    # datagrams too short for what their first byte says (truncated STUN,
+    # 3-byte DTLS), -> demux.
+    tap.result(d["stun"] >= 200 and d["dtls"] >= 150 and d["ice_not_allowed"] == 200 and
+               d["demux"] >= 200 and sum(d.values()) == 1000,
+               "bad input from an unvalidated address: all 1,000 dropped and counted per reason", repr(d))
+    tap.result(got1 - got0 > 60 and pc.connectionState == "connected" and ctl.event(6, 0.2) is None,
+               "the call is undisturbed by the flood (media keeps flowing, no DTLS failure)",
+               "received %d in 2 s, state %s" % (got1 - got0, pc.connectionState))
+    rogue.close()
+
+
 async def session(ctl, name, host_ip, metrics_port, kinds, setup, wrong_fp=False, end="release"):
     """One call leg pair: aiortc with one track per kind (BUNDLE when more
     than one), a W3 termination with one stream per kind, an IMS
@@ -412,6 +457,9 @@ async def session(ctl, name, host_ip, metrics_port, kinds, setup, wrong_fp=False
         routed = metric_value(metrics_port, "eimsagw_media_rtcp_routed_total") or 0
         tap.result(routed > routed0, "%s: RTCP from aiortc routed to streams by SSRC" % name,
                    "%s -> %s" % (routed0, routed))
+        if name == "audio":
+            await flood(pc, find(find(ice, "LOCAL_CANDIDATE"), "CAND_ADDR"), find(ice, "ICE_LOCAL_UFRAG"),
+                        host_ip, metrics_port, ctl)
         if end == "consent":
             await pc.close()
             t0 = time.time()
