@@ -22,7 +22,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Lab, Tap, free_port, metric_value, metrics as metrics_text  # noqa: E402
+from harness import Lab, Tap, cert_fingerprint, free_port, metric_value, metrics as metrics_text  # noqa: E402
 
 import av  # noqa: E402  (aiortc's dependency)
 from aiortc import RTCPeerConnection, RTCSessionDescription  # noqa: E402
@@ -880,6 +880,52 @@ def hold_expiry(ctl, iq_port, epoch):
     return ctl
 
 
+def tls_link(bindir):
+    """iqp-ctl over mutual TLS 1.3 with pinned fingerprints both ways (as
+    ep-cscf's listener): the AGW registers, a RESERVE and RELEASE work."""
+    state = os.path.join(lab.tmp, "tls")
+    subprocess.run([os.path.join(bindir, "eims-agw"), "--check-config", "--state_dir=%s/agw" % state,
+                    "--node_id=agw-tls"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    agw_fp = cert_fingerprint(os.path.join(state, "agw", "iq", "tls", "cert.pem"))
+    port = free_port()
+    log = open(os.path.join(lab.tmp, "iqp-ctl-tls.err"), "w")
+    ctl = Ctl.__new__(Ctl)
+    ctl.p = subprocess.Popen([os.path.join(bindir, "iqp-ctl"), "--listen", "127.0.0.1:%d" % port,
+                              "--state-dir", os.path.join(state, "ctl"), "--pin", agw_fp],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, start_new_session=True)
+    lab.procs.append(ctl.p)
+    ctl.q, ctl.lines = queue.Queue(), []
+    threading.Thread(target=ctl.reader, daemon=True).start()
+    l = ctl.wait(lambda x: x.get("link") == "listening", 10)
+    ok = l is not None and l.get("security") == "tls" and len(l.get("fingerprint", "")) == 95
+    tap.result(ok, "iqp-ctl over TLS prints its certificate fingerprint", repr(l))
+    if not ok:
+        return
+    agw = lab.daemon(bindir, "eims-agw", "agw-tls.log", [
+        "--state_dir=%s/agw" % state, "--node_id=agw-tls", "--metrics.listen=127.0.0.1:%d" % free_port(),
+        "--iq.controllers=127.0.0.1:%d" % port, "--iq.trusted_fingerprints=" + l["fingerprint"],
+        "--media.port_min=46000", "--media.port_max=46099"])
+    reg = ctl.wait(lambda x: x.get("link") == "registered", 15)
+    tap.result(agw is not None and reg is not None and reg.get("node_id") == "agw-tls",
+               "eims-agw registers with iqp-ctl over mutual TLS (pinned both ways)", lab.log("agw-tls.log")[-800:])
+    if reg:
+        r = ctl.request("tls-reserve", "RESERVE", [{"CONTEXT": [{"CONTEXT_ID": CHOOSE}, {"TERMINATION": [
+            {"TERM_ID": CHOOSE}, {"TERM_KIND": "IMS"}, {"REALM_NAME": "ims"},
+            {"STREAM": [{"STREAM_ID": 1}, {"MEDIA_TYPE": "AUDIO"}, {"TRANSPORT_PROTO": "RTP/AVP"}] +
+            codec_elems([(0, "PCMU", 8000, 1)])}]}]}])
+        ok = r is not None and "reply" in r and r["reply"]["header"]["flags"] == 0
+        cid = find(find(r["reply"]["body"], "CONTEXT"), "CONTEXT_ID") if ok else 0
+        r2 = ctl.request("tls-release", "RELEASE", [{"CONTEXT": [{"CONTEXT_ID": cid}]}])
+        tap.result(ok and r2 is not None and "reply" in r2, "RESERVE and RELEASE over the TLS link")
+    if agw:
+        lab.stop_daemon(tap, agw, "eims-agw (TLS link)", "agw-tls.log")
+    ctl.p.stdin.close()
+    try:
+        ctl.p.wait(5)
+    except subprocess.TimeoutExpired:
+        pass
+
+
 def main():
     bindir = BIN
     host = [a for a in get_host_addresses(True, False)]
@@ -908,6 +954,7 @@ def main():
         asyncio.run(scenario(ctl, host_ip, metrics_port))
         ctl = hold_expiry(ctl, iq_port, reg["epoch"])
     lab.stop_daemon(tap, agw, "eims-agw", "agw.log")
+    tls_link(bindir)
     ctl.p.stdin.close()
     try:
         ctl.p.wait(5)
