@@ -752,6 +752,122 @@ async def ice_restart(ctl, host_ip):
     sock.close()
 
 
+def ice_of_sections(sdp):
+    """Per m-line (unbundled offers): ufrag, pwd, IPv4 UDP host candidates."""
+    out = []
+    for sect in sdp.split("m=")[1:]:
+        cands = [(f, int(prio), ip, int(port), typ) for f, comp, proto, prio, ip, port, typ in
+                 re.findall(r"a=candidate:(\S+) (\d) (\S+) (\d+) (\S+) (\d+) typ (\S+)", sect)
+                 if proto.lower() == "udp" and ":" not in ip and comp == "1"]
+        out.append((re.search(r"a=ice-ufrag:(\S+)", sect).group(1),
+                    re.search(r"a=ice-pwd:(\S+)", sect).group(1), cands))
+    return out
+
+
+async def unbundled(ctl, host_ip, metrics_port):
+    """Audio and video on separate transports (no BUNDLE): one W3
+    termination per m-line, each with its own ICE and DTLS association
+    (the AGW as DTLS client), one IMS termination with both streams."""
+    pc = RTCPeerConnection()
+    frames = {}
+
+    @pc.on("track")
+    def on_track(track):
+        frames[track.kind] = 0
+
+        async def consume():
+            while True:
+                try:
+                    await track.recv()
+                except Exception:
+                    return
+                frames[track.kind] += 1
+        asyncio.ensure_future(consume())
+
+    pc.addTrack(Tone())
+    pc.addTrack(Pattern())
+    await pc.setLocalDescription(await pc.createOffer())
+    sdp_offer = pc.localDescription.sdp
+    _, _, fp, _, _, media = parse_offer(sdp_offer)
+    ices = ice_of_sections(sdp_offer)
+    chosen = [(k, mid, [x for x in c if x[1].lower() == WANT[k][0].lower()][:1]) for k, mid, c in media]
+    echoes = [Echo() for _ in chosen]
+    terms = []
+    for i, (kind, mid, c) in enumerate(chosen):
+        terms.append({"TERMINATION": [{"TERM_ID": CHOOSE}, {"TERM_KIND": "W3"}, {"REALM_NAME": "w3"},
+                                      {"ICE": [{"ICE_MODE": "LITE"}]}, {"DTLS": [{"DTLS_SETUP": "ACTPASS"}]},
+                                      {"STREAM": [{"STREAM_ID": i + 1}, {"MEDIA_TYPE": kind.upper()},
+                                                  {"TRANSPORT_PROTO": "UDP/TLS/RTP/SAVPF"}] + codec_elems(c)}]})
+    terms.append({"TERMINATION": [{"TERM_ID": CHOOSE}, {"TERM_KIND": "IMS"}, {"REALM_NAME": "ims"}] + [
+        {"STREAM": [{"STREAM_ID": i + 1}, {"MEDIA_TYPE": k.upper()}, {"TRANSPORT_PROTO": "RTP/AVP"},
+                    {"REMOTE_ADDR": "127.0.0.1:%d" % echoes[i].port}] + codec_elems([(WANT[k][1],) + c[0][1:]])}
+        for i, (k, _, c) in enumerate(chosen)]})
+    r = await aw(ctl.request, "ub-reserve", "RESERVE", [{"CONTEXT": [{"CONTEXT_ID": CHOOSE}] + terms}])
+    ok = r is not None and "reply" in r and r["reply"]["header"]["flags"] == 0
+    tap.result(ok, "unbundled: RESERVE two W3 terminations (audio, video) and one IMS termination",
+               json.dumps(r)[:800])
+    if not ok:
+        await pc.close()
+        return
+    ctx = find(r["reply"]["body"], "CONTEXT")
+    cid = find(ctx, "CONTEXT_ID")
+    rt = find_all(ctx, "TERMINATION")
+    w3s = rt[:-1]
+    fp_hex = fp.replace(":", "").lower()
+    conf = []
+    for i, w in enumerate(w3s):
+        ufrag, pwd, cands = ices[i]
+        conf.append({"TERMINATION": [
+            {"TERM_ID": find(w, "TERM_ID")},
+            {"ICE": [{"ICE_REMOTE_UFRAG": ufrag}, {"ICE_REMOTE_PWD": pwd}] + [
+                {"REMOTE_CANDIDATE": [{"CAND_FOUNDATION": f[:32]}, {"CAND_COMPONENT": 1}, {"CAND_TRANSPORT": "UDP"},
+                                      {"CAND_PRIORITY": prio}, {"CAND_ADDR": "%s:%d" % (ip, port)},
+                                      {"CAND_TYPE": "HOST"}]} for f, prio, ip, port, typ in cands[:32]]},
+            {"DTLS": [{"DTLS_SETUP": "ACTIVE"},
+                      {"REMOTE_FINGERPRINT": [{"FP_HASH": "SHA-256"}, {"FP_VALUE": fp_hex}]}]}]})
+    r = await aw(ctl.request, "ub-configure", "CONFIGURE", [{"CONTEXT": [{"CONTEXT_ID": cid}] + conf}])
+    tap.result(r is not None and "reply" in r and r["reply"]["header"]["flags"] == 0,
+               "unbundled: CONFIGURE both W3 terminations", json.dumps(r)[:800])
+    lines = ["v=0", "o=- 1 1 IN IP4 %s" % host_ip, "s=-", "t=0 0", "a=ice-lite"]
+    for i, (kind, mid, c) in enumerate(chosen):
+        ice = find(w3s[i], "ICE")
+        cand = find(ice, "LOCAL_CANDIDATE")
+        ip, port = find(cand, "CAND_ADDR").rsplit(":", 1)
+        fpv = find(find(find(w3s[i], "DTLS"), "LOCAL_FINGERPRINT"), "FP_VALUE").upper()
+        lines += ["m=%s %s UDP/TLS/RTP/SAVPF %d" % (kind, port, c[0][0]), "c=IN IP4 %s" % ip, "a=mid:%s" % mid,
+                  "a=sendrecv", "a=rtcp-mux",
+                  "a=rtpmap:%d %s/%d%s" % (c[0][0], c[0][1], c[0][2], "/%d" % c[0][3] if c[0][3] > 1 else ""),
+                  "a=ice-ufrag:%s" % find(ice, "ICE_LOCAL_UFRAG"), "a=ice-pwd:%s" % find(ice, "ICE_LOCAL_PWD"),
+                  "a=fingerprint:sha-256 %s" % ":".join(fpv[k:k + 2] for k in range(0, 64, 2)),
+                  "a=setup:active", "a=candidate:1 1 udp %d %s %s typ host" % (find(cand, "CAND_PRIORITY"), ip, port),
+                  "a=end-of-candidates"]
+    await pc.setRemoteDescription(RTCSessionDescription("\r\n".join(lines) + "\r\n", "answer"))
+    sel = [await aw(ctl.event, 1, 15), await aw(ctl.event, 1, 15)]
+    est = [await aw(ctl.event, 5, 15), await aw(ctl.event, 5, 15)]
+    ids = lambda evs: sorted(find(find(e["event"]["body"], "EVENT"), "TERM_ID") for e in evs if e)  # noqa: E731
+    want = sorted(find(w, "TERM_ID") for w in w3s)
+    tap.result(ids(sel) == want and ids(est) == want,
+               "unbundled: ICE_SELECTED_PAIR and DTLS_ESTABLISHED for each W3 termination",
+               repr(ids(sel)), repr(ids(est)))
+    await asyncio.sleep(4)
+    for i, (kind, _, _) in enumerate(chosen):
+        snd = [x for x in pc.getSenders() if x.track and x.track.kind == kind][0]
+        rcv = [x for x in pc.getReceivers() if x.track and x.track.kind == kind][0]
+        sent = sum(x.packetsSent for x in (await snd.getStats()).values() if x.type == "outbound-rtp")
+        got = sum(x.packetsReceived for x in (await rcv.getStats()).values() if x.type == "inbound-rtp")
+        print("# unbundled %s: aiortc sent %d RTP, received %d back; frames %d" % (kind, sent, got,
+                                                                                  frames.get(kind, 0)))
+        tap.result(sent > 50 and got > 0.8 * sent - 40 and frames.get(kind, 0) > 30,
+                   "unbundled: aiortc receives and decodes its %s back" % kind, "sent %d received %d" % (sent, got))
+    r = await aw(ctl.request, "ub-release", "RELEASE", [{"CONTEXT": [{"CONTEXT_ID": cid}]}])
+    tap.result(r is not None and "reply" in r and
+               len(find_all(find(r["reply"]["body"], "CONTEXT"), "TERMINATION")) == 3,
+               "unbundled: RELEASE of the three terminations")
+    for e in echoes:
+        e.stop = True
+    await pc.close()
+
+
 def refusals(ctl):
     """Pass-4 checks of clause 8 (the first seeds of the conformance
     suite): each request is refused with the code SPEC.md gives, and
@@ -842,6 +958,7 @@ async def scenario(ctl, host_ip, metrics_port):
     await aw(refusals, ctl)
     await session(ctl, "audio", host_ip, metrics_port, ["audio"], "ACTIVE")
     await session(ctl, "bundle", host_ip, metrics_port, ["audio", "video"], "PASSIVE", end="consent")
+    await unbundled(ctl, host_ip, metrics_port)
     await session(ctl, "wrong-fingerprint", host_ip, metrics_port, ["audio"], "ACTIVE", wrong_fp=True)
     await ims_only(ctl, metrics_port)
     await ice_restart(ctl, host_ip)
