@@ -35,11 +35,13 @@ def start_agw(lab, bindir, name, iq_port, ep_fp, w3_ip):
         "--media.port_max=%d" % (lo + 199), "--log.level=info,media=debug"])
 
 
-def start(lab, tap, bindir, origins, uas_port, w3_ip, agws=("agw-1",), extra=""):
-    """Kamailio, ep-cscf and the AGWs, each registered.  Returns the
-    eP-CSCF's ports (dict, with "kam" and "agws": {name: process}) or None."""
-    kam = lab.kamailio(uas_port=uas_port)
-    tap.result(kam is not None, "kamailio (IMS core stand-in) starts")
+def start(lab, tap, bindir, origins, uas_port, w3_ip, agws=("agw-1",), extra="", ims_port=None):
+    """Kamailio (or, with ims_port, whatever listens there), ep-cscf and the
+    AGWs, each registered.  Returns the eP-CSCF's ports (dict, with "kam"
+    and "agws": {name: process}) or None."""
+    kam = ims_port or lab.kamailio(uas_port=uas_port)
+    if not ims_port:
+        tap.result(kam is not None, "kamailio (IMS core stand-in) starts")
     if not kam:
         return None
     fps = {n: prepare_agw(lab, bindir, n) for n in agws}
