@@ -211,12 +211,15 @@ void iq_calls_event(struct iq_calls *ic, struct iqp_link *l, const struct iqp_ms
 		const struct iqp_elem *c = iqp_find(notify, e, IQP_E_CONTEXT_ID);
 		const struct iqp_elem *er = iqp_find(notify, e, IQP_E_ERROR);
 		const struct iqp_elem *code = er ? iqp_find(notify, er, IQP_E_ERROR_CODE) : NULL;
-		uint8_t type = 0;
+		uint16_t type = 0;
 		uint32_t cid = 0;
 		uint16_t ecode = 0;
 
-		if (!t || !c || iqp_elem_u8(t, &type) || iqp_elem_u32(c, &cid))
+		if (!t || !c || iqp_elem_u16(t, &type) || iqp_elem_u32(c, &cid)) {
+			log_info(ic->log, ic->sub, NULL, "iq event without type or context ignored",
+				 LF_S("node_id", l->peer.node_id));
 			continue;
+		}
 		if (code)
 			iqp_elem_u16(code, &ecode);
 		log_debug(ic->log, ic->sub, NULL, "iq event", LF_S("node_id", l->peer.node_id),

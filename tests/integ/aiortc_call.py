@@ -123,9 +123,42 @@ async def scenario(ports):
     result(wait_log(os.path.join(lab.tmp, "ep-cscf.log"), 'msg="media released"', 5),
            "the call's context is released on the AGW")
     await pc.close()
-    await w.close()
     rc = uas.wait(20)
     result(rc == 0, "the far end saw the whole call (SIPp UAS with RTP echo)", "exit %s" % rc)
+
+    # The browser's media goes away mid-call while its WebSocket stays: the
+    # AGW reports it (consent lost or DTLS failed) and the eP-CSCF ends
+    # the call with BYE both ways and releases the context.
+    uas = call_lab.sipp_echo_uas(lab, UAS_PORT, name="uas_gone")
+    await asyncio.sleep(0.3)
+    pc = RTCPeerConnection()
+    pc.addTrack(Tone())
+    await pc.setLocalDescription(await pc.createOffer())
+    c = Call(w, "uas")
+    await c.invite(pc.localDescription.sdp.replace("\r\n", "\n").replace("\n", "\r\n"))
+    _, ok = await responses_until(w, final, 15)
+    if ok and ok.get("status") == 200:
+        c.learn(ok)
+        await w.send_raw(c.in_dialog("ACK", 1))
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=ok["body"], type="answer"))
+        for _ in range(40):
+            await asyncio.sleep(0.25)
+            if min(await rtp_stats(pc)) > 20:
+                break
+        await pc.close()
+        _, bye = await responses_until(w, lambda m: m.get("method") == "BYE", 15)
+        result(bye is not None, "media gone mid-call: the browser side gets BYE from the eP-CSCF",
+               str(bye and bye["start"]))
+        if bye:
+            await w.answer(bye)
+        log = lab.log("ep-cscf.log")
+        ev = [l for l in log.splitlines() if 'msg="media failure reported by the AGW"' in l]
+        result(bool(ev), "the AGW's failure event is what ended it", *ev[-1:])
+    else:
+        result(False, "media gone mid-call: the browser side gets BYE from the eP-CSCF", "no 200")
+    rc = uas.wait(20)
+    result(rc == 0, "media gone mid-call: the far end gets BYE from the eP-CSCF", "exit %s" % rc)
+    await w.close()
 
 
 def main():
@@ -133,7 +166,10 @@ def main():
     if not host:
         result(False, "a non-loopback IPv4 address for aiortc's candidates")
         sys.exit(1)
-    ports = call_lab.start(lab, tap, BIN, [ORIGIN], UAS_PORT, host[0])
+    # T_CONSENT short, so that a browser that goes away mid-call is noticed
+    # within seconds (RFC 7675's 30 s otherwise).
+    ports = call_lab.start(lab, tap, BIN, [ORIGIN], UAS_PORT, host[0],
+                           agw_extra=["--media.consent_timeout=3000"])
     if ports:
         try:
             asyncio.run(scenario(ports))

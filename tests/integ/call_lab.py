@@ -23,7 +23,7 @@ def prepare_agw(lab, bindir, name):
     return cert_fingerprint(os.path.join(state, "iq", "tls", "cert.pem"))
 
 
-def start_agw(lab, bindir, name, iq_port, ep_fp, w3_ip):
+def start_agw(lab, bindir, name, iq_port, ep_fp, w3_ip, agw_extra=()):
     """Starts eims-agw `name` toward the eP-CSCF; returns the process once
     it logged its start, else None."""
     lo = 20000 + (free_port(socket.SOCK_DGRAM) % 20000) // 2 * 2
@@ -32,10 +32,11 @@ def start_agw(lab, bindir, name, iq_port, ep_fp, w3_ip):
         "--metrics.listen=127.0.0.1:%d" % free_port(),
         "--iq.controllers=127.0.0.1:%d" % iq_port, "--iq.trusted_fingerprints=" + ep_fp,
         "--iq.realm=w3=%s ims=127.0.0.1" % w3_ip, "--media.port_min=%d" % lo,
-        "--media.port_max=%d" % (lo + 199), "--log.level=info,media=debug"])
+        "--media.port_max=%d" % (lo + 199), "--log.level=info,media=debug"] + list(agw_extra))
 
 
-def start(lab, tap, bindir, origins, uas_port, w3_ip, agws=("agw-1",), extra="", ims_port=None):
+def start(lab, tap, bindir, origins, uas_port, w3_ip, agws=("agw-1",), extra="", ims_port=None,
+          agw_extra=()):
     """Kamailio (or, with ims_port, whatever listens there), ep-cscf and the
     AGWs, each registered.  Returns the eP-CSCF's ports (dict, with "kam"
     and "agws": {name: process}) or None."""
@@ -54,7 +55,7 @@ def start(lab, tap, bindir, origins, uas_port, w3_ip, agws=("agw-1",), extra="",
     ports["kam"] = kam
     ports["agws"] = {}
     for n in agws:
-        p = start_agw(lab, bindir, n, ports["iq"], ep_fp, w3_ip)
+        p = start_agw(lab, bindir, n, ports["iq"], ep_fp, w3_ip, agw_extra)
         ok = p is not None and wait_log(os.path.join(lab.tmp, "ep-cscf.log"),
                                         'msg="iq agw registered" node_id=%s' % n, 15)
         tap.result(ok, "%s registers with the eP-CSCF over mutual TLS (pinned)" % n)
