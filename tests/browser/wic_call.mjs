@@ -79,6 +79,20 @@ try {
     }
   }
 
+  // 1b. Audio and video (bundlePolicy balanced: one transport per m-line).
+  if (await step('video')) {
+    r = await page.evaluate(() => window.wic.call('uas', { video: true, bundlePolicy: 'balanced' }));
+    result(r.ok, 'audio+video call to the SIPp echo is answered (balanced)', JSON.stringify(r));
+    if (r.ok) {
+      const s = await flowing(page, 'video', 30);
+      const a = await flowing(page, 'audio', 30);
+      result((s.sent.video || 0) > 0 && (s.received.video || 0) > 0 && (a.received.audio || 0) > 0,
+        'audio and video both flow both ways (browser getStats)', JSON.stringify(s));
+      await page.evaluate(() => window.wic.hangup());
+      await waitEnded(page);
+    }
+  }
+
   // 2. The far end hangs up.
   if (await step('far-bye')) {
     r = await page.evaluate(() => window.wic.call('uas', {}));

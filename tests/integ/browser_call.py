@@ -84,6 +84,11 @@ def orchestrate(ports, node, stepdir):
         elif want == "busy":
             peers[want] = (call_lab.sipp_echo_uas(lab, UAS_PORT, subst={"IS486": "1", "UASBYE": "0"},
                                                   name="uas_busy"), "the ACK of its 486")
+        elif want == "video":
+            peers[want] = (call_lab.sipp_echo_uas(
+                lab, UAS_PORT, subst={"IS486": "0", "UASBYE": "0", "VIDEO":
+                                      "m=video [media_port+2] RTP/AVP 96\na=rtpmap:96 VP8/90000\n"},
+                name="uas_video"), "audio+video call, INVITE, ACK, BYE")
         elif want == "terminating":
             peers[want] = (sipp_uac(ports["kam"], 6000), "UAC call to the browser with RTP echo, BYE")
         elif want in ("agw-call", "agw-second"):

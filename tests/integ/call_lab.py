@@ -69,7 +69,9 @@ def sipp_echo_uas(lab, uas_port, scenario="invite_uas.xml", subst=None, name="ua
     """The far end with RTP echo (-rtp_echo on its media port)."""
     with open(os.path.join(ROOT, "tests/sipp", scenario)) as f:
         text = f.read()
-    for k, v in (subst or {"IS486": "0", "UASBYE": "0"}).items():
+    subst = dict(subst or {"IS486": "0", "UASBYE": "0"})
+    text = text.replace("VIDEO\n", subst.pop("VIDEO", ""))
+    for k, v in subst.items():
         text = text.replace(k, v)
     scen = os.path.join(lab.tmp, "%s.xml" % name)
     with open(scen, "w") as f:

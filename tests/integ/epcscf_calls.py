@@ -31,7 +31,8 @@ def sipp_uas(is486=0, is487=0, uasbye=0):
     """Starts the far end on UAS_PORT for one call; returns the process."""
     name = "invite_uas_cancel.xml" if is487 else "invite_uas.xml"
     with open(os.path.join(ROOT, "tests/sipp", name)) as f:
-        text = f.read().replace("IS486", str(is486)).replace("UASBYE", str(uasbye))
+        text = (f.read().replace("IS486", str(is486)).replace("UASBYE", str(uasbye))
+                .replace("VIDEO\n", ""))
     scen = os.path.join(lab.tmp, "uas_%d%d%d.xml" % (is486, is487, uasbye))
     with open(scen, "w") as f:
         f.write(text)
