@@ -374,6 +374,15 @@ void call_media_failed(struct sip_proxy *p, struct iqp_link *l, uint32_t context
 	}
 }
 
+bool call_media_owns(struct sip_proxy *p, struct iqp_link *l, uint32_t context_id)
+{
+	for (struct call *c = p->calls.all; c; c = c->next)
+		if (c->media && c->media->link == l && c->media->alg && !c->released &&
+		    alg_context_id(c->media->alg) == context_id)
+			return true;
+	return false;
+}
+
 void call_media_link_lost(struct sip_proxy *p, struct iqp_link *l)
 {
 	struct call *c = p->calls.all, *next;
