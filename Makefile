@@ -72,7 +72,8 @@ LIBAGW    := $(BUILD)/lib/libagw.a
 # Order matters for static linking: dependants first.
 ALL_LIBS  := $(LIBEPCSCF) $(LIBAGW) $(LIBPROTO) $(LIBCOMMON)
 
-BINS  := $(BUILD)/bin/ep-cscf $(BUILD)/bin/eims-agw $(BUILD)/bin/iqplus-conformance $(BUILD)/bin/iqp-ctl
+BINS  := $(BUILD)/bin/ep-cscf $(BUILD)/bin/eims-agw $(BUILD)/bin/iqplus-conformance \
+	 $(BUILD)/bin/iqp-ctl
 UNITS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 FUZZ  := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/fuzz/%,$(FUZZ_SRC))
 BENCH := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRC))

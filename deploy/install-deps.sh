@@ -16,9 +16,9 @@ libcmocka-dev clang libclang-rt-14-dev
 # Tools the tests and the demo drive (peers are added here as work lands):
 # Kamailio is the IMS core stand-in, SIPp scripted SIP peers,
 # python3-websockets a scripted WSS client, Chromium (driven by
-# playwright-core from npm) the real browser, aiortc a scripted WebRTC
-# peer for the media plane (tests/integ/agw_media.py); python3-jwt and
-# python3-cryptography sign the web-authentication test tokens.
+# playwright-core from npm) the real browser; python3-jwt and
+# python3-cryptography sign the web-authentication test tokens; aiortc is
+# a scripted WebRTC peer for the media plane (tests/integ/agw_media.py).
 TEST_PKGS="
 curl ca-certificates procps iproute2 python3
 kamailio kamailio-websocket-modules kamailio-tls-modules sip-tester python3-websockets

@@ -19,6 +19,12 @@ void alg_err(struct alg_error *err, unsigned status, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err->text, sizeof(err->text), fmt, ap);
 	va_end(ap);
+	/* The text may quote the peer's SDP and ends up in a Warning
+	 * header's quoted string: printable ASCII only, no quote or
+	 * backslash. */
+	for (char *t = err->text; *t; t++)
+		if (*t < 0x20 || *t > 0x7e || *t == '"' || *t == '\\')
+			*t = '?';
 }
 
 /* Payload formats the AGW terminates rather than relays (R34): RTX, RED
@@ -138,12 +144,13 @@ int alg_w3_tag_line(const struct alg_call *c, const struct sdpm_session *s,
 
 		if (i >= 0 && (unsigned)i < c->cur.n_m &&
 		    c->cur.m[i].w3 == w && c->cur.m[i].sid &&
-		    s->media[i].ice_ufrag && s->media[i].port)
+		    s->media[i].ice_ufrag && s->media[i].ice_pwd &&
+		    s->media[i].port)
 			return i;
 	}
 	for (unsigned i = 0; i < s->n_media && i < c->cur.n_m; i++)
 		if (c->cur.m[i].w3 == w && c->cur.m[i].sid &&
-		    s->media[i].ice_ufrag)
+		    s->media[i].ice_ufrag && s->media[i].ice_pwd)
 			return (int)i;
 	return -1;
 }
@@ -251,7 +258,7 @@ static void w3_transport_changes(struct alg_call *c)
 		if (c->plan[i].w3_new_term)
 			continue;
 		if (strcmp(m->ice_ufrag, t->r_ufrag) ||
-		    strcmp(m->ice_pwd ? m->ice_pwd : "", t->r_pwd))
+		    strcmp(m->ice_pwd, t->r_pwd))
 			c->plan[i].ice_restart = true;
 		if (m->tls_id ? strcmp(m->tls_id, t->r_tls_id) :
 		    (m->n_fps && (m->fps[0].len != t->r_fp_len ||

@@ -16,6 +16,11 @@
  * IMS; either may re-offer later (hold, added or removed m-lines, ICE
  * restart).  One offer/answer exchange is outstanding at a time.
  *
+ * m-line i of the browser's SDP is m-line i of the IMS SDP: lines the
+ * AGW does not serve (data channels, unknown media or protos, port 0)
+ * keep their place with port 0 toward the other side, and the answer to
+ * their offerer has them with port 0 (RFC 3264 keeps count and order).
+ *
  * No I/O, no clock, no logging: the dialog layer sends the requests
  * (iq_call.h) and logs the errors.  Errors carry the SIP status the dialog
  * layer answers with (488 with a Warning text for SDP it cannot serve,
@@ -76,7 +81,12 @@ int alg_offer_out(struct alg_call *c, const struct iqp_msg *reply, char *out,
 /* The answer to the outstanding offer arrived (from the other side):
  * builds the CONFIGURE (or MODIFY) for the AGW into req.  An answer that
  * rejects everything, or whose codecs do not intersect the offer's, is
- * still turned into a request; err is filled only on failure. */
+ * still turned into a request; err is filled only on failure.
+ * The request is CONFIGURE; MODIFY when lines the AGW serves were refused
+ * by the answer (their streams are removed); RELEASE of the context when
+ * the answer leaves no media at all (alg_answer_out then writes an answer
+ * with every m-line at port 0 and alg_context_id() becomes 0: the dialog
+ * layer may answer the offerer with a failure instead). */
 int alg_answer_in(struct alg_call *c, const char *sdp, size_t len,
 		  struct iqp_msg *req, void *arena, size_t cap,
 		  struct alg_error *err);

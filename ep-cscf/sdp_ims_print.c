@@ -38,8 +38,15 @@ void alg_print_rejected(struct sdp_out *o, const struct sdpm_media *m,
 			cfg->ims_avpf ? "RTP/AVPF" : "RTP/AVP";
 	om = sdp_out_media(o, m->media, 0, proto);
 	sdp_out_fmt(o, om, m->fmt0 ? m->fmt0 : (rtp ? "0" : "*"));
-	if (toward == ALG_W3 && mid && *mid)
-		sdp_out_media_attr(o, om, "mid", "%s", mid);
+	if (toward == ALG_W3) {
+		/* SDP toward the browser has c= per m-line only; Firefox
+		 * refuses an m-line without one, even at port 0. */
+		static const struct iqp_ip any4 = { 4, { 0 } };
+
+		sdp_out_media_conn(o, om, &any4);
+		if (mid && *mid)
+			sdp_out_media_attr(o, om, "mid", "%s", mid);
+	}
 }
 
 unsigned alg_answered_pts(const struct alg_call *c, unsigned i,

@@ -5,7 +5,8 @@
  * rejected lines may lack it; the ALG decides what it needs).  Depending
  * on the proto sofia knows (RTP/AVP, RTP/SAVP) it turns rtpmap/fmtp into
  * its rtpmap list, otherwise (UDP/TLS/RTP/SAVPF in Debian's sofia) it
- * leaves them as attributes: both forms are read here. */
+ * leaves them as attributes: both forms are read here.  Value syntax
+ * (numbers, fingerprints, setup, the m= grammar) is in sdp_syntax.c. */
 #include "sdp_model.h"
 
 #include <arpa/inet.h>
@@ -20,6 +21,7 @@
 #include <sofia-sip/su_alloc.h>
 
 #include "iqp_registry.h"
+#include "sdp_syntax.h"
 
 struct sdpm_home {
 	su_home_t home[1];         /* first: su_home_new's object */
@@ -37,209 +39,6 @@ struct mctx {
 	bool fp_seen;              /* a fingerprint at this level already */
 };
 
-static int bad(char *why, size_t why_len, const char *fmt, const char *arg)
-{
-	snprintf(why, why_len, fmt, arg ? arg : "");
-	return EBADMSG;
-}
-
-/* Decimal number up to max, the whole string or up to a delimiter in
- * `stop` (end: where it stopped).  0 or EINVAL. */
-static int parse_ulong(const char *s, unsigned long max, unsigned long *out,
-		       const char **end)
-{
-	unsigned long v = 0;
-	const char *p = s;
-
-	if (!isdigit((unsigned char)*p))
-		return EINVAL;
-	for (; isdigit((unsigned char)*p); p++) {
-		v = v * 10 + (unsigned long)(*p - '0');
-		if (v > max)
-			return EINVAL;
-	}
-	if (end)
-		*end = p;
-	else if (*p)
-		return EINVAL;
-	*out = v;
-	return 0;
-}
-
-int sdpm_ip_parse(const char *s, struct iqp_ip *out)
-{
-	struct iqp_ip ip;
-
-	memset(&ip, 0, sizeof(ip));
-	if (inet_pton(AF_INET, s, ip.addr) == 1)
-		ip.family = 4;
-	else if (inet_pton(AF_INET6, s, ip.addr) == 1)
-		ip.family = 6;
-	else
-		return EINVAL;
-	*out = ip;
-	return 0;
-}
-
-const char *sdpm_ip_text(const struct iqp_ip *ip, char *buf, size_t cap)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	if (!inet_ntop(ip->family == 6 ? AF_INET6 : AF_INET, ip->addr, a,
-		       sizeof(a)))
-		a[0] = 0;
-	snprintf(buf, cap, "%s %s", ip->family == 6 ? "IP6" : "IP4", a);
-	return buf;
-}
-
-static bool ice_chars(const char *s, size_t min, size_t max)
-{
-	size_t n = strlen(s);
-
-	if (n < min || n > max)
-		return false;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != '+' && *s != '/')
-			return false;
-	return true;
-}
-
-static bool token_chars(const char *s, size_t min, size_t max,
-			const char *extra)
-{
-	size_t n = strlen(s);
-
-	if (n < min || n > max)
-		return false;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && !strchr(extra, *s))
-			return false;
-	return true;
-}
-
-static const char *const proto_names[] = {
-	NULL, "RTP/AVP", "RTP/AVPF", "RTP/SAVP", "RTP/SAVPF",
-	"UDP/TLS/RTP/SAVP", "UDP/TLS/RTP/SAVPF", "UDP/DTLS/SCTP",
-	"TCP/DTLS/SCTP", "TCP/MSRP", "TCP/TLS/MSRP", "TCP/BFCP",
-	"TCP/TLS/BFCP",
-};
-
-const char *sdpm_proto_name(uint8_t proto)
-{
-	return proto < sizeof(proto_names) / sizeof(proto_names[0]) ?
-		proto_names[proto] : NULL;
-}
-
-static uint8_t proto_of(const char *name)
-{
-	for (uint8_t i = 1; i < sizeof(proto_names) / sizeof(proto_names[0]);
-	     i++)
-		if (!strcasecmp(name, proto_names[i]))
-			return i;
-	return 0;
-}
-
-static uint8_t media_of(const char *name)
-{
-	static const char *const n[] = { NULL, "audio", "video", "text",
-					 "application", "message" };
-
-	for (uint8_t i = 1; i < sizeof(n) / sizeof(n[0]); i++)
-		if (!strcasecmp(name, n[i]))
-			return i;
-	return 0;
-}
-
-static const char *const hash_names[] = { NULL, "sha-1", "sha-224",
-					  "sha-256", "sha-384", "sha-512" };
-static const uint8_t hash_lens[] = { 0, 20, 28, 32, 48, 64 };
-
-const char *sdpm_hash_name(uint8_t hash)
-{
-	return hash >= 1 && hash <= 5 ? hash_names[hash] : "sha-256";
-}
-
-const char *sdpm_dir_name(uint8_t dir)
-{
-	static const char *const n[] = { "inactive", "sendonly", "recvonly",
-					 "sendrecv" };
-	return n[dir & 3];
-}
-
-static bool rtp_proto(uint8_t proto)
-{
-	return proto >= 1 && proto <= 6;
-}
-
-bool sdpm_codec_same(const struct sdpm_codec *a, const struct sdpm_codec *b)
-{
-	return !strcasecmp(a->name, b->name) && a->rate == b->rate &&
-	       a->channels == b->channels;
-}
-
-/* a=fingerprint:<hash> <hex pairs> (RFC 8122).  Unknown hash functions
- * are skipped; a known one with a malformed value is an error. */
-static int parse_fingerprint(struct sdpm_fp *fps, unsigned *n,
-			     const char *v, char *why, size_t why_len)
-{
-	const char *sp = strchr(v, ' ');
-	struct sdpm_fp fp;
-	size_t hl;
-	unsigned i;
-
-	if (!sp)
-		return bad(why, why_len, "malformed a=fingerprint:%s", v);
-	hl = (size_t)(sp - v);
-	memset(&fp, 0, sizeof(fp));
-	for (i = 1; i <= 5; i++)
-		if (strlen(hash_names[i]) == hl &&
-		    !strncasecmp(v, hash_names[i], hl))
-			break;
-	if (i > 5)
-		return 0;
-	fp.hash = (uint8_t)i;
-	fp.len = hash_lens[i];
-	v = sp + 1;
-	for (unsigned k = 0; k < fp.len; k++) {
-		unsigned hi, lo;
-
-		if (!isxdigit((unsigned char)v[0]) ||
-		    !isxdigit((unsigned char)v[1]))
-			return bad(why, why_len, "malformed fingerprint value",
-				   NULL);
-		hi = (unsigned)(isdigit((unsigned char)v[0]) ? v[0] - '0' :
-				(tolower((unsigned char)v[0]) - 'a' + 10));
-		lo = (unsigned)(isdigit((unsigned char)v[1]) ? v[1] - '0' :
-				(tolower((unsigned char)v[1]) - 'a' + 10));
-		fp.value[k] = (uint8_t)(hi << 4 | lo);
-		v += 2;
-		if (k + 1 < fp.len && *v++ != ':')
-			return bad(why, why_len,
-				   "fingerprint value of the wrong length",
-				   NULL);
-	}
-	if (*v)
-		return bad(why, why_len, "fingerprint value of the wrong length",
-			   NULL);
-	if (*n < SDPM_MAX_FPS)
-		fps[(*n)++] = fp;
-	return 0;
-}
-
-static int parse_setup(const char *v, uint8_t *out, char *why, size_t wl)
-{
-	if (!strcasecmp(v, "active"))
-		*out = IQP_SETUP_ACTIVE;
-	else if (!strcasecmp(v, "passive"))
-		*out = IQP_SETUP_PASSIVE;
-	else if (!strcasecmp(v, "actpass"))
-		*out = IQP_SETUP_ACTPASS;
-	else if (!strcasecmp(v, "holdconn"))
-		*out = SDPM_SETUP_HOLDCONN;
-	else
-		return bad(why, wl, "unknown a=setup:%s", v);
-	return 0;
-}
 
 static int set_dir(const char *name, uint8_t *dir)
 {
@@ -272,10 +71,11 @@ static void parse_candidate(struct mctx *x, const char *v)
 		tok[nt++] = t;
 	memset(&c, 0, sizeof(c));
 	if (nt < 8 || strcasecmp(tok[6], "typ") ||
-	    !ice_chars(tok[0], 1, 32) ||
-	    parse_ulong(tok[1], 256, &comp, NULL) || comp < 1 || comp > 2 ||
-	    parse_ulong(tok[3], UINT32_MAX, &prio, NULL) ||
-	    parse_ulong(tok[5], 65535, &port, NULL) || port == 0 ||
+	    !sdp_syntax_ice_chars(tok[0], 1, 32) ||
+	    sdp_syntax_ulong(tok[1], 256, &comp, NULL) || comp < 1 ||
+	    comp > 2 ||
+	    sdp_syntax_ulong(tok[3], UINT32_MAX, &prio, NULL) ||
+	    sdp_syntax_ulong(tok[5], 65535, &port, NULL) || port == 0 ||
 	    sdpm_ip_parse(tok[4], &c.addr.ip))
 		goto drop;
 	c.foundation = tok[0];
@@ -304,7 +104,7 @@ static void parse_candidate(struct mctx *x, const char *v)
 				goto drop;
 			c.has_raddr = true;
 		} else if (!strcmp(tok[i], "rport")) {
-			if (parse_ulong(tok[i + 1], 65535, &port, NULL))
+			if (sdp_syntax_ulong(tok[i + 1], 65535, &port, NULL))
 				goto drop;
 			c.raddr.port = (uint16_t)port;
 		} else if (!strcmp(tok[i], "tcptype")) {
@@ -342,6 +142,11 @@ drop:
 	m->n_cands_dropped++;
 }
 
+static int xbad(const struct mctx *x, const char *fmt, const char *arg)
+{
+	return sdp_syntax_bad(x->why, x->why_len, fmt, arg);
+}
+
 static struct sdpm_codec *codec_by_pt(struct sdpm_media *m, unsigned long pt)
 {
 	for (unsigned i = 0; i < m->n_codecs; i++)
@@ -362,10 +167,10 @@ static void parse_rtpmap_value(struct mctx *x, struct sdpm_codec *c,
 	if (!d || !(slash = strchr(d, '/')))
 		return;
 	*slash = 0;
-	if (parse_ulong(slash + 1, UINT32_MAX, &rate, &end))
+	if (sdp_syntax_ulong(slash + 1, UINT32_MAX, &rate, &end))
 		return;
 	if (*end == '/') {
-		if (parse_ulong(end + 1, 255, &ch, NULL))
+		if (sdp_syntax_ulong(end + 1, 255, &ch, NULL))
 			return;
 	} else if (*end) {
 		return;
@@ -392,10 +197,10 @@ static int read_formats(struct mctx *x, const sdp_media_t *sm)
 		m->fmt0 = su_sprintf(x->home, "%u", sm->m_rtpmaps->rm_pt);
 	else if (sm->m_format)
 		m->fmt0 = sm->m_format->l_text;
-	if (!rtp_proto(m->proto) || !n)
+	if (!sdp_syntax_rtp_proto(m->proto) || !n)
 		return 0;
 	if (n > 128)
-		return bad(x->why, x->why_len, "too many payload types", NULL);
+		return xbad(x, "too many payload types", NULL);
 	m->codecs = su_zalloc(x->home, n * sizeof(*m->codecs));
 	if (!m->codecs)
 		return ENOMEM;
@@ -408,7 +213,7 @@ static int read_formats(struct mctx *x, const sdp_media_t *sm)
 			c->name = r->rm_encoding;
 			c->rate = (uint32_t)r->rm_rate;
 			if (r->rm_params &&
-			    parse_ulong(r->rm_params, 255, &ch, NULL))
+			    sdp_syntax_ulong(r->rm_params, 255, &ch, NULL))
 				ch = 0;
 			c->channels = (uint8_t)ch;
 			c->fmtp = r->rm_fmtp;
@@ -419,9 +224,9 @@ static int read_formats(struct mctx *x, const sdp_media_t *sm)
 		unsigned long pt;
 		struct sdpm_codec *c;
 
-		if (parse_ulong(l->l_text, 127, &pt, NULL))
-			return bad(x->why, x->why_len,
-				   "payload type \"%s\" is not 0..127",
+		if (sdp_syntax_ulong(l->l_text, 127, &pt, NULL))
+			return sdp_syntax_bad(x->why, x->why_len,
+				   "payload type %s is not 0..127",
 				   l->l_text);
 		if (codec_by_pt(m, pt))
 			continue;
@@ -441,7 +246,8 @@ static int read_formats(struct mctx *x, const sdp_media_t *sm)
 		if (!a->a_value || (strcasecmp(a->a_name, "rtpmap") &&
 				    strcasecmp(a->a_name, "fmtp")))
 			continue;
-		if (parse_ulong(a->a_value, 127, &pt, &rest) || *rest != ' ' ||
+		if (sdp_syntax_ulong(a->a_value, 127, &pt, &rest) ||
+		    *rest != ' ' ||
 		    !(c = codec_by_pt(m, pt)))
 			continue;
 		if (!strcasecmp(a->a_name, "rtpmap"))
@@ -462,7 +268,7 @@ static void finish_codecs(struct mctx *x, const sdp_media_t *sm)
 	for (unsigned i = 0; i < m->n_codecs; i++) {
 		struct sdpm_codec *c = &m->codecs[i];
 
-		if (!c->name || !token_chars(c->name, 1, 32, "-_.+") ||
+		if (!c->name || !sdp_syntax_token(c->name, 1, 32, "-_.+") ||
 		    !c->rate || c->channels < 1 || c->channels > 8 ||
 		    (c->fmtp && (strlen(c->fmtp) > 1024 ||
 				 !iqp_utf8_valid((const uint8_t *)c->fmtp,
@@ -480,7 +286,7 @@ static void finish_codecs(struct mctx *x, const sdp_media_t *sm)
 		    !(sp = strchr(v, ' ')))
 			continue;
 		all = v[0] == '*' && sp == v + 1;
-		if (!all && (parse_ulong(v, 127, &pt, &v) || v != sp))
+		if (!all && (sdp_syntax_ulong(v, 127, &pt, &v) || v != sp))
 			continue;
 		if (strlen(sp + 1) < 1 || strlen(sp + 1) > 64 ||
 		    !iqp_utf8_valid((const uint8_t *)sp + 1, strlen(sp + 1)))
@@ -500,8 +306,8 @@ static int read_rtcp(struct mctx *x, const char *v)
 	const char *rest;
 	char net[8], at[8], addr[64];
 
-	if (parse_ulong(v, 65535, &port, &rest) || (*rest && *rest != ' '))
-		return bad(x->why, x->why_len, "malformed a=rtcp:%s", v);
+	if (sdp_syntax_ulong(v, 65535, &port, &rest) || (*rest && *rest != ' '))
+		return xbad(x, "malformed a=rtcp:%s", v);
 	x->m->has_rtcp = true;
 	x->m->rtcp_port = (uint16_t)port;
 	if (*rest && sscanf(rest, " %7s %7s %63s", net, at, addr) == 3 &&
@@ -520,12 +326,12 @@ static int read_attr(struct mctx *x, const sdp_attribute_t *a)
 	if (set_dir(n, &m->dir))
 		return 0;
 	if (!strcasecmp(n, "ice-ufrag") && v) {
-		if (!ice_chars(v, 4, 256))
-			return bad(x->why, x->why_len, "bad a=ice-ufrag", NULL);
+		if (!sdp_syntax_ice_chars(v, 4, 256))
+			return xbad(x, "bad a=ice-ufrag", NULL);
 		m->ice_ufrag = v;
 	} else if (!strcasecmp(n, "ice-pwd") && v) {
-		if (!ice_chars(v, 22, 256))
-			return bad(x->why, x->why_len, "bad a=ice-pwd", NULL);
+		if (!sdp_syntax_ice_chars(v, 22, 256))
+			return xbad(x, "bad a=ice-pwd", NULL);
 		m->ice_pwd = v;
 	} else if (!strcasecmp(n, "ice-lite")) {
 		m->ice_lite = true;
@@ -533,17 +339,17 @@ static int read_attr(struct mctx *x, const sdp_attribute_t *a)
 		if (!x->fp_seen)
 			m->n_fps = 0; /* media level replaces session level */
 		x->fp_seen = true;
-		return parse_fingerprint(m->fps, &m->n_fps, v, x->why,
+		return sdp_syntax_fingerprint(m->fps, &m->n_fps, v, x->why,
 					 x->why_len);
 	} else if (!strcasecmp(n, "setup") && v) {
-		return parse_setup(v, &m->setup, x->why, x->why_len);
+		return sdp_syntax_setup(v, &m->setup, x->why, x->why_len);
 	} else if (!strcasecmp(n, "tls-id") && v) {
-		if (!token_chars(v, 20, 255, "+/-_"))
-			return bad(x->why, x->why_len, "bad a=tls-id:%s", v);
+		if (!sdp_syntax_token(v, 20, 255, "+/-_"))
+			return xbad(x, "bad a=tls-id:%s", v);
 		m->tls_id = v;
 	} else if (!strcasecmp(n, "mid") && v) {
-		if (!token_chars(v, 1, 32, "!#$%&'*+-.^_`{|}~"))
-			return bad(x->why, x->why_len, "bad a=mid:%s", v);
+		if (!sdp_syntax_token(v, 1, 32, "!#$%&'*+-.^_`{|}~"))
+			return xbad(x, "bad a=mid:%s", v);
 		m->mid = v;
 	} else if (!strcasecmp(n, "candidate") && v) {
 		parse_candidate(x, v);
@@ -559,7 +365,8 @@ static int read_attr(struct mctx *x, const sdp_attribute_t *a)
 		return read_rtcp(x, v);
 	} else if ((!strcasecmp(n, "ptime") || !strcasecmp(n, "maxptime")) &&
 		   v) {
-		if (!parse_ulong(v, 100000, &u, NULL) && u >= 10 && u <= 200)
+		if (!sdp_syntax_ulong(v, 100000, &u, NULL) && u >= 10 &&
+		    u <= 200)
 			*(n[0] == 'p' || n[0] == 'P' ? &m->ptime :
 						       &m->maxptime) =
 				(uint16_t)u;
@@ -567,9 +374,9 @@ static int read_attr(struct mctx *x, const sdp_attribute_t *a)
 		const char *rest;
 		bool seen = false;
 
-		if (parse_ulong(v, UINT32_MAX, &u, &rest) ||
+		if (sdp_syntax_ulong(v, UINT32_MAX, &u, &rest) ||
 		    (*rest && *rest != ' '))
-			return bad(x->why, x->why_len, "malformed a=ssrc:%s",
+			return xbad(x, "malformed a=ssrc:%s",
 				   v);
 		for (unsigned i = 0; i < m->n_ssrcs; i++)
 			seen |= m->ssrcs[i] == u;
@@ -589,7 +396,8 @@ static int read_group(struct sdpm_session *s, su_home_t *home, const char *v)
 	s->has_bundle = true;
 	if (!(d = su_strdup(home, v + 6)))
 		return ENOMEM;
-	for (char *t = strtok_r(d, " ", &save); t; t = strtok_r(NULL, " ", &save))
+	for (char *t = strtok_r(d, " ", &save); t;
+	     t = strtok_r(NULL, " ", &save))
 		if (s->n_bundle < SDPM_MAX_MEDIA)
 			s->bundle[s->n_bundle++] = t;
 	return 0;
@@ -622,12 +430,13 @@ static int read_media(struct sdpm_session *s, su_home_t *home,
 	m->cands = NULL;
 	m->n_cands = 0;
 	if (sm->m_port > 65535)
-		return bad(why, why_len, "m= port above 65535", NULL);
+		return sdp_syntax_bad(why, why_len, "m= port above 65535",
+				      NULL);
 	m->port = (uint16_t)sm->m_port;
 	m->media = sm->m_type_name ? sm->m_type_name : "";
 	m->proto_name = sm->m_proto_name ? sm->m_proto_name : "";
-	m->media_type = media_of(m->media);
-	m->proto = proto_of(m->proto_name);
+	m->media_type = sdp_syntax_media(m->media);
+	m->proto = sdp_syntax_proto(m->proto_name);
 	read_conn(sm->m_connections ? sm->m_connections : ss->sdp_connection,
 		  m);
 	if ((e = read_formats(&x, sm)))
@@ -657,7 +466,9 @@ int sdp_model_parse(const char *sdp, size_t len, struct sdpm_session **out,
 		return E2BIG;
 	}
 	if (memchr(sdp, 0, len))
-		return bad(why, why_len, "NUL byte in SDP", NULL);
+		return sdp_syntax_bad(why, why_len, "NUL byte in SDP", NULL);
+	if (!sdp_syntax_media_lines(sdp, len))
+		return sdp_syntax_bad(why, why_len, "malformed m= line", NULL);
 	h = su_home_new(sizeof(*h));
 	if (!h)
 		return ENOMEM;
@@ -667,7 +478,7 @@ int sdp_model_parse(const char *sdp, size_t len, struct sdpm_session **out,
 	if (!ss) {
 		const char *pe = p ? sdp_parsing_error(p) : NULL;
 
-		e = p ? bad(why, why_len, "SDP does not parse: %s",
+		e = p ? sdp_syntax_bad(why, why_len, "SDP does not parse: %s",
 			    pe ? pe : "?") : ENOMEM;
 		goto fail;
 	}

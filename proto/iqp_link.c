@@ -441,6 +441,20 @@ void iqp_link_tick(struct iqp_link *l, uint64_t now)
 		iqp_link_complete(l, now, end.user, NULL, &err);
 		probe = true; /* 6.2 item 3: test the link */
 	}
+	/* 6.3: PENDING every T_PEND while a command of the peer runs; after
+	 * N_PEND of them, 506 (the owner's late answer is then refused). */
+	uint32_t txid;
+	uint16_t code;
+	bool give_up;
+	while (iqp_txn_pend_due(&l->txn, now, &txid, &code, &give_up)) {
+		struct iqp_header h = { .version = IQP_VERSION_MAJOR, .kind = IQP_KIND_REQUEST,
+					.code = code, .txid = txid };
+		if (give_up)
+			iqp_link_send_error(l, now, &h, IQP_ERR_PENDINGS,
+					    "command not completed after N_PEND PENDINGs", NULL);
+		else
+			iqp_link_send_header(l, now, IQP_KIND_PENDING, code, txid);
+	}
 	if (l->t_state != T_OFF && now >= l->t_state)
 		state_timer(l, now);
 	if (l->state == IQP_LINK_IN_SERVICE && l->conn_up) {
@@ -498,6 +512,9 @@ int iqp_link_request(struct iqp_link *l, uint64_t now, struct iqp_msg *req,
 int iqp_link_answer(struct iqp_link *l, uint64_t now, struct iqp_msg *ans,
 		    unsigned err_code)
 {
+	/* Too late: answered with 506 after N_PEND (6.3 item 3). */
+	if (!iqp_txn_awaits_answer(&l->txn, ans->hdr.kind, ans->hdr.code, ans->hdr.txid))
+		return EALREADY;
 	int rc = iqp_link_send_answer(l, now, ans, err_code);
 	iqp_link_settle(l, now);
 	return rc;

@@ -224,7 +224,10 @@ int iqp_link_request(struct iqp_link *l, uint64_t now, struct iqp_msg *req,
 		     iqp_link_done_h *done, void *arg);
 /* Answers a request or notification handed to a call handler: ans is the
  * REPLY (flag E for errors) or ACK with the request's txid and code;
- * err_code is its error code (0: success).  Returns 0 or an errno. */
+ * err_code is its error code (0: success).  While the answer is awaited
+ * the link sends PENDING every T_PEND, and after N_PEND of them answers
+ * 506 itself (6.3).  Returns 0, EALREADY when that has happened (the owner
+ * must undo the command's effect, 6.3 item 3), or an errno. */
 int iqp_link_answer(struct iqp_link *l, uint64_t now, struct iqp_msg *ans,
 		    unsigned err_code);
 

@@ -307,6 +307,7 @@ int iqp_txn_received(struct iqp_txn *t, const struct iqp_header *h,
 	e->code = h->code;
 	e->kind = h->kind;
 	e->counted = true;
+	e->pend_at = h->kind == IQP_KIND_REQUEST ? now + IQP_T_PEND_MS : UINT64_MAX;
 	t->executing++;
 	list_push(&t->in_progress, &e->l);
 	e->hnext = t->in[bucket(e->txid)];
@@ -357,6 +358,36 @@ int iqp_txn_answered(struct iqp_txn *t, const uint8_t *frame, size_t len,
 	return 0;
 }
 
+bool iqp_txn_pend_due(struct iqp_txn *t, uint64_t now, uint32_t *txid,
+		      uint16_t *code, bool *give_up)
+{
+	/* Few entries are ever in progress (commands run on the loop and
+	 * answer at once unless they wait for something): a walk is fine. */
+	for (struct iqp_txn_link *l = t->in_progress.head.next; l != &t->in_progress.head;
+	     l = l->next) {
+		struct iqp_txn_in *e = container(l, struct iqp_txn_in, l);
+		if (e->pend_at > now)
+			continue;
+		*txid = e->txid;
+		*code = e->code;
+		*give_up = e->pendings >= IQP_N_PEND;
+		e->pendings++;
+		e->pend_at = *give_up ? UINT64_MAX : e->pend_at + IQP_T_PEND_MS;
+		return true;
+	}
+	return false;
+}
+
+bool iqp_txn_awaits_answer(const struct iqp_txn *t, unsigned answer_kind,
+			   uint16_t code, uint32_t txid)
+{
+	if (uncounted(code))
+		return true;
+	const struct iqp_txn_in *e = in_find(t, txid);
+	uint8_t want = answer_kind == IQP_KIND_ACK ? IQP_KIND_NOTIFY : IQP_KIND_REQUEST;
+	return e && !e->done && e->kind == want;
+}
+
 /* --- Both ------------------------------------------------------------ */
 
 static uint64_t min64(uint64_t a, uint64_t b)
@@ -377,6 +408,8 @@ uint64_t iqp_txn_next_deadline(const struct iqp_txn *t)
 		d = min64(d, container(l, struct iqp_txn_out, q)->deadline);
 	if ((l = list_first(&t->done)))
 		d = min64(d, container(l, struct iqp_txn_in, l)->expires);
+	for (l = t->in_progress.head.next; l != &t->in_progress.head; l = l->next)
+		d = min64(d, container(l, struct iqp_txn_in, l)->pend_at);
 	return d;
 }
 

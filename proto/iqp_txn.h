@@ -27,6 +27,9 @@
 #define IQP_T_TXN_MAX_MS 60000u
 #define IQP_CACHE_TTL_MS 30000u
 #define IQP_MAX_OUTSTANDING 256u
+#define IQP_T_PEND_MS 1000u      /* 6.3 item 2 */
+#define IQP_N_PEND 30u           /* 6.3 item 3 */
+#define IQP_ERR_PENDINGS 506u    /* N_PEND reached */
 
 /* 10.3 codes of the transaction layer. */
 #define IQP_ERR_FLOW 1200u     /* too many outstanding transactions */
@@ -70,6 +73,8 @@ struct iqp_txn_in {
 	bool done;
 	bool counted;                /* counts against MAX_OUTSTANDING */
 	uint64_t expires;            /* done: CACHE_TTL after the answer */
+	uint64_t pend_at;            /* REQUEST in progress: next PENDING */
+	uint8_t pendings;            /* PENDINGs sent (6.3) */
 	uint8_t *answer;             /* owned: REPLY or ACK frame, once done */
 	size_t len;
 };
@@ -181,6 +186,19 @@ int iqp_txn_received(struct iqp_txn *t, const struct iqp_header *h,
  * (no such transaction in progress), ENOMEM (then not cached). */
 int iqp_txn_answered(struct iqp_txn *t, const uint8_t *frame, size_t len,
 		     unsigned err_code, uint64_t now);
+
+/* 6.3 items 2-3: a REQUEST still in progress T_PEND after its receipt or
+ * its last PENDING.  Returns true with its txid and code: the caller sends
+ * PENDING, or, when *give_up (N_PEND PENDINGs were sent), an error REPLY
+ * 506 through the normal answer path; call until false. */
+bool iqp_txn_pend_due(struct iqp_txn *t, uint64_t now, uint32_t *txid,
+		      uint16_t *code, bool *give_up);
+
+/* True while the peer's REQUEST or NOTIFY txid (kind: of the answer,
+ * REPLY or ACK) waits for our answer; false once answered (by us, or with
+ * 506 after N_PEND) or unknown.  HEARTBEAT is never tracked: true. */
+bool iqp_txn_awaits_answer(const struct iqp_txn *t, unsigned answer_kind,
+			   uint16_t code, uint32_t txid);
 
 /* --- Both ------------------------------------------------------------ */
 

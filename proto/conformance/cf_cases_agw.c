@@ -154,6 +154,196 @@ static enum cf_result a_context_zero(struct cf_ctx *x, char *why, size_t len)
 	return answered(x, &b, 410, why, len);
 }
 
+/* A RESERVE of one IMS termination with one PCMU stream in `realm`. */
+static void reserve_ims(struct cf_ctx *x, struct cf_msg *b, const char *realm)
+{
+	struct iqp_elem *ctx, *term, *st, *codec;
+	cf_msg_start(x, b, IQP_KIND_REQUEST, IQP_MSG_RESERVE, 0);
+	iqp_add_container(&b->m, NULL, IQP_E_CONTEXT, &ctx);
+	iqp_add_u32(&b->m, ctx, IQP_E_CONTEXT_ID, 0xFFFFFFFEu);
+	iqp_add_container(&b->m, ctx, IQP_E_TERMINATION, &term);
+	iqp_add_u32(&b->m, term, IQP_E_TERM_ID, 0xFFFFFFFEu);
+	iqp_add_enum(&b->m, term, IQP_E_TERM_KIND, IQP_TERM_IMS);
+	iqp_add_str(&b->m, term, IQP_E_REALM_NAME, realm);
+	iqp_add_container(&b->m, term, IQP_E_STREAM, &st);
+	iqp_add_u16(&b->m, st, IQP_E_STREAM_ID, 1);
+	iqp_add_enum(&b->m, st, IQP_E_MEDIA_TYPE, IQP_MEDIA_AUDIO);
+	iqp_add_enum(&b->m, st, IQP_E_TRANSPORT_PROTO, 1 /* RTP/AVP */);
+	iqp_add_container(&b->m, st, IQP_E_CODEC, &codec);
+	iqp_add_u8(&b->m, codec, IQP_E_PAYLOAD_TYPE, 0);
+	iqp_add_str(&b->m, codec, IQP_E_CODEC_NAME, "PCMU");
+	iqp_add_u32(&b->m, codec, IQP_E_CLOCK_RATE, 8000);
+}
+
+/* The realm of the AGW serving IMS, from its REGISTER. */
+static const char *ims_realm(const struct cf_ctx *x)
+{
+	for (unsigned i = 0; i < x->agw.n_realms; i++)
+		if (x->agw.realms[i].side & 2)
+			return x->agw.realms[i].name;
+	return NULL;
+}
+
+static enum cf_result release_ctx(struct cf_ctx *x, uint32_t ctx_id, unsigned want, char *why,
+				  size_t len)
+{
+	struct cf_msg b;
+	struct iqp_elem *ctx;
+	cf_msg_start(x, &b, IQP_KIND_REQUEST, IQP_MSG_RELEASE, 0);
+	iqp_add_container(&b.m, NULL, IQP_E_CONTEXT, &ctx);
+	iqp_add_u32(&b.m, ctx, IQP_E_CONTEXT_ID, ctx_id);
+	return answered(x, &b, want, why, len);
+}
+
+/* Reads CONTEXT_ID, TERM_ID and the IMS stream's addresses of a RESERVE
+ * reply; false when one is missing. */
+static bool reserve_reply(const struct cf_frame *f, uint32_t *ctx_id, uint32_t *term_id,
+			  struct iqp_ipport *rtp, struct iqp_ipport *rtcp)
+{
+	const struct iqp_elem *c, *t, *st, *e;
+	if (!f->parsed || !(c = iqp_find(&f->msg, NULL, IQP_E_CONTEXT)) ||
+	    !(e = iqp_find(&f->msg, c, IQP_E_CONTEXT_ID)) || iqp_elem_u32(e, ctx_id) ||
+	    !(t = iqp_find(&f->msg, c, IQP_E_TERMINATION)) ||
+	    !(e = iqp_find(&f->msg, t, IQP_E_TERM_ID)) || iqp_elem_u32(e, term_id) ||
+	    !iqp_find(&f->msg, t, IQP_E_TERM_STATE) || !(st = iqp_find(&f->msg, t, IQP_E_STREAM)) ||
+	    !(e = iqp_find(&f->msg, st, IQP_E_LOCAL_ADDR)) || iqp_elem_ipport(e, rtp) ||
+	    !(e = iqp_find(&f->msg, st, IQP_E_LOCAL_RTCP_ADDR)) || iqp_elem_ipport(e, rtcp))
+		return false;
+	return true;
+}
+
+/* 8.3, 8.10, 8.6: RESERVE of an IMS termination: CONTEXT_ID and TERM_ID
+ * allocated, TERM_STATE, an even RTP port and RTCP on the next; RELEASE
+ * succeeds, a second RELEASE finds nothing (411). */
+static enum cf_result a_reserve_release(struct cf_ctx *x, char *why, size_t len)
+{
+	struct cf_msg b;
+	struct cf_frame f;
+	uint32_t ctx_id = 0, term_id = 0;
+	struct iqp_ipport rtp, rtcp;
+	enum cf_result rc = CF_PASS;
+
+	LINK();
+	if (!ims_realm(x)) {
+		snprintf(why, len, "the AGW registered no realm serving IMS");
+		return CF_SKIP;
+	}
+	reserve_ims(x, &b, ims_realm(x));
+	if (cf_request(x, &x->link, &b, &f, why, len)) {
+		cf_controller_unlink(x);
+		return CF_FAIL;
+	}
+	if (f.hdr.flags & IQP_FLAG_E)
+		FAIL("RESERVE refused: %u %s", f.error_code, f.error_text);
+	if (!reserve_reply(&f, &ctx_id, &term_id, &rtp, &rtcp))
+		FAIL("reply lacks CONTEXT_ID, TERM_ID, TERM_STATE, LOCAL_ADDR or LOCAL_RTCP_ADDR");
+	if (!ctx_id || ctx_id >= 0xFFFFFFFEu || !term_id || term_id >= 0xFFFFFFFEu)
+		FAIL("allocated ids %u/%u are not valid (8.1)", ctx_id, term_id);
+	if (rtp.port % 2 || rtcp.port != rtp.port + 1)
+		FAIL("RTP port %u, RTCP port %u: want even and RTP + 1", rtp.port, rtcp.port);
+	cf_frame_free(&f);
+	if (release_ctx(x, ctx_id, 0, why, len) != CF_PASS)
+		return CF_FAIL;
+	if (release_ctx(x, ctx_id, 411, why, len) != CF_PASS)
+		return CF_FAIL;
+	snprintf(why, len, "context %u, RTP port %u", ctx_id, rtp.port);
+	return CF_PASS;
+out:
+	cf_frame_free(&f);
+	return rc;
+}
+
+/* 8.3 item 1: a realm the AGW does not have: 449. */
+static enum cf_result a_reserve_unknown_realm(struct cf_ctx *x, char *why, size_t len)
+{
+	struct cf_msg b;
+	reserve_ims(x, &b, "no-such-realm");
+	return answered(x, &b, 449, why, len);
+}
+
+/* 8.2 item 1: CONFIGURE of a termination the context does not have: 430. */
+static enum cf_result a_configure_unknown_term(struct cf_ctx *x, char *why, size_t len)
+{
+	struct cf_msg b;
+	struct cf_frame f;
+	uint32_t ctx_id, term_id;
+	struct iqp_ipport rtp, rtcp;
+	struct iqp_elem *ctx, *term;
+
+	LINK();
+	if (!ims_realm(x)) {
+		snprintf(why, len, "the AGW registered no realm serving IMS");
+		return CF_SKIP;
+	}
+	reserve_ims(x, &b, ims_realm(x));
+	if (cf_request(x, &x->link, &b, &f, why, len)) {
+		cf_controller_unlink(x);
+		return CF_FAIL;
+	}
+	bool ok = !(f.hdr.flags & IQP_FLAG_E) && reserve_reply(&f, &ctx_id, &term_id, &rtp, &rtcp);
+	cf_frame_free(&f);
+	if (!ok) {
+		snprintf(why, len, "RESERVE failed");
+		return CF_FAIL;
+	}
+	cf_msg_start(x, &b, IQP_KIND_REQUEST, IQP_MSG_CONFIGURE, 0);
+	iqp_add_container(&b.m, NULL, IQP_E_CONTEXT, &ctx);
+	iqp_add_u32(&b.m, ctx, IQP_E_CONTEXT_ID, ctx_id);
+	iqp_add_container(&b.m, ctx, IQP_E_TERMINATION, &term);
+	iqp_add_u32(&b.m, term, IQP_E_TERM_ID, term_id + 1000);
+	enum cf_result r = answered(x, &b, 430, why, len);
+	char keep[256];
+	snprintf(keep, sizeof(keep), "%s", why);
+	if (release_ctx(x, ctx_id, 0, why, len) != CF_PASS)
+		return CF_FAIL;
+	snprintf(why, len, "%s", keep);
+	return r;
+}
+
+/* 6.5 item 2: a RESERVE repeated with its txid gets the cached REPLY byte
+ * for byte and allocates nothing more. */
+static enum cf_result a_reserve_cached(struct cf_ctx *x, char *why, size_t len)
+{
+	struct cf_msg b;
+	struct cf_frame f1, f2;
+	uint32_t c1 = 0, t1, c2 = 0, t2;
+	struct iqp_ipport rtp, rtcp;
+	enum cf_result rc = CF_PASS;
+
+	LINK();
+	if (!ims_realm(x)) {
+		snprintf(why, len, "the AGW registered no realm serving IMS");
+		return CF_SKIP;
+	}
+	reserve_ims(x, &b, ims_realm(x));
+	if (cf_request(x, &x->link, &b, &f1, why, len)) {
+		cf_controller_unlink(x);
+		return CF_FAIL;
+	}
+	if (cf_request(x, &x->link, &b, &f2, why, len)) {
+		cf_frame_free(&f1);
+		cf_controller_unlink(x);
+		return CF_FAIL;
+	}
+	reserve_reply(&f1, &c1, &t1, &rtp, &rtcp);
+	reserve_reply(&f2, &c2, &t2, &rtp, &rtcp);
+	if (f1.hdr.body_len != f2.hdr.body_len || f1.hdr.flags != f2.hdr.flags ||
+	    (f1.hdr.body_len && memcmp(f1.body, f2.body, f1.hdr.body_len)))
+		FAIL("second REPLY differs (contexts %u and %u)", c1, c2);
+out:
+	cf_frame_free(&f1);
+	cf_frame_free(&f2);
+	if (c1)
+		release_ctx(x, c1, 0, why, len);
+	if (c2 && c2 != c1) {
+		char keep[256];
+		snprintf(keep, sizeof(keep), "%s", why);
+		release_ctx(x, c2, 0, why, len);
+		snprintf(why, len, "%s", keep);
+	}
+	return rc;
+}
+
 /* 3.5 checks 1 and 7.5 item 2 end the link: they come last. */
 static enum cf_result a_bad_magic(struct cf_ctx *x, char *why, size_t len)
 {
@@ -215,6 +405,10 @@ const struct cf_case cf_agw_cases[] = {
 	{ "8.1 item 1", "CONTEXT_ID 0: 410", CF_AGW, false, a_context_zero },
 	{ "8.6 item 4", "RELEASE of an unknown context: 411", CF_AGW, false, a_release_unknown },
 	{ "8.6 item 2", "RELEASE of ALL contexts succeeds", CF_AGW, false, a_release_all },
+	{ "8.3, 8.10, 8.6", "RESERVE IMS termination (ids, even RTP port, RTCP + 1), RELEASE, then 411", CF_AGW, false, a_reserve_release },
+	{ "8.3 item 1", "RESERVE in an unknown realm: 449", CF_AGW, false, a_reserve_unknown_realm },
+	{ "8.2 item 1", "CONFIGURE of an unknown termination: 430", CF_AGW, false, a_configure_unknown_term },
+	{ "6.5 item 2", "repeated RESERVE txid: the cached REPLY, nothing more allocated", CF_AGW, false, a_reserve_cached },
 	{ "3.5 check 1", "bad magic: CLOSE 1100", CF_AGW, false, a_bad_magic },
 	{ "7.5 item 2", "unanswered controller: CLOSE 1104 after T_INACT", CF_AGW, false, a_inactivity },
 };

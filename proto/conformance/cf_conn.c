@@ -113,8 +113,12 @@ static int read_some(struct cf_conn *c, long long deadline)
 static int tls_handshake(struct cf_conn *c, long long deadline)
 {
 	while (!c->tls.established) {
-		size_t got;
-		if (iqp_tls_read(&c->tls, NULL, 0, &got)) {
+		/* Application data may come with the peer's last handshake
+		 * flight (a REGISTER right after Finished): keep it in rx. */
+		size_t got = 0;
+		int e = iqp_tls_read(&c->tls, c->rx + c->rx_len, CF_RX_MAX - c->rx_len, &got);
+		c->rx_len += got;
+		if (e) {
 			tls_flush(c);
 			snprintf(c->why, sizeof(c->why), "TLS: %s", c->tls.why);
 			return EPROTO;
@@ -150,7 +154,14 @@ static int setup(struct cf_conn *c, int fd, const struct iqp_tls_ctx *ctx,
 		return ENOMEM;
 	}
 	c->secure = true;
-	return tls_handshake(c, deadline);
+	int rc = tls_handshake(c, deadline);
+	if (rc) {
+		char why[sizeof(c->why)];
+		memcpy(why, c->why, sizeof(why));
+		cf_conn_close(c);
+		memcpy(c->why, why, sizeof(why));
+	}
+	return rc;
 }
 
 int cf_conn_connect(struct cf_conn *c, const struct sockaddr *to, socklen_t len,

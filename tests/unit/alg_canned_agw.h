@@ -9,6 +9,7 @@
 #ifndef TESTS_ALG_CANNED_AGW_H
 #define TESTS_ALG_CANNED_AGW_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>

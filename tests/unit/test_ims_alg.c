@@ -360,10 +360,34 @@ static void step(struct run *r, char **w, int n)
 	}
 }
 
+/* One golden case: what a failing step leaves is freed by the teardown
+ * (cmocka leaves the test function with a longjmp). */
+struct golden_case {
+	char *name;                /* owned */
+	struct run *r;             /* owned while running */
+	char *script;              /* owned while running */
+};
+
+static int case_teardown(void **state)
+{
+	struct golden_case *g = *state;
+
+	if (g->r) {
+		drop_req(g->r);
+		alg_call_free(g->r->c);
+		free(g->r);
+	}
+	free(g->script);
+	g->r = NULL;
+	g->script = NULL;
+	return 0;
+}
+
 static void run_case(void **state)
 {
-	const char *name = *state;
-	struct run *r = calloc(1, sizeof(*r));
+	struct golden_case *g = *state;
+	const char *name = g->name;
+	struct run *r = g->r = calloc(1, sizeof(*r));
 	char p[512], *script, *line, *save = NULL;
 
 	assert_non_null(r);
@@ -371,7 +395,7 @@ static void run_case(void **state)
 	r->cfg = (struct alg_cfg){ "w3", "ims", true, false, "-" };
 	canned_agw_init(&r->agw);
 	path_of(r, "script", p, sizeof(p));
-	script = read_text(p, NULL);
+	script = g->script = read_text(p, NULL);
 	assert_non_null(script);
 	for (line = strtok_r(script, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
@@ -386,26 +410,282 @@ static void run_case(void **state)
 		if (n)
 			step(r, w, n);
 	}
-	free(script);
-	drop_req(r);
+}
+
+/* A canned IMS phone: answers each served line of an IMS offer with its
+ * first codec on 192.0.2.80, port 7000 + 2i; rejects the others. */
+static void ims_phone_answer(const char *offer, size_t len, char *out,
+			     size_t cap)
+{
+	struct sdpm_session *s = NULL;
+	char why[128];
+	size_t n;
+
+	assert_int_equal(sdp_model_parse(offer, len, &s, why, sizeof(why)),
+			 0);
+	n = (size_t)snprintf(out, cap, "v=0\r\no=phone 1 1 IN IP4 192.0.2.80"
+			     "\r\ns=-\r\nc=IN IP4 192.0.2.80\r\nt=0 0\r\n");
+	for (unsigned i = 0; i < s->n_media && n < cap; i++) {
+		const struct sdpm_media *m = &s->media[i];
+
+		if (!m->port || !m->n_codecs) {
+			n += (size_t)snprintf(out + n, cap - n,
+					      "m=%s 0 %s %s\r\n", m->media,
+					      m->proto_name, m->fmt0);
+			continue;
+		}
+		n += (size_t)snprintf(out + n, cap - n,
+				      "m=%s %u %s %u\r\na=rtpmap:%u %s/%u%s%s"
+				      "\r\na=%s\r\n", m->media, 7000 + 2 * i,
+				      m->proto_name, m->codecs[0].pt,
+				      m->codecs[0].pt, m->codecs[0].name,
+				      m->codecs[0].rate,
+				      m->codecs[0].channels > 1 ? "/2" : "",
+				      "", sdpm_dir_name((uint8_t)(
+				      (m->dir & SDPM_SEND ? SDPM_RECV : 0) |
+				      (m->dir & SDPM_RECV ? SDPM_SEND : 0))));
+	}
+	sdp_model_free(s);
+}
+
+/* Tool mode for tests/golden/capture/check_answers_chromium.mjs: the
+ * answer the ALG gives a browser offer, with the canned AGW and the
+ * canned IMS phone.  usage: test_ims_alg --w3-answer OFFER OUT [nobundle] */
+static int w3_answer_tool(int argc, char **argv)
+{
+	struct run *r = calloc(1, sizeof(*r));
+	struct alg_error err = { 0, "" };
+	char *offer, ims[8192];
+	size_t len = 0, out_len = 0;
+	struct iqp_msg rep;
+	FILE *f;
+	int rc = 1;
+
+	if (!r || !(offer = read_text(argv[2], &len)))
+		return 1;
+	r->cfg = (struct alg_cfg){ "w3", "ims", argc < 5, false, "-" };
+	canned_agw_init(&r->agw);
+	if (alg_call_new(&r->c, &r->cfg) ||
+	    alg_offer_in(r->c, ALG_W3, offer, len, &r->req, r->arena,
+			 sizeof(r->arena), &err) ||
+	    canned_agw_reply(&r->agw, &r->req, &rep) ||
+	    alg_offer_out(r->c, &rep, r->out, sizeof(r->out), &out_len, &err))
+		goto out;
+	iqp_msg_free(&rep);
+	iqp_msg_free(&r->req);
+	ims_phone_answer(r->out, out_len, ims, sizeof(ims));
+	if (alg_answer_in(r->c, ims, strlen(ims), &r->req, r->arena,
+			  sizeof(r->arena), &err) ||
+	    canned_agw_reply(&r->agw, &r->req, &rep) ||
+	    alg_answer_out(r->c, &rep, r->out, sizeof(r->out), &out_len,
+			   &err))
+		goto out;
+	iqp_msg_free(&rep);
+	iqp_msg_free(&r->req);
+	if ((f = fopen(argv[3], "wb"))) {
+		fputs(r->out, f);
+		rc = fclose(f) ? 1 : 0;
+	}
+out:
+	if (rc)
+		fprintf(stderr, "ALG refused: %u %s\n", err.sip_status,
+			err.text);
 	alg_call_free(r->c);
+	free(offer);
 	free(r);
+	return rc;
 }
 
 static int by_name(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(((const struct golden_case *)a)->name,
+		      ((const struct golden_case *)b)->name);
 }
 
-int main(void)
+/* Direct tests of what goldens do not show. */
+static const struct alg_cfg test_cfg = { "w3", "ims", true, false, "-" };
+
+static char *captured(const char *name, size_t *len)
 {
-	static struct CMUnitTest tests[MAX_CASES];
-	static char *names[MAX_CASES];
-	size_t n = 0;
-	DIR *d = opendir(GOLDEN);
+	char p[256];
+	char *t;
+
+	snprintf(p, sizeof(p), "%s/captured/%s", GOLDEN, name);
+	t = read_text(p, len);
+	assert_non_null(t);
+	return t;
+}
+
+/* Each step in the wrong phase is refused without changing anything. */
+static void test_steps_out_of_order(void **state)
+{
+	static uint8_t arena[1 << 17];
+	struct alg_call *c = NULL;
+	struct alg_error err;
+	struct iqp_msg req, rep;
+	struct canned_agw agw;
+	char out[8192], *sdp;
+	size_t len, ol;
+
+	(void)state;
+	canned_agw_init(&agw);
+	assert_int_equal(alg_call_new(&c, &test_cfg), 0);
+	assert_int_equal(alg_context_id(c), 0);
+	assert_int_equal(alg_answer_in(c, "v=0\r\n", 5, &req, arena,
+				       sizeof(arena), &err), EALREADY);
+	assert_int_equal(err.sip_status, 500);
+	memset(&rep, 0, sizeof(rep));
+	assert_int_equal(alg_offer_out(c, &rep, out, sizeof(out), &ol, &err),
+			 EALREADY);
+	assert_int_equal(alg_answer_out(c, &rep, out, sizeof(out), &ol, &err),
+			 EALREADY);
+	alg_offer_abandon(c); /* nothing outstanding: no effect */
+	assert_int_equal(alg_offer_in(c, ALG_W3, NULL, 0, &req, arena,
+				      sizeof(arena), &err), EINVAL);
+	assert_int_equal(err.sip_status, 400);
+	sdp = captured("chromium-audio.sdp", &len);
+	assert_int_equal(alg_offer_in(c, (enum alg_side)7, sdp, len, &req,
+				      arena, sizeof(arena), &err), EINVAL);
+	/* An arena too small for the request: 500, state unchanged. */
+	assert_int_not_equal(alg_offer_in(c, ALG_W3, sdp, len, &req, arena,
+					  256, &err), 0);
+	assert_int_equal(err.sip_status, 500);
+	assert_int_equal(alg_offer_in(c, ALG_W3, sdp, len, &req, arena,
+				      sizeof(arena), &err), 0);
+	assert_int_equal(alg_answer_in(c, sdp, len, &req, arena, sizeof(arena),
+				       &err), EALREADY);
+	/* A reply to another command, then an error reply: 500. */
+	assert_int_equal(canned_agw_reply(&agw, &req, &rep), 0);
+	rep.hdr.code = IQP_MSG_MODIFY;
+	assert_int_equal(alg_offer_out(c, &rep, out, sizeof(out), &ol, &err),
+			 EPROTO);
+	assert_int_equal(err.sip_status, 500);
+	rep.hdr.code = IQP_MSG_RESERVE;
+	rep.hdr.flags = IQP_FLAG_E;
+	assert_int_equal(alg_offer_out(c, &rep, out, sizeof(out), &ol, &err),
+			 EPROTO);
+	rep.hdr.flags = 0;
+	/* Output buffer too small: 500 and the offer can still go out. */
+	assert_int_not_equal(alg_offer_out(c, &rep, out, 64, &ol, &err), 0);
+	assert_int_equal(err.sip_status, 500);
+	assert_int_equal(alg_offer_out(c, &rep, out, sizeof(out), &ol, &err),
+			 0);
+	assert_int_equal(alg_context_id(c), 7);
+	assert_string_equal(out + ol - 12, "a=sendrecv\r\n");
+	iqp_msg_free(&rep);
+	iqp_msg_free(&req);
+	free(sdp);
+	alg_call_free(c);
+}
+
+/* abandon after a RESERVE reply keeps the context for RELEASE; after a
+ * re-offer it restores the streams and modes of before. */
+static void test_abandon_restores(void **state)
+{
+	static uint8_t arena[1 << 17];
+	struct alg_call *c = NULL;
+	struct alg_error err;
+	struct iqp_msg req, rep;
+	struct canned_agw agw;
+	char out[16384], *sdp;
+	size_t len, ol;
+
+	(void)state;
+	canned_agw_init(&agw);
+	assert_int_equal(alg_call_new(&c, &test_cfg), 0);
+	sdp = captured("firefox-audio.sdp", &len);
+	assert_int_equal(alg_offer_in(c, ALG_W3, sdp, len, &req, arena,
+				      sizeof(arena), &err), 0);
+	assert_int_equal(canned_agw_reply(&agw, &req, &rep), 0);
+	assert_int_equal(alg_offer_out(c, &rep, out, sizeof(out), &ol, &err),
+			 0);
+	iqp_msg_free(&rep);
+	iqp_msg_free(&req);
+	alg_offer_abandon(c);
+	assert_int_equal(alg_context_id(c), 7);
+	assert_int_equal(alg_release(c, &req, arena, sizeof(arena)), 0);
+	assert_int_equal(req.hdr.code, IQP_MSG_RELEASE);
+	iqp_msg_free(&req);
+	/* The same offer again after the abandon: a fresh RESERVE. */
+	assert_int_equal(alg_offer_in(c, ALG_W3, sdp, len, &req, arena,
+				      sizeof(arena), &err), 0);
+	assert_int_equal(req.hdr.code, IQP_MSG_RESERVE);
+	iqp_msg_free(&req);
+	alg_offer_abandon(c);
+	free(sdp);
+	alg_call_free(c);
+}
+
+static void test_model_details(void **state)
+{
+	struct sdpm_session *s = NULL;
+	char why[128], *sdp;
+	size_t len;
+
+	(void)state;
+	sdp = captured("firefox-audio.sdp", &len);
+	assert_int_equal(sdp_model_parse(sdp, len, &s, why, sizeof(why)), 0);
+	assert_int_equal(s->n_media, 1);
+	/* Session-level fingerprint inherited; RTCP candidates kept in the
+	 * model (the request drops them under rtcp-mux); a=rtcp read. */
+	assert_int_equal(s->media[0].n_fps, 1);
+	assert_int_equal(s->media[0].n_cands, 8);
+	assert_true(s->media[0].has_rtcp && s->media[0].has_rtcp_addr);
+	assert_int_equal(s->media[0].codecs[0].pt, 109);
+	assert_string_equal(s->media[0].codecs[0].name, "opus");
+	assert_int_equal(s->media[0].codecs[0].channels, 2);
+	assert_string_equal(s->media[0].codecs[0].fmtp,
+			    "maxplaybackrate=48000;stereo=1;useinbandfec=1");
+	assert_int_equal(s->media[0].codecs[0].n_fb, 1);
+	sdp_model_free(s);
+	free(sdp);
+	sdp = captured("chromium-audio.sdp", &len);
+	/* An oversized SDP. */
+	assert_int_equal(sdp_model_parse(sdp, SDPM_MAX_BYTES + 1, &s, why,
+					 sizeof(why)), E2BIG);
+	free(sdp);
+}
+
+/* The request arena and the SDP buffer: every size from 0 up fails
+ * cleanly until it fits. */
+static void test_small_buffers(void **state)
+{
+	static uint8_t arena[1 << 17];
+	struct alg_error err;
+	struct iqp_msg req;
+	char *sdp;
+	size_t len, cap;
+
+	(void)state;
+	sdp = captured("chromium-audio-video-max-bundle.sdp", &len);
+	for (cap = 0; cap < sizeof(arena); cap += 97) {
+		struct alg_call *c = NULL;
+		int e;
+
+		assert_int_equal(alg_call_new(&c, &test_cfg), 0);
+		e = alg_offer_in(c, ALG_W3, sdp, len, &req, arena, cap, &err);
+		if (!e)
+			iqp_msg_free(&req);
+		alg_call_free(c);
+		if (!e)
+			break;
+		assert_int_equal(err.sip_status, 500);
+	}
+	assert_true(cap < sizeof(arena));
+	free(sdp);
+}
+
+int main(int argc, char **argv)
+{
+	static struct CMUnitTest tests[MAX_CASES + 8];
+	static struct golden_case cases[MAX_CASES];
+	size_t n = 0, nt;
+	DIR *d;
 	struct dirent *de;
 
-	if (!d) {
+	if (argc >= 4 && !strcmp(argv[1], "--w3-answer"))
+		return w3_answer_tool(argc, argv);
+	if (!(d = opendir(GOLDEN))) {
 		fprintf(stderr, "%s: %s (run from the repository root)\n",
 			GOLDEN, strerror(errno));
 		return 1;
@@ -415,17 +695,22 @@ int main(void)
 
 		snprintf(p, sizeof(p), "%s/%s/script", GOLDEN, de->d_name);
 		if (de->d_name[0] != '.' && access(p, R_OK) == 0)
-			names[n++] = strdup(de->d_name);
+			cases[n++].name = strdup(de->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof(names[0]), by_name);
+	qsort(cases, n, sizeof(cases[0]), by_name);
+	nt = n;
 	for (size_t i = 0; i < n; i++)
-		tests[i] = (struct CMUnitTest){ names[i], run_case, NULL, NULL,
-						names[i] };
-	int rc = _cmocka_run_group_tests("ims_alg_golden", tests, n, NULL,
-					 NULL);
+		tests[i] = (struct CMUnitTest){ cases[i].name, run_case, NULL,
+						case_teardown, &cases[i] };
+	tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_steps_out_of_order);
+	tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_abandon_restores);
+	tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_model_details);
+	tests[nt++] = (struct CMUnitTest)cmocka_unit_test(test_small_buffers);
+
+	int rc = _cmocka_run_group_tests("ims_alg", tests, nt, NULL, NULL);
 
 	for (size_t i = 0; i < n; i++)
-		free(names[i]);
+		free(cases[i].name);
 	return rc;
 }

@@ -718,8 +718,10 @@ static void done_cb(void *arg, struct iqp_link *l, const struct iqp_msg *reply,
 		assert_non_null(iqp_find(reply, NULL, IQP_E_CAPACITY));
 }
 
-/* The owner's requests: answered, or completed locally with 1202 after
- * T_TXN, which also sends a HEARTBEAT to test the link (6.2 item 3). */
+/* The owner's requests: answered; kept alive by the responder's PENDINGs
+ * while its owner has not answered, then answered 506 by the responder's
+ * link after N_PEND (6.3); completed locally with 1202 after T_TXN when
+ * nothing comes back (6.2 item 3). */
 static void test_owner_request(void **state)
 {
 	struct world w;
@@ -742,10 +744,24 @@ static void test_owner_request(void **state)
 	w.agw.answer_calls = false;
 	assert_int_equal(iqp_link_request(&w.ctl.l, w.now, &m, done_cb, &w.ctl), 0);
 	from = w.ctl.nev;
-	run(&w, w.now + IQP_T_TXN_MS);
+	run(&w, w.now + 2 * IQP_T_TXN_MS);
+	assert_int_equal(w.ctl.done_calls, 1);  /* PENDINGs restart T_TXN */
+	run(&w, w.now + IQP_N_PEND * IQP_T_PEND_MS);
 	assert_int_equal(w.ctl.done_calls, 2);
+	assert_int_equal(w.ctl.done_code, IQP_ERR_PENDINGS);
+	assert_int_equal(count(&w.ctl, IQP_LEV_TIMEOUT, from), 0);
+
+	/* Nothing comes back (the responder's frames are lost for less than
+	 * T_INACT, 3 s here, so T_TXN is shortened to 2 s): 1202 after T_TXN. */
+	w.ctl.l.txn.t_txn = 2000;
+	assert_int_equal(iqp_link_request(&w.ctl.l, w.now, &m, done_cb, &w.ctl), 0);
+	w.agw.drop_out = true;
+	run(&w, w.now + 2000);
+	w.agw.drop_out = false;
+	assert_int_equal(w.ctl.done_calls, 3);
 	assert_int_equal(w.ctl.done_code, IQP_ERR_TIMEOUT);
 	assert_int_equal(count(&w.ctl, IQP_LEV_TIMEOUT, from), 1);
+	run(&w, w.now + 10);
 	assert_int_equal(w.ctl.l.state, IQP_LINK_IN_SERVICE);
 	/* Not registered: refused at once. */
 	iqp_link_stop(&w.ctl.l, w.now, IQP_ERR_NORMAL_CLOSE, NULL);
