@@ -1,6 +1,7 @@
 /* Pass-4 checks and the application of termination and stream parameters
  * shared by RESERVE, CONFIGURE and MODIFY (proto/SPEC.md 8.2, 8.7, 8.9-8.12). */
 #include "iq_calls_int.h"
+#include "term_w3.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -60,7 +61,7 @@ int iqc_check_streams(struct iq_calls *c, const struct iqp_msg *m, const struct 
 			 uint8_t kind, const struct media_term *t, unsigned cmd, struct call_err *ce)
 {
 	uint16_t seen[MEDIA_MAX_STREAMS * 2];
-	unsigned n_seen = 0, n_new = 0;
+	unsigned n_seen = 0, n_new = 0, n_removed = 0;
 	(void)c;
 
 	EACH(se, m, te, IQP_E_STREAM) {
@@ -74,10 +75,29 @@ int iqc_check_streams(struct iq_calls *c, const struct iqp_msg *m, const struct 
 			seen[n_seen++] = id;
 		if (!s && cmd == IQP_MSG_CONFIGURE)
 			return bad(ce, 1309, se, "unknown stream %u", id);
-		if (!s && cmd == IQP_MSG_MODIFY)
-			return bad(ce, 501, se, "adding streams by MODIFY is not implemented");
-		if (get_bool(m, se, IQP_E_REMOVE) == 1)
-			return bad(ce, 501, se, "removing streams by MODIFY is not implemented");
+		if (get_bool(m, se, IQP_E_REMOVE) == 1) {
+			/* 8.5 item 2: STREAM { STREAM_ID, REMOVE } and nothing else. */
+			if (!s)
+				return bad(ce, 1309, se, "unknown stream %u", id);
+			for (const struct iqp_elem *x = se->child; x; x = x->next)
+				if (!(x->flags & IQP_EF_SKIP) && iqp_elem_code(x) != IQP_E_STREAM_ID &&
+				    iqp_elem_code(x) != IQP_E_REMOVE)
+					return bad(ce, 473, x, "a removed stream carries nothing else");
+			n_removed++;
+			continue;
+		}
+		if (!s && cmd == IQP_MSG_MODIFY) {
+			/* 8.7: Rn elements of a new stream, checked here (472). */
+			uint8_t nmt = get_enum(m, se, IQP_E_MEDIA_TYPE, 0);
+			if (!nmt)
+				return bad(ce, 472, se, "a new stream needs MEDIA_TYPE");
+			if (!iqp_find(m, se, IQP_E_TRANSPORT_PROTO))
+				return bad(ce, 472, se, "a new stream needs TRANSPORT_PROTO");
+			if (nmt <= IQP_MEDIA_TEXT && !iqp_find(m, se, IQP_E_CODEC))
+				return bad(ce, 472, se, "a new RTP stream needs CODEC");
+			if (kind == IQP_TERM_W3 && !iqp_find(m, te, IQP_E_BUNDLE))
+				return bad(ce, 473, se, "a stream added on W3 needs the BUNDLE map updated");
+		}
 		if (!s)
 			n_new++;
 		uint8_t mt = get_enum(m, se, IQP_E_MEDIA_TYPE, s ? s->media_type : 0);
@@ -98,10 +118,70 @@ int iqc_check_streams(struct iq_calls *c, const struct iqp_msg *m, const struct 
 		if ((e = iqp_find(m, se, IQP_E_LOCAL_ADDR)))
 			return bad(ce, 449, e, "requested LOCAL_ADDR not supported");
 	}
+	if (t && n_removed && t->n_streams + n_new == n_removed)
+		return bad(ce, 473, te, "removing the last stream: use RELEASE");
 	if (t && t->n_streams + n_new > MEDIA_MAX_STREAMS)
 		return bad(ce, 1005, te, "more than 16 streams");
-	if (kind == IQP_TERM_W3 && (t ? t->n_streams : 0) + n_new > 1)
+	if (kind == IQP_TERM_W3 && (t ? t->n_streams : 0) + n_new - n_removed > 1 &&
+	    !iqp_find(m, te, IQP_E_BUNDLE) && !(t && t->w3->bundle.on))
 		return bad(ce, 473, te, "several streams on a W3 termination need BUNDLE");
+	return 0;
+}
+
+/* 8.9.4 item 2: every stream of the termination (after the request) in
+ * exactly one entry, entries naming its streams, MIDs distinct, payload
+ * types disjoint. */
+static int check_bundle(const struct iqp_msg *m, const struct iqp_elem *te,
+			const struct iqp_elem *be, const struct media_term *t, struct call_err *ce)
+{
+	uint16_t ids[2 * MEDIA_MAX_STREAMS];
+	unsigned n_ids = 0, used[2 * MEDIA_MAX_STREAMS] = { 0 };
+	char mids[BUNDLE_MAX_ENTRIES][33];
+	uint8_t pt_owner[128];
+	unsigned n_e = 0;
+
+	for (unsigned i = 0; t && i < t->n_streams; i++)
+		ids[n_ids++] = t->s[i]->id;
+	EACH(se, m, te, IQP_E_STREAM) {
+		uint16_t id = get_u16(m, se, IQP_E_STREAM_ID, 0);
+		unsigned i;
+		for (i = 0; i < n_ids && ids[i] != id; i++)
+			;
+		if (get_bool(m, se, IQP_E_REMOVE) == 1) {
+			if (i < n_ids)
+				ids[i] = ids[--n_ids];
+		} else if (i == n_ids && n_ids < sizeof(ids) / sizeof(ids[0])) {
+			ids[n_ids++] = id;
+		}
+	}
+	memset(pt_owner, 0, sizeof(pt_owner));
+	EACH(en, m, be, IQP_E_BUNDLE_ENTRY) {
+		uint16_t id = get_u16(m, en, IQP_E_STREAM_ID, 0);
+		const struct iqp_elem *me = iqp_find(m, en, IQP_E_MID);
+		unsigned k;
+		for (k = 0; k < n_ids && ids[k] != id; k++)
+			;
+		if (k == n_ids)
+			return bad(ce, 473, en, "BUNDLE_ENTRY names stream %u, not of this termination", id);
+		if (used[k]++)
+			return bad(ce, 473, en, "stream %u in two BUNDLE entries", id);
+		if (!me || iqp_elem_strcpy(me, mids[n_e], sizeof(mids[0])))
+			return bad(ce, 473, en, "bad MID");
+		for (unsigned i = 0; i < n_e; i++)
+			if (!strcmp(mids[i], mids[n_e]))
+				return bad(ce, 473, me, "MID \"%s\" twice", mids[n_e]);
+		n_e++;
+		EACH(pe, m, en, IQP_E_PAYLOAD_TYPE) {
+			uint8_t pt = 0;
+			iqp_elem_u8(pe, &pt);
+			if (pt_owner[pt & 0x7f] && pt_owner[pt & 0x7f] != n_e)
+				return bad(ce, 473, pe, "payload type %u in two BUNDLE entries", pt);
+			pt_owner[pt & 0x7f] = (uint8_t)n_e;
+		}
+	}
+	for (unsigned k = 0; k < n_ids; k++)
+		if (!used[k])
+			return bad(ce, 473, be, "stream %u in no BUNDLE entry", ids[k]);
 	return 0;
 }
 
@@ -155,7 +235,7 @@ int iqc_check_w3(const struct iqp_msg *m, const struct iqp_elem *te, const struc
 	if ((e = iqp_find(m, te, IQP_E_RTCP_MUX)) && get_bool(m, te, IQP_E_RTCP_MUX) == 0)
 		return bad(ce, 449, e, "W3 RTCP_MUX false not supported");
 	if ((e = iqp_find(m, te, IQP_E_BUNDLE)))
-		return bad(ce, 449, e, "BUNDLE not advertised (CAP_BUNDLE)");
+		return check_bundle(m, te, e, t, ce);
 	return 0;
 }
 
@@ -301,6 +381,83 @@ static void apply_stream(const struct iqp_msg *m, const struct iqp_elem *se, str
 		iq_sa_from_ipport(&a, &s->remote_rtcp);
 		s->has_remote_rtcp = true;
 	}
+	/* 8.2 items 3 and 5: the list replaces the stored one; one all-zero
+	 * address clears it. */
+	if (iqp_find(m, se, IQP_E_SOURCE_FILTER)) {
+		s->n_filter = 0;
+		EACH(f, m, se, IQP_E_SOURCE_FILTER) {
+			struct iqp_ip ip;
+			static const uint8_t zero[16];
+			if (iqp_elem_ip(f, &ip) || s->n_filter == 4)
+				continue;
+			if (!memcmp(ip.addr, zero, ip.family == 4 ? 4 : 16)) {
+				s->n_filter = 0;
+				break;
+			}
+			s->filter[s->n_filter++] = ip;
+		}
+	}
+	/* 8.2 item 4: POLICING replaces the container; POLICE_SDR 0: off. */
+	if ((e = iqp_find(m, se, IQP_E_POLICING))) {
+		uint64_t now = media_now(s->term->mp);
+		uint32_t mbs = get_u32(m, e, IQP_E_POLICE_MBS, 0);
+		memset(&s->police, 0, sizeof(s->police));
+		memset(&s->peak, 0, sizeof(s->peak));
+		s->police.rate = get_u32(m, e, IQP_E_POLICE_SDR, 0);
+		s->police.size = mbs;
+		s->police.tokens = mbs;
+		s->police.last_ms = now;
+		if (s->police.rate && iqp_find(m, e, IQP_E_POLICE_PDR)) {
+			/* Peak rate: a bucket of one maximum-size packet. */
+			s->peak.rate = get_u32(m, e, IQP_E_POLICE_PDR, 0);
+			s->peak.size = s->peak.tokens = 1500;
+			s->peak.last_ms = now;
+		}
+	}
+	if ((e = iqp_find(m, se, IQP_E_DSCP)))
+		iqp_elem_u8(e, &s->dscp);
+}
+
+/* 8.2 item 4: BUNDLE replaces the stored map as a whole. */
+static void apply_bundle(const struct iqp_msg *m, const struct iqp_elem *be, struct media_term *t)
+{
+	struct w3_bundle *b = &t->w3->bundle;
+	const struct iqp_elem *e;
+
+	memset(b, 0, sizeof(*b));
+	b->on = true;
+	if ((e = iqp_find(m, be, IQP_E_MID_EXT_ID)))
+		iqp_elem_u8(e, &b->mid_ext_id);
+	EACH(en, m, be, IQP_E_BUNDLE_ENTRY) {
+		struct w3_bundle_entry *x = &b->e[b->n++];
+		x->stream_id = get_u16(m, en, IQP_E_STREAM_ID, 0);
+		if ((e = iqp_find(m, en, IQP_E_MID)))
+			iqp_elem_strcpy(e, x->mid, sizeof(x->mid));
+		EACH(pe, m, en, IQP_E_PAYLOAD_TYPE)
+			if (x->n_pt < BUNDLE_MAX_PT && !iqp_elem_u8(pe, &x->pt[x->n_pt]))
+				x->n_pt++, x->pts_listed = true;
+		EACH(se, m, en, IQP_E_SSRC)
+			if (x->n_ssrc < BUNDLE_MAX_SSRC && !iqp_elem_u32(se, &x->ssrc[x->n_ssrc]))
+				x->n_ssrc++;
+		if (b->n == BUNDLE_MAX_ENTRIES)
+			break;
+	}
+}
+
+/* Entries without PAYLOAD_TYPEs demultiplex by their stream's codecs. */
+static void bundle_default_pts(struct media_term *t)
+{
+	struct w3_bundle *b = &t->w3->bundle;
+
+	for (unsigned i = 0; b->on && i < b->n; i++) {
+		struct w3_bundle_entry *x = &b->e[i];
+		const struct media_stream *s = media_term_stream(t, x->stream_id);
+		if (x->pts_listed || !s)
+			continue;
+		x->n_pt = 0;
+		for (unsigned k = 0; k < s->n_codecs && x->n_pt < BUNDLE_MAX_PT; k++)
+			x->pt[x->n_pt++] = s->codecs[k].pt;
+	}
 }
 
 bool iqc_apply_term(const struct iqp_msg *m, const struct iqp_elem *te, struct media_term *t)
@@ -318,6 +475,9 @@ bool iqc_apply_term(const struct iqp_msg *m, const struct iqp_elem *te, struct m
 	}
 	if (t->kind == IQP_TERM_W3) {
 		renewed = apply_w3(m, te, t);
+		if (iqp_find(m, te, IQP_E_BUNDLE))
+			apply_bundle(m, iqp_find(m, te, IQP_E_BUNDLE), t);
+		bundle_default_pts(t);
 	} else if (t->state == TERM_RESERVED) {
 		bool all = t->n_streams > 0;
 		for (unsigned i = 0; i < t->n_streams; i++)
@@ -332,6 +492,7 @@ void iqc_after_apply(struct media_ctx *ctx)
 {
 	media_relay_update(ctx);
 	for (unsigned i = 0; i < ctx->n_terms; i++) {
+		media_term_apply_dscp(ctx->t[i]);
 		if (ctx->t[i]->w3)
 			term_w3_update(ctx->t[i]);
 		else

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "iqp_schema.h"
 #include "term_ims.h"
@@ -102,21 +103,25 @@ static void add_local_ice(struct iqp_msg *r, struct iqp_elem *te, const struct m
 	}
 }
 
+static void add_ims_stream(struct iqp_msg *r, struct iqp_elem *te, const struct media_stream *s)
+{
+	struct iqp_elem *se;
+	struct iqp_ipport a;
+
+	iqp_add_container(r, te, IQP_E_STREAM, &se);
+	iqp_add_u16(r, se, IQP_E_STREAM_ID, s->id);
+	iq_ipport_from_sa((const struct sockaddr *)&s->local, &a);
+	iqp_add_ipport(r, se, IQP_E_LOCAL_ADDR, &a);
+	if (!s->rtcp_mux) {
+		iq_ipport_from_sa((const struct sockaddr *)&s->local_rtcp, &a);
+		iqp_add_ipport(r, se, IQP_E_LOCAL_RTCP_ADDR, &a);
+	}
+}
+
 static void add_ims_streams(struct iqp_msg *r, struct iqp_elem *te, const struct media_term *t)
 {
-	for (unsigned i = 0; i < t->n_streams; i++) {
-		const struct media_stream *s = t->s[i];
-		struct iqp_elem *se;
-		struct iqp_ipport a;
-		iqp_add_container(r, te, IQP_E_STREAM, &se);
-		iqp_add_u16(r, se, IQP_E_STREAM_ID, s->id);
-		iq_ipport_from_sa((const struct sockaddr *)&s->local, &a);
-		iqp_add_ipport(r, se, IQP_E_LOCAL_ADDR, &a);
-		if (!s->rtcp_mux) {
-			iq_ipport_from_sa((const struct sockaddr *)&s->local_rtcp, &a);
-			iqp_add_ipport(r, se, IQP_E_LOCAL_RTCP_ADDR, &a);
-		}
-	}
+	for (unsigned i = 0; i < t->n_streams; i++)
+		add_ims_stream(r, te, t->s[i]);
 }
 
 /* --- RESERVE (8.3) ---------------------------------------------------------------- */
@@ -316,15 +321,59 @@ static int find_term(struct iq_calls *c, const struct iqp_msg *m, const struct i
 	return bad(ce, 430, e, "unknown termination %u", tid);
 }
 
+/* New streams of a MODIFY: objects, and ports for IMS streams.  On
+ * failure the streams made so far are removed again. */
+static int add_streams(struct iq_calls *c, const struct iqp_msg *m, const struct iqp_elem *ctxe,
+		       struct media_term **terms, struct media_stream **added, unsigned *n_added)
+{
+	unsigned n = 0;
+	int rc = 0;
+
+	*n_added = 0;
+	EACH(te, m, ctxe, IQP_E_TERMINATION) {
+		struct media_term *t = terms[n++];
+		const struct iqp_realm *realm = &c->mp->realms[t->realm];
+		EACH(se, m, te, IQP_E_STREAM) {
+			uint16_t id = get_u16(m, se, IQP_E_STREAM_ID, 0);
+			struct media_stream *s;
+			if (media_term_stream(t, id) || get_bool(m, se, IQP_E_REMOVE) == 1)
+				continue;
+			if (!(s = media_stream_new(t, id))) {
+				rc = ENOMEM;
+				goto undo;
+			}
+			added[(*n_added)++] = s;
+			s->rtcp_mux = t->kind == IQP_TERM_W3 || get_bool(m, se, IQP_E_RTCP_MUX) == 1;
+			if (t->kind == IQP_TERM_IMS) {
+				const struct iqp_ip *addr = realm_addr(realm, t->family);
+				if (!addr) {
+					rc = EADDRNOTAVAIL;
+					goto undo;
+				}
+				if ((rc = term_ims_open_stream(s, addr, 0)))
+					goto undo;
+			}
+		}
+	}
+	return 0;
+undo:
+	for (unsigned i = *n_added; i-- > 0;)
+		media_stream_remove(added[i]->term, added[i]);
+	*n_added = 0;
+	return rc;
+}
+
 static void on_change(struct iq_calls *c, struct iqp_link *l, const struct iqp_msg *m,
 		      unsigned cmd)
 {
 	const struct iqp_elem *ctxe = iqp_find(m, NULL, IQP_E_CONTEXT);
 	struct media_term *terms[MEDIA_MAX_TERMS];
 	bool renewed[MEDIA_MAX_TERMS], restarted[MEDIA_MAX_TERMS];
+	struct media_stream *added[MEDIA_MAX_TERMS * MEDIA_MAX_STREAMS];
+	struct iqp_elem *rtes[MEDIA_MAX_TERMS];
 	struct media_ctx *ctx;
 	struct call_err ce = { 0 };
-	unsigned n = 0;
+	unsigned n = 0, n_added = 0;
 	struct iqp_msg r;
 	struct iqp_elem *rc_ctx, *rte;
 	int rc;
@@ -352,28 +401,55 @@ static void on_change(struct iq_calls *c, struct iqp_link *l, const struct iqp_m
 	}
 	if ((rc = iqc_check_connections(m, ctxe, ctx, &ce)))
 		goto refuse;
-	n = 0;
-	EACH(te, m, ctxe, IQP_E_TERMINATION) {
-		const struct iqp_elem *ice = iqp_find(m, te, IQP_E_ICE);
-		restarted[n] = ice && get_bool(m, ice, IQP_E_ICE_RESTART) == 1;
-		renewed[n] = iqc_apply_term(m, te, terms[n]);
-		n++;
+	/* MODIFY 8.5 item 1: streams added first, since allocating their
+	 * ports is the one step that can fail (then nothing has changed). */
+	if ((rc = add_streams(c, m, ctxe, terms, added, &n_added))) {
+		bad(&ce, 510, NULL, "resources exhausted: %s", strerror(rc));
+		goto refuse;
 	}
-	iqc_after_apply(ctx);
 	if (reply_start(&r, m, 0)) {
+		for (unsigned i = 0; i < n_added; i++)
+			media_stream_remove(added[i]->term, added[i]);
 		bad(&ce, 500, NULL, "out of memory");
 		goto refuse;
 	}
 	iqp_add_container(&r, NULL, IQP_E_CONTEXT, &rc_ctx);
 	iqp_add_u32(&r, rc_ctx, IQP_E_CONTEXT_ID, ctx->id);
+	n = 0;
+	uint64_t now = media_now(c->mp);
+	EACH(te, m, ctxe, IQP_E_TERMINATION) {
+		struct media_term *t = terms[n];
+		const struct iqp_elem *ice = iqp_find(m, te, IQP_E_ICE);
+		iqp_add_container(&r, rc_ctx, IQP_E_TERMINATION, &rtes[n]);
+		iqp_add_u32(&r, rtes[n], IQP_E_TERM_ID, t->id);
+		/* 8.5 item 2: removed streams leave with their STATS. */
+		EACH(se, m, te, IQP_E_STREAM) {
+			struct media_stream *s = media_term_stream(t, get_u16(m, se, IQP_E_STREAM_ID, 0));
+			if (s && get_bool(m, se, IQP_E_REMOVE) == 1) {
+				iq_events_add_stream_stats(&r, rtes[n], s, now);
+				media_stream_remove(t, s);
+			}
+		}
+		restarted[n] = ice && get_bool(m, ice, IQP_E_ICE_RESTART) == 1;
+		renewed[n] = iqc_apply_term(m, te, t);
+		n++;
+	}
+	iqc_after_apply(ctx);
 	for (unsigned i = 0; i < n; i++) {
-		iqp_add_container(&r, rc_ctx, IQP_E_TERMINATION, &rte);
-		iqp_add_u32(&r, rte, IQP_E_TERM_ID, terms[i]->id);
+		rte = rtes[i];
 		iqp_add_enum(&r, rte, IQP_E_TERM_STATE, terms[i]->state);
 		if (restarted[i])
 			add_local_ice(&r, rte, terms[i]);
 		if (renewed[i])
 			add_local_dtls(c, &r, rte, terms[i]);
+	}
+	for (unsigned i = 0; i < n_added; i++) {
+		struct media_stream *s = added[i];
+		unsigned k;
+		for (k = 0; k < n && terms[k] != s->term; k++)
+			;
+		if (s->term->kind == IQP_TERM_IMS && k < n)
+			add_ims_stream(&r, rtes[k], s);
 	}
 	log_info(c->log, c->sub, NULL, cmd == IQP_MSG_MODIFY ? "iq modified" : "iq configured",
 		 LF_U("context", ctx->id), LF_U("terms", n));
@@ -405,9 +481,7 @@ static void release_all(struct iq_calls *c, struct iqp_link *l, const struct iqp
 		next = x->next;
 		if (x->owner != l)
 			continue;
-		while (x->n_terms > 1)
-			media_term_release(mp, x->t[x->n_terms - 1]);
-		media_term_release(mp, x->t[0]); /* deletes x */
+		media_ctx_release(mp, x);
 		n++;
 	}
 	log_info(c->log, c->sub, NULL, "iq released all", LF_U("contexts", n));
@@ -493,13 +567,58 @@ const struct iqp_link_calls *iq_calls_table(void)
 }
 
 void iq_calls_init(struct iq_calls *c, struct media_plane *mp, struct iq_client *iq,
-		   const struct log *log, unsigned sub)
+		   const struct log *log, unsigned sub, uint32_t hold_ms)
 {
 	memset(c, 0, sizeof(*c));
 	c->mp = mp;
 	c->iq = iq;
 	c->log = log;
 	c->sub = sub;
+	c->hold_ms = hold_ms;
 	mp->sink.event = iq_events_send;
 	mp->sink.arg = c;
+	uv_timer_init(mp->loop, &c->hold);
+	c->hold.data = c;
+	c->hold_open = true;
+}
+
+void iq_calls_stop(struct iq_calls *c)
+{
+	if (c->hold_open) {
+		c->hold_open = false;
+		uv_close((uv_handle_t *)&c->hold, NULL);
+	}
+}
+
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* 7.10 item 4: T_HOLD expired before the association came back. */
+static void on_hold(uv_timer_t *h)
+{
+	struct iq_calls *c = h->data;
+	struct media_plane *mp = c->mp;
+	size_t n = mp->n_ctxs;
+
+	while (mp->ctxs)
+		media_ctx_release(mp, mp->ctxs);
+	c->iq->self.epoch = wall_ms();
+	log_warn(c->log, c->sub, NULL, "iq hold expired", LF_U("contexts_released", n),
+		 LF_U("new_epoch", c->iq->self.epoch));
+}
+
+void iq_calls_link_change(void *arg, bool up)
+{
+	struct iq_calls *c = arg;
+
+	if (!c->hold_open)
+		return;
+	if (up)
+		uv_timer_stop(&c->hold);
+	else if (!uv_is_active((uv_handle_t *)&c->hold))
+		uv_timer_start(&c->hold, on_hold, c->hold_ms, 0);
 }

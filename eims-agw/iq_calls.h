@@ -15,11 +15,19 @@ struct iq_calls {
 	const struct log *log;       /* borrowed */
 	unsigned sub;
 	uint64_t events_sent, events_acked, events_lost;
+	uv_timer_t hold;             /* owned: T_HOLD after link loss (7.10) */
+	uint32_t hold_ms;
+	bool hold_open;
 };
 
-/* Wires the handlers and the media plane's event sink. */
+/* Wires the handlers and the media plane's event sink; hold_ms: T_HOLD. */
 void iq_calls_init(struct iq_calls *c, struct media_plane *mp, struct iq_client *iq,
-		   const struct log *log, unsigned sub);
+		   const struct log *log, unsigned sub, uint32_t hold_ms);
+/* Closes the T_HOLD timer. */
+void iq_calls_stop(struct iq_calls *c);
+/* For struct iq_client_cfg.link_change (7.10): T_HOLD runs while the link
+ * is down; at expiry every context is released and a new epoch made. */
+void iq_calls_link_change(void *arg, bool up);
 
 /* The handlers, for struct iqp_link_calls (arg: struct iq_calls). */
 const struct iqp_link_calls *iq_calls_table(void);
@@ -29,6 +37,9 @@ void iq_events_send(void *arg, const struct media_event *ev);
 /* STREAM { STREAM_ID, STATS } of every stream of t under parent. */
 int iq_events_add_stats(struct iqp_msg *m, struct iqp_elem *parent, const struct media_term *t,
 			uint64_t now);
+/* STREAM { STREAM_ID, STATS } of one stream under parent. */
+int iq_events_add_stream_stats(struct iqp_msg *m, struct iqp_elem *parent,
+				const struct media_stream *s, uint64_t now);
 /* sockaddr <-> ipport. */
 void iq_ipport_from_sa(const struct sockaddr *sa, struct iqp_ipport *out);
 void iq_sa_from_ipport(const struct iqp_ipport *a, struct sockaddr_storage *out);

@@ -81,6 +81,8 @@ int iq_client_prepare(struct iq_client *c, const struct iq_client_cfg *cfg,
 	c->calls = cfg->calls;
 	c->calls_arg = cfg->calls_arg;
 	c->n_contexts = cfg->n_contexts;
+	c->free_ports = cfg->free_ports;
+	c->link_change = cfg->link_change;
 	c->tls = cfg->tls;
 	c->cfg.role = IQP_ROLE_AGW;
 	c->cfg.self = s;
@@ -108,7 +110,7 @@ static void on_load(void *arg, struct iqp_load *out)
 	memset(out, 0, sizeof(*out));
 	out->has = IQP_LOAD_ACTIVE | IQP_LOAD_FREE_PORTS | IQP_LOAD_CPU | IQP_LOAD_LEVEL;
 	out->active_contexts = c->n_contexts ? (uint32_t)*c->n_contexts : 0;
-	out->free_ports = c->self.max_ports;
+	out->free_ports = c->free_ports ? *c->free_ports : c->self.max_ports;
 	out->cpu_load = c->cpu_load;
 	out->overload_level = 1; /* NONE */
 }
@@ -142,6 +144,8 @@ static void on_event(void *arg, struct iqp_link *l, const struct iqp_link_event 
 		break;
 	case IQP_LEV_REGISTERED:
 		metric_inc(c->ev_registered);
+		if (c->link_change)
+			c->link_change(c->calls_arg, true);
 		log_info(c->log, c->sub, NULL, "iq registered", LF_S("node_id", c->self.node_id),
 			 LF_S("controller", ev->peer->node_id), LF_S("addr", addr),
 			 LF_U("epoch", c->self.epoch), LF_U("controller_epoch", ev->peer->epoch),
@@ -162,6 +166,8 @@ static void on_event(void *arg, struct iqp_link *l, const struct iqp_link_event 
 			break;
 		}
 		metric_inc(c->ev_lost);
+		if (c->link_change)
+			c->link_change(c->calls_arg, false);
 		log_warn(c->log, c->sub, NULL, "iq link lost",
 			 LF_S("controller", l->peer.node_id), LF_S("addr", addr),
 			 LF_U("code", ev->code), LF_S("by", by(ev)),

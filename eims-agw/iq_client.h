@@ -43,6 +43,8 @@ struct iq_client {
 	const struct iqp_link_calls *calls; /* borrowed: the call procedures */
 	void *calls_arg;
 	const size_t *n_contexts;       /* borrowed: contexts in use (LOAD) */
+	const uint32_t *free_ports;     /* borrowed: free media ports (LOAD) */
+	void (*link_change)(void *arg, bool up); /* registered / lost (7.10) */
 	uint8_t cpu_load;
 };
 
@@ -57,6 +59,9 @@ struct iq_client_cfg {
 	const struct iqp_link_calls *calls;  /* borrowed; NULL: 501 for all */
 	void *calls_arg;
 	const size_t *n_contexts;            /* borrowed; NULL: 0 */
+	const uint32_t *free_ports;          /* borrowed; NULL: max_ports */
+	/* Called with calls_arg when the link registers (up) or is lost. */
+	void (*link_change)(void *arg, bool up);
 	bool bundle;                         /* CAP_BUNDLE */
 };
 

@@ -45,28 +45,34 @@ static int add_sa(struct iqp_msg *m, struct iqp_elem *p, uint16_t code, const st
 	return iqp_add_ipport(m, p, code, &a);
 }
 
+int iq_events_add_stream_stats(struct iqp_msg *m, struct iqp_elem *parent,
+				const struct media_stream *s, uint64_t now)
+{
+	struct iqp_elem *st, *stats, *rx, *tx;
+
+	iqp_add_container(m, parent, IQP_E_STREAM, &st);
+	iqp_add_u16(m, st, IQP_E_STREAM_ID, s->id);
+	iqp_add_container(m, st, IQP_E_STATS, &stats);
+	iqp_add_container(m, stats, IQP_E_STATS_RX, &rx);
+	iqp_add_u64(m, rx, IQP_E_PACKETS, s->rx.packets);
+	iqp_add_u64(m, rx, IQP_E_OCTETS, s->rx.octets);
+	if (s->rx.started) {
+		iqp_add_u64(m, rx, IQP_E_PACKETS_LOST, rtp_stats_lost(&s->rx));
+		iqp_add_u32(m, rx, IQP_E_JITTER, rtp_stats_jitter_us(&s->rx));
+	}
+	iqp_add_container(m, stats, IQP_E_STATS_TX, &tx);
+	iqp_add_u64(m, tx, IQP_E_PACKETS, s->tx_packets);
+	iqp_add_u64(m, tx, IQP_E_OCTETS, s->tx_octets);
+	uint64_t d = now > s->created_ms ? now - s->created_ms : 0;
+	iqp_add_u32(m, stats, IQP_E_DURATION, d > UINT32_MAX ? UINT32_MAX : (uint32_t)d);
+	return m->err;
+}
+
 int iq_events_add_stats(struct iqp_msg *m, struct iqp_elem *parent, const struct media_term *t,
 			uint64_t now)
 {
-	for (unsigned i = 0; i < t->n_streams; i++) {
-		const struct media_stream *s = t->s[i];
-		struct iqp_elem *st, *stats, *rx, *tx;
-		iqp_add_container(m, parent, IQP_E_STREAM, &st);
-		iqp_add_u16(m, st, IQP_E_STREAM_ID, s->id);
-		iqp_add_container(m, st, IQP_E_STATS, &stats);
-		iqp_add_container(m, stats, IQP_E_STATS_RX, &rx);
-		iqp_add_u64(m, rx, IQP_E_PACKETS, s->rx.packets);
-		iqp_add_u64(m, rx, IQP_E_OCTETS, s->rx.octets);
-		if (s->rx.started) {
-			iqp_add_u64(m, rx, IQP_E_PACKETS_LOST, rtp_stats_lost(&s->rx));
-			iqp_add_u32(m, rx, IQP_E_JITTER, rtp_stats_jitter_us(&s->rx));
-		}
-		iqp_add_container(m, stats, IQP_E_STATS_TX, &tx);
-		iqp_add_u64(m, tx, IQP_E_PACKETS, s->tx_packets);
-		iqp_add_u64(m, tx, IQP_E_OCTETS, s->tx_octets);
-		uint64_t d = now > s->created_ms ? now - s->created_ms : 0;
-		iqp_add_u32(m, stats, IQP_E_DURATION, d > UINT32_MAX ? UINT32_MAX : (uint32_t)d);
-	}
+	for (unsigned i = 0; i < t->n_streams; i++)
+		iq_events_add_stream_stats(m, parent, t->s[i], now);
 	return m->err;
 }
 

@@ -30,7 +30,7 @@ struct agw_cfg {
 	struct conf_list iq_pins;
 	char *iq_ca_file, *iq_cert, *iq_key, *iq_realm;
 	long long iq_max_contexts, iq_max_ports, iq_hb_interval;
-	long long port_min, port_max, consent_timeout, ice_timeout, dtls_timeout;
+	long long port_min, port_max, consent_timeout, ice_timeout, dtls_timeout, term_hb, iq_hold;
 };
 
 static const char *const iq_securities[] = { "tls", "tcp", NULL };
@@ -65,6 +65,8 @@ static const struct conf_opt opts[] = {
 	  "CAPACITY: media ports offered (0: not declared)" },
 	{ "iq.hb_interval", CONF_INT, O(iq_hb_interval), "5000", 1000, 60000, NULL, 0,
 	  "heartbeat interval in ms proposed to controllers (T_INACT is 3 times it)" },
+	{ "iq.hold_timeout", CONF_INT, O(iq_hold), "60000", 1000, 3600000, NULL, 0,
+	  "T_HOLD in ms: contexts kept after the Iq+ link is lost; then released, new epoch" },
 	{ "media.port_min", CONF_INT, O(port_min), "20000", 1024, 65534, NULL, 0,
 	  "lowest UDP port for media (W3 and IMS sides)" },
 	{ "media.port_max", CONF_INT, O(port_max), "39999", 1025, 65535, NULL, 0,
@@ -75,6 +77,8 @@ static const struct conf_opt opts[] = {
 	  "T_ICE in ms: a configured W3 termination without a selected pair fails after this" },
 	{ "media.dtls_timeout", CONF_INT, O(dtls_timeout), "30000", 1000, 300000, NULL, 0,
 	  "T_DTLS in ms: DTLS not established this long after pair selection fails" },
+	{ "media.term_heartbeat", CONF_INT, O(term_hb), "1800000", 1000, 86400000, NULL, 0,
+	  "T_TERM_HB in ms: TERM_HEARTBEAT events, for terminations whose EVENT_MASK asks" },
 #undef O
 };
 
@@ -109,7 +113,8 @@ static int iq_prepare(struct daemon *d, struct agw *e, char *err, size_t errlen)
 		.max_ports = (uint32_t)c->iq_max_ports,
 		.hb_interval = (uint32_t)c->iq_hb_interval,
 		.calls = iq_calls_table(), .calls_arg = &e->calls,
-		.n_contexts = &e->media.n_ctxs,
+		.n_contexts = &e->media.n_ctxs, .bundle = true,
+		.free_ports = &e->media.ports.n_free, .link_change = iq_calls_link_change,
 	};
 
 	if (*c->node_id) {
@@ -182,6 +187,7 @@ static int agw_start(struct daemon *d, char *err, size_t errlen)
 		.consent_timeout_ms = (uint32_t)c->consent_timeout,
 		.ice_timeout_ms = (uint32_t)c->ice_timeout,
 		.dtls_timeout_ms = (uint32_t)c->dtls_timeout,
+		.term_hb_ms = (uint32_t)c->term_hb,
 	};
 	if (c->port_min >= c->port_max) {
 		snprintf(err, errlen, "%s: media.port_min must be below media.port_max",
@@ -192,7 +198,7 @@ static int agw_start(struct daemon *d, char *err, size_t errlen)
 			     e->iq.self.realms, e->iq.self.n_realms, &d->metrics, err, errlen))
 		return -1;
 	e->media_ready = 1;
-	iq_calls_init(&e->calls, &e->media, &e->iq, &d->log, SUB_IQ);
+	iq_calls_init(&e->calls, &e->media, &e->iq, &d->log, SUB_IQ, (uint32_t)c->iq_hold);
 	if (iq_client_start(&e->iq, &d->loop, &d->log, SUB_IQ, &d->metrics, err, errlen))
 		return -1;
 	e->iq_started = 1;
@@ -202,8 +208,10 @@ static int agw_start(struct daemon *d, char *err, size_t errlen)
 static void agw_stop(struct daemon *d)
 {
 	struct agw *e = d->app;
-	if (e && e->media_ready)
+	if (e && e->media_ready) {
+		iq_calls_stop(&e->calls);
 		media_plane_stop(&e->media);
+	}
 	if (e && e->iq_started)
 		iq_client_stop(&e->iq);
 }

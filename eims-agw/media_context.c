@@ -2,6 +2,7 @@
 #include "media_context.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,13 +10,15 @@
 #include "term_ims.h"
 #include "term_w3.h"
 
+#include <netinet/ip.h>
+
 static const char *const drop_names[DROP_N] = {
 	[DROP_DEMUX] = "demux", [DROP_STUN] = "stun", [DROP_DTLS] = "dtls",
 	[DROP_NOT_ALLOWED] = "ice_not_allowed", [DROP_NO_KEYS] = "no_srtp_keys",
 	[DROP_SRTP_AUTH] = "srtp_auth", [DROP_SRTP_REPLAY] = "srtp_replay",
 	[DROP_SRTP_OTHER] = "srtp_other", [DROP_NO_ROUTE] = "no_route",
 	[DROP_GATE] = "gate", [DROP_CODEC] = "codec", [DROP_SOURCE] = "source",
-	[DROP_MALFORMED] = "malformed", [DROP_SEND] = "send",
+	[DROP_MALFORMED] = "malformed", [DROP_SEND] = "send", [DROP_POLICED] = "policed",
 };
 
 const char *media_drop_name(unsigned why)
@@ -64,6 +67,12 @@ static int add_metrics(struct media_plane *mp, struct metrics *m)
 				      "dir", "w3_to_ims", "kind", "rtcp", (const char *)NULL);
 	mp->rtcp_ims_w3 = metrics_add(m, "eimsagw_media_relayed_total", rel_help, METRIC_COUNTER,
 				      "dir", "ims_to_w3", "kind", "rtcp", (const char *)NULL);
+	mp->rtcp_w3_ims_in = metrics_add(m, "eimsagw_media_rtcp_routed_total",
+					 "RTCP compounds from the WIC routed to a stream.", METRIC_COUNTER,
+					 (const char *)NULL);
+	mp->rtcp_filtered = metrics_add(m, "eimsagw_media_rtcp_feedback_removed_total",
+					"Browser-only RTCP feedback (transport-cc, REMB) not forwarded to IMS.",
+					METRIC_COUNTER, (const char *)NULL);
 	for (unsigned i = 1; i < 10; i++)
 		mp->ev_sent[i] = metrics_add(m, "eimsagw_iq_events_total",
 					     "Iq+ EVENT notifications sent, by type.", METRIC_COUNTER,
@@ -141,12 +150,19 @@ fail:
 void media_plane_stop(struct media_plane *mp)
 {
 	mp->stopping = true;
-	while (mp->ctxs) {
-		struct media_ctx *c = mp->ctxs;
-		/* The last release deletes the context. */
-		while (c->n_terms && mp->ctxs == c)
-			media_term_release(mp, c->t[c->n_terms - 1]);
-	}
+	while (mp->ctxs)
+		media_ctx_release(mp, mp->ctxs);
+}
+
+void media_ctx_release(struct media_plane *mp, struct media_ctx *c)
+{
+	struct media_term *t[MEDIA_MAX_TERMS];
+	unsigned n = c->n_terms;
+
+	/* The last release deletes c: work from a copy. */
+	memcpy(t, c->t, n * sizeof(t[0]));
+	for (unsigned i = n; i-- > 0;)
+		media_term_release(mp, t[i]);
 }
 
 void media_plane_free(struct media_plane *mp)
@@ -253,6 +269,12 @@ static void on_timer(uv_timer_t *h)
 		media_term_release(mp, t);
 		return;
 	}
+	/* TERM_HEARTBEAT (9.2 event 9), only when EVENT_MASK enables it. */
+	if ((t->event_mask & (1u << 8)) && now >= t->hb_next_ms) {
+		struct media_event ev = { .type = 9 };
+		t->hb_next_ms = now + mp->cfg.term_hb_ms;
+		media_term_event(t, &ev);
+	}
 	/* MEDIA_INACTIVITY (9.2 event 8), once per silence. */
 	for (unsigned i = 0; i < t->n_streams; i++) {
 		struct media_stream *s = t->s[i];
@@ -279,6 +301,8 @@ void media_term_arm(struct media_term *t)
 		if (d < next)
 			next = d;
 	}
+	if ((t->event_mask & (1u << 8)) && t->hb_next_ms < next)
+		next = t->hb_next_ms;
 	for (unsigned i = 0; i < t->n_streams; i++) {
 		const struct media_stream *s = t->s[i];
 		uint64_t last = s->last_rx_ms ? s->last_rx_ms : s->created_ms;
@@ -304,6 +328,7 @@ struct media_term *media_term_new(struct media_plane *mp, uint8_t kind)
 	t->state_since_ms = media_now(mp);
 	t->unused_timeout_s = MEDIA_UNUSED_TIMEOUT_S;
 	t->event_mask = MEDIA_EVENT_MASK_DEFAULT;
+	t->hb_next_ms = t->state_since_ms + mp->cfg.term_hb_ms;
 	uv_timer_init(mp->loop, &t->timer);
 	t->timer.data = t;
 	t->handles = 1;
@@ -394,6 +419,96 @@ void media_stream_remove(struct media_term *t, struct media_stream *s)
 		}
 	s->removed = true;
 	term_ims_close_stream(s); /* frees s once its sockets closed */
+}
+
+static void refill(struct media_bucket *b, uint64_t now)
+{
+	if (b->rate && now > b->last_ms) {
+		b->tokens += (double)b->rate * (double)(now - b->last_ms) / 1000.0;
+		if (b->tokens > b->size)
+			b->tokens = b->size;
+		b->last_ms = now;
+	}
+}
+
+static bool conforms(const struct media_bucket *b, size_t bytes)
+{
+	return !b->rate || b->tokens >= (double)bytes;
+}
+
+static void take(struct media_bucket *b, size_t bytes)
+{
+	if (b->rate)
+		b->tokens -= (double)bytes;
+}
+
+bool media_stream_source_ok(struct media_stream *s, const struct sockaddr *from)
+{
+	struct media_plane *mp = s->term->mp;
+
+	if (s->n_filter) {
+		bool ok = false;
+		for (unsigned i = 0; i < s->n_filter && !ok; i++) {
+			const struct iqp_ip *f = &s->filter[i];
+			if (f->family == 4 && from->sa_family == AF_INET)
+				ok = !memcmp(&((const struct sockaddr_in *)from)->sin_addr, f->addr, 4);
+			else if (f->family == 6 && from->sa_family == AF_INET6)
+				ok = !memcmp(&((const struct sockaddr_in6 *)from)->sin6_addr, f->addr, 16);
+		}
+		if (!ok) {
+			media_drop(mp, DROP_SOURCE);
+			return false;
+		}
+	}
+	return true;
+}
+
+bool media_stream_police(struct media_stream *s, const struct sockaddr *from, size_t len,
+			 uint64_t now)
+{
+	struct media_plane *mp = s->term->mp;
+	size_t ip = len + 8 + (from->sa_family == AF_INET6 ? 40 : 20);
+	if (s->police.rate) {
+		/* Both buckets must conform; only then are tokens taken. */
+		refill(&s->police, now);
+		refill(&s->peak, now);
+		if (!conforms(&s->police, ip) || !conforms(&s->peak, ip)) {
+			media_drop(mp, DROP_POLICED);
+			return false;
+		}
+		take(&s->police, ip);
+		take(&s->peak, ip);
+	}
+	return true;
+}
+
+static void sock_dscp(struct udp_sock *us, uint8_t dscp)
+{
+	int tos = dscp << 2;
+
+	if (us->bound.ss_family == AF_INET6)
+		setsockopt(us->fd, IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof(tos));
+	else
+		setsockopt(us->fd, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
+}
+
+void media_term_apply_dscp(struct media_term *t)
+{
+	uint8_t most = 0;
+
+	for (unsigned i = 0; i < t->n_streams; i++) {
+		struct media_stream *s = t->s[i];
+		if (s->dscp > most)
+			most = s->dscp;
+		if (s->rtp_open)
+			sock_dscp(&s->rtp, s->dscp);
+		if (s->rtcp_open)
+			sock_dscp(&s->rtcp, s->dscp);
+	}
+	/* W3: one socket carries every bundled stream; it gets the highest. */
+	if (t->w3)
+		for (unsigned i = 0; i < t->w3->n_sock; i++)
+			sock_dscp(&t->w3->sock[i], most);
 }
 
 /* --- State and events ------------------------------------------------------ */

@@ -65,6 +65,7 @@ enum media_drop {
 	DROP_SOURCE,       /* IMS: source filter or strict source */
 	DROP_MALFORMED,    /* RTP/RTCP too short */
 	DROP_SEND,         /* queueing for send failed (size) */
+	DROP_POLICED,      /* POLICING: over the token bucket (8.12 item 3) */
 	DROP_N
 };
 const char *media_drop_name(unsigned why);
@@ -102,7 +103,20 @@ struct media_stream {
 	uint8_t latching;
 	uint16_t port;                 /* from the pool (RTP; RTCP is port+1) */
 	bool removed;                  /* MODIFY removed it: freed once closed */
+	/* SOURCE_FILTER (8.10 item 4): accepted source addresses, 0: any */
+	uint8_t n_filter;
+	struct iqp_ip filter[4];
+	/* POLICING (8.12 item 3): token buckets in bytes, 0 rate: off */
+	struct media_bucket { uint32_t rate, size; double tokens; uint64_t last_ms; } police, peak;
+	uint8_t dscp;                  /* DSCP (8.12 item 2), 0: configuration */
 };
+
+/* SOURCE_FILTER (before anything is counted) and POLICING (after the
+ * receive statistics, 9.4) of a packet of len bytes received on s from
+ * `from` (IP and UDP headers count for policing).  false: drop (counted). */
+bool media_stream_source_ok(struct media_stream *s, const struct sockaddr *from);
+bool media_stream_police(struct media_stream *s, const struct sockaddr *from, size_t len,
+			 uint64_t now);
 
 struct media_ctx;
 
@@ -117,6 +131,7 @@ struct media_term {
 	unsigned n_streams;
 	uint32_t unused_timeout_s, event_mask;
 	uint64_t state_since_ms;       /* entered the current state */
+	uint64_t hb_next_ms;           /* T_TERM_HB: next event 9 */
 	uv_timer_t timer;              /* owned: the next deadline */
 	unsigned handles;              /* libuv handles still open */
 	bool released;
@@ -158,6 +173,7 @@ struct media_plane_cfg {
 	uint16_t port_min, port_max;
 	uint32_t consent_timeout_ms;   /* T_CONSENT */
 	uint32_t ice_timeout_ms, dtls_timeout_ms; /* T_ICE, T_DTLS */
+	uint32_t term_hb_ms;           /* T_TERM_HB (event 9, when enabled) */
 };
 
 struct media_plane {
@@ -180,6 +196,8 @@ struct media_plane {
 	/* metrics */
 	struct metric *drops[DROP_N];
 	struct metric *relayed_w3_ims, *relayed_ims_w3, *rtcp_w3_ims, *rtcp_ims_w3;
+	struct metric *rtcp_w3_ims_in;         /* RTCP from the WIC routed to a stream */
+	struct metric *rtcp_filtered;          /* browser-only feedback removed */
 	struct metric *ev_sent[10];
 };
 
@@ -201,6 +219,8 @@ static inline void media_drop(struct media_plane *mp, enum media_drop why)
 struct media_ctx *media_ctx_find(struct media_plane *mp, uint32_t id);
 /* A new empty context with the next CONTEXT_ID; NULL: ENOMEM. */
 struct media_ctx *media_ctx_new(struct media_plane *mp, const void *owner);
+/* Releases every termination of c (no events), which deletes c. */
+void media_ctx_release(struct media_plane *mp, struct media_ctx *c);
 /* Unlinks and frees a context without terminations. */
 void media_ctx_delete(struct media_plane *mp, struct media_ctx *c);
 struct media_term *media_ctx_term(const struct media_ctx *c, uint32_t term_id);
@@ -222,6 +242,11 @@ struct media_stream *media_term_stream(const struct media_term *t, uint16_t id);
 struct media_stream *media_stream_peer(const struct media_stream *s);
 /* Removes one stream (MODIFY); its sockets close on the loop. */
 void media_stream_remove(struct media_term *t, struct media_stream *s);
+
+/* DSCP of the streams onto their sockets (8.12 item 2): IMS sockets per
+ * stream, W3 sockets the highest of the bundled streams.  Not per packet:
+ * once per change. */
+void media_term_apply_dscp(struct media_term *t);
 
 /* State changes (8.8): sets the state, restarts timers that depend on it. */
 void media_term_set_state(struct media_term *t, uint8_t state);

@@ -60,6 +60,8 @@ static void on_ims(void *arg, struct udp_sock *sock, uint8_t *buf, size_t len,
 		media_drop(mp, DROP_MALFORMED);
 		return;
 	}
+	if (!media_stream_source_ok(s, from))
+		return;
 	if (rtcp_port || k == DEMUX_RTCP) {
 		latch(s, !s->rtcp_mux, from);
 		metric_inc(mp->rtcp_ims_w3);
@@ -67,10 +69,13 @@ static void on_ims(void *arg, struct udp_sock *sock, uint8_t *buf, size_t len,
 		return;
 	}
 	latch(s, false, from);
-	if (media_relay_ingress(s, buf, len, media_now(mp), &plen)) {
+	uint64_t now = media_now(mp);
+	if (media_relay_ingress(s, buf, len, now, &plen)) {
 		media_drop(mp, DROP_MALFORMED);
 		return;
 	}
+	if (!media_stream_police(s, from, len, now))
+		return;
 	metric_inc(mp->relayed_ims_w3);
 	media_relay_rtp(s, buf, len, UDP_MTU, plen);
 }

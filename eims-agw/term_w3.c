@@ -9,8 +9,11 @@
 
 #include <openssl/rand.h>
 
+#include "byte_order.h"
 #include "demux.h"
 #include "media_relay.h"
+#include "rtcp_filter.h"
+#include "rtp_ext.h"
 #include "term_ims.h"
 
 static const char ice_chars[] =
@@ -59,13 +62,11 @@ static const char *profile_name(uint16_t p)
 
 /* --- Events and state ------------------------------------------------------ */
 
+/* FAILED forwards nothing (on_media, term_w3_send_* check the state); the
+ * SRTP contexts stay, so that an ICE restart can bring the termination
+ * back on the same DTLS association. */
 static void fail_term(struct media_term *t)
 {
-	struct term_w3 *w = t->w3;
-
-	srtp_transform_free(w->srtp_in);
-	srtp_transform_free(w->srtp_out);
-	w->srtp_in = w->srtp_out = NULL;
 	media_term_set_state(t, TERM_FAILED);
 }
 
@@ -76,6 +77,9 @@ static void dtls_failed(struct media_term *t, unsigned code, const char *why)
 	log_info(t->mp->log, t->mp->sub, NULL, "dtls failed", LF_U("context", t->ctx ? t->ctx->id : 0),
 		 LF_U("term", t->id), LF_U("code", code), LF_S("reason", why));
 	t->w3->dtls_reported = true;
+	srtp_transform_free(t->w3->srtp_in);
+	srtp_transform_free(t->w3->srtp_out);
+	t->w3->srtp_in = t->w3->srtp_out = NULL;
 	media_term_event(t, &ev);
 	fail_term(t);
 }
@@ -197,6 +201,14 @@ static bool known_candidate(const struct term_w3 *w, const struct sockaddr *a, u
 
 /* --- Packets from the browser ---------------------------------------------- */
 
+/* ICE's verdict on a non-STUN datagram; during an ICE restart the old
+ * selected pair keeps working until a new one is selected (8.9.1 item 6). */
+static bool allowed(const struct term_w3 *w, const struct sockaddr *from, uint64_t now)
+{
+	return ice_lite_media_allowed(&w->ice, from, now) ||
+	       (w->restarting && w->has_sel && sa_equal(from, (const struct sockaddr *)&w->sel));
+}
+
 static void on_stun(struct media_term *t, struct udp_sock *sock, const uint8_t *buf, size_t len,
 		    const struct sockaddr *from, uint64_t now)
 {
@@ -224,6 +236,7 @@ static void on_stun(struct media_term *t, struct udp_sock *sock, const uint8_t *
 	}
 	if (r.events & ICE_LITE_EV_SELECTED) {
 		bool first = !w->has_sel;
+		w->restarting = false;
 		w->sel_sock = sock;
 		memcpy(&w->sel, from, sa_len(from));
 		w->has_sel = true;
@@ -249,7 +262,7 @@ static void on_dtls(struct media_term *t, struct udp_sock *sock, const uint8_t *
 {
 	struct term_w3 *w = t->w3;
 
-	if (!ice_lite_media_allowed(&w->ice, from, now)) {
+	if (!allowed(w, from, now)) {
 		media_drop(t->mp, DROP_DTLS);
 		return;
 	}
@@ -275,11 +288,26 @@ static void on_dtls(struct media_term *t, struct udp_sock *sock, const uint8_t *
 	media_term_arm(t);
 }
 
-/* The stream a packet from the browser belongs to (no BUNDLE: the only
- * one). */
-static struct media_stream *route(struct media_term *t)
+/* The stream an RTP packet from the browser belongs to: the only one, or
+ * by the BUNDLE map (8.9.4). */
+static struct media_stream *route_rtp(struct media_term *t, const uint8_t *p, size_t len)
 {
-	return t->n_streams ? t->s[0] : NULL;
+	struct term_w3 *w = t->w3;
+
+	if (!w->bundle.on)
+		return t->n_streams ? t->s[0] : NULL;
+	uint16_t id = w3_bundle_route_rtp(&w->bundle, p, len, be32_get(p + 8));
+	return id ? media_term_stream(t, id) : NULL;
+}
+
+static struct media_stream *route_rtcp(struct media_term *t, const struct rtcp_route *r)
+{
+	struct term_w3 *w = t->w3;
+
+	if (!w->bundle.on)
+		return t->n_streams ? t->s[0] : NULL;
+	uint16_t id = w3_bundle_route_rtcp(&w->bundle, r);
+	return id ? media_term_stream(t, id) : NULL;
 }
 
 static bool srtp_ok(struct media_plane *mp, int rc)
@@ -303,30 +331,45 @@ static void on_media(struct media_term *t, uint8_t *buf, size_t len, const struc
 		media_drop(mp, DROP_NO_KEYS);
 		return;
 	}
-	if (!ice_lite_media_allowed(&w->ice, from, now)) {
+	if (!allowed(w, from, now)) {
 		media_drop(mp, DROP_NOT_ALLOWED);
 		return;
 	}
 	if (rtcp) {
+		struct rtcp_route r;
 		if (!srtp_ok(mp, srtp_transform_unprotect_rtcp(w->srtp_in, buf, &len)))
 			return;
-		if (!(s = route(t))) {
+		/* 8.9.3: browser-only feedback stays on the W3 leg. */
+		if (rtcp_filter_to_ims(buf, &len, &r)) {
+			media_drop(mp, DROP_MALFORMED);
+			return;
+		}
+		metric_add(mp->rtcp_filtered, r.removed);
+		if (!len)
+			return;
+		if (!(s = route_rtcp(t, &r))) {
 			media_drop(mp, DROP_NO_ROUTE);
 			return;
 		}
+		metric_inc(mp->rtcp_w3_ims_in);
 		media_relay_rtcp(s, buf, len, UDP_MTU);
 		return;
 	}
 	if (!srtp_ok(mp, srtp_transform_unprotect_rtp(w->srtp_in, buf, &len)))
 		return;
-	if (!(s = route(t))) {
+	if (len < 12 || !(s = route_rtp(t, buf, len))) {
 		media_drop(mp, DROP_NO_ROUTE);
 		return;
 	}
-	if (media_relay_ingress(s, buf, len, now, &plen)) {
+	if (!media_stream_source_ok(s, from))
+		return;
+	size_t wire = len;
+	if (media_relay_ingress(s, buf, len, now, &plen) || rtp_ext_strip(buf, &len)) {
 		media_drop(mp, DROP_MALFORMED);
 		return;
 	}
+	if (!media_stream_police(s, from, wire, now))
+		return;
 	metric_inc(mp->relayed_w3_ims);
 	media_relay_rtp(s, buf, len, UDP_MTU, plen);
 }
@@ -370,6 +413,8 @@ void term_w3_send_rtp(struct media_stream *s, uint8_t *pkt, size_t len, size_t c
 		media_drop(t->mp, DROP_NO_ROUTE);
 		return;
 	}
+	if (w->bundle.on && len >= 12)
+		w3_bundle_note_tx(&w->bundle, be32_get(pkt + 8), s->id);
 	if (!srtp_ok(t->mp, srtp_transform_protect_rtp(w->srtp_out, pkt, &len, cap)))
 		return;
 	if (udp_sock_send(w->sel_sock, pkt, len, (struct sockaddr *)&w->sel)) {
@@ -608,8 +653,12 @@ int term_w3_ice_restart(struct media_term *t, const char *ufrag, const char *pwd
 	 * selected (sel stays; ice_lite no longer vouches for it). */
 	w->sel = keep_sel;
 	w->has_sel = had_sel;
-	if (t->state == TERM_FAILED)
+	w->restarting = had_sel;
+	if (t->state == TERM_FAILED) {
+		/* The old pair is dead: T_ICE runs for the new one. */
+		w->has_sel = w->restarting = false;
 		media_term_set_state(t, TERM_CONFIGURED);
+	}
 	w->configured_ms = media_now(t->mp);
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include "ice_lite.h"
 #include "media_context.h"
 #include "srtp_transform.h"
+#include "w3_bundle.h"
 
 #define W3_MAX_SOCKS IQP_MAX_REALM_ADDRS
 #define W3_MAX_RCAND 32
@@ -40,6 +41,7 @@ struct term_w3 {
 	uint16_t profiles[W3_MAX_PROFILES];   /* SRTP_PROFILE list, 0 entries: default */
 	unsigned n_profiles;
 	bool rtcp_mux, rtcp_rsize;
+	struct w3_bundle bundle;              /* BUNDLE map and learned SSRCs */
 	/* DTLS */
 	struct dtls_session dtls;
 	bool dtls_on, dtls_reported;
@@ -50,6 +52,7 @@ struct term_w3 {
 	struct udp_sock *sel_sock;            /* borrowed: selected pair */
 	struct sockaddr_storage sel;
 	bool has_sel;
+	bool restarting;                      /* ICE restart: old pair until a new one */
 	uint64_t configured_ms, selected_ms;
 };
 

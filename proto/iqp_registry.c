@@ -169,6 +169,7 @@ static const struct iqp_elem_def elems[] = {
 	X(MID, STRING, 1, 0, NONE, 1, 32, PA(BUNDLE_ENTRY, 1, 1)),
 	X(SSRC, U32, 1, 0, NONE, ANY, PA(BUNDLE_ENTRY, 0, 16)),
 	X(CCM_INTERWORK, BOOL, 0, 0, NONE, ANY, PA(STREAM, 0, 1)),
+	X(MID_EXT_ID, U8, 1, 0, NONE, 1, 14, PA(BUNDLE, 0, 1)),
 	/* 12.1.8 Gate, QoS and policing */
 	X(DSCP, U8, 1, 0, NONE, 0, 63, PA(STREAM, 0, 1)),
 	X(POLICING, CONTAINER, 1, 0, NONE, 0, 0, PA(STREAM, 0, 1)),

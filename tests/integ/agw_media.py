@@ -25,7 +25,7 @@ from harness import Lab, Tap, free_port, metric_value, metrics as metrics_text  
 
 import av  # noqa: E402  (aiortc's dependency)
 from aiortc import RTCPeerConnection, RTCSessionDescription  # noqa: E402
-from aiortc.mediastreams import AudioStreamTrack  # noqa: E402
+from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack  # noqa: E402
 from aioice.ice import get_host_addresses  # noqa: E402
 
 BIN = sys.argv[1] if len(sys.argv) > 1 else "build/asan/bin"
@@ -85,7 +85,7 @@ class Echo:
             except OSError:
                 continue
         self.port = p
-        self.count = {"rtp": 0, "rtcp": 0}
+        self.count = {"rtp": 0, "rtcp": 0, "rtp_with_ext": 0}
         self.sources = set()
         self.stop = False
         for s, k in ((self.rtp, "rtp"), (self.rtcp, "rtcp")):
@@ -101,6 +101,8 @@ class Echo:
             except OSError:
                 return
             self.count[kind] += 1
+            if kind == "rtp" and data and data[0] & 0x10:
+                self.count["rtp_with_ext"] += 1
             self.sources.add((kind, src))
             s.sendto(data, src)
 
@@ -172,19 +174,28 @@ def find_all(elems, name):
 
 
 def parse_offer(sdp):
+    """Per m-line: kind, mid, codecs; session: ICE, fingerprint, candidates,
+    the extmap id of the MID extension."""
     ufrag = re.search(r"a=ice-ufrag:(\S+)", sdp).group(1)
     pwd = re.search(r"a=ice-pwd:(\S+)", sdp).group(1)
     fp = re.search(r"a=fingerprint:sha-256 (\S+)", sdp).group(1)
-    mid = re.search(r"a=mid:(\S+)", sdp).group(1)
+    m = re.search(r"a=extmap:(\d+) urn:ietf:params:rtp-hdrext:sdes:mid", sdp)
+    mid_ext = int(m.group(1)) if m else None
     cands = []
     for m in re.finditer(r"a=candidate:(\S+) (\d) (\S+) (\d+) (\S+) (\d+) typ (\S+)", sdp):
         found, comp, proto, prio, ip, port, typ = m.groups()
-        if proto.lower() == "udp" and ":" not in ip and comp == "1":
+        if proto.lower() == "udp" and ":" not in ip and comp == "1" and \
+                (found, int(prio), ip, int(port), typ) not in cands:
             cands.append((found, int(prio), ip, int(port), typ))
-    codecs = []
-    for m in re.finditer(r"a=rtpmap:(\d+) ([^/\s]+)/(\d+)(?:/(\d+))?", sdp):
-        codecs.append((int(m.group(1)), m.group(2), int(m.group(3)), int(m.group(4) or 1)))
-    return ufrag, pwd, fp, mid, cands, codecs
+    media = []
+    for sect in sdp.split("m=")[1:]:
+        kind = sect.split()[0]
+        mid = re.search(r"a=mid:(\S+)", sect).group(1)
+        codecs = []
+        for m in re.finditer(r"a=rtpmap:(\d+) ([^/\s]+)/(\d+)(?:/(\d+))?", sect):
+            codecs.append((int(m.group(1)), m.group(2), int(m.group(3)), int(m.group(4) or 1)))
+        media.append((kind, mid, codecs))
+    return ufrag, pwd, fp, mid_ext, cands, media
 
 
 def codec_elems(codecs):
@@ -197,161 +208,628 @@ def codec_elems(codecs):
     return out
 
 
-def answer_sdp(mid, w3, codecs):
+def answer_sdp(w3, media, setup, mid_ext):
+    """The answer aiortc gets: everything from the AGW's RESERVE reply;
+    one bundled m-line per offered medium."""
     ice = find(w3, "ICE")
     dtls = find(w3, "DTLS")
     fp = find(find(dtls, "LOCAL_FINGERPRINT"), "FP_VALUE")
     fp = ":".join(fp[i:i + 2] for i in range(0, len(fp), 2)).upper()
     cand = find(ice, "LOCAL_CANDIDATE")
     ip, port = find(cand, "CAND_ADDR").rsplit(":", 1)
-    pts = " ".join(str(c[0]) for c in codecs)
-    lines = ["v=0", "o=- 1 1 IN IP4 %s" % ip, "s=-", "t=0 0", "a=group:BUNDLE %s" % mid, "a=ice-lite",
-             "m=audio %s UDP/TLS/RTP/SAVPF %s" % (port, pts), "c=IN IP4 %s" % ip, "a=mid:%s" % mid,
-             "a=sendrecv", "a=rtcp-mux"]
-    for pt, name, clock, ch in codecs:
-        lines.append("a=rtpmap:%d %s/%d%s" % (pt, name, clock, "/%d" % ch if ch > 1 else ""))
-    lines += ["a=ice-ufrag:%s" % find(ice, "ICE_LOCAL_UFRAG"), "a=ice-pwd:%s" % find(ice, "ICE_LOCAL_PWD"),
-              "a=fingerprint:sha-256 %s" % fp, "a=setup:active",
-              "a=candidate:%s 1 udp %d %s %s typ host" % (find(cand, "CAND_FOUNDATION"),
-                                                          find(cand, "CAND_PRIORITY"), ip, port),
-              "a=end-of-candidates"]
+    lines = ["v=0", "o=- 1 1 IN IP4 %s" % ip, "s=-", "t=0 0",
+             "a=group:BUNDLE %s" % " ".join(m[1] for m in media), "a=ice-lite"]
+    for kind, mid, codecs in media:
+        lines += ["m=%s %s UDP/TLS/RTP/SAVPF %s" % (kind, port, " ".join(str(c[0]) for c in codecs)),
+                  "c=IN IP4 %s" % ip, "a=mid:%s" % mid, "a=sendrecv", "a=rtcp-mux"]
+        if mid_ext:
+            lines.append("a=extmap:%d urn:ietf:params:rtp-hdrext:sdes:mid" % mid_ext)
+        for pt, name, clock, ch in codecs:
+            lines.append("a=rtpmap:%d %s/%d%s" % (pt, name, clock, "/%d" % ch if ch > 1 else ""))
+        lines += ["a=ice-ufrag:%s" % find(ice, "ICE_LOCAL_UFRAG"), "a=ice-pwd:%s" % find(ice, "ICE_LOCAL_PWD"),
+                  "a=fingerprint:sha-256 %s" % fp, "a=setup:%s" % setup.lower(),
+                  "a=candidate:%s 1 udp %d %s %s typ host" % (find(cand, "CAND_FOUNDATION"),
+                                                              find(cand, "CAND_PRIORITY"), ip, port),
+                  "a=end-of-candidates"]
     return "\r\n".join(lines) + "\r\n"
 
 
-async def call(ctl, echo, host_ip, metrics_port):
+class Pattern(VideoStreamTrack):
+    """A small grey picture, 30 frames/s (VP8 in aiortc)."""
+
+    async def recv(self):
+        pts, time_base = await self.next_timestamp()
+        frame = av.VideoFrame(width=160, height=120, format="yuv420p")
+        for plane in frame.planes:
+            plane.update(bytes([128]) * plane.buffer_size)
+        frame.pts = pts
+        frame.time_base = time_base
+        return frame
+
+
+# Per medium: the codec aiortc should use, the IMS leg's payload type for it.
+WANT = {"audio": ("opus", 100), "video": ("VP8", 101)}
+
+
+async def session(ctl, name, host_ip, metrics_port, kinds, setup, wrong_fp=False, end="release"):
+    """One call leg pair: aiortc with one track per kind (BUNDLE when more
+    than one), a W3 termination with one stream per kind, an IMS
+    termination with the same streams, each echoed.  setup: the AGW's
+    DTLS role (ACTIVE: AGW is the client).  end: "release" (RELEASE with
+    STATS) or "consent" (aiortc goes away: ICE_CONSENT_LOST)."""
     pc = RTCPeerConnection()
-    frames = {"n": 0}
+    frames = {}
 
     @pc.on("track")
     def on_track(track):
+        frames[track.kind] = 0
+
         async def consume():
             while True:
                 try:
                     await track.recv()
                 except Exception:
                     return
-                frames["n"] += 1
+                frames[track.kind] += 1
         asyncio.ensure_future(consume())
 
-    pc.addTrack(Tone())
+    for k in kinds:
+        pc.addTrack(Tone() if k == "audio" else Pattern())
     await pc.setLocalDescription(await pc.createOffer())
-    ufrag, pwd, fp, mid, cands, offer_codecs = parse_offer(pc.localDescription.sdp)
-    opus = [c for c in offer_codecs if c[1].lower() == "opus"]
-    tap.result(bool(opus) and bool(cands), "aiortc offers opus and IPv4 host candidates",
+    ufrag, pwd, fp, mid_ext, cands, media = parse_offer(pc.localDescription.sdp)
+    chosen = []  # (kind, mid, [codec]) as answered
+    for kind, mid, codecs in media:
+        c = [x for x in codecs if x[1].lower() == WANT[kind][0].lower()][:1]
+        chosen.append((kind, mid, c))
+    ok = all(c for _, _, c in chosen) and bool(cands)
+    tap.result(ok, "%s: aiortc offers %s and IPv4 host candidates" % (name, "+".join(kinds)),
                pc.localDescription.sdp)
-    # The IMS leg uses another payload type for opus: the AGW rewrites it.
-    ims_codecs = [(100, "opus", 48000, 2)]
-
-    r = await aw(ctl.request, "reserve", "RESERVE", [{"CONTEXT": [
-        {"CONTEXT_ID": CHOOSE},
-        {"TERMINATION": [{"TERM_ID": CHOOSE}, {"TERM_KIND": "W3"}, {"REALM_NAME": "w3"},
-                         {"STREAM": [{"STREAM_ID": 1}, {"MEDIA_TYPE": "AUDIO"},
-                                     {"TRANSPORT_PROTO": "UDP/TLS/RTP/SAVPF"}] + codec_elems(opus)},
-                         {"ICE": [{"ICE_MODE": "LITE"}]}, {"DTLS": [{"DTLS_SETUP": "ACTPASS"}]}]},
-        {"TERMINATION": [{"TERM_ID": CHOOSE}, {"TERM_KIND": "IMS"}, {"REALM_NAME": "ims"},
-                         {"STREAM": [{"STREAM_ID": 1}, {"MEDIA_TYPE": "AUDIO"},
-                                     {"TRANSPORT_PROTO": "RTP/AVP"}] + codec_elems(ims_codecs)}]}]}])
-    ok = r is not None and "reply" in r and r["reply"]["header"]["flags"] == 0
-    tap.result(ok, "RESERVE: context with a W3 and an IMS termination", json.dumps(r)[:1500])
     if not ok:
         await pc.close()
-        return None
+        return
+    w3_streams, ims_streams, echoes = [], [], []
+    for i, (kind, mid, c) in enumerate(chosen):
+        mt = kind.upper()
+        w3_streams.append({"STREAM": [{"STREAM_ID": i + 1}, {"MEDIA_TYPE": mt},
+                                      {"TRANSPORT_PROTO": "UDP/TLS/RTP/SAVPF"}] + codec_elems(c)})
+        ims_c = [(WANT[kind][1],) + c[0][1:]]
+        ims_streams.append({"STREAM": [{"STREAM_ID": i + 1}, {"MEDIA_TYPE": mt},
+                                       {"TRANSPORT_PROTO": "RTP/AVP"}] + codec_elems(ims_c)})
+        echoes.append(Echo())
+    w3_term = [{"TERM_ID": CHOOSE}, {"TERM_KIND": "W3"}, {"REALM_NAME": "w3"},
+               {"ICE": [{"ICE_MODE": "LITE"}]}, {"DTLS": [{"DTLS_SETUP": "ACTPASS"}]}] + w3_streams
+    if len(kinds) > 1:
+        bundle = [{"BUNDLE_ENTRY": [{"STREAM_ID": i + 1}, {"MID": mid}]} for i, (_, mid, _) in enumerate(chosen)]
+        if mid_ext:
+            bundle.append({"MID_EXT_ID": mid_ext})
+        w3_term.append({"BUNDLE": bundle})
+    r = await aw(ctl.request, name + "-reserve", "RESERVE", [{"CONTEXT": [
+        {"CONTEXT_ID": CHOOSE}, {"TERMINATION": w3_term},
+        {"TERMINATION": [{"TERM_ID": CHOOSE}, {"TERM_KIND": "IMS"}, {"REALM_NAME": "ims"}] + ims_streams}]}])
+    ok = r is not None and "reply" in r and r["reply"]["header"]["flags"] == 0
+    tap.result(ok, "%s: RESERVE a W3 and an IMS termination (%d streams each)" % (name, len(kinds)),
+               json.dumps(r)[:1500])
+    if not ok:
+        await pc.close()
+        return
     ctx = find(r["reply"]["body"], "CONTEXT")
     ctx_id = find(ctx, "CONTEXT_ID")
-    terms = find_all(ctx, "TERMINATION")
-    w3, ims = terms[0], terms[1]
+    w3, ims = find_all(ctx, "TERMINATION")
     w3_id, ims_id = find(w3, "TERM_ID"), find(ims, "TERM_ID")
     ice = find(w3, "ICE")
-    ims_stream = find(ims, "STREAM")
-    tap.result(find(w3, "TERM_STATE") == "RESERVED" and len(find(ice, "ICE_LOCAL_UFRAG")) >= 4 and
-               len(find(ice, "ICE_LOCAL_PWD")) >= 22 and
-               find(find(ice, "LOCAL_CANDIDATE"), "CAND_ADDR").startswith(host_ip + ":") and
-               len(find(find(find(w3, "DTLS"), "LOCAL_FINGERPRINT"), "FP_VALUE")) == 64 and
-               len(find(find(w3, "DTLS"), "LOCAL_TLS_ID")) >= 20,
-               "RESERVE reply: ICE credentials, host candidate on the W3 realm, SHA-256 fingerprint, tls-id")
-    rtp_addr = find(ims_stream, "LOCAL_ADDR")
-    rtcp_addr = find(ims_stream, "LOCAL_RTCP_ADDR")
-    rtp_port = int(rtp_addr.rsplit(":", 1)[1])
-    tap.result(rtp_port % 2 == 0 and rtcp_addr == "127.0.0.1:%d" % (rtp_port + 1),
-               "IMS stream: even RTP port, RTCP on the next one", "%s %s" % (rtp_addr, rtcp_addr))
+    if name == "audio":
+        tap.result(find(w3, "TERM_STATE") == "RESERVED" and len(find(ice, "ICE_LOCAL_UFRAG")) >= 4 and
+                   len(find(ice, "ICE_LOCAL_PWD")) >= 22 and
+                   find(find(ice, "LOCAL_CANDIDATE"), "CAND_ADDR").startswith(host_ip + ":") and
+                   len(find(find(find(w3, "DTLS"), "LOCAL_FINGERPRINT"), "FP_VALUE")) == 64 and
+                   len(find(find(w3, "DTLS"), "LOCAL_TLS_ID")) >= 20,
+                   "RESERVE reply: ICE credentials, host candidate on the W3 realm, SHA-256 fingerprint, tls-id")
+    local = {}
+    for st in find_all(ims, "STREAM"):
+        local[find(st, "STREAM_ID")] = (find(st, "LOCAL_ADDR"), find(st, "LOCAL_RTCP_ADDR"))
+    ports_ok = len(local) == len(kinds) and all(
+        int(a.rsplit(":", 1)[1]) % 2 == 0 and b == "127.0.0.1:%d" % (int(a.rsplit(":", 1)[1]) + 1)
+        for a, b in local.values())
+    tap.result(ports_ok, "%s: IMS streams on even RTP ports, RTCP on the next" % name, repr(local))
 
     fp_hex = fp.replace(":", "").lower()
+    if wrong_fp:
+        fp_hex = "%064x" % (int(fp_hex, 16) ^ 1)
     cand_elems = [{"REMOTE_CANDIDATE": [{"CAND_FOUNDATION": f[:32]}, {"CAND_COMPONENT": 1},
                                         {"CAND_TRANSPORT": "UDP"}, {"CAND_PRIORITY": prio},
-                                        {"CAND_ADDR": "%s:%d" % (ip, port)},
-                                        {"CAND_TYPE": {"host": "HOST", "srflx": "SRFLX"}.get(typ, "HOST")}]}
+                                        {"CAND_ADDR": "%s:%d" % (ip, port)}, {"CAND_TYPE": "HOST"}]}
                   for f, prio, ip, port, typ in cands[:32]]
-    r = await aw(ctl.request, "configure", "CONFIGURE", [{"CONTEXT": [
+    r = await aw(ctl.request, name + "-configure", "CONFIGURE", [{"CONTEXT": [
         {"CONTEXT_ID": ctx_id},
         {"TERMINATION": [{"TERM_ID": w3_id},
                          {"ICE": [{"ICE_REMOTE_UFRAG": ufrag}, {"ICE_REMOTE_PWD": pwd}] + cand_elems},
-                         {"DTLS": [{"DTLS_SETUP": "ACTIVE"},
+                         {"DTLS": [{"DTLS_SETUP": setup},
                                    {"REMOTE_FINGERPRINT": [{"FP_HASH": "SHA-256"}, {"FP_VALUE": fp_hex}]}]}]},
-        {"TERMINATION": [{"TERM_ID": ims_id},
-                         {"STREAM": [{"STREAM_ID": 1}, {"REMOTE_ADDR": "127.0.0.1:%d" % echo.port}]}]}]}])
+        {"TERMINATION": [{"TERM_ID": ims_id}] + [
+            {"STREAM": [{"STREAM_ID": i + 1}, {"REMOTE_ADDR": "127.0.0.1:%d" % e.port}]}
+            for i, e in enumerate(echoes)]}]}])
     ok = r is not None and "reply" in r and r["reply"]["header"]["flags"] == 0
     states = [find(t, "TERM_STATE") for t in find_all(find(r["reply"]["body"], "CONTEXT"), "TERMINATION")] if ok else []
     tap.result(ok and states == ["CONFIGURED", "ACTIVE"],
-               "CONFIGURE: W3 CONFIGURED (remote ICE and fingerprint), IMS ACTIVE (remote address)",
-               json.dumps(r)[:1500])
+               "%s: CONFIGURE: W3 CONFIGURED, IMS ACTIVE" % name, json.dumps(r)[:1500])
 
-    await pc.setRemoteDescription(RTCSessionDescription(answer_sdp(mid, w3, opus), "answer"))
+    await pc.setRemoteDescription(RTCSessionDescription(
+        answer_sdp(w3, chosen, setup, mid_ext if len(kinds) > 1 else None), "answer"))
 
     ev = await aw(ctl.event, 1, 15)
-    tap.result(ev is not None, "EVENT ICE_SELECTED_PAIR (nomination by aiortc)",
-               "aiortc ICE state %s" % pc.iceConnectionState,
-               "\n".join(l for l in metrics_text(metrics_port).splitlines() if "media" in l and not l.startswith("#")),
-               lab.log("agw.log")[-2000:])
+    tap.result(ev is not None, "%s: EVENT ICE_SELECTED_PAIR (nomination by aiortc)" % name,
+               "aiortc ICE state %s" % pc.iceConnectionState, lab.log("agw.log")[-2000:])
     if ev:
         e = find(ev["event"]["body"], "EVENT")
         tap.result(find(e, "CONTEXT_ID") == ctx_id and find(e, "TERM_ID") == w3_id and
                    find(e, "SELECTED_REMOTE") in ["%s:%d" % (c[2], c[3]) for c in cands] and
-                   find(e, "CAND_TRANSPORT") == "UDP",
-                   "ICE_SELECTED_PAIR names the context, the termination and aiortc's candidate",
+                   find(e, "CAND_TRANSPORT") == "UDP" and find(e, "CAND_TYPE") == "HOST",
+                   "%s: ICE_SELECTED_PAIR names the context, termination and aiortc's host candidate" % name,
                    json.dumps(e))
-    ev = await aw(ctl.event, 5, 15)
-    tap.result(ev is not None, "EVENT DTLS_ESTABLISHED", lab.log("agw.log")[-2000:])
-    if ev:
-        e = find(ev["event"]["body"], "EVENT")
-        tap.result(find(e, "DTLS_SETUP") == "ACTIVE" and find(e, "SRTP_PROFILE") in (1, 2, 7, 8),
-                   "DTLS_ESTABLISHED: the AGW was the client (setup active), SRTP profile negotiated",
-                   json.dumps(e))
-
-    # Media for 4 s: aiortc -> AGW -> echo -> AGW -> aiortc.
-    await asyncio.sleep(4)
-    sender_stats = await pc.getSenders()[0].getStats()
-    recv_stats = await pc.getReceivers()[0].getStats()
-    sent = sum(s.packetsSent for s in sender_stats.values() if s.type == "outbound-rtp")
-    got = sum(s.packetsReceived for s in recv_stats.values() if s.type == "inbound-rtp")
-    tap.result(sent > 100 and got > 0.8 * sent - 60,
-               "aiortc receives its audio back through the AGW and the IMS echo",
-               "sent %d received %d (echo saw %d RTP, %d RTCP)" % (sent, got, echo.count["rtp"],
-                                                                 echo.count["rtcp"]))
-    tap.result(frames["n"] > 50, "aiortc decodes the echoed audio (frames from the remote track)",
-               "frames %d" % frames["n"])
-    tap.result(echo.sources and
-               all(src[0] == "127.0.0.1" and src[1] == (rtp_port + (k == "rtcp")) for k, src in echo.sources),
-               "IMS side: RTP from the AGW's RTP port, RTCP from its RTCP port",
-               repr(echo.sources))
-    tap.result(echo.count["rtcp"] > 0, "RTCP reaches the IMS side on the RTCP port (rtcp-mux split)",
-               repr(echo.count))
-    relayed = metric_value(metrics_port, 'eimsagw_media_relayed_total{dir="w3_to_ims",kind="rtp"}')
-    tap.result(sent > 100 and relayed is not None and relayed >= sent * 0.8,
-               "metric eimsagw_media_relayed_total counts the relayed packets", "relayed %s" % relayed)
-
-    r = await aw(ctl.request, "release", "RELEASE", [{"CONTEXT": [{"CONTEXT_ID": ctx_id}]}])
+    if wrong_fp:
+        ev = await aw(ctl.event, 6, 15)
+        e = find(ev["event"]["body"], "EVENT") if ev else []
+        tap.result(ev is not None and find(find(e, "ERROR") or [], "ERROR_CODE") == 1301 and
+                   find(e, "TERM_ID") == w3_id,
+                   "%s: a wrong fingerprint gives DTLS_FAILED with 1301" % name, json.dumps(ev))
+        await asyncio.sleep(1)
+        recv_stats = await pc.getReceivers()[0].getStats()
+        got = sum(x.packetsReceived for x in recv_stats.values() if x.type == "inbound-rtp")
+        tap.result(got == 0 and sum(e.count["rtp"] for e in echoes) == 0,
+                   "%s: no media either way after the failure" % name, "aiortc got %d" % got)
+    else:
+        ev = await aw(ctl.event, 5, 15)
+        tap.result(ev is not None, "%s: EVENT DTLS_ESTABLISHED" % name, lab.log("agw.log")[-2000:])
+        if ev:
+            e = find(ev["event"]["body"], "EVENT")
+            tap.result(find(e, "DTLS_SETUP") == setup and find(e, "SRTP_PROFILE") in (1, 2, 7, 8),
+                       "%s: DTLS_ESTABLISHED: AGW %s (DTLS %s), profile %s" % (
+                           name, setup.lower(), "client" if setup == "ACTIVE" else "server",
+                           find(e, "SRTP_PROFILE")), json.dumps(e))
+        routed0 = metric_value(metrics_port, "eimsagw_media_rtcp_routed_total") or 0
+        await asyncio.sleep(5)
+        for i, kind in enumerate(kinds):
+            snd = [x for x in pc.getSenders() if x.track and x.track.kind == kind][0]
+            rcv = [x for x in pc.getReceivers() if x.track and x.track.kind == kind][0]
+            sent = sum(x.packetsSent for x in (await snd.getStats()).values() if x.type == "outbound-rtp")
+            got = sum(x.packetsReceived for x in (await rcv.getStats()).values() if x.type == "inbound-rtp")
+            print("# %s %s: aiortc sent %d RTP, received %d back; echo saw %d RTP, %d RTCP; frames %d" % (
+                name, kind, sent, got, echoes[i].count["rtp"], echoes[i].count["rtcp"], frames.get(kind, 0)))
+            tap.result(sent > 50 and got > 0.8 * sent - 40,
+                       "%s: aiortc receives its %s back through the AGW and the IMS echo" % (name, kind),
+                       "sent %d received %d" % (sent, got))
+            tap.result(frames.get(kind, 0) > 30, "%s: aiortc decodes the echoed %s" % (name, kind),
+                       "frames %s" % frames)
+            rtp_p = int(local[i + 1][0].rsplit(":", 1)[1])
+            tap.result(echoes[i].count["rtcp"] > 0 and echoes[i].sources and all(
+                src == ("127.0.0.1", rtp_p + (k == "rtcp")) for k, src in echoes[i].sources),
+                "%s: %s RTP from the AGW's RTP port, RTCP from its RTCP port (rtcp-mux split)" % (name, kind),
+                repr(echoes[i].sources), repr(echoes[i].count))
+        if mid_ext and len(kinds) > 1:
+            tap.result(all(e.count["rtp_with_ext"] == 0 for e in echoes),
+                       "%s: header extensions (aiortc sends the MID) not forwarded toward IMS" % name,
+                       repr([e.count for e in echoes]))
+        routed = metric_value(metrics_port, "eimsagw_media_rtcp_routed_total") or 0
+        tap.result(routed > routed0, "%s: RTCP from aiortc routed to streams by SSRC" % name,
+                   "%s -> %s" % (routed0, routed))
+        if end == "consent":
+            await pc.close()
+            t0 = time.time()
+            ev = await aw(ctl.event, 3, 20)
+            e = find(ev["event"]["body"], "EVENT") if ev else []
+            tap.result(ev is not None and find(find(e, "ERROR") or [], "ERROR_CODE") == 1304 and
+                       find(e, "TERM_ID") == w3_id,
+                       "%s: aiortc gone: ICE_CONSENT_LOST (1304) after T_CONSENT" % name,
+                       "after %.1f s" % (time.time() - t0), json.dumps(ev))
+    r = await aw(ctl.request, name + "-release", "RELEASE", [{"CONTEXT": [{"CONTEXT_ID": ctx_id}]}])
     ok = r is not None and "reply" in r and r["reply"]["header"]["flags"] == 0
-    stats = {}
+    counts = {}
     if ok:
         for t in find_all(find(r["reply"]["body"], "CONTEXT"), "TERMINATION"):
-            st = find(find(t, "STREAM"), "STATS")
-            stats[find(t, "TERM_ID")] = (find(find(st, "STATS_RX"), "PACKETS"),
-                                         find(find(st, "STATS_TX"), "PACKETS"))
-    tap.result(ok and stats.get(w3_id, (0, 0))[0] > 100 and stats[w3_id][1] > 100 and
-               stats.get(ims_id, (0, 0))[0] > 100 and stats[ims_id][1] > 100,
-               "RELEASE returns STATS with packet counts on both legs", json.dumps(r)[:1500])
-    await pc.close()
-    return True
+            for st in find_all(t, "STREAM"):
+                stats = find(st, "STATS")
+                counts[(find(t, "TERM_ID"), find(st, "STREAM_ID"))] = (
+                    find(find(stats, "STATS_RX"), "PACKETS"), find(find(stats, "STATS_TX"), "PACKETS"))
+    if wrong_fp:
+        tap.result(ok and all(v == (0, 0) for v in counts.values()) and len(counts) == 2,
+                   "%s: RELEASE: STATS show no media" % name, json.dumps(r)[:1000])
+    else:
+        tap.result(ok and len(counts) == 2 * len(kinds) and all(rx > 50 and tx > 50 for rx, tx in counts.values()),
+                   "%s: RELEASE returns STATS with packet counts on both legs, every stream" % name,
+                   json.dumps(r)[:1500])
+    for e in echoes:
+        e.stop = True
+    if end != "consent":
+        await pc.close()
+
+
+async def ims_only(ctl, metrics_port):
+    """An IMS-IMS context: LATCHING (8.10 item 3), MEDIA_INACTIVITY (event 8),
+    and T_UNUSED releasing a reservation (event 7)."""
+    a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    a.bind(("127.0.0.1", 0))
+    b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    b.bind(("127.0.0.1", 0))
+    a.settimeout(2)
+    b.settimeout(2)
+    pcmu = codec_elems([(0, "PCMU", 8000, 1)])
+    r = await aw(ctl.request, "ims-reserve", "RESERVE", [{"CONTEXT": [
+        {"CONTEXT_ID": CHOOSE},
+        {"TERMINATION": [{"TERM_ID": CHOOSE}, {"TERM_KIND": "IMS"}, {"REALM_NAME": "ims"},
+                         {"STREAM": [{"STREAM_ID": 1}, {"MEDIA_TYPE": "AUDIO"}, {"TRANSPORT_PROTO": "RTP/AVP"},
+                                     {"INACTIVITY_TIMEOUT": 700},
+                                     {"REMOTE_ADDR": "127.0.0.1:%d" % a.getsockname()[1]}] + pcmu}]},
+        {"TERMINATION": [{"TERM_ID": CHOOSE}, {"TERM_KIND": "IMS"}, {"REALM_NAME": "ims"},
+                         {"STREAM": [{"STREAM_ID": 1}, {"MEDIA_TYPE": "AUDIO"}, {"TRANSPORT_PROTO": "RTP/AVP"},
+                                     {"LATCHING": "LATCH"}, {"REMOTE_ADDR": "127.0.0.1:9"}] + pcmu}]}]}])
+    ok = r is not None and "reply" in r and r["reply"]["header"]["flags"] == 0
+    tap.result(ok, "IMS-IMS: RESERVE with remote addresses (both ACTIVE at once)", json.dumps(r)[:1000])
+    if not ok:
+        return
+    ctx = find(r["reply"]["body"], "CONTEXT")
+    t1, t2 = find_all(ctx, "TERMINATION")
+    p1 = int(find(find(t1, "STREAM"), "LOCAL_ADDR").rsplit(":", 1)[1])
+    p2 = int(find(find(t2, "STREAM"), "LOCAL_ADDR").rsplit(":", 1)[1])
+    tap.result(find(t1, "TERM_STATE") == "ACTIVE" and find(t2, "TERM_STATE") == "ACTIVE",
+               "IMS-IMS: terminations ACTIVE with REMOTE_ADDR in the RESERVE")
+
+    def pkt(seq):
+        return bytes([0x80, 0, seq >> 8, seq & 255]) + (seq * 160).to_bytes(4, "big") + \
+            (0x1234).to_bytes(4, "big") + bytes(160)
+    # b speaks first toward the latching side: the AGW learns b's address.
+    b.sendto(pkt(1), ("127.0.0.1", p2))
+    try:
+        got_a = a.recvfrom(2048)[0]
+    except socket.timeout:
+        got_a = None
+    tap.result(got_a is not None and got_a[12:] == bytes(160), "IMS-IMS: b -> AGW -> a (REMOTE_ADDR)")
+    a.sendto(pkt(2), ("127.0.0.1", p1))
+    try:
+        got_b, src = b.recvfrom(2048)
+    except socket.timeout:
+        got_b, src = None, None
+    tap.result(got_b is not None and src == ("127.0.0.1", p2),
+               "IMS-IMS: LATCH: a's media reaches b at the address it sent from, not REMOTE_ADDR",
+               repr(src))
+    cid, id1, id2 = find(ctx, "CONTEXT_ID"), find(t1, "TERM_ID"), find(t2, "TERM_ID")
+
+    def recv(sock):
+        try:
+            return sock.recvfrom(2048)
+        except socket.timeout:
+            return None, None
+
+    # Hold (8.12): b's side INACTIVE, then SENDRECV again.
+    gate0 = metric_value(metrics_port, 'eimsagw_media_dropped_total{reason="gate"}') or 0
+    r = await aw(ctl.request, "hold", "MODIFY", [{"CONTEXT": [{"CONTEXT_ID": cid}, {"TERMINATION": [
+        {"TERM_ID": id2}, {"STREAM": [{"STREAM_ID": 1}, {"STREAM_MODE": "INACTIVE"}]}]}]}])
+    tap.result(r is not None and "reply" in r and r["reply"]["header"]["flags"] == 0,
+               "MODIFY STREAM_MODE INACTIVE (hold)", json.dumps(r))
+    b.settimeout(0.5)
+    a.sendto(pkt(3), ("127.0.0.1", p1))
+    held = recv(b)[0]
+    gate1 = metric_value(metrics_port, 'eimsagw_media_dropped_total{reason="gate"}') or 0
+    tap.result(held is None and gate1 > gate0, "hold: media toward the held side is gated and counted",
+               "gate drops %s -> %s" % (gate0, gate1))
+    r = await aw(ctl.request, "unhold", "MODIFY", [{"CONTEXT": [{"CONTEXT_ID": cid}, {"TERMINATION": [
+        {"TERM_ID": id2}, {"STREAM": [{"STREAM_ID": 1}, {"STREAM_MODE": "SENDRECV"}]}]}]}])
+    a.sendto(pkt(4), ("127.0.0.1", p1))
+    tap.result(r is not None and "reply" in r and recv(b)[0] is not None,
+               "MODIFY STREAM_MODE SENDRECV: media flows again")
+    b.settimeout(2)
+
+    async def modify_stream(tag, term_id, elems):
+        return await aw(ctl.request, tag, "MODIFY", [{"CONTEXT": [{"CONTEXT_ID": cid}, {"TERMINATION": [
+            {"TERM_ID": term_id}, {"STREAM": [{"STREAM_ID": 1}] + elems}]}]}])
+
+    def count_through(n, seq0):
+        got = 0
+        b.settimeout(0.3)
+        for i in range(n):
+            a.sendto(pkt(seq0 + i), ("127.0.0.1", p1))
+        for i in range(n):
+            got += recv(b)[0] is not None
+        b.settimeout(2)
+        return got
+
+    # SOURCE_FILTER (8.10 item 4): only 127.0.0.2 may send on a's stream.
+    src0 = metric_value(metrics_port, 'eimsagw_media_dropped_total{reason="source"}') or 0
+    await modify_stream("filter", id1, [{"SOURCE_FILTER": "127.0.0.2"}])
+    got = count_through(3, 20)
+    src1 = metric_value(metrics_port, 'eimsagw_media_dropped_total{reason="source"}') or 0
+    tap.result(got == 0 and src1 - src0 == 3, "SOURCE_FILTER drops other sources (counted)",
+               "through %d, source drops %s -> %s" % (got, src0, src1))
+    await modify_stream("unfilter", id1, [{"SOURCE_FILTER": "0.0.0.0"}])
+    tap.result(count_through(3, 30) == 3, "SOURCE_FILTER 0.0.0.0 clears the filter")
+    # POLICING (8.12 item 3): 1000 B/s with a 600-byte bucket lets three
+    # 200-byte packets (160 payload + RTP, UDP and IP headers) through.
+    pol0 = metric_value(metrics_port, 'eimsagw_media_dropped_total{reason="policed"}') or 0
+    await modify_stream("police", id1, [{"POLICING": [{"POLICE_SDR": 1000}, {"POLICE_MBS": 600}]}])
+    got = count_through(10, 40)
+    pol1 = metric_value(metrics_port, 'eimsagw_media_dropped_total{reason="policed"}') or 0
+    tap.result(got == 3 and pol1 - pol0 == 7, "POLICING: a burst beyond the bucket is dropped and counted",
+               "through %d, policed %s -> %s" % (got, pol0, pol1))
+    await modify_stream("unpolice", id1, [{"POLICING": [{"POLICE_SDR": 0}, {"POLICE_MBS": 0}]}])
+    tap.result(count_through(10, 60) == 10, "POLICE_SDR 0 disables policing")
+
+    # Add a second stream on both sides (8.5 item 1), then remove it (item 2).
+    a2 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    a2.bind(("127.0.0.1", 0))
+    b2 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    b2.bind(("127.0.0.1", 0))
+    b2.settimeout(2)
+
+    def new_stream(sock):
+        return {"STREAM": [{"STREAM_ID": 2}, {"MEDIA_TYPE": "AUDIO"}, {"TRANSPORT_PROTO": "RTP/AVP"},
+                           {"REMOTE_ADDR": "127.0.0.1:%d" % sock.getsockname()[1]}] + pcmu}
+    r = await aw(ctl.request, "add", "MODIFY", [{"CONTEXT": [{"CONTEXT_ID": cid},
+                                                  {"TERMINATION": [{"TERM_ID": id1}, new_stream(a2)]},
+                                                  {"TERMINATION": [{"TERM_ID": id2}, new_stream(b2)]}]}])
+    ok = r is not None and "reply" in r and r["reply"]["header"]["flags"] == 0
+    new_ports = []
+    if ok:
+        for t in find_all(find(r["reply"]["body"], "CONTEXT"), "TERMINATION"):
+            st = find(t, "STREAM")
+            new_ports.append(int(find(st, "LOCAL_ADDR").rsplit(":", 1)[1]) if st and find(st, "STREAM_ID") == 2 else None)
+    tap.result(ok and len(new_ports) == 2 and all(new_ports),
+               "MODIFY adds stream 2 on both terminations; the reply has their LOCAL_ADDRs", json.dumps(r)[:800])
+    if ok and all(new_ports):
+        for i in range(5):
+            a2.sendto(pkt(100 + i), ("127.0.0.1", new_ports[0]))
+        got = 0
+        for i in range(5):
+            got += recv(b2)[0] is not None
+        tap.result(got == 5, "the added stream relays (a2 -> AGW -> b2)", "%d of 5" % got)
+        r = await aw(ctl.request, "remove", "MODIFY", [{"CONTEXT": [{"CONTEXT_ID": cid},
+            {"TERMINATION": [{"TERM_ID": id1}, {"STREAM": [{"STREAM_ID": 2}, {"REMOVE": True}]}]},
+            {"TERMINATION": [{"TERM_ID": id2}, {"STREAM": [{"STREAM_ID": 2}, {"REMOVE": True}]}]}]}])
+        ok = r is not None and "reply" in r and r["reply"]["header"]["flags"] == 0
+        st = [find(find(t, "STREAM"), "STATS") for t in find_all(find(r["reply"]["body"], "CONTEXT"),
+                                                                "TERMINATION")] if ok else []
+        tap.result(ok and len(st) == 2 and find(find(st[0], "STATS_RX"), "PACKETS") == 5 and
+                   find(find(st[1], "STATS_TX"), "PACKETS") == 5,
+                   "MODIFY removes stream 2; the reply carries its STATS (5 in, 5 out)", json.dumps(r)[:800])
+        r = await aw(ctl.request, "remove-last", "MODIFY", [{"CONTEXT": [{"CONTEXT_ID": cid},
+            {"TERMINATION": [{"TERM_ID": id1}, {"STREAM": [{"STREAM_ID": 1}, {"REMOVE": True}]}]}]}])
+        tap.result(r is not None and r.get("error", {}).get("code") == 473,
+                   "removing the last stream of a termination: 473", json.dumps(r))
+    a2.close()
+    b2.close()
+
+    # Pauses above (filter, policing) may have raised MEDIA_INACTIVITY
+    # already: forget those, then measure a clean silence.
+    while ctl.event(8, 0.05):
+        pass
+    for i in range(5, 12):
+        a.sendto(pkt(i), ("127.0.0.1", p1))
+        await asyncio.sleep(0.02)
+    while ctl.event(8, 0.05):
+        pass
+    t0 = time.time()
+    ev = await aw(ctl.event, 8, 5)
+    e = find(ev["event"]["body"], "EVENT") if ev else []
+    tap.result(ev is not None and find(e, "TERM_ID") == find(t1, "TERM_ID") and find(e, "STREAM_ID") == 1 and
+               find(e, "MEDIA_DIRECTION") == "RX" and 0.4 < time.time() - t0 < 3,
+               "IMS-IMS: MEDIA_INACTIVITY after INACTIVITY_TIMEOUT without media",
+               "%.2f s" % (time.time() - t0), json.dumps(ev))
+    r = await aw(ctl.request, "ims-release", "RELEASE", [{"CONTEXT": [{"CONTEXT_ID": find(ctx, "CONTEXT_ID")}]}])
+    tap.result(r is not None and "reply" in r, "IMS-IMS: RELEASE")
+
+    # T_UNUSED: a reservation never configured is released by the AGW.
+    r = await aw(ctl.request, "unused-reserve", "RESERVE", [{"CONTEXT": [
+        {"CONTEXT_ID": CHOOSE},
+        {"TERMINATION": [{"TERM_ID": CHOOSE}, {"TERM_KIND": "IMS"}, {"REALM_NAME": "ims"}, {"UNUSED_TIMEOUT": 1},
+                         {"STREAM": [{"STREAM_ID": 1}, {"MEDIA_TYPE": "AUDIO"}, {"TRANSPORT_PROTO": "RTP/AVP"}] + pcmu}]}]}])
+    ok = r is not None and "reply" in r and r["reply"]["header"]["flags"] == 0
+    ev = await aw(ctl.event, 7, 5) if ok else None
+    e = find(ev["event"]["body"], "EVENT") if ev else []
+    tap.result(ev is not None and find(find(e, "ERROR") or [], "ERROR_CODE") == 1305 and find(e, "STREAM"),
+               "T_UNUSED: BEARER_RELEASED (1305) with the stream's STATS", json.dumps(ev))
+    if ok:
+        cid = find(find(r["reply"]["body"], "CONTEXT"), "CONTEXT_ID")
+        r = await aw(ctl.request, "unused-release", "RELEASE", [{"CONTEXT": [{"CONTEXT_ID": cid}]}])
+        tap.result(r is not None and r.get("error", {}).get("code") == 411,
+                   "the context is gone with its last termination (RELEASE: 411)", json.dumps(r))
+    a.close()
+    b.close()
+
+
+async def ice_restart(ctl, host_ip):
+    """ICE restart by MODIFY (8.5 item 3, 8.9.1 item 6) with scripted STUN
+    checks (aioice's STUN codec): new local credentials in the reply, the
+    old ones refused, a new nomination selects the pair again."""
+    from aioice import stun
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind((host_ip, 0))
+    sock.settimeout(2)
+    r = await aw(ctl.request, "ir-reserve", "RESERVE", [{"CONTEXT": [
+        {"CONTEXT_ID": CHOOSE},
+        {"TERMINATION": [{"TERM_ID": CHOOSE}, {"TERM_KIND": "W3"}, {"REALM_NAME": "w3"},
+                         {"ICE": [{"ICE_REMOTE_UFRAG": "rem1"}, {"ICE_REMOTE_PWD": "remotepassword1234567890"}]},
+                         {"DTLS": [{"DTLS_SETUP": "PASSIVE"},
+                                   {"REMOTE_FINGERPRINT": [{"FP_HASH": "SHA-256"}, {"FP_VALUE": "ab" * 32}]}]},
+                         {"STREAM": [{"STREAM_ID": 1}, {"MEDIA_TYPE": "AUDIO"},
+                                     {"TRANSPORT_PROTO": "UDP/TLS/RTP/SAVPF"}] + codec_elems([(111, "opus", 48000, 2)])}]}]}])
+    ok = r is not None and "reply" in r and r["reply"]["header"]["flags"] == 0
+    tap.result(ok, "ICE restart: RESERVE a W3 termination with remote credentials", json.dumps(r)[:800])
+    if not ok:
+        return
+    ctx = find(r["reply"]["body"], "CONTEXT")
+    t = find(ctx, "TERMINATION")
+    ice = find(t, "ICE")
+    addr = find(find(ice, "LOCAL_CANDIDATE"), "CAND_ADDR").rsplit(":", 1)
+    dst = (addr[0], int(addr[1]))
+
+    def check(lufrag, lpwd, rufrag, nominate):
+        m = stun.Message(message_method=stun.Method.BINDING, message_class=stun.Class.REQUEST)
+        m.attributes["USERNAME"] = "%s:%s" % (lufrag, rufrag)
+        m.attributes["PRIORITY"] = 1853824767
+        m.attributes["ICE-CONTROLLING"] = 42
+        if nominate:
+            m.attributes["USE-CANDIDATE"] = None
+        m.add_message_integrity(lpwd.encode())  # and FINGERPRINT
+        sock.sendto(bytes(m), dst)
+        try:
+            return stun.parse_message(sock.recvfrom(2048)[0])
+        except socket.timeout:
+            return None
+
+    old_u, old_p = find(ice, "ICE_LOCAL_UFRAG"), find(ice, "ICE_LOCAL_PWD")
+    resp = check(old_u, old_p, "rem1", True)
+    ev = await aw(ctl.event, 1, 5)
+    tap.result(resp is not None and resp.message_class == stun.Class.RESPONSE and ev is not None,
+               "ICE restart: a nominating check selects a pair (EVENT 1)")
+    r = await aw(ctl.request, "ir-modify", "MODIFY", [{"CONTEXT": [{"CONTEXT_ID": find(ctx, "CONTEXT_ID")},
+        {"TERMINATION": [{"TERM_ID": find(t, "TERM_ID")},
+                         {"ICE": [{"ICE_RESTART": True}, {"ICE_REMOTE_UFRAG": "rem2"},
+                                  {"ICE_REMOTE_PWD": "remotepassword2345678901"}]}]}]}])
+    ok = r is not None and "reply" in r and r["reply"]["header"]["flags"] == 0
+    nice = find(find(find(r["reply"]["body"], "CONTEXT"), "TERMINATION"), "ICE") if ok else None
+    new_u, new_p = (find(nice, "ICE_LOCAL_UFRAG"), find(nice, "ICE_LOCAL_PWD")) if nice else (None, None)
+    tap.result(ok and new_u and new_p and new_u != old_u and new_p != old_p and find(nice, "LOCAL_CANDIDATE"),
+               "MODIFY ICE_RESTART: new local ufrag, pwd and candidates in the reply", json.dumps(r)[:800])
+    resp = check(old_u, old_p, "rem1", True)
+    tap.result(resp is not None and resp.message_class == stun.Class.ERROR,
+               "ICE restart: checks with the old credentials are refused",
+               resp and resp.attributes.get("ERROR-CODE"))
+    resp = check(new_u, new_p, "rem2", True)
+    ev = await aw(ctl.event, 1, 5)
+    tap.result(resp is not None and resp.message_class == stun.Class.RESPONSE and ev is not None,
+               "ICE restart: a check with the new credentials selects the pair again (EVENT 1)")
+    r = await aw(ctl.request, "ir-missing", "MODIFY", [{"CONTEXT": [{"CONTEXT_ID": find(ctx, "CONTEXT_ID")},
+        {"TERMINATION": [{"TERM_ID": find(t, "TERM_ID")}, {"ICE": [{"ICE_RESTART": True}]}]}]}])
+    tap.result(r is not None and r.get("error", {}).get("code") == 472,
+               "ICE_RESTART without new remote credentials: 472", json.dumps(r))
+    await aw(ctl.request, "ir-release", "RELEASE", [{"CONTEXT": [{"CONTEXT_ID": find(ctx, "CONTEXT_ID")}]}])
+    sock.close()
+
+
+def refusals(ctl):
+    """Pass-4 checks of clause 8 (the first seeds of the conformance
+    suite): each request is refused with the code SPEC.md gives, and
+    nothing is left behind."""
+    opus = codec_elems([(111, "opus", 48000, 2)])
+    pcmu = codec_elems([(0, "PCMU", 8000, 1)])
+
+    def w3(extra=(), streams=None, realm="w3"):
+        return {"TERMINATION": [{"TERM_ID": CHOOSE}, {"TERM_KIND": "W3"}, {"REALM_NAME": realm},
+                                {"ICE": [{"ICE_MODE": "LITE"}]}, {"DTLS": [{"DTLS_SETUP": "ACTPASS"}]}] +
+                (streams if streams is not None else
+                 [{"STREAM": [{"STREAM_ID": 1}, {"MEDIA_TYPE": "AUDIO"},
+                              {"TRANSPORT_PROTO": "UDP/TLS/RTP/SAVPF"}] + opus}]) + list(extra)}
+
+    def ims(codecs=opus, proto="RTP/AVP", extra=(), realm="ims", mt="AUDIO"):
+        return {"TERMINATION": [{"TERM_ID": CHOOSE}, {"TERM_KIND": "IMS"}, {"REALM_NAME": realm},
+                                {"STREAM": [{"STREAM_ID": 1}, {"MEDIA_TYPE": mt},
+                                            {"TRANSPORT_PROTO": proto}] + codecs + list(extra)}]}
+
+    def code_of(r):
+        return r.get("error", {}).get("code") if r else None
+
+    def expect(tag, code, cmd, ctx_elems, what):
+        r = ctl.request(tag, cmd, [{"CONTEXT": ctx_elems}])
+        tap.result(code_of(r) == code, "%s: %s -> %d" % (cmd, what, code), json.dumps(r)[:600])
+
+    expect("bad-ctx", 410, "RESERVE", [{"CONTEXT_ID": 0}, w3(), ims()], "CONTEXT_ID 0")
+    bad_term = ims()
+    bad_term["TERMINATION"][0] = {"TERM_ID": 5}
+    expect("bad-term", 410, "RESERVE", [{"CONTEXT_ID": CHOOSE}, bad_term], "TERM_ID not CHOOSE")
+    expect("no-realm", 449, "RESERVE", [{"CONTEXT_ID": CHOOSE}, ims(realm="nowhere")], "unknown realm")
+    expect("side", 449, "RESERVE", [{"CONTEXT_ID": CHOOSE}, w3(realm="ims")], "W3 termination on an IMS realm")
+    expect("full", 449, "RESERVE", [{"CONTEXT_ID": CHOOSE}, {"TERMINATION": [
+        {"TERM_ID": CHOOSE}, {"TERM_KIND": "W3"}, {"REALM_NAME": "w3"},
+        {"ICE": [{"ICE_MODE": "FULL"}, {"ICE_ROLE": "CONTROLLED"}]}, {"DTLS": [{"DTLS_SETUP": "ACTPASS"}]},
+        {"STREAM": [{"STREAM_ID": 1}, {"MEDIA_TYPE": "AUDIO"}, {"TRANSPORT_PROTO": "UDP/TLS/RTP/SAVPF"}] + opus}]}],
+        "ICE_MODE FULL not advertised")
+    expect("w3-proto", 473, "RESERVE", [{"CONTEXT_ID": CHOOSE}, w3(streams=[{"STREAM": [
+        {"STREAM_ID": 1}, {"MEDIA_TYPE": "AUDIO"}, {"TRANSPORT_PROTO": "RTP/AVP"}] + opus}])],
+        "plain RTP on W3")
+    expect("sdes", 449, "RESERVE", [{"CONTEXT_ID": CHOOSE}, ims(proto="RTP/SAVP")], "RTP/SAVP on IMS")
+    expect("text", 515, "RESERVE", [{"CONTEXT_ID": CHOOSE}, ims(codecs=codec_elems([(98, "t140", 1000, 1)]),
+                                                              mt="TEXT")], "MEDIA_TYPE TEXT")
+    expect("two-no-bundle", 473, "RESERVE", [{"CONTEXT_ID": CHOOSE}, w3(streams=[
+        {"STREAM": [{"STREAM_ID": 1}, {"MEDIA_TYPE": "AUDIO"}, {"TRANSPORT_PROTO": "UDP/TLS/RTP/SAVPF"}] + opus},
+        {"STREAM": [{"STREAM_ID": 2}, {"MEDIA_TYPE": "VIDEO"}, {"TRANSPORT_PROTO": "UDP/TLS/RTP/SAVPF"}] +
+        codec_elems([(96, "VP8", 90000, 1)])}])], "two W3 streams without BUNDLE")
+    expect("bundle-mid", 473, "RESERVE", [{"CONTEXT_ID": CHOOSE}, w3(extra=[{"BUNDLE": [
+        {"BUNDLE_ENTRY": [{"STREAM_ID": 1}, {"MID": "a"}]}, {"BUNDLE_ENTRY": [{"STREAM_ID": 2}, {"MID": "a"}]}]}],
+        streams=[{"STREAM": [{"STREAM_ID": 1}, {"MEDIA_TYPE": "AUDIO"}, {"TRANSPORT_PROTO": "UDP/TLS/RTP/SAVPF"}] + opus},
+                 {"STREAM": [{"STREAM_ID": 2}, {"MEDIA_TYPE": "VIDEO"}, {"TRANSPORT_PROTO": "UDP/TLS/RTP/SAVPF"}] +
+                  codec_elems([(96, "VP8", 90000, 1)])}])], "BUNDLE with a MID twice")
+    expect("codec", 1307, "RESERVE", [{"CONTEXT_ID": CHOOSE}, w3(), ims(codecs=pcmu)], "no common codec")
+    expect("w3-elem-on-ims", 473, "RESERVE", [{"CONTEXT_ID": CHOOSE}, {"TERMINATION": [
+        {"TERM_ID": CHOOSE}, {"TERM_KIND": "IMS"}, {"REALM_NAME": "ims"}, {"RTCP_MUX": True},
+        {"STREAM": [{"STREAM_ID": 1}, {"MEDIA_TYPE": "AUDIO"}, {"TRANSPORT_PROTO": "RTP/AVP"}] + pcmu}]}],
+        "a W3-only element on an IMS termination")
+    # Two contexts to address across.
+    r1 = ctl.request("ok1", "RESERVE", [{"CONTEXT": [{"CONTEXT_ID": CHOOSE}, w3(), ims()]}])
+    r2 = ctl.request("ok2", "RESERVE", [{"CONTEXT": [{"CONTEXT_ID": CHOOSE}, ims(codecs=pcmu)]}])
+    c1 = find(r1["reply"]["body"], "CONTEXT")
+    c2 = find(r2["reply"]["body"], "CONTEXT")
+    cid1, cid2 = find(c1, "CONTEXT_ID"), find(c2, "CONTEXT_ID")
+    w3id = find(find_all(c1, "TERMINATION")[0], "TERM_ID")
+    t2 = find(find(c2, "TERMINATION"), "TERM_ID")
+    expect("cf-ctx", 411, "CONFIGURE", [{"CONTEXT_ID": 999999}, {"TERMINATION": [{"TERM_ID": t2}]}], "unknown context")
+    expect("cf-term", 430, "CONFIGURE", [{"CONTEXT_ID": cid1}, {"TERMINATION": [{"TERM_ID": 999999}]}],
+           "unknown termination")
+    expect("cf-other", 435, "CONFIGURE", [{"CONTEXT_ID": cid1}, {"TERMINATION": [{"TERM_ID": t2}]}],
+           "termination of another context")
+    expect("cf-stream", 1309, "CONFIGURE", [{"CONTEXT_ID": cid1}, {"TERMINATION": [
+        {"TERM_ID": w3id}, {"STREAM": [{"STREAM_ID": 7}, {"STREAM_MODE": "INACTIVE"}]}]}], "unknown stream")
+    ok = ctl.request("cf-ice", "CONFIGURE", [{"CONTEXT": [{"CONTEXT_ID": cid1}, {"TERMINATION": [
+        {"TERM_ID": w3id}, {"ICE": [{"ICE_REMOTE_UFRAG": "abcd"}, {"ICE_REMOTE_PWD": "a" * 22}]}]}]}])
+    expect("cf-restart", 473, "CONFIGURE", [{"CONTEXT_ID": cid1}, {"TERMINATION": [
+        {"TERM_ID": w3id}, {"ICE": [{"ICE_REMOTE_UFRAG": "efgh"}, {"ICE_REMOTE_PWD": "b" * 22}]}]}],
+        "changed remote ICE credentials outside MODIFY")
+    expect("rl-term", 435, "RELEASE", [{"CONTEXT_ID": cid1}, {"TERMINATION": [{"TERM_ID": t2}]}],
+           "a termination of another context")
+    before = ok is not None and "reply" in ok
+    r = ctl.request("rl-all", "RELEASE", [{"CONTEXT": [{"CONTEXT_ID": 4294967295}]}])
+    tap.result(before and r is not None and "reply" in r and r["reply"]["body"] == [] and
+               code_of(ctl.request("rl-gone", "RELEASE", [{"CONTEXT": [{"CONTEXT_ID": cid2}]}])) == 411,
+               "RELEASE CONTEXT_ID ALL: empty reply, every context of the link gone", json.dumps(r))
+
+
+async def scenario(ctl, host_ip, metrics_port):
+    await aw(refusals, ctl)
+    await session(ctl, "audio", host_ip, metrics_port, ["audio"], "ACTIVE")
+    await session(ctl, "bundle", host_ip, metrics_port, ["audio", "video"], "PASSIVE", end="consent")
+    await session(ctl, "wrong-fingerprint", host_ip, metrics_port, ["audio"], "ACTIVE", wrong_fp=True)
+    await ims_only(ctl, metrics_port)
+    await ice_restart(ctl, host_ip)
+    relayed = metric_value(metrics_port, 'eimsagw_media_relayed_total{dir="w3_to_ims",kind="rtp"}')
+    tap.result(relayed is not None and relayed > 300,
+               "metric eimsagw_media_relayed_total counts relayed packets", "w3_to_ims %s" % relayed)
+    drops = metric_value(metrics_port, 'eimsagw_media_dropped_total{reason="no_srtp_keys"}')
+    tap.result(drops is not None, "metric eimsagw_media_dropped_total by reason", repr(drops))
+
+
+def hold_expiry(ctl, iq_port, epoch):
+    """7.10 item 4: the controller goes away for longer than T_HOLD (2 s
+    here): the AGW releases the contexts and registers with a new epoch."""
+    pcmu = codec_elems([(0, "PCMU", 8000, 1)])
+    r = ctl.request("hold-reserve", "RESERVE", [{"CONTEXT": [
+        {"CONTEXT_ID": CHOOSE},
+        {"TERMINATION": [{"TERM_ID": CHOOSE}, {"TERM_KIND": "IMS"}, {"REALM_NAME": "ims"},
+                         {"STREAM": [{"STREAM_ID": 1}, {"MEDIA_TYPE": "AUDIO"}, {"TRANSPORT_PROTO": "RTP/AVP"},
+                                     {"REMOTE_ADDR": "127.0.0.1:9"}] + pcmu}]}]}])
+    ok = r is not None and "reply" in r and r["reply"]["header"]["flags"] == 0
+    tap.result(ok, "T_HOLD: a context exists before the link loss")
+    if not ok:
+        return ctl
+    cid = find(find(r["reply"]["body"], "CONTEXT"), "CONTEXT_ID")
+    os.killpg(ctl.p.pid, signal.SIGKILL)
+    ctl.p.wait()
+    time.sleep(3)
+    ctl = Ctl(iq_port)
+    reg = ctl.wait(lambda l: l.get("link") == "registered", 20)
+    tap.result(reg is not None and reg["epoch"] != epoch and "iq hold expired" in lab.log("agw.log"),
+               "T_HOLD expired: contexts released, the AGW registers again with a new epoch",
+               repr(reg), "old epoch %s" % epoch)
+    r = ctl.request("hold-release", "RELEASE", [{"CONTEXT": [{"CONTEXT_ID": cid}]}])
+    tap.result(r is not None and r.get("error", {}).get("code") == 411,
+               "T_HOLD: the old context is gone (RELEASE: 411)", json.dumps(r))
+    return ctl
 
 
 def main():
@@ -361,7 +839,6 @@ def main():
         tap.result(False, "a non-loopback IPv4 address for aiortc's candidates")
         return
     host_ip = host[0]
-    echo = Echo()
     iq_port, metrics_port = free_port(), free_port()
     ctl = Ctl(iq_port)
     l = ctl.wait(lambda l: l.get("link") == "listening", 10)
@@ -372,15 +849,16 @@ def main():
         "--state_dir=%s/agw" % lab.tmp, "--node_id=agw-1", "--metrics.listen=127.0.0.1:%d" % metrics_port,
         "--iq.security=tcp", "--iq.controllers=127.0.0.1:%d" % iq_port,
         "--iq.realm=w3=%s ims=127.0.0.1" % host_ip, "--media.port_min=%d" % lo,
-        "--media.port_max=%d" % (lo + 199), "--log.level=info,media=debug"])
+        "--media.port_max=%d" % (lo + 199), "--media.consent_timeout=8000", "--iq.hold_timeout=2000",
+        "--log.level=info,media=debug"])
     tap.result(agw is not None, "eims-agw starts")
     if not agw:
         return
     reg = ctl.wait(lambda l: l.get("link") == "registered", 10)
     tap.result(reg is not None and reg.get("node_id") == "agw-1", "eims-agw registers with iqp-ctl")
     if reg:
-        asyncio.run(call(ctl, echo, host_ip, metrics_port))
-    echo.stop = True
+        asyncio.run(scenario(ctl, host_ip, metrics_port))
+        ctl = hold_expiry(ctl, iq_port, reg["epoch"])
     lab.stop_daemon(tap, agw, "eims-agw", "agw.log")
     ctl.p.stdin.close()
     try:

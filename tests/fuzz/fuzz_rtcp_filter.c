@@ -1,0 +1,47 @@
+/* Decrypted RTCP and RTP from the WIC: the RTCP filter toward IMS, the
+ * header extension reader and stripper, and BUNDLE routing on arbitrary
+ * bytes: no crash, no read past the end, lengths only shrink. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rtcp_filter.h"
+#include "rtp_ext.h"
+#include "w3_bundle.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct w3_bundle b;
+	uint8_t buf[2048];
+	struct rtcp_route r;
+	const uint8_t *v;
+	size_t vl, len;
+
+	if (size > sizeof(buf))
+		return 0;
+	memcpy(buf, data, size);
+	len = size;
+	if (!rtcp_filter_to_ims(buf, &len, &r) && len > size)
+		abort();
+	memcpy(buf, data, size);
+	len = size;
+	if (size && !rtp_ext_find(buf, size, (uint8_t)(data[0] & 0x0f), &v, &vl) &&
+	    (v < buf || v + vl > buf + size))
+		abort();
+	if (!rtp_ext_strip(buf, &len) && len > size)
+		abort();
+	if (!b.on) {
+		b.on = true, b.mid_ext_id = 1, b.n = 2;
+		strcpy(b.e[0].mid, "0"), b.e[0].stream_id = 1, b.e[0].n_pt = 1, b.e[0].pt[0] = 111;
+		strcpy(b.e[1].mid, "1"), b.e[1].stream_id = 2, b.e[1].n_pt = 1, b.e[1].pt[0] = 96;
+	}
+	if (size >= 12) {
+		uint16_t id = w3_bundle_route_rtp(&b, data, size, (uint32_t)data[8] << 24 | data[11]);
+		if (id > 2)
+			abort();
+	}
+	return 0;
+}
