@@ -95,6 +95,10 @@ async def scenario(ports):
     seen, ok = await responses_until(w, final, 15)
     codes = [m.get("status") for m in seen]
     result(ok is not None and ok.get("status") == 200, "INVITE answered 200 through the ALG", str(codes))
+    log = lab.log("ep-cscf.log")
+    fo = [l for l in log.splitlines() if 'msg="iq request failed, next agw"' in l and "node_id=agw-0" in l]
+    result(bool(fo) and "node_id=agw-1" in log,
+           "RESERVE refused by the first AGW (no ports) is retried on the next one", *fo[-1:])
     if not ok or ok.get("status") != 200:
         await w.close()
         uas.kill()
@@ -168,8 +172,11 @@ def main():
         sys.exit(1)
     # T_CONSENT short, so that a browser that goes away mid-call is noticed
     # within seconds (RFC 7675's 30 s otherwise).
-    ports = call_lab.start(lab, tap, BIN, [ORIGIN], UAS_PORT, host[0],
-                           agw_extra=["--media.consent_timeout=3000"])
+    # agw-0 registers last, so it is tried first (same load), but its two
+    # ports cannot hold a call: every RESERVE fails over to agw-1.
+    ports = call_lab.start(lab, tap, BIN, [ORIGIN], UAS_PORT, host[0], agws=("agw-1", "agw-0"),
+                           agw_extra={"agw-1": ["--media.consent_timeout=3000"],
+                                      "agw-0": ["--media.port_min=39000", "--media.port_max=39001"]})
     if ports:
         try:
             asyncio.run(scenario(ports))

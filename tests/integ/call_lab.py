@@ -38,7 +38,7 @@ def start_agw(lab, bindir, name, iq_port, ep_fp, w3_ip, agw_extra=()):
 def start(lab, tap, bindir, origins, uas_port, w3_ip, agws=("agw-1",), extra="", ims_port=None,
           agw_extra=()):
     """Kamailio (or, with ims_port, whatever listens there), ep-cscf and the
-    AGWs, each registered.  Returns the eP-CSCF's ports (dict, with "kam"
+    AGWs, each registered (agw_extra: arguments for all, or per name).  Returns the eP-CSCF's ports (dict, with "kam"
     and "agws": {name: process}) or None."""
     kam = ims_port or lab.kamailio(uas_port=uas_port)
     if not ims_port:
@@ -55,7 +55,8 @@ def start(lab, tap, bindir, origins, uas_port, w3_ip, agws=("agw-1",), extra="",
     ports["kam"] = kam
     ports["agws"] = {}
     for n in agws:
-        p = start_agw(lab, bindir, n, ports["iq"], ep_fp, w3_ip, agw_extra)
+        more = agw_extra.get(n, []) if isinstance(agw_extra, dict) else agw_extra
+        p = start_agw(lab, bindir, n, ports["iq"], ep_fp, w3_ip, more)
         ok = p is not None and wait_log(os.path.join(lab.tmp, "ep-cscf.log"),
                                         'msg="iq agw registered" node_id=%s' % n, 15)
         tap.result(ok, "%s registers with the eP-CSCF over mutual TLS (pinned)" % n)
