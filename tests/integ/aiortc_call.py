@@ -12,14 +12,15 @@ import fractions
 import math
 import os
 import socket
+import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import call_lab  # noqa: E402
-from harness import Lab, Tap, free_port, wait_log  # noqa: E402
+from harness import ROOT, Lab, Tap, free_port, wait_log  # noqa: E402
 from wic_call import Call, final, responses_until  # noqa: E402
-from wic_client import Wic, header  # noqa: E402
+from wic_client import Wic, header, headers  # noqa: E402
 
 import av  # noqa: E402
 from aioice.ice import get_host_addresses  # noqa: E402
@@ -162,6 +163,52 @@ async def scenario(ports):
         result(False, "media gone mid-call: the browser side gets BYE from the eP-CSCF", "no 200")
     rc = uas.wait(20)
     result(rc == 0, "media gone mid-call: the far end gets BYE from the eP-CSCF", "exit %s" % rc)
+
+    # Late offer, terminating: INVITE without SDP from a SIP phone; the
+    # browser offers in its 200 (RESERVE), the phone answers in the ACK
+    # (CONFIGURE), and the browser gets the answer in the ACK.
+    uac = subprocess.Popen(
+        ["sipp", "127.0.0.1:%d" % ports["kam"], "-sf", os.path.join(ROOT, "tests/sipp/invite_uac_late.xml"),
+         "-s", "alice", "-m", "1", "-i", "127.0.0.1", "-p", str(free_port(socket.SOCK_DGRAM)),
+         "-mi", "127.0.0.1", "-mp", str(call_lab.media_port()), "-rtp_echo",
+         "-timeout", "30s", "-timeout_error", "-nostdin", "-trace_err",
+         "-error_file", os.path.join(lab.tmp, "uac_late_err.log")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, cwd=lab.tmp, start_new_session=True)
+    _, inv = await responses_until(w, lambda m: m.get("method") == "INVITE", 10)
+    result(inv is not None and not inv["body"], "late offer: the INVITE reaches the browser without SDP",
+           str(inv and inv["start"]))
+    if inv:
+        pc = RTCPeerConnection()
+        pc.addTrack(Tone())
+        await pc.setLocalDescription(await pc.createOffer())
+        offer = pc.localDescription.sdp.replace("\r\n", "\n").replace("\n", "\r\n")
+        base = [("via", v) for v in headers(inv, "via")] + [
+            ("from", header(inv, "from")), ("to", header(inv, "to") + ";tag=late1"),
+            ("call-id", header(inv, "call-id")), ("cseq", header(inv, "cseq"))]
+        lines = ["SIP/2.0 200 OK"] + ["%s: %s" % (n.title(), v) for n, v in base]
+        lines += ["Record-Route: %s" % r for r in headers(inv, "record-route")]
+        lines += ["Contact: <sip:late@%s;transport=ws>" % w.host, "Content-Type: application/sdp",
+                  "Content-Length: %d" % len(offer), "", offer]
+        await w.send_raw("\r\n".join(lines))
+        _, ack = await responses_until(w, lambda m: m.get("method") == "ACK", 10)
+        result(ack is not None and "a=fingerprint" in ack["body"] and "a=ice-ufrag" in ack["body"],
+               "late offer: the ACK brings the browser a WebRTC answer", str(ack and ack["body"][:200]))
+        if ack and ack["body"]:
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=ack["body"], type="answer"))
+            sent = recv = 0
+            for _ in range(40):
+                await asyncio.sleep(0.1)
+                sent, recv = await rtp_stats(pc)
+                if sent > 20 and recv > 20:
+                    break
+            result(sent > 0 and recv > 0, "late offer: audio both ways through the AGW",
+                   "packetsSent %d packetsReceived %d" % (sent, recv))
+        _, bye = await responses_until(w, lambda m: m.get("method") == "BYE", 10)
+        if bye:
+            await w.answer(bye)
+        await pc.close()
+    rc = uac.wait(30)
+    result(rc == 0, "late offer: the SIP phone completed its call", "exit %s" % rc)
     await w.close()
 
 
@@ -170,12 +217,13 @@ def main():
     if not host:
         result(False, "a non-loopback IPv4 address for aiortc's candidates")
         sys.exit(1)
-    # T_CONSENT short, so that a browser that goes away mid-call is noticed
-    # within seconds (RFC 7675's 30 s otherwise).
+    # T_CONSENT short (8 s; aiortc refreshes consent every 4-6 s), so that a
+    # browser that goes away mid-call is noticed
+    # within seconds (RFC 7675: 30 s).
     # agw-0 registers last, so it is tried first (same load), but its two
     # ports cannot hold a call: every RESERVE fails over to agw-1.
     ports = call_lab.start(lab, tap, BIN, [ORIGIN], UAS_PORT, host[0], agws=("agw-1", "agw-0"),
-                           agw_extra={"agw-1": ["--media.consent_timeout=3000"],
+                           agw_extra={"agw-1": ["--media.consent_timeout=8000"],
                                       "agw-0": ["--media.port_min=39000", "--media.port_max=39001"]})
     if ports:
         try:

@@ -38,7 +38,7 @@ def sipp_uac(kam_port, talk_ms):
     return subprocess.Popen(
         ["sipp", "127.0.0.1:%d" % kam_port, "-sf", scen, "-s", "alice", "-m", "1", "-i", "127.0.0.1",
          "-p", str(free_port(socket.SOCK_DGRAM)), "-mi", "127.0.0.1",
-         "-mp", str(free_port(socket.SOCK_DGRAM) & ~1), "-rtp_echo", "-timeout", "40s",
+         "-mp", str(call_lab.media_port()), "-rtp_echo", "-timeout", "40s",
          "-timeout_error", "-nostdin", "-trace_err", "-error_file", os.path.join(lab.tmp, "uac_err.log")],
         stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, cwd=lab.tmp, start_new_session=True)
 

@@ -66,6 +66,26 @@ def start(lab, tap, bindir, origins, uas_port, w3_ip, agws=("agw-1",), extra="",
     return ports
 
 
+def media_port():
+    """An even port with the next three free on UDP (SIPp's -mp: audio RTP
+    and RTCP, video RTP and RTCP at +2)."""
+    for _ in range(200):
+        base = free_port(socket.SOCK_DGRAM) & ~1
+        socks = []
+        try:
+            for i in range(4):
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                socks.append(s)
+                s.bind(("127.0.0.1", base + i))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError("no four free UDP ports in a row")
+
+
 def sipp_echo_uas(lab, uas_port, scenario="invite_uas.xml", subst=None, name="uas"):
     """The far end with RTP echo (-rtp_echo on its media port)."""
     with open(os.path.join(ROOT, "tests/sipp", scenario)) as f:
@@ -79,7 +99,7 @@ def sipp_echo_uas(lab, uas_port, scenario="invite_uas.xml", subst=None, name="ua
         f.write(text)
     return subprocess.Popen(
         ["sipp", "-sf", scen, "-i", "127.0.0.1", "-p", str(uas_port), "-m", "1",
-         "-mi", "127.0.0.1", "-mp", str(free_port(socket.SOCK_DGRAM) & ~1), "-rtp_echo",
+         "-mi", "127.0.0.1", "-mp", str(media_port()), "-rtp_echo",
          "-timeout", "40s", "-timeout_error", "-nostdin", "-trace_err",
          "-error_file", os.path.join(lab.tmp, name + "_err.log")],
         stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, cwd=lab.tmp, start_new_session=True)
