@@ -230,6 +230,7 @@ def main():
             asyncio.run(scenario(ports))
         except Exception as e:
             result(False, "scenario ran to the end", repr(e))
+        call_lab.check_nothing_left(lab, tap, ports)
         for n, p in ports["agws"].items():
             lab.stop_daemon(tap, p, n, n + ".log")
         lab.stop_ep_cscf(tap)

@@ -151,6 +151,7 @@ def main():
         elif line.startswith("#"):
             print(line)
     tap.result(node.returncode == 0, "browser driver exited cleanly", "exit %s" % node.returncode)
+    call_lab.check_nothing_left(lab, tap, ports)
     for n, p in ports["agws"].items():
         lab.stop_daemon(tap, p, n, n + ".log")
     lab.stop_ep_cscf(tap)

@@ -5,12 +5,14 @@ more eims-agw registered over Iq+ with mutual TLS, certificate
 fingerprints pinned both ways (as deploy/run-demo.sh does)."""
 import http.server
 import os
+import random
 import socket
 import ssl
 import subprocess
 import threading
+import time
 
-from harness import ROOT, cert_fingerprint, free_port, wait_log
+from harness import ROOT, cert_fingerprint, free_port, metric_value, wait_log
 
 
 def prepare_agw(lab, bindir, name):
@@ -26,10 +28,16 @@ def prepare_agw(lab, bindir, name):
 def start_agw(lab, bindir, name, iq_port, ep_fp, w3_ip, agw_extra=()):
     """Starts eims-agw `name` toward the eP-CSCF; returns the process once
     it logged its start, else None."""
-    lo = 20000 + (free_port(socket.SOCK_DGRAM) % 20000) // 2 * 2
+    # Below the kernel's ephemeral range (32768-60999) and the AGW's default
+    # range (20000-39999, other AGWs on this machine), where nothing binds
+    # by chance (SIPp and the tests' own sockets take ephemeral ports).
+    lo = 10000 + random.randrange(0, 4800) * 2
+    if not hasattr(lab, "agw_metrics"):
+        lab.agw_metrics = {}
+    lab.agw_metrics[name] = free_port()
     return lab.daemon(bindir, "eims-agw", name + ".log", [
         "--state_dir=%s/%s" % (lab.tmp, name), "--node_id=" + name,
-        "--metrics.listen=127.0.0.1:%d" % free_port(),
+        "--metrics.listen=127.0.0.1:%d" % lab.agw_metrics[name],
         "--iq.controllers=127.0.0.1:%d" % iq_port, "--iq.trusted_fingerprints=" + ep_fp,
         "--iq.realm=w3=%s ims=127.0.0.1" % w3_ip, "--media.port_min=%d" % lo,
         "--media.port_max=%d" % (lo + 199), "--log.level=info,media=debug"] + list(agw_extra))
@@ -118,3 +126,19 @@ def serve(www, port, cert, key):
     httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
     http.server.SimpleHTTPRequestHandler.log_message = lambda *a: None
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
+
+
+def check_nothing_left(lab, tap, ports, names=None):
+    """After the calls: no call left in ep-cscf's table and no context on
+    any AGW still running (each call's context released, none leaked)."""
+    deadline = time.time() + 40  # Timer H/L/M: ended calls linger 32 s
+    calls = ctx = None
+    while time.time() < deadline:
+        calls = metric_value(ports["metrics"], "epcscf_calls")
+        ctx = {n: metric_value(lab.agw_metrics[n], "eimsagw_media_contexts")
+               for n in (names or ports["agws"])}
+        if calls == 0 and all(v == 0 for v in ctx.values()):
+            break
+        time.sleep(0.5)
+    tap.result(all(v == 0 for v in ctx.values()), "no media context left on the AGWs", str(ctx))
+    tap.result(calls == 0, "no call left in ep-cscf's dialog table", "epcscf_calls %s" % calls)
