@@ -221,6 +221,18 @@ async def no_agw():
            "no media gateway" in (header(fin, "warning") or ""),
            "media.anchor agw without a registered AGW: 503 with Warning 399",
            str(fin and (fin["start"], header(fin, "warning"))))
+    # An offer with nothing the AGW can serve (a data channel only): the
+    # IMS-ALG's 488 with its reason in Warning 399, no Iq+ asked.
+    dc = ("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
+          "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\n"
+          "a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\na=fingerprint:sha-256 "
+          + ":".join(["AB"] * 32) + "\r\na=setup:actpass\r\na=mid:0\r\na=sctp-port:5000\r\n")
+    c = Call(w, "uas")
+    await c.invite(dc)
+    _, fin = await responses_until(w, final)
+    result(fin is not None and fin.get("status") == 488 and (header(fin, "warning") or "").startswith("399"),
+           "an offer the AGW cannot serve: 488 with the IMS-ALG's reason in Warning 399",
+           str(fin and (fin["start"], header(fin, "warning"))))
     await w.close()
 
 
