@@ -107,6 +107,23 @@ try {
     }
   }
 
+  // 1d. Early media: 183 with SDP (the echo already sends), then 200.
+  if (await step('early')) {
+    const pending = page.evaluate(() => window.wic.call('uas', {}));
+    await sleep(1500);
+    const early = await page.evaluate(() => window.wic.stats());
+    r = await pending;
+    result(r.ok, 'a call with early media (183 with SDP, then 200) is answered', JSON.stringify(r));
+    result((early.received.audio || 0) > 0, 'early media: audio arrives before the 200', JSON.stringify(early));
+    if (r.ok) {
+      const s = await flowing(page, 'audio', 30);
+      result((s.received.audio || 0) > (early.received.audio || 0), 'and keeps flowing after it',
+        JSON.stringify(s));
+      await page.evaluate(() => window.wic.hangup());
+      await waitEnded(page);
+    }
+  }
+
   // 2. The far end hangs up.
   if (await step('far-bye')) {
     r = await page.evaluate(() => window.wic.call('uas', {}));

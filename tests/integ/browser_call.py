@@ -90,6 +90,9 @@ def orchestrate(ports, node, stepdir):
                 lab, UAS_PORT, subst={"IS486": "0", "UASBYE": "0", "VIDEO":
                                       "m=video [media_port+2] RTP/AVP 96\na=rtpmap:96 VP8/90000\n"},
                 name="uas_" + want), "audio+video call, INVITE, ACK, BYE")
+        elif want == "early":
+            peers[want] = (call_lab.sipp_echo_uas(lab, UAS_PORT, "invite_uas_early.xml", {},
+                                                  name="uas_early"), "183 with SDP, 200, ACK, BYE")
         elif want == "terminating":
             peers[want] = (sipp_uac(ports["kam"], 6000), "UAC call to the browser with RTP echo, BYE")
         elif want in ("agw-call", "agw-second"):
