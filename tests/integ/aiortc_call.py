@@ -164,6 +164,47 @@ async def scenario(ports):
     rc = uas.wait(20)
     result(rc == 0, "media gone mid-call: the far end gets BYE from the eP-CSCF", "exit %s" % rc)
 
+    # Early media in a reliable provisional (RFC 3262): 183 with 100rel and
+    # the SDP answer (CONFIGURE on the AGW), the browser's PRACK through the
+    # early dialog, then 200 without SDP.
+    uas = call_lab.sipp_echo_uas(lab, UAS_PORT, "invite_uas_100rel.xml", {}, name="uas_100rel")
+    await asyncio.sleep(0.3)
+    pc = RTCPeerConnection()
+    pc.addTrack(Tone())
+    await pc.setLocalDescription(await pc.createOffer())
+    c = Call(w, "uas")
+    await c.invite(pc.localDescription.sdp.replace("\r\n", "\n").replace("\n", "\r\n"))
+    _, p183 = await responses_until(w, lambda m: m.get("status") == 183, 10)
+    result(p183 is not None and header(p183, "rseq") == "1" and "a=fingerprint" in p183["body"],
+           "183 with 100rel carries the WebRTC answer to the browser", str(p183 and p183["start"]))
+    if p183:
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=p183["body"], type="answer"))
+        c.learn(p183)
+        prack = c.in_dialog("PRACK", 2).replace("Content-Length: 0", "RAck: 1 1 INVITE\r\nContent-Length: 0")
+        await w.send_raw(prack)
+        _, pr_ok = await responses_until(w, lambda m: "PRACK" in (header(m, "cseq") or ""), 10)
+        result(pr_ok is not None and pr_ok.get("status") == 200, "the PRACK is answered through the early dialog",
+               str(pr_ok and pr_ok["start"]))
+        sent = recv = 0
+        for _ in range(30):
+            await asyncio.sleep(0.1)
+            sent, recv = await rtp_stats(pc)
+            if recv > 5:
+                break
+        result(recv > 0, "early media flows before the 200", "packetsSent %d packetsReceived %d" % (sent, recv))
+        _, ok = await responses_until(w, final, 10)
+        result(ok is not None and ok.get("status") == 200 and not ok["body"], "then 200 OK without SDP",
+               str(ok and ok["start"]))
+        if ok:
+            c.learn(ok)
+            await w.send_raw(c.in_dialog("ACK", 1))
+            await asyncio.sleep(0.3)
+            await w.send_raw(c.in_dialog("BYE", 3))
+            await responses_until(w, lambda m: "BYE" in (header(m, "cseq") or ""), 10)
+        await pc.close()
+    rc = uas.wait(20)
+    result(rc == 0, "the far end saw INVITE, PRACK, ACK and BYE", "exit %s" % rc)
+
     # Late offer, terminating: INVITE without SDP from a SIP phone; the
     # browser offers in its 200 (RESERVE), the phone answers in the ACK
     # (CONFIGURE), and the browser gets the answer in the ACK.
