@@ -27,22 +27,14 @@ int sip_tls_ctx_init(struct iqp_tls_ctx *c, bool server,
 		     const struct tls_identity *id, const char *const *pins,
 		     size_t n_pins, const char *ca_file, char *err, size_t errlen)
 {
+	int rc;
+
 	memset(c, 0, sizeof(*c));
 	c->server = server;
 	if (!n_pins && !(ca_file && *ca_file)) {
 		snprintf(err, errlen, "no trusted fingerprint or CA file for TLS toward IMS");
 		return EINVAL;
 	}
-	if (n_pins && !(c->pins = calloc(n_pins, IQP_FP_LEN))) {
-		snprintf(err, errlen, "out of memory");
-		return ENOMEM;
-	}
-	for (size_t i = 0; i < n_pins; i++, c->n_pins++)
-		if (iqp_tls_fingerprint_parse(pins[i], c->pins[i])) {
-			snprintf(err, errlen, "\"%s\" is not a SHA-256 fingerprint", pins[i]);
-			iqp_tls_ctx_free(c);
-			return EINVAL;
-		}
 	c->ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
 	if (!c->ctx || !SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION) ||
 	    SSL_CTX_set_cipher_list(c->ctx, SIP_TLS12_CIPHERS) != 1 ||
@@ -52,23 +44,9 @@ int sip_tls_ctx_init(struct iqp_tls_ctx *c, bool server,
 		return fail(c, err, errlen, "cannot set up TLS toward IMS", EIO);
 	SSL_CTX_set_options(c->ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
 	SSL_CTX_set_session_cache_mode(c->ctx, SSL_SESS_CACHE_OFF);
-	SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
-			   iqp_tls_verify_cb);
-	if (ca_file && *ca_file) {
-		FILE *f = fopen(ca_file, "r");
-		if (!f) {
-			int e = errno;
-			snprintf(err, errlen, "cannot read CA file \"%s\": %s", ca_file, strerror(e));
-			iqp_tls_ctx_free(c);
-			return e;
-		}
-		fclose(f);
-		if (SSL_CTX_load_verify_locations(c->ctx, ca_file, NULL) != 1) {
-			char what[300];
-			snprintf(what, sizeof(what), "cannot load CA file \"%s\"", ca_file);
-			return fail(c, err, errlen, what, EINVAL);
-		}
-		c->ca = true;
+	if ((rc = iqp_tls_ctx_trust(c, pins, n_pins, ca_file, err, errlen))) {
+		iqp_tls_ctx_free(c);
+		return rc;
 	}
 	return 0;
 }

@@ -117,14 +117,9 @@ static void ssl_why(char *buf, size_t len, const char *what)
 	ERR_clear_error();
 }
 
-int iqp_tls_ctx_init(struct iqp_tls_ctx *c, bool server,
-		     const struct tls_identity *id, const char *const *pins,
-		     size_t n_pins, const char *ca_file, char *err,
-		     size_t errlen)
+int iqp_tls_ctx_trust(struct iqp_tls_ctx *c, const char *const *pins, size_t n_pins,
+		      const char *ca_file, char *err, size_t errlen)
 {
-	memset(c, 0, sizeof(*c));
-	c->server = server;
-	c->alpn = true;
 	if (n_pins && !(c->pins = calloc(n_pins, IQP_FP_LEN))) {
 		snprintf(err, errlen, "out of memory");
 		return ENOMEM;
@@ -132,9 +127,39 @@ int iqp_tls_ctx_init(struct iqp_tls_ctx *c, bool server,
 	for (size_t i = 0; i < n_pins; i++, c->n_pins++)
 		if (iqp_tls_fingerprint_parse(pins[i], c->pins[i])) {
 			snprintf(err, errlen, "\"%s\" is not a SHA-256 fingerprint", pins[i]);
-			iqp_tls_ctx_free(c);
 			return EINVAL;
 		}
+	SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+			   iqp_tls_verify_cb);
+	if (!ca_file || !*ca_file)
+		return 0;
+	FILE *f = fopen(ca_file, "r");
+	if (!f) {
+		int e = errno;
+		snprintf(err, errlen, "cannot read CA file \"%s\": %s", ca_file, strerror(e));
+		return e;
+	}
+	fclose(f);
+	if (SSL_CTX_load_verify_locations(c->ctx, ca_file, NULL) != 1) {
+		char why[160];
+		ssl_why(why, sizeof(why), "");
+		snprintf(err, errlen, "cannot load CA file \"%s\"%s", ca_file, why);
+		return EINVAL;
+	}
+	c->ca = true;
+	return 0;
+}
+
+int iqp_tls_ctx_init(struct iqp_tls_ctx *c, bool server,
+		     const struct tls_identity *id, const char *const *pins,
+		     size_t n_pins, const char *ca_file, char *err,
+		     size_t errlen)
+{
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	c->server = server;
+	c->alpn = true;
 	c->ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
 	if (!c->ctx || !SSL_CTX_set_min_proto_version(c->ctx, TLS1_3_VERSION) ||
 	    SSL_CTX_use_certificate(c->ctx, id->cert) != 1 ||
@@ -149,28 +174,11 @@ int iqp_tls_ctx_init(struct iqp_tls_ctx *c, bool server,
 		return EIO;
 	}
 	SSL_CTX_set_session_cache_mode(c->ctx, SSL_SESS_CACHE_OFF);
-	SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
-			   iqp_tls_verify_cb);
 	if (server)
 		SSL_CTX_set_alpn_select_cb(c->ctx, alpn_select, NULL);
-	if (ca_file && *ca_file) {
-		FILE *f = fopen(ca_file, "r");
-		if (!f) {
-			int e = errno;
-			snprintf(err, errlen, "cannot read CA file \"%s\": %s", ca_file,
-				 strerror(e));
-			iqp_tls_ctx_free(c);
-			return e;
-		}
-		fclose(f);
-		if (SSL_CTX_load_verify_locations(c->ctx, ca_file, NULL) != 1) {
-			char why[160];
-			ssl_why(why, sizeof(why), "");
-			snprintf(err, errlen, "cannot load CA file \"%s\"%s", ca_file, why);
-			iqp_tls_ctx_free(c);
-			return EINVAL;
-		}
-		c->ca = true;
+	if ((rc = iqp_tls_ctx_trust(c, pins, n_pins, ca_file, err, errlen))) {
+		iqp_tls_ctx_free(c);
+		return rc;
 	}
 	return 0;
 }

@@ -55,6 +55,12 @@ int iqp_tls_ctx_init(struct iqp_tls_ctx *c, bool server,
 		     size_t n_pins, const char *ca_file, char *err,
 		     size_t errlen);
 void iqp_tls_ctx_free(struct iqp_tls_ctx *c);
+/* The trust part of a context whose c->ctx exists: the pins (parsed into
+ * c->pins), peer verification with iqp_tls_verify_cb, and the CA file when
+ * given.  For contexts with another policy (sip_tls.c).  Returns 0 or an
+ * errno value with err set; the caller frees c on failure. */
+int iqp_tls_ctx_trust(struct iqp_tls_ctx *c, const char *const *pins, size_t n_pins,
+		      const char *ca_file, char *err, size_t errlen);
 
 /* Loads the Iq+ identity: cert_path/key_path when cert_path is set, else
  * a certificate generated under <state_dir>/iq/tls/ whose subjectAltName

@@ -599,66 +599,65 @@ static int service_change(struct cf_ctx *x, struct cf_conn *c, unsigned method, 
 	return code;
 }
 
-/* 7.7 items 1 and 5: GRACEFUL 905 drains, RESTART 918 restores. */
-static enum cf_result c_drain(struct cf_ctx *x, char *why, size_t len)
+/* One SERVICE_CHANGE of a sequence and the answer it must get. */
+struct sc_step {
+	unsigned method, reason;
+	int want;                 /* error code, 0: success */
+	const char *what;
+};
+
+/* Runs the steps on one registered connection. */
+static enum cf_result sc_sequence(struct cf_ctx *x, const struct sc_step *steps, size_t n,
+				  char *why, size_t len)
 {
 	struct cf_conn c;
 	enum cf_result rc = CF_PASS;
-	int code;
 
 	if (open_registered(x, &c, NULL, why, len))
 		return CF_FAIL;
-	if ((code = service_change(x, &c, IQP_SC_GRACEFUL, 905, 0, why, len)))
-		FAIL("GRACEFUL 905 answered %d, want success", code);
-	if ((code = service_change(x, &c, IQP_SC_GRACEFUL, 905, 0, why, len)) != 401)
-		FAIL("a second GRACEFUL while DRAINING answered %d, want 401", code);
-	if ((code = service_change(x, &c, IQP_SC_RESTART, 918, 0, why, len)))
-		FAIL("RESTART 918 from DRAINING answered %d, want success", code);
+	for (size_t i = 0; i < n; i++) {
+		int code = service_change(x, &c, steps[i].method, steps[i].reason, 0, why, len);
+		if (code != steps[i].want)
+			FAIL("%s answered %d, want %d", steps[i].what, code, steps[i].want);
+	}
 out:
 	cf_conn_close(&c);
 	return rc;
+}
+
+/* 7.7 items 1 and 5: GRACEFUL 905 drains, RESTART 918 restores. */
+static enum cf_result c_drain(struct cf_ctx *x, char *why, size_t len)
+{
+	static const struct sc_step s[] = {
+		{ IQP_SC_GRACEFUL, 905, 0, "GRACEFUL 905" },
+		{ IQP_SC_GRACEFUL, 905, 401, "a second GRACEFUL while DRAINING" },
+		{ IQP_SC_RESTART, 918, 0, "RESTART 918 from DRAINING" },
+	};
+	return sc_sequence(x, s, sizeof(s) / sizeof(s[0]), why, len);
 }
 
 /* 7.8, 7.7 item 5: FORCED 905 takes the AGW out of service, RESTART 900
  * brings it back; RESTART 918 fits only DRAINING. */
 static enum cf_result c_forced(struct cf_ctx *x, char *why, size_t len)
 {
-	struct cf_conn c;
-	enum cf_result rc = CF_PASS;
-	int code;
-
-	if (open_registered(x, &c, NULL, why, len))
-		return CF_FAIL;
-	if ((code = service_change(x, &c, IQP_SC_FORCED, 905, 0, why, len)))
-		FAIL("FORCED 905 answered %d, want success", code);
-	if ((code = service_change(x, &c, IQP_SC_RESTART, 918, 0, why, len)) != 401)
-		FAIL("RESTART 918 while OUT_OF_SERVICE answered %d, want 401", code);
-	if ((code = service_change(x, &c, IQP_SC_RESTART, 900, 0, why, len)))
-		FAIL("RESTART 900 from OUT_OF_SERVICE answered %d, want success", code);
-out:
-	cf_conn_close(&c);
-	return rc;
+	static const struct sc_step s[] = {
+		{ IQP_SC_FORCED, 905, 0, "FORCED 905" },
+		{ IQP_SC_RESTART, 918, 401, "RESTART 918 while OUT_OF_SERVICE" },
+		{ IQP_SC_RESTART, 900, 0, "RESTART 900 from OUT_OF_SERVICE" },
+	};
+	return sc_sequence(x, s, sizeof(s) / sizeof(s[0]), why, len);
 }
 
 /* 11.4: method/reason pairs not permitted from an AGW: 449; a change that
  * does not fit the state: 401. */
 static enum cf_result c_service_change_refused(struct cf_ctx *x, char *why, size_t len)
 {
-	struct cf_conn c;
-	enum cf_result rc = CF_PASS;
-	int code;
-
-	if (open_registered(x, &c, NULL, why, len))
-		return CF_FAIL;
-	if ((code = service_change(x, &c, IQP_SC_GRACEFUL, 900, 0, why, len)) != 449)
-		FAIL("GRACEFUL 900 answered %d, want 449", code);
-	if ((code = service_change(x, &c, IQP_SC_HANDOFF, 903, 0, why, len)) != 449)
-		FAIL("HANDOFF from an AGW answered %d, want 449", code);
-	if ((code = service_change(x, &c, IQP_SC_RESTART, 918, 0, why, len)) != 401)
-		FAIL("RESTART 918 while IN_SERVICE answered %d, want 401", code);
-out:
-	cf_conn_close(&c);
-	return rc;
+	static const struct sc_step s[] = {
+		{ IQP_SC_GRACEFUL, 900, 449, "GRACEFUL 900" },
+		{ IQP_SC_HANDOFF, 903, 449, "HANDOFF from an AGW" },
+		{ IQP_SC_RESTART, 918, 401, "RESTART 918 while IN_SERVICE" },
+	};
+	return sc_sequence(x, s, sizeof(s) / sizeof(s[0]), why, len);
 }
 
 /* 6.5 item 2: a repeated txid gets the cached REPLY, byte for byte, and
