@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "iqp_schema.h"
 #include "term_ims.h"
@@ -17,7 +16,7 @@
 
 /* --- Replies ---------------------------------------------------------------- */
 
-static int reply_start(struct iqp_msg *r, const struct iqp_msg *req, unsigned flags)
+int iqc_reply_start(struct iqp_msg *r, const struct iqp_msg *req, unsigned flags)
 {
 	struct iqp_header h = { .version = IQP_VERSION_MAJOR, .kind = IQP_KIND_REPLY,
 				.flags = (uint16_t)flags, .code = req->hdr.code,
@@ -25,7 +24,7 @@ static int reply_start(struct iqp_msg *r, const struct iqp_msg *req, unsigned fl
 	return iqp_msg_init(r, &h, NULL, flags ? 4096 : REPLY_ARENA);
 }
 
-static void reply_error(struct iq_calls *c, struct iqp_link *l, const struct iqp_msg *req,
+void iqc_reply_error(struct iq_calls *c, struct iqp_link *l, const struct iqp_msg *req,
 			const struct call_err *ce)
 {
 	struct iqp_error err = { .code = (uint16_t)ce->code, .action = IQP_ACT_REPLY };
@@ -40,21 +39,21 @@ static void reply_error(struct iq_calls *c, struct iqp_link *l, const struct iqp
 	log_info(c->log, c->sub, NULL, "iq request refused",
 		 LF_S("msg", iqp_msg_def_find(req->hdr.code)->name), LF_U("code", ce->code),
 		 LF_S("reason", ce->text));
-	if (reply_start(&r, req, IQP_FLAG_E))
+	if (iqc_reply_start(&r, req, IQP_FLAG_E))
 		return;
 	iqp_add_error(&r, &err);
 	iqp_link_answer(l, uv_now(c->mp->loop), &r, ce->code);
 	iqp_msg_free(&r);
 }
 
-static void reply_send(struct iq_calls *c, struct iqp_link *l, struct iqp_msg *r,
+void iqc_reply_send(struct iq_calls *c, struct iqp_link *l, struct iqp_msg *r,
 		       const struct iqp_msg *req)
 {
 	if (r->err) {
 		struct call_err ce;
 		bad(&ce, 500, NULL, "reply could not be built");
 		iqp_msg_free(r);
-		reply_error(c, l, req, &ce);
+		iqc_reply_error(c, l, req, &ce);
 		return;
 	}
 	iqp_link_answer(l, uv_now(c->mp->loop), r, 0);
@@ -222,12 +221,12 @@ static void on_reserve(void *arg, struct iqp_link *l, const struct iqp_msg *m)
 	int rc;
 
 	if (check_reserve(c, l, m, ctxe, &ctx, &ce)) {
-		reply_error(c, l, m, &ce);
+		iqc_reply_error(c, l, m, &ce);
 		return;
 	}
 	bool new_ctx = !ctx;
 	if (new_ctx && !(ctx = media_ctx_new(mp, l))) {
-		reply_error(c, l, m, &(struct call_err){ 510, NULL, "out of memory" });
+		iqc_reply_error(c, l, m, &(struct call_err){ 510, NULL, "out of memory" });
 		return;
 	}
 	EACH(te, m, ctxe, IQP_E_TERMINATION) {
@@ -255,7 +254,7 @@ static void on_reserve(void *arg, struct iqp_link *l, const struct iqp_msg *m)
 		iqc_apply_term(m, te, made[n++]);
 	iqc_after_apply(ctx);
 
-	if (reply_start(&r, m, 0)) {
+	if (iqc_reply_start(&r, m, 0)) {
 		rc = ENOMEM;
 		goto rollback;
 	}
@@ -278,7 +277,7 @@ static void on_reserve(void *arg, struct iqp_link *l, const struct iqp_msg *m)
 			 LF_U("term", t->id), LF_S("kind", t->kind == IQP_TERM_W3 ? "w3" : "ims"),
 			 LF_U("streams", t->n_streams), LF_S("realm", mp->realms[t->realm].name));
 	}
-	reply_send(c, l, &r, m);
+	iqc_reply_send(c, l, &r, m);
 	return;
 
 rollback:
@@ -288,12 +287,12 @@ rollback:
 	if (new_ctx && !n)
 		media_ctx_delete(mp, ctx);
 	bad(&ce, 510, NULL, "resources exhausted: %s", strerror(rc));
-	reply_error(c, l, m, &ce);
+	iqc_reply_error(c, l, m, &ce);
 }
 
 /* --- CONFIGURE (8.4) and MODIFY (8.5) ----------------------------------------------- */
 
-static int find_ctx(struct iq_calls *c, struct iqp_link *l, const struct iqp_msg *m,
+int iqc_find_ctx(struct iq_calls *c, struct iqp_link *l, const struct iqp_msg *m,
 		    const struct iqp_elem *ctxe, struct media_ctx **out, struct call_err *ce)
 {
 	const struct iqp_elem *ide = iqp_find(m, ctxe, IQP_E_CONTEXT_ID);
@@ -306,7 +305,7 @@ static int find_ctx(struct iq_calls *c, struct iqp_link *l, const struct iqp_msg
 	return 0;
 }
 
-static int find_term(struct iq_calls *c, const struct iqp_msg *m, const struct iqp_elem *te,
+int iqc_find_term(struct iq_calls *c, const struct iqp_msg *m, const struct iqp_elem *te,
 		     struct media_ctx *ctx, struct media_term **out, struct call_err *ce)
 {
 	const struct iqp_elem *e = iqp_find(m, te, IQP_E_TERM_ID);
@@ -378,7 +377,7 @@ static void on_change(struct iq_calls *c, struct iqp_link *l, const struct iqp_m
 	struct iqp_elem *rc_ctx, *rte;
 	int rc;
 
-	if ((rc = find_ctx(c, l, m, ctxe, &ctx, &ce)))
+	if ((rc = iqc_find_ctx(c, l, m, ctxe, &ctx, &ce)))
 		goto refuse;
 	EACH(te, m, ctxe, IQP_E_TERMINATION) {
 		struct media_term *t;
@@ -386,7 +385,7 @@ static void on_change(struct iq_calls *c, struct iqp_link *l, const struct iqp_m
 			rc = bad(&ce, 434, te, "more than 8 terminations");
 			goto refuse;
 		}
-		if ((rc = find_term(c, m, te, ctx, &t, &ce)) ||
+		if ((rc = iqc_find_term(c, m, te, ctx, &t, &ce)) ||
 		    (rc = iqc_check_kind_walk(te, cmd == IQP_MSG_MODIFY ? IQP_N_COL_MD : IQP_N_COL_CF,
 					      t->kind, &ce)) ||
 		    (rc = iqc_check_streams(c, m, te, t->kind, t, cmd, &ce)) ||
@@ -407,7 +406,7 @@ static void on_change(struct iq_calls *c, struct iqp_link *l, const struct iqp_m
 		bad(&ce, 510, NULL, "resources exhausted: %s", strerror(rc));
 		goto refuse;
 	}
-	if (reply_start(&r, m, 0)) {
+	if (iqc_reply_start(&r, m, 0)) {
 		for (unsigned i = 0; i < n_added; i++)
 			media_stream_remove(added[i]->term, added[i]);
 		bad(&ce, 500, NULL, "out of memory");
@@ -453,10 +452,10 @@ static void on_change(struct iq_calls *c, struct iqp_link *l, const struct iqp_m
 	}
 	log_info(c->log, c->sub, NULL, cmd == IQP_MSG_MODIFY ? "iq modified" : "iq configured",
 		 LF_U("context", ctx->id), LF_U("terms", n));
-	reply_send(c, l, &r, m);
+	iqc_reply_send(c, l, &r, m);
 	return;
 refuse:
-	reply_error(c, l, m, &ce);
+	iqc_reply_error(c, l, m, &ce);
 }
 
 static void on_configure(void *arg, struct iqp_link *l, const struct iqp_msg *m)
@@ -469,96 +468,13 @@ static void on_modify(void *arg, struct iqp_link *l, const struct iqp_msg *m)
 	on_change(arg, l, m, IQP_MSG_MODIFY);
 }
 
-/* --- RELEASE (8.6) --------------------------------------------------------------------- */
-
-static void release_all(struct iq_calls *c, struct iqp_link *l, const struct iqp_msg *m)
-{
-	struct media_plane *mp = c->mp;
-	struct iqp_msg r;
-	unsigned n = 0;
-
-	for (struct media_ctx *x = mp->ctxs, *next; x; x = next) {
-		next = x->next;
-		if (x->owner != l)
-			continue;
-		media_ctx_release(mp, x);
-		n++;
-	}
-	log_info(c->log, c->sub, NULL, "iq released all", LF_U("contexts", n));
-	if (!reply_start(&r, m, 0))
-		reply_send(c, l, &r, m);
-}
-
-static void on_release(void *arg, struct iqp_link *l, const struct iqp_msg *m)
-{
-	struct iq_calls *c = arg;
-	struct media_plane *mp = c->mp;
-	const struct iqp_elem *ctxe = iqp_find(m, NULL, IQP_E_CONTEXT);
-	struct media_term *terms[MEDIA_MAX_TERMS];
-	struct media_ctx *ctx;
-	struct call_err ce = { 0 };
-	unsigned n = 0;
-	struct iqp_msg r = { 0 };
-	struct iqp_elem *rc_ctx, *rte;
-	uint64_t now = media_now(mp);
-
-	if (get_u32(m, ctxe, IQP_E_CONTEXT_ID, 0) == IQP_ALL) {
-		if (iqp_find(m, ctxe, IQP_E_TERMINATION)) {
-			bad(&ce, 410, iqp_find(m, ctxe, IQP_E_CONTEXT_ID),
-			    "CONTEXT_ID ALL releases whole contexts only");
-			goto refuse;
-		}
-		release_all(c, l, m);
-		return;
-	}
-	if (find_ctx(c, l, m, ctxe, &ctx, &ce))
-		goto refuse;
-	EACH(te, m, ctxe, IQP_E_TERMINATION) {
-		struct media_term *t;
-		if (find_term(c, m, te, ctx, &t, &ce))
-			goto refuse;
-		bool dup = false;
-		for (unsigned i = 0; i < n; i++)
-			dup = dup || terms[i] == t;
-		if (!dup && n < MEDIA_MAX_TERMS)
-			terms[n++] = t;
-	}
-	if (!iqp_find(m, ctxe, IQP_E_TERMINATION))
-		for (unsigned i = 0; i < ctx->n_terms; i++)
-			terms[n++] = ctx->t[i];
-	/* 8.6 item 5: validated, it cannot fail; the reply carries the
-	 * final statistics, built before anything is freed. */
-	if (!reply_start(&r, m, 0)) {
-		iqp_add_container(&r, NULL, IQP_E_CONTEXT, &rc_ctx);
-		iqp_add_u32(&r, rc_ctx, IQP_E_CONTEXT_ID, ctx->id);
-		for (unsigned i = 0; i < n; i++) {
-			iqp_add_container(&r, rc_ctx, IQP_E_TERMINATION, &rte);
-			iqp_add_u32(&r, rte, IQP_E_TERM_ID, terms[i]->id);
-			iq_events_add_stats(&r, rte, terms[i], now);
-		}
-	}
-	uint32_t cid = ctx->id;
-	for (unsigned i = 0; i < n; i++) {
-		log_info(c->log, c->sub, NULL, "iq released", LF_U("context", cid),
-			 LF_U("term", terms[i]->id),
-			 LF_U("rx_packets", terms[i]->n_streams ? terms[i]->s[0]->rx.packets : 0),
-			 LF_U("tx_packets", terms[i]->n_streams ? terms[i]->s[0]->tx_packets : 0));
-		media_term_release(mp, terms[i]);
-	}
-	if (r.mem)
-		reply_send(c, l, &r, m);
-	return;
-refuse:
-	reply_error(c, l, m, &ce);
-}
-
 /* --- Wiring ---------------------------------------------------------------------------- */
 
 static const struct iqp_link_calls calls = {
 	.reserve = on_reserve,
 	.configure = on_configure,
 	.modify = on_modify,
-	.release = on_release,
+	.release = iqc_on_release,
 };
 
 const struct iqp_link_calls *iq_calls_table(void)
@@ -582,43 +498,3 @@ void iq_calls_init(struct iq_calls *c, struct media_plane *mp, struct iq_client 
 	c->hold_open = true;
 }
 
-void iq_calls_stop(struct iq_calls *c)
-{
-	if (c->hold_open) {
-		c->hold_open = false;
-		uv_close((uv_handle_t *)&c->hold, NULL);
-	}
-}
-
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* 7.10 item 4: T_HOLD expired before the association came back. */
-static void on_hold(uv_timer_t *h)
-{
-	struct iq_calls *c = h->data;
-	struct media_plane *mp = c->mp;
-	size_t n = mp->n_ctxs;
-
-	while (mp->ctxs)
-		media_ctx_release(mp, mp->ctxs);
-	c->iq->self.epoch = wall_ms();
-	log_warn(c->log, c->sub, NULL, "iq hold expired", LF_U("contexts_released", n),
-		 LF_U("new_epoch", c->iq->self.epoch));
-}
-
-void iq_calls_link_change(void *arg, bool up)
-{
-	struct iq_calls *c = arg;
-
-	if (!c->hold_open)
-		return;
-	if (up)
-		uv_timer_stop(&c->hold);
-	else if (!uv_is_active((uv_handle_t *)&c->hold))
-		uv_timer_start(&c->hold, on_hold, c->hold_ms, 0);
-}

@@ -66,6 +66,23 @@ static inline int get_bool(const struct iqp_msg *m, const struct iqp_elem *p, ui
 #define EACH(e, m, p, code) \
 	for (const struct iqp_elem *e = iqp_find(m, p, code); e; e = iqp_next_same(e))
 
+/* iq_calls.c: replies and lookups shared by the commands. */
+int iqc_reply_start(struct iqp_msg *r, const struct iqp_msg *req, unsigned flags);
+void iqc_reply_error(struct iq_calls *c, struct iqp_link *l, const struct iqp_msg *req,
+		     const struct call_err *ce);
+/* Sends r (freed) or, if building it failed, error 500. */
+void iqc_reply_send(struct iq_calls *c, struct iqp_link *l, struct iqp_msg *r,
+		    const struct iqp_msg *req);
+/* CONTEXT_ID of the request: 410, or 411 when unknown or another link's. */
+int iqc_find_ctx(struct iq_calls *c, struct iqp_link *l, const struct iqp_msg *m,
+		 const struct iqp_elem *ctxe, struct media_ctx **out, struct call_err *ce);
+/* TERM_ID in ctx: 410, 430, or 435 when in another context. */
+int iqc_find_term(struct iq_calls *c, const struct iqp_msg *m, const struct iqp_elem *te,
+		  struct media_ctx *ctx, struct media_term **out, struct call_err *ce);
+
+/* iq_calls_release.c */
+void iqc_on_release(void *arg, struct iqp_link *l, const struct iqp_msg *m);
+
 /* iq_call_params.c */
 const struct iqp_realm *iqc_realm_find(const struct iq_calls *c, const struct iqp_msg *m,
 				       const struct iqp_elem *e, unsigned *index);

@@ -1,5 +1,6 @@
 /* W3 transport: ICE-lite, DTLS-SRTP, rtcp-mux, packets both ways. */
 #include "term_w3.h"
+#include "term_w3_int.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -20,7 +21,7 @@ static const char ice_chars[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /* n characters of the ice-char set (RFC 8839) from the CSPRNG. */
-static int random_ice(char *out, size_t n)
+int w3_random_ice(char *out, size_t n)
 {
 	uint8_t r[64];
 
@@ -30,163 +31,6 @@ static int random_ice(char *out, size_t n)
 		out[i] = ice_chars[r[i] & 63];
 	out[n] = 0;
 	return 0;
-}
-
-static socklen_t sa_len(const struct sockaddr *sa)
-{
-	return sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-}
-
-static bool sa_equal(const struct sockaddr *a, const struct sockaddr *b)
-{
-	if (a->sa_family != b->sa_family)
-		return false;
-	if (a->sa_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-	}
-	const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-	return x->sin6_port == y->sin6_port && !memcmp(&x->sin6_addr, &y->sin6_addr, 16);
-}
-
-static const char *profile_name(uint16_t p)
-{
-	switch (p) {
-	case SRTP_PROFILE_AES128_CM_HMAC_SHA1_80: return "SRTP_AES128_CM_SHA1_80";
-	case SRTP_PROFILE_AES128_CM_HMAC_SHA1_32: return "SRTP_AES128_CM_SHA1_32";
-	case SRTP_PROFILE_AEAD_AES_128_GCM: return "SRTP_AEAD_AES_128_GCM";
-	case SRTP_PROFILE_AEAD_AES_256_GCM: return "SRTP_AEAD_AES_256_GCM";
-	}
-	return NULL;
-}
-
-/* --- Events and state ------------------------------------------------------ */
-
-/* FAILED forwards nothing (on_media, term_w3_send_* check the state); the
- * SRTP contexts stay, so that an ICE restart can bring the termination
- * back on the same DTLS association. */
-static void fail_term(struct media_term *t)
-{
-	media_term_set_state(t, TERM_FAILED);
-}
-
-static void dtls_failed(struct media_term *t, unsigned code, const char *why)
-{
-	struct media_event ev = { .type = 6, .error = code, .text = why };
-
-	log_info(t->mp->log, t->mp->sub, NULL, "dtls failed", LF_U("context", t->ctx ? t->ctx->id : 0),
-		 LF_U("term", t->id), LF_U("code", code), LF_S("reason", why));
-	t->w3->dtls_reported = true;
-	srtp_transform_free(t->w3->srtp_in);
-	srtp_transform_free(t->w3->srtp_out);
-	t->w3->srtp_in = t->w3->srtp_out = NULL;
-	media_term_event(t, &ev);
-	fail_term(t);
-}
-
-/* CONNECTING -> ACTIVE once a pair is selected and DTLS is verified. */
-static void check_active(struct media_term *t)
-{
-	struct term_w3 *w = t->w3;
-
-	if (w->has_sel && w->srtp_out && (t->state == TERM_CONNECTING || t->state == TERM_CONFIGURED))
-		media_term_set_state(t, TERM_ACTIVE);
-}
-
-static void keys_ready(struct media_term *t)
-{
-	struct term_w3 *w = t->w3;
-	const struct dtls_keys *k = &w->dtls.keys;
-	int rc;
-
-	if ((rc = srtp_transform_create(k->profile, SRTP_TRANSFORM_INBOUND, k->remote_key, k->key_len,
-					k->remote_salt, k->salt_len, &w->srtp_in)) ||
-	    (rc = srtp_transform_create(k->profile, SRTP_TRANSFORM_OUTBOUND, k->local_key, k->key_len,
-					k->local_salt, k->salt_len, &w->srtp_out))) {
-		srtp_transform_free(w->srtp_in);
-		w->srtp_in = NULL;
-		dtls_failed(t, 1302, "SRTP context creation failed");
-		return;
-	}
-	struct media_event ev = { .type = 5, .profile = k->profile,
-				  .setup = w->dtls.role == DTLS_ACTIVE ? IQP_SETUP_ACTIVE
-								       : IQP_SETUP_PASSIVE };
-	w->dtls_reported = true;
-	log_info(t->mp->log, t->mp->sub, NULL, "dtls established",
-		 LF_U("context", t->ctx ? t->ctx->id : 0), LF_U("term", t->id),
-		 LF_S("role", w->dtls.role == DTLS_ACTIVE ? "client" : "server"),
-		 LF_S("profile", profile_name(k->profile)));
-	media_term_event(t, &ev);
-	check_active(t);
-}
-
-/* After DTLS input or a timer: keys, verification, failure. */
-static void dtls_progress(struct media_term *t)
-{
-	struct term_w3 *w = t->w3;
-
-	if (!w->dtls_on || w->dtls_reported)
-		return;
-	if (w->dtls.state == DTLS_FAILED) {
-		dtls_failed(t, w->dtls.fp_mismatch ? 1301 : 1302, w->dtls.fail_reason);
-		return;
-	}
-	if (w->dtls.state != DTLS_CONNECTED)
-		return;
-	if (w->dtls.unverified) {
-		/* 8.9.2 item 3: no media until the fingerprint is known. */
-		if (!w->has_rfp)
-			return;
-		if (dtls_session_verify(&w->dtls, w->rfp)) {
-			dtls_failed(t, 1301, w->dtls.fail_reason);
-			return;
-		}
-	}
-	keys_ready(t);
-}
-
-static void dtls_send(void *arg, const uint8_t *buf, size_t len)
-{
-	struct media_term *t = arg;
-	struct term_w3 *w = t->w3;
-
-	if (w->dtls_sock && udp_sock_send(w->dtls_sock, buf, len, (struct sockaddr *)&w->dtls_peer))
-		media_drop(t->mp, DROP_SEND);
-}
-
-static void start_dtls(struct media_term *t, enum dtls_role role, uint64_t now)
-{
-	struct term_w3 *w = t->w3;
-	char list[128] = "";
-	size_t n = 0;
-
-	for (unsigned i = 0; i < w->n_profiles; i++) {
-		const char *p = profile_name(w->profiles[i]);
-		if (p)
-			n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", n ? ":" : "", p);
-	}
-	w->dtls_on = true;
-	w->dtls_reported = false;
-	if (dtls_session_start_ex(&w->dtls, &t->mp->dtls, role, w->has_rfp ? w->rfp : NULL,
-				  *list ? list : NULL, DTLS_MTU_DEFAULT, dtls_send, t, now)) {
-		w->dtls_on = false;
-		dtls_failed(t, 1302, "cannot start DTLS");
-		return;
-	}
-	dtls_progress(t);
-}
-
-/* A client starts once a pair is selected (there is somewhere to send). */
-static void maybe_start_client(struct media_term *t)
-{
-	struct term_w3 *w = t->w3;
-
-	if (w->setup == IQP_SETUP_ACTIVE && !w->dtls_on && w->has_sel && t->state != TERM_FAILED) {
-		w->dtls_sock = w->sel_sock;
-		memcpy(&w->dtls_peer, &w->sel, sizeof(w->sel));
-		start_dtls(t, DTLS_ACTIVE, media_now(t->mp));
-		udp_io_flush(t->mp->io);
-	}
 }
 
 static bool known_candidate(const struct term_w3 *w, const struct sockaddr *a, uint8_t *type)
@@ -251,8 +95,8 @@ static void on_stun(struct media_term *t, struct udp_sock *sock, const uint8_t *
 		struct media_event ev = { .type = 1, .local = (struct sockaddr *)&sock->bound,
 					  .remote = from, .cand_type = type };
 		media_term_event(t, &ev);
-		maybe_start_client(t);
-		check_active(t);
+		w3_maybe_start_client(t);
+		w3_check_active(t);
 	}
 	media_term_arm(t);
 }
@@ -275,7 +119,7 @@ static void on_dtls(struct media_term *t, struct udp_sock *sock, const uint8_t *
 		}
 		w->dtls_sock = sock;
 		memcpy(&w->dtls_peer, from, sa_len(from));
-		start_dtls(t, DTLS_PASSIVE, now);
+		w3_start_dtls(t, DTLS_PASSIVE, now);
 		if (!w->dtls_on)
 			return;
 	}
@@ -284,7 +128,7 @@ static void on_dtls(struct media_term *t, struct udp_sock *sock, const uint8_t *
 		memcpy(&w->dtls_peer, from, sa_len(from));
 	}
 	dtls_session_input(&w->dtls, buf, len, now);
-	dtls_progress(t);
+	w3_dtls_progress(t);
 	media_term_arm(t);
 }
 
@@ -450,7 +294,7 @@ bool term_w3_tick(struct media_term *t, uint64_t now)
 	if (w->dtls_on && w->dtls.state == DTLS_HANDSHAKING &&
 	    now >= dtls_session_deadline(&w->dtls, now)) {
 		dtls_session_tick(&w->dtls, now);
-		dtls_progress(t);
+		w3_dtls_progress(t);
 		udp_io_flush(mp->io);
 	}
 	if ((ice_lite_poll(&w->ice, now) & ICE_LITE_EV_CONSENT_LOST) && t->state != TERM_FAILED) {
@@ -459,17 +303,17 @@ bool term_w3_tick(struct media_term *t, uint64_t now)
 		log_info(mp->log, mp->sub, NULL, "ice consent lost", LF_U("context", t->ctx ? t->ctx->id : 0),
 			 LF_U("term", t->id));
 		media_term_event(t, &ev);
-		fail_term(t);
+		w3_fail(t);
 	}
 	if ((t->state == TERM_CONFIGURED || t->state == TERM_CONNECTING) && !w->has_sel &&
 	    now >= w->configured_ms + mp->cfg.ice_timeout_ms) {
 		struct media_event ev = { .type = 4, .error = 1303, .text = "no pair selected" };
 		media_term_event(t, &ev);
-		fail_term(t);
+		w3_fail(t);
 	}
 	if (t->state == TERM_CONNECTING && w->has_sel && !w->srtp_out && !w->dtls_reported &&
 	    now >= w->selected_ms + mp->cfg.dtls_timeout_ms)
-		dtls_failed(t, 1302, "DTLS not established in time (T_DTLS)");
+		w3_dtls_failed(t, 1302, "DTLS not established in time (T_DTLS)");
 	return false;
 }
 
@@ -532,8 +376,8 @@ int term_w3_open(struct media_term *t, const struct iqp_realm *realm, uint8_t fa
 	t->w3 = w;
 	w->setup = IQP_SETUP_ACTPASS;
 	w->rtcp_mux = true;
-	if (random_ice(w->lufrag, W3_UFRAG_LEN) || random_ice(w->lpwd, W3_PWD_LEN) ||
-	    random_ice(w->ltls_id, W3_TLS_ID_LEN))
+	if (w3_random_ice(w->lufrag, W3_UFRAG_LEN) || w3_random_ice(w->lpwd, W3_PWD_LEN) ||
+	    w3_random_ice(w->ltls_id, W3_TLS_ID_LEN))
 		return EIO;
 	struct ice_lite_creds local = { w->lufrag, w->lpwd };
 	if (ice_lite_init(&w->ice, &local, mp->cfg.consent_timeout_ms))
@@ -607,30 +451,6 @@ void term_w3_set_setup(struct media_term *t, uint8_t setup)
 	t->w3->setup = setup;
 }
 
-static void drop_association(struct media_term *t)
-{
-	struct term_w3 *w = t->w3;
-
-	if (w->dtls_on)
-		dtls_session_free(&w->dtls);
-	w->dtls_on = false;
-	w->dtls_reported = false;
-	srtp_transform_free(w->srtp_in);
-	srtp_transform_free(w->srtp_out);
-	w->srtp_in = w->srtp_out = NULL;
-}
-
-void term_w3_new_association(struct media_term *t, const char *tls_id)
-{
-	struct term_w3 *w = t->w3;
-
-	snprintf(w->rtls_id, sizeof(w->rtls_id), "%s", tls_id);
-	drop_association(t);
-	random_ice(w->ltls_id, W3_TLS_ID_LEN);
-	if (t->state == TERM_FAILED || t->state == TERM_ACTIVE)
-		media_term_set_state(t, TERM_CONFIGURED);
-}
-
 int term_w3_ice_restart(struct media_term *t, const char *ufrag, const char *pwd)
 {
 	struct term_w3 *w = t->w3;
@@ -640,7 +460,7 @@ int term_w3_ice_restart(struct media_term *t, const char *ufrag, const char *pwd
 	bool had_sel = w->has_sel;
 	int rc;
 
-	if ((rc = random_ice(lu, W3_UFRAG_LEN)) || (rc = random_ice(lp, W3_PWD_LEN)))
+	if ((rc = w3_random_ice(lu, W3_UFRAG_LEN)) || (rc = w3_random_ice(lp, W3_PWD_LEN)))
 		return rc;
 	if ((rc = ice_lite_restart(&w->ice, &local, &remote)))
 		return rc;
@@ -671,9 +491,9 @@ void term_w3_update(struct media_term *t)
 		w->configured_ms = media_now(t->mp);
 		media_term_set_state(t, TERM_CONFIGURED);
 	}
-	maybe_start_client(t);
-	dtls_progress(t); /* a fingerprint may complete an early handshake */
-	check_active(t);
+	w3_maybe_start_client(t);
+	w3_dtls_progress(t); /* a fingerprint may complete an early handshake */
+	w3_check_active(t);
 	media_term_arm(t);
 	udp_io_flush(t->mp->io);
 }

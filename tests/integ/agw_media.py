@@ -12,6 +12,7 @@ import json
 import math
 import os
 import queue
+import random
 import re
 import signal
 import socket
@@ -21,7 +22,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Lab, Tap, free_port, metric_value, metrics as metrics_text  # noqa: E402
+from harness import Lab, Tap, cert_fingerprint, free_port, metric_value, metrics as metrics_text  # noqa: E402
 
 import av  # noqa: E402  (aiortc's dependency)
 from aiortc import RTCPeerConnection, RTCSessionDescription  # noqa: E402
@@ -251,6 +252,50 @@ class Pattern(VideoStreamTrack):
 WANT = {"audio": ("opus", 100), "video": ("VP8", 101)}
 
 
+async def flood(pc, w3_addr, agw_ufrag, host_ip, metrics_port, ctl):
+    """Bad input at the W3 port from an address ICE never validated, while
+    aiortc's call runs: every packet dropped and counted by reason, the
+    call undisturbed."""
+    from aioice import stun
+    ip, port = w3_addr.rsplit(":", 1)
+    dst = (ip, int(port))
+    names = ("stun", "dtls", "ice_not_allowed", "demux")
+    before = {k: metric_value(metrics_port, 'eimsagw_media_dropped_total{reason="%s"}' % k) or 0 for k in names}
+    rcv = pc.getReceivers()[0]
+    got0 = sum(x.packetsReceived for x in (await rcv.getStats()).values() if x.type == "inbound-rtp")
+    rogue = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rogue.bind((host_ip, 0))
+    rnd = random.Random(5)
+    for i in range(200):
+        m = stun.Message(message_method=stun.Method.BINDING, message_class=stun.Class.REQUEST)
+        m.attributes["USERNAME"] = "%s:rogue" % agw_ufrag
+        m.attributes["USE-CANDIDATE"] = None
+        m.add_message_integrity(b"not the password at all")   # wrong MESSAGE-INTEGRITY
+        rogue.sendto(bytes(m), dst)
+        raw = bytearray(bytes(m))
+        rogue.sendto(bytes(raw[:20 + rnd.randrange(0, 12)]), dst)   # truncated STUN
+        rogue.sendto(bytes([22, 254, 253]) + rnd.randbytes(rnd.randrange(0, 300)), dst)  # DTLS garbage
+        rogue.sendto(bytes([0x80, 111]) + rnd.randbytes(rnd.randrange(10, 300)), dst)    # fake SRTP
+        rogue.sendto(bytes([0xff]) + rnd.randbytes(rnd.randrange(0, 100)), dst)          # not demuxable
+        if i % 20 == 0:
+            await asyncio.sleep(0.01)
+    await asyncio.sleep(2)
+    after = {k: metric_value(metrics_port, 'eimsagw_media_dropped_total{reason="%s"}' % k) or 0 for k in names}
+    d = {k: after[k] - before[k] for k in names}
+    got1 = sum(x.packetsReceived for x in (await rcv.getStats()).values() if x.type == "inbound-rtp")
+    # Wrong MESSAGE-INTEGRITY -> stun; DTLS records from an address ICE never
+    # validated -> dtls; SRTP from it -> ice_not_allowed; the rest, and
+    # datagrams too short for what their first byte says (truncated STUN,
+    # 3-byte DTLS), -> demux.
+    tap.result(d["stun"] >= 200 and d["dtls"] >= 150 and d["ice_not_allowed"] == 200 and
+               d["demux"] >= 200 and sum(d.values()) == 1000,
+               "bad input from an unvalidated address: all 1,000 dropped and counted per reason", repr(d))
+    tap.result(got1 - got0 > 60 and pc.connectionState == "connected" and ctl.event(6, 0.2) is None,
+               "the call is undisturbed by the flood (media keeps flowing, no DTLS failure)",
+               "received %d in 2 s, state %s" % (got1 - got0, pc.connectionState))
+    rogue.close()
+
+
 async def session(ctl, name, host_ip, metrics_port, kinds, setup, wrong_fp=False, end="release"):
     """One call leg pair: aiortc with one track per kind (BUNDLE when more
     than one), a W3 termination with one stream per kind, an IMS
@@ -412,6 +457,9 @@ async def session(ctl, name, host_ip, metrics_port, kinds, setup, wrong_fp=False
         routed = metric_value(metrics_port, "eimsagw_media_rtcp_routed_total") or 0
         tap.result(routed > routed0, "%s: RTCP from aiortc routed to streams by SSRC" % name,
                    "%s -> %s" % (routed0, routed))
+        if name == "audio":
+            await flood(pc, find(find(ice, "LOCAL_CANDIDATE"), "CAND_ADDR"), find(ice, "ICE_LOCAL_UFRAG"),
+                        host_ip, metrics_port, ctl)
         if end == "consent":
             await pc.close()
             t0 = time.time()
@@ -832,6 +880,52 @@ def hold_expiry(ctl, iq_port, epoch):
     return ctl
 
 
+def tls_link(bindir):
+    """iqp-ctl over mutual TLS 1.3 with pinned fingerprints both ways (as
+    ep-cscf's listener): the AGW registers, a RESERVE and RELEASE work."""
+    state = os.path.join(lab.tmp, "tls")
+    subprocess.run([os.path.join(bindir, "eims-agw"), "--check-config", "--state_dir=%s/agw" % state,
+                    "--node_id=agw-tls"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    agw_fp = cert_fingerprint(os.path.join(state, "agw", "iq", "tls", "cert.pem"))
+    port = free_port()
+    log = open(os.path.join(lab.tmp, "iqp-ctl-tls.err"), "w")
+    ctl = Ctl.__new__(Ctl)
+    ctl.p = subprocess.Popen([os.path.join(bindir, "iqp-ctl"), "--listen", "127.0.0.1:%d" % port,
+                              "--state-dir", os.path.join(state, "ctl"), "--pin", agw_fp],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, start_new_session=True)
+    lab.procs.append(ctl.p)
+    ctl.q, ctl.lines = queue.Queue(), []
+    threading.Thread(target=ctl.reader, daemon=True).start()
+    l = ctl.wait(lambda x: x.get("link") == "listening", 10)
+    ok = l is not None and l.get("security") == "tls" and len(l.get("fingerprint", "")) == 95
+    tap.result(ok, "iqp-ctl over TLS prints its certificate fingerprint", repr(l))
+    if not ok:
+        return
+    agw = lab.daemon(bindir, "eims-agw", "agw-tls.log", [
+        "--state_dir=%s/agw" % state, "--node_id=agw-tls", "--metrics.listen=127.0.0.1:%d" % free_port(),
+        "--iq.controllers=127.0.0.1:%d" % port, "--iq.trusted_fingerprints=" + l["fingerprint"],
+        "--media.port_min=46000", "--media.port_max=46099"])
+    reg = ctl.wait(lambda x: x.get("link") == "registered", 15)
+    tap.result(agw is not None and reg is not None and reg.get("node_id") == "agw-tls",
+               "eims-agw registers with iqp-ctl over mutual TLS (pinned both ways)", lab.log("agw-tls.log")[-800:])
+    if reg:
+        r = ctl.request("tls-reserve", "RESERVE", [{"CONTEXT": [{"CONTEXT_ID": CHOOSE}, {"TERMINATION": [
+            {"TERM_ID": CHOOSE}, {"TERM_KIND": "IMS"}, {"REALM_NAME": "ims"},
+            {"STREAM": [{"STREAM_ID": 1}, {"MEDIA_TYPE": "AUDIO"}, {"TRANSPORT_PROTO": "RTP/AVP"}] +
+            codec_elems([(0, "PCMU", 8000, 1)])}]}]}])
+        ok = r is not None and "reply" in r and r["reply"]["header"]["flags"] == 0
+        cid = find(find(r["reply"]["body"], "CONTEXT"), "CONTEXT_ID") if ok else 0
+        r2 = ctl.request("tls-release", "RELEASE", [{"CONTEXT": [{"CONTEXT_ID": cid}]}])
+        tap.result(ok and r2 is not None and "reply" in r2, "RESERVE and RELEASE over the TLS link")
+    if agw:
+        lab.stop_daemon(tap, agw, "eims-agw (TLS link)", "agw-tls.log")
+    ctl.p.stdin.close()
+    try:
+        ctl.p.wait(5)
+    except subprocess.TimeoutExpired:
+        pass
+
+
 def main():
     bindir = BIN
     host = [a for a in get_host_addresses(True, False)]
@@ -860,6 +954,7 @@ def main():
         asyncio.run(scenario(ctl, host_ip, metrics_port))
         ctl = hold_expiry(ctl, iq_port, reg["epoch"])
     lab.stop_daemon(tap, agw, "eims-agw", "agw.log")
+    tls_link(bindir)
     ctl.p.stdin.close()
     try:
         ctl.p.wait(5)

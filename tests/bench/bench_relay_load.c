@@ -1,0 +1,424 @@
+/* Load generator of the relay benchmark (tests/bench/relay_bench.py): N
+ * streams of SRTP toward a relay (eims-agw or rtpengine), the plain RTP
+ * the relay produces received back on one IMS-side socket.
+ *
+ * stdin, one line each:
+ *   dtls IP PORT UFRAG PWD FINGERPRINT   a stream to an eims-agw W3 port:
+ *                                         ICE check with USE-CANDIDATE, DTLS
+ *                                         client, keys from the exporter
+ *   sdes IP PORT KEY_BASE64              a stream to a relay keyed by SDES
+ *                                         (AES_CM_128_HMAC_SHA1_80)
+ *   setup                                 runs the handshakes, prints "ready N"
+ *   run SECONDS PPS PAYLOAD               sends PPS packets/s per stream of
+ *                                         PAYLOAD bytes for 1 s of warm-up
+ *                                         and SECONDS measured; prints "t0"
+ *                                         and "t1" around the measurement,
+ *                                         then one JSON line of results
+ * argv: W3_SOURCE_PORT IMS_RECEIVE_PORT.
+ *
+ * Each RTP packet carries its stream index as SSRC and its send time in the
+ * payload; a packet received more than 100 ms after it was sent counts as
+ * lost.  Sending and receiving are batched (sendmmsg/recvmmsg) in one
+ * thread; the caller pins this process to its own core. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "dtls_session.h"
+#include "srtp_transform.h"
+#include "stun_msg.h"
+#include "tls_identity.h"
+
+#define MAX_STREAMS 20000
+#define BATCH 64
+#define LATE_NS 100000000ull
+
+struct stream {
+	struct sockaddr_in dst;
+	char ufrag[64], pwd[128], fp[100];
+	bool dtls;
+	uint8_t key[30];
+	struct dtls_session s;
+	struct srtp_transform *out;
+	uint16_t seq;
+	uint32_t ts;
+	uint64_t sent, got, late;
+};
+
+static struct stream *st;
+static unsigned n;
+static int w3_fd, ims_fd;
+static uint32_t *lat_us;       /* latencies of received packets */
+static size_t n_lat, cap_lat;
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+static uint64_t real_ms(void)
+{
+	return now_ns() / 1000000;
+}
+
+static int udp(uint16_t port, int rcvbuf)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &rcvbuf, sizeof(rcvbuf));
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a))) {
+		perror("bind");
+		exit(2);
+	}
+	return fd;
+}
+
+static void dtls_out(void *arg, const uint8_t *buf, size_t len)
+{
+	struct stream *s = arg;
+	sendto(w3_fd, buf, len, 0, (struct sockaddr *)&s->dst, sizeof(s->dst));
+}
+
+static struct stream *by_addr(const struct sockaddr_in *a)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (st[i].dst.sin_port == a->sin_port && st[i].dst.sin_addr.s_addr == a->sin_addr.s_addr)
+			return &st[i];
+	return NULL;
+}
+
+#define LOCAL_UFRAG "benchgen"
+
+/* ICE checks (nomination; then consent freshness, RFC 7675) to every
+ * eims-agw stream; returns how many were sent. */
+static unsigned ice_checks(void)
+{
+	uint8_t buf[512];
+	unsigned sent = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct stream *s = &st[i];
+		char user[160];
+		uint8_t txid[12];
+		size_t len;
+		if (!s->dtls)
+			continue;
+		for (int k = 0; k < 12; k++)
+			txid[k] = (uint8_t)rand();
+		snprintf(user, sizeof(user), "%s:%s", s->ufrag, LOCAL_UFRAG);
+		struct stun_binding_request r = { .txid = txid, .username = user, .has_priority = true,
+						  .priority = 1853824767, .role = STUN_ROLE_CONTROLLING,
+						  .tiebreaker = 42, .use_candidate = true, .key = s->pwd,
+						  .key_len = strlen(s->pwd) };
+		if (stun_msg_build_request(buf, sizeof(buf), &r, &len))
+			continue;
+		sendto(w3_fd, buf, len, 0, (struct sockaddr *)&s->dst, sizeof(s->dst));
+		sent++;
+	}
+	return sent;
+}
+
+static void drain_w3(void)
+{
+	uint8_t buf[2048];
+	while (recv(w3_fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		;
+}
+
+/* ICE check with USE-CANDIDATE and DTLS client handshakes, all streams at
+ * once, driven by one poll loop. */
+static int setup_dtls(struct dtls_ctx *ctx)
+{
+	uint8_t buf[2048];
+	uint64_t start = real_ms();
+	unsigned pending = ice_checks();
+
+	/* Responses first (the AGW selects the pair), then DTLS. */
+	unsigned answered = 0;
+	while (answered < pending && real_ms() - start < 10000) {
+		struct sockaddr_in from;
+		socklen_t fl = sizeof(from);
+		ssize_t k = recvfrom(w3_fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		if (k < 0) {
+			struct pollfd p = { w3_fd, POLLIN, 0 };
+			poll(&p, 1, 10);
+			continue;
+		}
+		if (stun_msg_is_stun(buf, (size_t)k))
+			answered++;
+	}
+	if (answered < pending)
+		return ETIMEDOUT;
+	for (unsigned i = 0; i < n; i++)
+		if (st[i].dtls && dtls_session_start(&st[i].s, ctx, DTLS_ACTIVE, st[i].fp, 0, dtls_out,
+						     &st[i], real_ms()))
+			return EINVAL;
+	unsigned done = 0;
+	while (done < pending && real_ms() - start < 60000) {
+		struct sockaddr_in from;
+		socklen_t fl = sizeof(from);
+		ssize_t k = recvfrom(w3_fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		if (k < 0) {
+			struct pollfd p = { w3_fd, POLLIN, 0 };
+			poll(&p, 1, 5);
+			uint64_t t = real_ms();
+			for (unsigned i = 0; i < n; i++)
+				if (st[i].dtls && st[i].s.state == DTLS_HANDSHAKING &&
+				    t >= dtls_session_deadline(&st[i].s, t))
+					dtls_session_tick(&st[i].s, t);
+			continue;
+		}
+		struct stream *s = by_addr(&from);
+		if (!s || !s->dtls || s->s.state != DTLS_HANDSHAKING)
+			continue;
+		if (dtls_session_input(&s->s, buf, (size_t)k, real_ms()) == DTLS_CONNECTED) {
+			const struct dtls_keys *kk = &s->s.keys;
+			if (srtp_transform_create(kk->profile, SRTP_TRANSFORM_OUTBOUND, kk->local_key,
+						  kk->key_len, kk->local_salt, kk->salt_len, &s->out))
+				return EIO;
+			done++;
+		} else if (s->s.state == DTLS_FAILED) {
+			fprintf(stderr, "dtls failed: %s\n", s->s.fail_reason);
+			return EPROTO;
+		}
+	}
+	return done == pending ? 0 : ETIMEDOUT;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void receive_all(bool measuring)
+{
+	static struct mmsghdr m[BATCH];
+	static struct iovec iov[BATCH];
+	static uint8_t bufs[BATCH][1600];
+
+	for (;;) {
+		for (int i = 0; i < BATCH; i++) {
+			iov[i].iov_base = bufs[i];
+			iov[i].iov_len = sizeof(bufs[i]);
+			m[i].msg_hdr = (struct msghdr){ .msg_iov = &iov[i], .msg_iovlen = 1 };
+		}
+		int k = recvmmsg(ims_fd, m, BATCH, MSG_DONTWAIT, NULL);
+		if (k <= 0)
+			return;
+		uint64_t t = now_ns();
+		for (int i = 0; i < k; i++) {
+			const uint8_t *p = bufs[i];
+			if (m[i].msg_len < 12 + 16 || (p[1] & 0x7f) >= 72)
+				continue; /* RTCP or too short */
+			uint32_t ssrc = (uint32_t)p[8] << 24 | (uint32_t)p[9] << 16 | (uint32_t)p[10] << 8 | p[11];
+			uint64_t sent, flag;
+			memcpy(&sent, p + 12, 8);
+			memcpy(&flag, p + 20, 8);
+			if (ssrc >= n || !flag || !measuring)
+				continue; /* warm-up packets (flag 0) are not counted */
+			uint64_t d = t > sent ? t - sent : 0;
+			if (d > LATE_NS) {
+				st[ssrc].late++;
+				continue;
+			}
+			st[ssrc].got++;
+			if (n_lat == cap_lat) {
+				cap_lat = cap_lat ? 2 * cap_lat : 1 << 20;
+				lat_us = realloc(lat_us, cap_lat * sizeof(*lat_us));
+			}
+			lat_us[n_lat++] = (uint32_t)(d / 1000);
+		}
+	}
+}
+
+static void run(double seconds, unsigned pps, unsigned payload)
+{
+	static struct mmsghdr m[BATCH];
+	static struct iovec iov[BATCH];
+	static uint8_t bufs[BATCH][1600];
+	uint64_t period = 1000000000ull / pps, start = now_ns();
+	uint64_t warm_end = start + 1000000000ull, end = warm_end + (uint64_t)(seconds * 1e9);
+	uint64_t *next = calloc(n, sizeof(*next));
+	bool measuring = false;
+	unsigned q = 0;
+	uint64_t consent = start + 5000000000ull;
+
+	/* Counters are per run. */
+	n_lat = 0;
+	for (unsigned i = 0; i < n; i++) {
+		st[i].sent = st[i].got = st[i].late = 0;
+		next[i] = start + period * i / n; /* spread the streams over a period */
+	}
+	for (;;) {
+		uint64_t t = now_ns();
+		if (!measuring && t >= warm_end) {
+			measuring = true;
+			printf("t0\n");
+			fflush(stdout);
+		}
+		if (t >= end)
+			break;
+		for (unsigned i = 0; i < n; i++) {
+			struct stream *s = &st[i];
+			if (next[i] > t)
+				continue;
+			next[i] += period;
+			uint8_t *p = bufs[q];
+			size_t len = 12 + payload;
+			p[0] = 0x80, p[1] = 0;
+			p[2] = (uint8_t)(s->seq >> 8), p[3] = (uint8_t)s->seq;
+			p[4] = (uint8_t)(s->ts >> 24), p[5] = (uint8_t)(s->ts >> 16), p[6] = (uint8_t)(s->ts >> 8),
+			p[7] = (uint8_t)s->ts;
+			p[8] = (uint8_t)(i >> 24), p[9] = (uint8_t)(i >> 16), p[10] = (uint8_t)(i >> 8), p[11] = (uint8_t)i;
+			memset(p + 12, 0x55, payload);
+			uint64_t flag = measuring;
+			memcpy(p + 12, &t, 8);
+			memcpy(p + 20, &flag, 8);
+			s->seq++;
+			s->ts += 160;
+			if (srtp_transform_protect_rtp(s->out, p, &len, sizeof(bufs[q])))
+				continue;
+			iov[q].iov_base = p;
+			iov[q].iov_len = len;
+			m[q].msg_hdr = (struct msghdr){ .msg_name = &s->dst, .msg_namelen = sizeof(s->dst),
+							.msg_iov = &iov[q], .msg_iovlen = 1 };
+			if (measuring)
+				s->sent++;
+			if (++q == BATCH) {
+				sendmmsg(w3_fd, m, q, 0);
+				q = 0;
+			}
+		}
+		if (q) {
+			sendmmsg(w3_fd, m, q, 0);
+			q = 0;
+		}
+		receive_all(measuring);
+		if (t >= consent) {
+			ice_checks();
+			consent = t + 5000000000ull;
+		}
+		drain_w3();
+		struct pollfd pf = { ims_fd, POLLIN, 0 };
+		poll(&pf, 1, 0);
+		if (!(pf.revents & POLLIN)) {
+			struct timespec ts = { 0, 100000 }; /* 0.1 ms */
+			nanosleep(&ts, NULL);
+		}
+	}
+	printf("t1\n");
+	fflush(stdout);
+	/* Packets in flight at the end: 100 ms to arrive. */
+	uint64_t drain = now_ns() + LATE_NS;
+	while (now_ns() < drain) {
+		receive_all(true);
+		struct timespec ts = { 0, 500000 };
+		nanosleep(&ts, NULL);
+	}
+	uint64_t sent = 0, got = 0, late = 0;
+	for (unsigned i = 0; i < n; i++) {
+		sent += st[i].sent;
+		got += st[i].got;
+		late += st[i].late;
+	}
+	qsort(lat_us, n_lat, sizeof(*lat_us), cmp_u32);
+	printf("{\"streams\": %u, \"seconds\": %.3f, \"sent\": %llu, \"received\": %llu, \"late\": %llu, "
+	       "\"p50_us\": %u, \"p99_us\": %u}\n",
+	       n, seconds, (unsigned long long)sent, (unsigned long long)got, (unsigned long long)late,
+	       n_lat ? lat_us[n_lat / 2] : 0, n_lat ? lat_us[n_lat * 99 / 100] : 0);
+	fflush(stdout);
+	free(next);
+}
+
+static int b64(const char *in, uint8_t *out, size_t want)
+{
+	uint8_t tmp[64];
+	int k = EVP_DecodeBlock(tmp, (const unsigned char *)in, (int)strlen(in));
+	if (k < (int)want)
+		return EINVAL;
+	memcpy(out, tmp, want);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct tls_identity id;
+	struct dtls_ctx ctx;
+	char line[1024];
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: bench_relay_load W3_PORT IMS_PORT < commands\n");
+		return 2;
+	}
+	w3_fd = udp((uint16_t)atoi(argv[1]), 8 << 20);
+	ims_fd = udp((uint16_t)atoi(argv[2]), 32 << 20);
+	st = calloc(MAX_STREAMS, sizeof(*st));
+	if (tls_identity_generate(&id, "bench", 30) || dtls_ctx_init(&ctx, &id))
+		return 2;
+	printf("fingerprint %s\n", id.fingerprint_sha256);
+	fflush(stdout);
+	while (fgets(line, sizeof(line), stdin)) {
+		char ip[64], a[128], b[128], c[128];
+		unsigned port;
+		if (!strncmp(line, "dtls ", 5) && n < MAX_STREAMS &&
+		    sscanf(line, "dtls %63s %u %127s %127s %127s", ip, &port, a, b, c) == 5) {
+			struct stream *s = &st[n++];
+			s->dst.sin_family = AF_INET;
+			s->dst.sin_port = htons((uint16_t)port);
+			inet_pton(AF_INET, ip, &s->dst.sin_addr);
+			snprintf(s->ufrag, sizeof(s->ufrag), "%s", a);
+			snprintf(s->pwd, sizeof(s->pwd), "%s", b);
+			snprintf(s->fp, sizeof(s->fp), "%s", c);
+			s->dtls = true;
+		} else if (!strncmp(line, "sdes ", 5) && n < MAX_STREAMS &&
+			   sscanf(line, "sdes %63s %u %127s", ip, &port, a) == 3) {
+			struct stream *s = &st[n++];
+			s->dst.sin_family = AF_INET;
+			s->dst.sin_port = htons((uint16_t)port);
+			inet_pton(AF_INET, ip, &s->dst.sin_addr);
+			if (b64(a, s->key, 30) ||
+			    srtp_transform_create(SRTP_PROFILE_AES128_CM_HMAC_SHA1_80, SRTP_TRANSFORM_OUTBOUND,
+						  s->key, 16, s->key + 16, 14, &s->out)) {
+				fprintf(stderr, "bad key\n");
+				return 2;
+			}
+		} else if (!strncmp(line, "setup", 5)) {
+			int rc = setup_dtls(&ctx);
+			if (rc)
+				printf("failed %d\n", rc);
+			else
+				printf("ready %u\n", n);
+			fflush(stdout);
+		} else if (!strncmp(line, "run ", 4)) {
+			double secs;
+			unsigned pps, payload;
+			if (sscanf(line, "run %lf %u %u", &secs, &pps, &payload) == 3 && payload >= 16)
+				run(secs, pps, payload);
+		}
+	}
+	for (unsigned i = 0; i < n; i++) {
+		if (st[i].dtls)
+			dtls_session_free(&st[i].s);
+		srtp_transform_free(st[i].out);
+	}
+	free(st);
+	free(lat_us);
+	dtls_ctx_free(&ctx);
+	tls_identity_free(&id);
+	return 0;
+}

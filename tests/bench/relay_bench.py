@@ -1,0 +1,331 @@
+#!/usr/bin/python3
+"""Issue 5 benchmark: SRTP in -> RTP out through eims-agw and through
+rtpengine (userspace, one worker thread), same machine, same run, same
+load generator (bench_relay_load).
+
+Per relay and per load step (streams), on a freshly started relay:
+  * eims-agw: iqp-ctl (plain TCP) RESERVEs and CONFIGUREs one context per
+    stream (W3 + IMS, PCMU); the generator runs the ICE check and a DTLS
+    client handshake per stream (the AGW is DTLS server) and sends SRTP
+    (AES_CM_128_HMAC_SHA1_80 as negotiated) to each W3 port;
+  * rtpengine: one ng offer/answer per stream (RTP/SAVP with a=crypto from
+    the generator, RTP/AVP toward the generator's IMS socket); keys by SDES
+    (the key exchange is not on the measured path; rtpengine's DTLS needs
+    its own handshake driver, which this generator does not have);
+  * the generator sends 50 packets/s per stream, 160-byte payload, for 1 s of
+    warm-up then --seconds measured, and receives the plain RTP on one
+    socket; late (> 100 ms) counts as lost;
+  * relay CPU: utime+stime of the relay process over the measured window,
+    divided by the packets delivered.
+The generator is pinned to CPU 0 and the relay to CPU 1 (taskset); each
+step is repeated --repeat times and medians are reported.  Not a test:
+not in tests/run-all.sh.
+
+usage: relay_bench.py [--builddir build/release] [--streams 500,1000,1500,2000]
+                      [--seconds 10] [--repeat 3] [--relays eims-agw,rtpengine]
+                      [--json FILE]"""
+import argparse
+import base64
+import json
+import os
+import queue
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+TICK = os.sysconf("SC_CLK_TCK")
+CHOOSE = 4294967294
+GIVEN = set()
+
+
+def free_port(kind=socket.SOCK_STREAM):
+    while True:
+        s = socket.socket(socket.AF_INET, kind)
+        s.bind(("127.0.0.1", 0))
+        p = s.getsockname()[1]
+        s.close()
+        if p not in GIVEN:
+            GIVEN.add(p)
+            return p
+
+
+def cpu_s(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+class Lines:
+    """A subprocess speaking lines on stdin/stdout."""
+
+    def __init__(self, cmd, log):
+        self.p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
+                                  start_new_session=True)
+        self.q = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for raw in self.p.stdout:
+            self.q.put(raw.decode().rstrip("\n"))
+        self.q.put(None)
+
+    def send(self, text):
+        self.p.stdin.write(text.encode())
+        self.p.stdin.flush()
+
+    def get(self, secs=60):
+        return self.q.get(timeout=secs)
+
+    def stop(self):
+        try:
+            os.killpg(self.p.pid, signal.SIGTERM)
+            self.p.wait(10)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(self.p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def find(elems, name):
+    for e in elems:
+        if name in e:
+            return e[name]
+    return None
+
+
+def run_steps(gen, relay_pid, seconds, repeat):
+    out = []
+    for _ in range(repeat):
+        gen.send("run %g 50 160\n" % seconds)
+        line = gen.get(seconds + 30)
+        assert line == "t0", line
+        c0 = cpu_s(relay_pid)
+        line = gen.get(seconds + 30)
+        assert line == "t1", line
+        c1 = cpu_s(relay_pid)
+        res = json.loads(gen.get(30))
+        res["relay_cpu_s"] = c1 - c0
+        res["loss"] = 1 - res["received"] / res["sent"] if res["sent"] else 1
+        res["pps"] = res["received"] / seconds
+        res["cpu_us_per_packet"] = (c1 - c0) * 1e6 / res["received"] if res["received"] else None
+        out.append(res)
+        time.sleep(0.5)
+    return out
+
+
+def agw_step(args, n, tmp):
+    iq_port, gw3, gims = free_port(), free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_DGRAM)
+    logs = {k: open(os.path.join(tmp, "%s-%d.log" % (k, n)), "w") for k in ("agw", "ctl", "gen")}
+    ctl = Lines([os.path.join(args.builddir, "bin/iqp-ctl"), "--listen", "127.0.0.1:%d" % iq_port,
+                 "--security", "tcp"], logs["ctl"])
+    agw = subprocess.Popen(["taskset", "-c", "1", os.path.join(args.builddir, "bin/eims-agw"),
+                            "--state_dir=%s/agw" % tmp, "--node_id=bench", "--metrics.listen=127.0.0.1:%d" % free_port(),
+                            "--iq.security=tcp", "--iq.controllers=127.0.0.1:%d" % iq_port,
+                            "--iq.max_contexts=100000", "--media.port_min=20000", "--media.port_max=45000",
+                            "--log.level=warn"], stdout=logs["agw"], stderr=subprocess.STDOUT,
+                           start_new_session=True)
+    gen = Lines(["taskset", "-c", "0", os.path.join(args.builddir, "tests/bench/bench_relay_load"),
+                 str(gw3), str(gims)], logs["gen"])
+    try:
+        fp = gen.get(10).split()[1]
+        while True:
+            line = json.loads(ctl.get(20))
+            if line.get("link") == "registered":
+                break
+        opus = [{"CODEC": [{"PAYLOAD_TYPE": 0}, {"CODEC_NAME": "PCMU"}, {"CLOCK_RATE": 8000}]}]
+        for i in range(n):
+            ctl.send(json.dumps({"tag": i, "header": {"code": "RESERVE"}, "body": [{"CONTEXT": [
+                {"CONTEXT_ID": CHOOSE},
+                {"TERMINATION": [{"TERM_ID": CHOOSE}, {"TERM_KIND": "W3"}, {"REALM_NAME": "w3"},
+                                 {"ICE": [{"ICE_REMOTE_UFRAG": "benchgen"}, {"ICE_REMOTE_PWD": "benchpassword0123456789"}]},
+                                 {"DTLS": [{"DTLS_SETUP": "PASSIVE"}, {"REMOTE_FINGERPRINT": [
+                                     {"FP_HASH": "SHA-256"}, {"FP_VALUE": fp.replace(":", "").lower()}]}]},
+                                 {"STREAM": [{"STREAM_ID": 1}, {"MEDIA_TYPE": "AUDIO"},
+                                             {"TRANSPORT_PROTO": "UDP/TLS/RTP/SAVPF"}] + opus}]},
+                {"TERMINATION": [{"TERM_ID": CHOOSE}, {"TERM_KIND": "IMS"}, {"REALM_NAME": "ims"},
+                                 {"STREAM": [{"STREAM_ID": 1}, {"MEDIA_TYPE": "AUDIO"}, {"TRANSPORT_PROTO": "RTP/AVP"},
+                                             {"REMOTE_ADDR": "127.0.0.1:%d" % gims}] + opus}]}]}]}) + "\n")
+        got = 0
+        while got < n:
+            line = json.loads(ctl.get(60))
+            if "request" not in line:
+                continue
+            got += 1
+            r = line.get("reply")
+            if not r or r["header"]["flags"]:
+                raise RuntimeError("RESERVE failed: %s" % line)
+            w3 = find(find(r["body"], "CONTEXT"), "TERMINATION")
+            ice = find(w3, "ICE")
+            ip, port = find(find(ice, "LOCAL_CANDIDATE"), "CAND_ADDR").rsplit(":", 1)
+            fpv = find(find(find(w3, "DTLS"), "LOCAL_FINGERPRINT"), "FP_VALUE").upper()
+            fpv = ":".join(fpv[k:k + 2] for k in range(0, 64, 2))
+            gen.send("dtls %s %s %s %s %s\n" % (ip, port, find(ice, "ICE_LOCAL_UFRAG"),
+                                                find(ice, "ICE_LOCAL_PWD"), fpv))
+        gen.send("setup\n")
+        ready = gen.get(120)
+        if not ready.startswith("ready"):
+            raise RuntimeError("generator: %s" % ready)
+        return run_steps(gen, agw.pid, args.seconds, args.repeat)
+    finally:
+        gen.stop()
+        ctl.stop()
+        agw.send_signal(signal.SIGTERM)
+        try:
+            agw.wait(15)
+        except subprocess.TimeoutExpired:
+            agw.kill()
+
+
+# --- rtpengine's ng protocol (bencode over UDP) -------------------------------
+
+def benc(v):
+    if isinstance(v, int):
+        return b"i%de" % v
+    if isinstance(v, str):
+        v = v.encode()
+    if isinstance(v, bytes):
+        return b"%d:%s" % (len(v), v)
+    if isinstance(v, list):
+        return b"l" + b"".join(benc(x) for x in v) + b"e"
+    if isinstance(v, dict):
+        return b"d" + b"".join(benc(k) + benc(v[k]) for k in sorted(v)) + b"e"
+    raise TypeError(v)
+
+
+def bdec(b, i=0):
+    c = b[i:i + 1]
+    if c == b"i":
+        j = b.index(b"e", i)
+        return int(b[i + 1:j]), j + 1
+    if c == b"l":
+        i, out = i + 1, []
+        while b[i:i + 1] != b"e":
+            v, i = bdec(b, i)
+            out.append(v)
+        return out, i + 1
+    if c == b"d":
+        i, out = i + 1, {}
+        while b[i:i + 1] != b"e":
+            k, i = bdec(b, i)
+            v, i = bdec(b, i)
+            out[k.decode()] = v
+        return out, i + 1
+    j = b.index(b":", i)
+    ln = int(b[i:j])
+    return b[j + 1:j + 1 + ln], j + 1 + ln
+
+
+class Ng:
+    def __init__(self, port):
+        self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.s.settimeout(5)
+        self.addr = ("127.0.0.1", port)
+        self.n = 0
+
+    def cmd(self, d):
+        self.n += 1
+        cookie = b"c%d" % self.n
+        self.s.sendto(cookie + b" " + benc(d), self.addr)
+        while True:
+            data = self.s.recv(65535)
+            c, rest = data.split(b" ", 1)
+            if c == cookie:
+                return bdec(rest)[0]
+
+
+def sdp(port, proto, extra=""):
+    return ("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+            "m=audio %d %s 0\r\na=rtpmap:0 PCMU/8000\r\n%sa=sendrecv\r\n" % (port, proto, extra))
+
+
+def rtpengine_step(args, n, tmp):
+    ng_port, gw3, gims = free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_DGRAM)
+    logs = {k: open(os.path.join(tmp, "%s-%d.log" % (k, n)), "w") for k in ("rtpengine", "gen")}
+    rtpe = subprocess.Popen(["taskset", "-c", "1", "rtpengine", "--foreground", "--log-stderr",
+                             "--interface=127.0.0.1", "--listen-ng=127.0.0.1:%d" % ng_port,
+                             "--port-min=20000", "--port-max=45000", "--num-threads=1", "--table=-1",
+                             "--log-level=3", "--pidfile=%s/rtpengine.pid" % tmp],
+                            stdout=logs["rtpengine"], stderr=subprocess.STDOUT, start_new_session=True)
+    gen = Lines(["taskset", "-c", "0", os.path.join(args.builddir, "tests/bench/bench_relay_load"),
+                 str(gw3), str(gims)], logs["gen"])
+    try:
+        gen.get(10)  # fingerprint line: unused
+        ng = Ng(ng_port)
+        for _ in range(50):
+            try:
+                if ng.cmd({"command": "ping"}).get("result") == b"pong":
+                    break
+            except (socket.timeout, ConnectionRefusedError):
+                time.sleep(0.1)
+        for i in range(n):
+            key = base64.b64encode(os.urandom(30)).decode()
+            off = ng.cmd({"command": "offer", "call-id": "c%d" % i, "from-tag": "f%d" % i,
+                          "sdp": sdp(gw3, "RTP/SAVP", "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:%s\r\n" % key),
+                          "transport-protocol": "RTP/AVP", "ICE": "remove"})
+            if off.get("result") != b"ok":
+                raise RuntimeError("offer: %s" % off)
+            ans = ng.cmd({"command": "answer", "call-id": "c%d" % i, "from-tag": "f%d" % i, "to-tag": "t%d" % i,
+                          "sdp": sdp(gims, "RTP/AVP")})
+            if ans.get("result") != b"ok":
+                raise RuntimeError("answer: %s" % ans)
+            port = int(ans["sdp"].decode().split("m=audio ")[1].split()[0])
+            gen.send("sdes 127.0.0.1 %d %s\n" % (port, key))
+        gen.send("setup\n")
+        ready = gen.get(60)
+        if not ready.startswith("ready"):
+            raise RuntimeError("generator: %s" % ready)
+        return run_steps(gen, rtpe.pid, args.seconds, args.repeat)
+    finally:
+        gen.stop()
+        rtpe.send_signal(signal.SIGTERM)
+        try:
+            rtpe.wait(15)
+        except subprocess.TimeoutExpired:
+            rtpe.kill()
+
+
+def summary(runs):
+    med = lambda k: statistics.median(r[k] for r in runs if r[k] is not None)  # noqa: E731
+    return {"pps": med("pps"), "loss": med("loss"), "p50_us": med("p50_us"), "p99_us": med("p99_us"),
+            "cpu_us_per_packet": med("cpu_us_per_packet"), "relay_cpu_s": med("relay_cpu_s"),
+            "runs": runs}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--builddir", default=os.path.join(ROOT, "build/release"))
+    ap.add_argument("--streams", default="500,1000,1500,2000")
+    ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--relays", default="eims-agw,rtpengine")
+    ap.add_argument("--json")
+    args = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="relay_bench.")
+    results = {}
+    for n in [int(x) for x in args.streams.split(",")]:
+        for relay in args.relays.split(","):
+            fn = agw_step if relay == "eims-agw" else rtpengine_step
+            try:
+                res = summary(fn(args, n, tmp))
+            except Exception as e:  # report and go on with the next step
+                print("%s %d: failed: %s" % (relay, n, e), flush=True)
+                continue
+            results.setdefault(str(n), {})[relay] = res
+            print("%-9s %5d streams: %8.0f pkt/s delivered, loss %.4f%%, p50 %5d us, p99 %6d us, "
+                  "%.2f CPU-us/packet" % (relay, n, res["pps"], 100 * res["loss"], res["p50_us"],
+                                          res["p99_us"], res["cpu_us_per_packet"] or -1), flush=True)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
+    print("logs in %s" % tmp)
+
+
+if __name__ == "__main__":
+    main()
