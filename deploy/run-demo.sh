@@ -67,7 +67,7 @@ kamailio -f tests/kamailio/ims-core.cfg -DD -E -Y "$STATE/kamailio" \
 	-A "UAS_PORT=$ECHO_PORT" \
 	>"$STATE/kamailio.log" 2>&1 &
 KAM=$!
-sed -e 's/IS486/0/' -e 's/UASBYE/0/' tests/sipp/invite_uas.xml >"$STATE/echo.xml"
+sed -e 's/IS486/0/' -e 's/UASBYE/0/' -e '/^VIDEO$/d' tests/sipp/invite_uas.xml >"$STATE/echo.xml"
 sipp -sf "$STATE/echo.xml" -i 127.0.0.1 -p "$ECHO_PORT" -mi 127.0.0.1 -mp 6000 -rtp_echo \
 	-nostdin -trace_err -error_file "$STATE/echo_err.log" >"$STATE/echo.log" 2>&1 &
 ECHO=$!

@@ -143,6 +143,9 @@ static void on_reply(void *arg, struct iqp_link *link, const struct iqp_msg *rep
 	else
 		rc = ex == EX_OFFER ? alg_offer_out(m->alg, reply, out, SDP_MAX, &len, &aerr)
 				    : alg_answer_out(m->alg, reply, out, SDP_MAX, &len, &aerr);
+	if (!rc) /* the SDP as received, before the body is rewritten */
+		remember(&m->last_in[h->from], &m->last_in_len[h->from], sip->sip_payload->pl_data,
+			 sip->sip_payload->pl_len);
 	if (!rc && (rc = set_body(h->msg, out, len)) != 0)
 		snprintf(aerr.text, sizeof(aerr.text), "out of memory"), aerr.sip_status = 500;
 	if (rc) {
@@ -155,8 +158,6 @@ static void on_reply(void *arg, struct iqp_link *link, const struct iqp_msg *rep
 		run(p, c);
 		return;
 	}
-	remember(&m->last_in[h->from], &m->last_in_len[h->from], sip->sip_payload->pl_data,
-		 sip->sip_payload->pl_len);
 	remember(&m->last_out[h->from], &m->last_out_len[h->from], out, len);
 	m->offer_from = ex == EX_OFFER ? (int)h->from : -1;
 	log_debug(p->log, p->sub, &ids, ex == EX_OFFER ? "offer rewritten" : "answer rewritten",
@@ -372,6 +373,15 @@ void call_media_failed(struct sip_proxy *p, struct iqp_link *l, uint32_t context
 		call_maybe_free(p, c);
 		return;
 	}
+}
+
+bool call_media_owns(struct sip_proxy *p, struct iqp_link *l, uint32_t context_id)
+{
+	for (struct call *c = p->calls.all; c; c = c->next)
+		if (c->media && c->media->link == l && c->media->alg && !c->released &&
+		    alg_context_id(c->media->alg) == context_id)
+			return true;
+	return false;
 }
 
 void call_media_link_lost(struct sip_proxy *p, struct iqp_link *l)

@@ -53,6 +53,8 @@ void call_media_free(struct call *c);
  * both ways), the context is released. */
 void call_media_failed(struct sip_proxy *p, struct iqp_link *l, uint32_t context_id,
 		       unsigned event_type, unsigned code);
+/* A call owns context_id on l (a context reserved, not yet released). */
+bool call_media_owns(struct sip_proxy *p, struct iqp_link *l, uint32_t context_id);
 /* An AGW's link is lost: its calls end (BYE both ways); their contexts
  * went with the link. */
 void call_media_link_lost(struct sip_proxy *p, struct iqp_link *l);

@@ -88,6 +88,8 @@ static struct ims_tcp_conn *conn_new(struct ims_tcp *t)
 	c->t = t;
 	c->id = ++t->next_id;
 	uv_tcp_init(t->loop, &c->tcp);
+	/* SIP messages are whole writes: no Nagle delay behind a previous one. */
+	uv_tcp_nodelay(&c->tcp, 1);
 	uv_timer_init(t->loop, &c->idle);
 	c->tcp.data = c->idle.data = c;
 	c->handles = 2;

@@ -123,25 +123,32 @@ static int attempt(struct iq_call_req *r, struct iqp_link *l)
 }
 
 /* RELEASE of a context nobody owns any more (8.6). */
-static void release_orphan(struct iq_calls *ic, struct iqp_link *l, const struct iqp_msg *reply)
+static void release_context(struct iq_calls *ic, struct iqp_link *l, uint32_t cid)
 {
-	const struct iqp_elem *ctx = iqp_find(reply, NULL, IQP_E_CONTEXT);
-	const struct iqp_elem *id = ctx ? iqp_find(reply, ctx, IQP_E_CONTEXT_ID) : NULL;
 	struct iqp_header h = { .code = IQP_MSG_RELEASE };
 	uint8_t arena[512];
 	struct iqp_msg m;
 	struct iqp_elem *c;
-	uint32_t cid;
 
-	if (!id || iqp_elem_u32(id, &cid) || iqp_msg_init(&m, &h, arena, sizeof(arena)))
+	if (iqp_msg_init(&m, &h, arena, sizeof(arena)))
 		return;
 	if (!iqp_add_container(&m, NULL, IQP_E_CONTEXT, &c) &&
 	    !iqp_add_u32(&m, c, IQP_E_CONTEXT_ID, cid)) {
-		log_info(ic->log, ic->sub, NULL, "iq context of an ended call released",
-			 LF_U("context_id", cid));
+		log_info(ic->log, ic->sub, NULL, "iq context without a call released",
+			 LF_S("node_id", l->peer.node_id), LF_U("context_id", cid));
 		iq_call_send(ic, l, 0, &m, NULL, NULL, NULL);
 	}
 	iqp_msg_free(&m);
+}
+
+static void release_orphan(struct iq_calls *ic, struct iqp_link *l, const struct iqp_msg *reply)
+{
+	const struct iqp_elem *ctx = iqp_find(reply, NULL, IQP_E_CONTEXT);
+	const struct iqp_elem *id = ctx ? iqp_find(reply, ctx, IQP_E_CONTEXT_ID) : NULL;
+	uint32_t cid;
+
+	if (id && !iqp_elem_u32(id, &cid))
+		release_context(ic, l, cid);
 }
 
 static void on_done(void *arg, struct iqp_link *l, const struct iqp_msg *reply,
@@ -211,18 +218,27 @@ void iq_calls_event(struct iq_calls *ic, struct iqp_link *l, const struct iqp_ms
 		const struct iqp_elem *c = iqp_find(notify, e, IQP_E_CONTEXT_ID);
 		const struct iqp_elem *er = iqp_find(notify, e, IQP_E_ERROR);
 		const struct iqp_elem *code = er ? iqp_find(notify, er, IQP_E_ERROR_CODE) : NULL;
-		uint8_t type = 0;
+		uint16_t type = 0;
 		uint32_t cid = 0;
 		uint16_t ecode = 0;
 
-		if (!t || !c || iqp_elem_u8(t, &type) || iqp_elem_u32(c, &cid))
+		if (!t || !c || iqp_elem_u16(t, &type) || iqp_elem_u32(c, &cid)) {
+			log_info(ic->log, ic->sub, NULL, "iq event without type or context ignored",
+				 LF_S("node_id", l->peer.node_id));
 			continue;
+		}
 		if (code)
 			iqp_elem_u16(code, &ecode);
 		log_debug(ic->log, ic->sub, NULL, "iq event", LF_S("node_id", l->peer.node_id),
 			  LF_U("event_type", type), LF_U("context_id", cid), LF_U("code", ecode));
 		/* 9.2: 3 ICE_CONSENT_LOST, 4 ICE_FAILED, 6 DTLS_FAILED,
 		 * 7 BEARER_RELEASED end the call. */
+		if (ic->hooks.context_known && !ic->hooks.context_known(ic->hooks.arg, l, cid)) {
+			/* 9.1 item 4: an orphan; BEARER_RELEASED has freed it. */
+			if (type != 7)
+				release_context(ic, l, cid);
+			continue;
+		}
 		if ((type == 3 || type == 4 || type == 6 || type == 7) && ic->hooks.media_failed)
 			ic->hooks.media_failed(ic->hooks.arg, l, cid, type, ecode);
 	}

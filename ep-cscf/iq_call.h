@@ -38,8 +38,12 @@ struct iq_call_hooks {
 	 * BEARER_RELEASED) for context_id on link. */
 	void (*media_failed)(void *arg, struct iqp_link *link, uint32_t context_id,
 			     unsigned event_type, unsigned code);
-	/* The link is lost: its contexts are gone. */
+	/* The link is lost, or its AGW went out of service: its contexts
+	 * are gone. */
 	void (*link_lost)(void *arg, struct iqp_link *link);
+	/* Whether a call owns context_id on link (9.1 item 4: the context
+	 * of an EVENT nobody owns is released). */
+	bool (*context_known)(void *arg, struct iqp_link *link, uint32_t context_id);
 	void *arg;
 };
 
@@ -70,8 +74,8 @@ bool iq_call_available(const struct iq_calls *ic, unsigned need);
 /* The owner is gone: done will not be called. */
 void iq_call_detach(struct iq_call_req *r);
 
-/* The link hooks of the iq_server: EVENT NOTIFY (answered here) and
- * link loss. */
+/* The link hooks of the iq_server: EVENT NOTIFY (answered here; the
+ * context of an event no call owns is released) and link loss. */
 void iq_calls_event(struct iq_calls *ic, struct iqp_link *l, const struct iqp_msg *notify);
 void iq_calls_link_lost(struct iq_calls *ic, struct iqp_link *l);
 

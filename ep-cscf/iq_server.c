@@ -245,6 +245,10 @@ static void on_service_change(void *arg, struct iqp_link *l, const struct iqp_ms
 	log_info(s->log, s->sub, NULL, "iq agw service change", LF_S("node_id", node_of(l)),
 		 LF_U("method", method), LF_U("reason", reason),
 		 LF_S("from", iq_agw_state_name(old)), LF_S("to", iq_agw_state_name(a->state)));
+	/* 7.8 item 1: FORCED out of service: the AGW has released every
+	 * context of this link; their calls are cleared. */
+	if (a->state == IQ_AGW_OUT_OF_SERVICE && old != IQ_AGW_OUT_OF_SERVICE && s->calls)
+		iq_calls_link_lost(s->calls, l);
 }
 
 static const struct iqp_link_hooks hooks = {

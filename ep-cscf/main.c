@@ -361,6 +361,11 @@ static void on_agw_lost(void *arg, struct iqp_link *l)
 	call_media_link_lost(arg, l);
 }
 
+static bool on_context_known(void *arg, struct iqp_link *l, uint32_t context_id)
+{
+	return call_media_owns(arg, l, context_id);
+}
+
 static int iq_start(struct daemon *d, struct epcscf *e, char *err, size_t errlen)
 {
 	struct epcscf_cfg *c = d->cfg;
@@ -398,6 +403,7 @@ static int iq_start(struct daemon *d, struct epcscf *e, char *err, size_t errlen
 	iq_calls_init(&e->iq_calls, &d->loop, &e->iq.reg, &d->log, SUB_IQ);
 	e->iq_calls.hooks.media_failed = on_media_failed;
 	e->iq_calls.hooks.link_lost = on_agw_lost;
+	e->iq_calls.hooks.context_known = on_context_known;
 	e->iq_calls.hooks.arg = &e->proxy;
 	e->iq.calls = &e->iq_calls;
 	log_info(&d->log, SUB_IQ, NULL, "listening", LF_S("service", "iq"),

@@ -105,6 +105,11 @@ static double regs_gauge(void *arg)
 	return (double)((struct sip_proxy *)arg)->regs.n;
 }
 
+static double calls_gauge(void *arg)
+{
+	return (double)((struct sip_proxy *)arg)->calls.n;
+}
+
 void sip_proxy_next_hop(const struct sip_proxy *p, struct ims_peer *to)
 {
 	memset(to, 0, sizeof(*to));
@@ -183,6 +188,8 @@ int sip_proxy_init(struct sip_proxy *p, uv_loop_t *loop,
 				   (const char *)NULL);
 	metrics_add_fn(m, "epcscf_registrations", "Flows with an active IMS registration.",
 		       METRIC_GAUGE, regs_gauge, p);
+	metrics_add_fn(m, "epcscf_calls", "Calls in the dialog table (set up, in progress, or "
+		       "ending while their transactions finish).", METRIC_GAUGE, calls_gauge, p);
 	uv_timer_init(loop, &p->sweep);
 	p->sweep.data = p;
 	uv_timer_start(&p->sweep, on_sweep, 1000, 1000);

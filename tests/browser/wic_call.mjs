@@ -67,8 +67,8 @@ try {
 
   // 1. Audio call to the echo; the browser hangs up.
   if (await step('echo')) {
-    r = await page.evaluate(() => window.wic.call('uas', { bundlePolicy: 'balanced' }));
-    result(r.ok, 'audio call to the SIPp echo is answered (bundlePolicy balanced)', JSON.stringify(r));
+    r = await page.evaluate(() => window.wic.call('uas', { bundlePolicy: 'max-bundle' }));
+    result(r.ok, 'audio call to the SIPp echo is answered (bundlePolicy max-bundle)', JSON.stringify(r));
     if (r.ok) {
       const s = await flowing(page, 'audio');
       result((s.sent.audio || 0) > 0 && (s.received.audio || 0) > 0 && close(s.sent.audio, s.received.audio),
@@ -76,6 +76,51 @@ try {
       await page.evaluate(() => window.wic.hangup());
       const e = await waitEnded(page);
       result(e && e.originator === 'local', 'the browser hangs up (BYE)', JSON.stringify(e));
+    }
+  }
+
+  // 1b. Audio and video (bundlePolicy balanced: one transport per m-line).
+  if (await step('video')) {
+    r = await page.evaluate(() => window.wic.call('uas', { video: true, bundlePolicy: 'balanced' }));
+    result(r.ok, 'audio+video call to the SIPp echo is answered (balanced)', JSON.stringify(r));
+    if (r.ok) {
+      const s = await flowing(page, 'video', 30);
+      const a = await flowing(page, 'audio', 30);
+      result((s.sent.video || 0) > 0 && (s.received.video || 0) > 0 && (a.received.audio || 0) > 0,
+        'audio and video both flow both ways (browser getStats)', JSON.stringify(s));
+      await page.evaluate(() => window.wic.hangup());
+      await waitEnded(page);
+    }
+  }
+
+  // 1c. Audio and video in one BUNDLE transport (bundlePolicy max-bundle).
+  if (await step('video-mb')) {
+    r = await page.evaluate(() => window.wic.call('uas', { video: true, bundlePolicy: 'max-bundle' }));
+    result(r.ok, 'audio+video call to the SIPp echo is answered (max-bundle)', JSON.stringify(r));
+    if (r.ok) {
+      const s = await flowing(page, 'video', 30);
+      const a = await flowing(page, 'audio', 30);
+      result((s.sent.video || 0) > 0 && (s.received.video || 0) > 0 && (a.received.audio || 0) > 0,
+        'max-bundle: audio and video both flow both ways (browser getStats)', JSON.stringify(s));
+      await page.evaluate(() => window.wic.hangup());
+      await waitEnded(page);
+    }
+  }
+
+  // 1d. Early media: 183 with SDP (the echo already sends), then 200.
+  if (await step('early')) {
+    const pending = page.evaluate(() => window.wic.call('uas', {}));
+    await sleep(1500);
+    const early = await page.evaluate(() => window.wic.stats());
+    r = await pending;
+    result(r.ok, 'a call with early media (183 with SDP, then 200) is answered', JSON.stringify(r));
+    result((early.received.audio || 0) > 0, 'early media: audio arrives before the 200', JSON.stringify(early));
+    if (r.ok) {
+      const s = await flowing(page, 'audio', 30);
+      result((s.received.audio || 0) > (early.received.audio || 0), 'and keeps flowing after it',
+        JSON.stringify(s));
+      await page.evaluate(() => window.wic.hangup());
+      await waitEnded(page);
     }
   }
 

@@ -12,14 +12,15 @@ import fractions
 import math
 import os
 import socket
+import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import call_lab  # noqa: E402
-from harness import Lab, Tap, free_port, wait_log  # noqa: E402
+from harness import ROOT, Lab, Tap, free_port, wait_log  # noqa: E402
 from wic_call import Call, final, responses_until  # noqa: E402
-from wic_client import Wic, header  # noqa: E402
+from wic_client import Wic, header, headers  # noqa: E402
 
 import av  # noqa: E402
 from aioice.ice import get_host_addresses  # noqa: E402
@@ -95,6 +96,10 @@ async def scenario(ports):
     seen, ok = await responses_until(w, final, 15)
     codes = [m.get("status") for m in seen]
     result(ok is not None and ok.get("status") == 200, "INVITE answered 200 through the ALG", str(codes))
+    log = lab.log("ep-cscf.log")
+    fo = [l for l in log.splitlines() if 'msg="iq request failed, next agw"' in l and "node_id=agw-0" in l]
+    result(bool(fo) and "node_id=agw-1" in log,
+           "RESERVE refused by the first AGW (no ports) is retried on the next one", *fo[-1:])
     if not ok or ok.get("status") != 200:
         await w.close()
         uas.kill()
@@ -123,9 +128,129 @@ async def scenario(ports):
     result(wait_log(os.path.join(lab.tmp, "ep-cscf.log"), 'msg="media released"', 5),
            "the call's context is released on the AGW")
     await pc.close()
-    await w.close()
     rc = uas.wait(20)
     result(rc == 0, "the far end saw the whole call (SIPp UAS with RTP echo)", "exit %s" % rc)
+
+    # The browser's media goes away mid-call while its WebSocket stays: the
+    # AGW reports it (consent lost or DTLS failed) and the eP-CSCF ends
+    # the call with BYE both ways and releases the context.
+    uas = call_lab.sipp_echo_uas(lab, UAS_PORT, name="uas_gone")
+    await asyncio.sleep(0.3)
+    pc = RTCPeerConnection()
+    pc.addTrack(Tone())
+    await pc.setLocalDescription(await pc.createOffer())
+    c = Call(w, "uas")
+    await c.invite(pc.localDescription.sdp.replace("\r\n", "\n").replace("\n", "\r\n"))
+    _, ok = await responses_until(w, final, 15)
+    if ok and ok.get("status") == 200:
+        c.learn(ok)
+        await w.send_raw(c.in_dialog("ACK", 1))
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=ok["body"], type="answer"))
+        for _ in range(40):
+            await asyncio.sleep(0.25)
+            if min(await rtp_stats(pc)) > 20:
+                break
+        await pc.close()
+        _, bye = await responses_until(w, lambda m: m.get("method") == "BYE", 15)
+        result(bye is not None, "media gone mid-call: the browser side gets BYE from the eP-CSCF",
+               str(bye and bye["start"]))
+        if bye:
+            await w.answer(bye)
+        log = lab.log("ep-cscf.log")
+        ev = [l for l in log.splitlines() if 'msg="media failure reported by the AGW"' in l]
+        result(bool(ev), "the AGW's failure event is what ended it", *ev[-1:])
+    else:
+        result(False, "media gone mid-call: the browser side gets BYE from the eP-CSCF", "no 200")
+    rc = uas.wait(20)
+    result(rc == 0, "media gone mid-call: the far end gets BYE from the eP-CSCF", "exit %s" % rc)
+
+    # Early media in a reliable provisional (RFC 3262): 183 with 100rel and
+    # the SDP answer (CONFIGURE on the AGW), the browser's PRACK through the
+    # early dialog, then 200 without SDP.
+    uas = call_lab.sipp_echo_uas(lab, UAS_PORT, "invite_uas_100rel.xml", {}, name="uas_100rel")
+    await asyncio.sleep(0.3)
+    pc = RTCPeerConnection()
+    pc.addTrack(Tone())
+    await pc.setLocalDescription(await pc.createOffer())
+    c = Call(w, "uas")
+    await c.invite(pc.localDescription.sdp.replace("\r\n", "\n").replace("\n", "\r\n"))
+    _, p183 = await responses_until(w, lambda m: m.get("status") == 183, 10)
+    result(p183 is not None and header(p183, "rseq") == "1" and "a=fingerprint" in p183["body"],
+           "183 with 100rel carries the WebRTC answer to the browser", str(p183 and p183["start"]))
+    if p183:
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=p183["body"], type="answer"))
+        c.learn(p183)
+        prack = c.in_dialog("PRACK", 2).replace("Content-Length: 0", "RAck: 1 1 INVITE\r\nContent-Length: 0")
+        await w.send_raw(prack)
+        _, pr_ok = await responses_until(w, lambda m: "PRACK" in (header(m, "cseq") or ""), 10)
+        result(pr_ok is not None and pr_ok.get("status") == 200, "the PRACK is answered through the early dialog",
+               str(pr_ok and pr_ok["start"]))
+        sent = recv = 0
+        for _ in range(30):
+            await asyncio.sleep(0.1)
+            sent, recv = await rtp_stats(pc)
+            if recv > 5:
+                break
+        result(recv > 0, "early media flows before the 200", "packetsSent %d packetsReceived %d" % (sent, recv))
+        _, ok = await responses_until(w, final, 10)
+        result(ok is not None and ok.get("status") == 200 and not ok["body"], "then 200 OK without SDP",
+               str(ok and ok["start"]))
+        if ok:
+            c.learn(ok)
+            await w.send_raw(c.in_dialog("ACK", 1))
+            await asyncio.sleep(0.3)
+            await w.send_raw(c.in_dialog("BYE", 3))
+            await responses_until(w, lambda m: "BYE" in (header(m, "cseq") or ""), 10)
+        await pc.close()
+    rc = uas.wait(20)
+    result(rc == 0, "the far end saw INVITE, PRACK, ACK and BYE", "exit %s" % rc)
+
+    # Late offer, terminating: INVITE without SDP from a SIP phone; the
+    # browser offers in its 200 (RESERVE), the phone answers in the ACK
+    # (CONFIGURE), and the browser gets the answer in the ACK.
+    uac = subprocess.Popen(
+        ["sipp", "127.0.0.1:%d" % ports["kam"], "-sf", os.path.join(ROOT, "tests/sipp/invite_uac_late.xml"),
+         "-s", "alice", "-m", "1", "-i", "127.0.0.1", "-p", str(free_port(socket.SOCK_DGRAM)),
+         "-mi", "127.0.0.1", "-mp", str(call_lab.media_port()), "-rtp_echo",
+         "-timeout", "30s", "-timeout_error", "-nostdin", "-trace_err",
+         "-error_file", os.path.join(lab.tmp, "uac_late_err.log")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, cwd=lab.tmp, start_new_session=True)
+    _, inv = await responses_until(w, lambda m: m.get("method") == "INVITE", 10)
+    result(inv is not None and not inv["body"], "late offer: the INVITE reaches the browser without SDP",
+           str(inv and inv["start"]))
+    if inv:
+        pc = RTCPeerConnection()
+        pc.addTrack(Tone())
+        await pc.setLocalDescription(await pc.createOffer())
+        offer = pc.localDescription.sdp.replace("\r\n", "\n").replace("\n", "\r\n")
+        base = [("via", v) for v in headers(inv, "via")] + [
+            ("from", header(inv, "from")), ("to", header(inv, "to") + ";tag=late1"),
+            ("call-id", header(inv, "call-id")), ("cseq", header(inv, "cseq"))]
+        lines = ["SIP/2.0 200 OK"] + ["%s: %s" % (n.title(), v) for n, v in base]
+        lines += ["Record-Route: %s" % r for r in headers(inv, "record-route")]
+        lines += ["Contact: <sip:late@%s;transport=ws>" % w.host, "Content-Type: application/sdp",
+                  "Content-Length: %d" % len(offer), "", offer]
+        await w.send_raw("\r\n".join(lines))
+        _, ack = await responses_until(w, lambda m: m.get("method") == "ACK", 10)
+        result(ack is not None and "a=fingerprint" in ack["body"] and "a=ice-ufrag" in ack["body"],
+               "late offer: the ACK brings the browser a WebRTC answer", str(ack and ack["body"][:200]))
+        if ack and ack["body"]:
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=ack["body"], type="answer"))
+            sent = recv = 0
+            for _ in range(40):
+                await asyncio.sleep(0.1)
+                sent, recv = await rtp_stats(pc)
+                if sent > 20 and recv > 20:
+                    break
+            result(sent > 0 and recv > 0, "late offer: audio both ways through the AGW",
+                   "packetsSent %d packetsReceived %d" % (sent, recv))
+        _, bye = await responses_until(w, lambda m: m.get("method") == "BYE", 10)
+        if bye:
+            await w.answer(bye)
+        await pc.close()
+    rc = uac.wait(30)
+    result(rc == 0, "late offer: the SIP phone completed its call", "exit %s" % rc)
+    await w.close()
 
 
 def main():
@@ -133,12 +258,20 @@ def main():
     if not host:
         result(False, "a non-loopback IPv4 address for aiortc's candidates")
         sys.exit(1)
-    ports = call_lab.start(lab, tap, BIN, [ORIGIN], UAS_PORT, host[0])
+    # T_CONSENT short (8 s; aiortc refreshes consent every 4-6 s), so that a
+    # browser that goes away mid-call is noticed
+    # within seconds (RFC 7675: 30 s).
+    # agw-0 registers last, so it is tried first (same load), but its two
+    # ports cannot hold a call: every RESERVE fails over to agw-1.
+    ports = call_lab.start(lab, tap, BIN, [ORIGIN], UAS_PORT, host[0], agws=("agw-1", "agw-0"),
+                           agw_extra={"agw-1": ["--media.consent_timeout=8000"],
+                                      "agw-0": ["--media.port_min=39000", "--media.port_max=39001"]})
     if ports:
         try:
             asyncio.run(scenario(ports))
         except Exception as e:
             result(False, "scenario ran to the end", repr(e))
+        call_lab.check_nothing_left(lab, tap, ports)
         for n, p in ports["agws"].items():
             lab.stop_daemon(tap, p, n, n + ".log")
         lab.stop_ep_cscf(tap)

@@ -2,7 +2,8 @@
 """Chromium + JsSIP calls end to end: the WIC page registers through
 ep-cscf and calls a SIPp UAS with RTP echo behind Kamailio; the IMS-ALG
 drives two eims-agw over Iq+ (mutual TLS, pinned fingerprints).  Cases:
-audio call with BYE from the browser, BYE from the far end, CANCEL before
+audio call with BYE from the browser, audio+video with bundlePolicy
+balanced and max-bundle, BYE from the far end, CANCEL before
 the answer, 486, a call from a SIPp UAC (RTP echo) to the browser, and the
 AGW killed mid-call (BYE both ways) with the other AGW serving the next
 call, and a call between two pages (alice calls bob through IMS: two AGW
@@ -37,7 +38,7 @@ def sipp_uac(kam_port, talk_ms):
     return subprocess.Popen(
         ["sipp", "127.0.0.1:%d" % kam_port, "-sf", scen, "-s", "alice", "-m", "1", "-i", "127.0.0.1",
          "-p", str(free_port(socket.SOCK_DGRAM)), "-mi", "127.0.0.1",
-         "-mp", str(free_port(socket.SOCK_DGRAM) & ~1), "-rtp_echo", "-timeout", "40s",
+         "-mp", str(call_lab.media_port()), "-rtp_echo", "-timeout", "40s",
          "-timeout_error", "-nostdin", "-trace_err", "-error_file", os.path.join(lab.tmp, "uac_err.log")],
         stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, cwd=lab.tmp, start_new_session=True)
 
@@ -84,6 +85,14 @@ def orchestrate(ports, node, stepdir):
         elif want == "busy":
             peers[want] = (call_lab.sipp_echo_uas(lab, UAS_PORT, subst={"IS486": "1", "UASBYE": "0"},
                                                   name="uas_busy"), "the ACK of its 486")
+        elif want in ("video", "video-mb"):
+            peers[want] = (call_lab.sipp_echo_uas(
+                lab, UAS_PORT, subst={"IS486": "0", "UASBYE": "0", "VIDEO":
+                                      "m=video [media_port+2] RTP/AVP 96\na=rtpmap:96 VP8/90000\n"},
+                name="uas_" + want), "audio+video call, INVITE, ACK, BYE")
+        elif want == "early":
+            peers[want] = (call_lab.sipp_echo_uas(lab, UAS_PORT, "invite_uas_early.xml", {},
+                                                  name="uas_early"), "183 with SDP, 200, ACK, BYE")
         elif want == "terminating":
             peers[want] = (sipp_uac(ports["kam"], 6000), "UAC call to the browser with RTP echo, BYE")
         elif want in ("agw-call", "agw-second"):
@@ -114,9 +123,6 @@ def main():
         return
     page_port = free_port()
     origin = "https://127.0.0.1:%d" % page_port
-    # The AGW does not advertise BUNDLE yet: the eP-CSCF then offers one
-    # transport per m-line, which Chromium accepts with bundlePolicy
-    # balanced (max-bundle insists on a BUNDLE group).
     ports = call_lab.start(lab, tap, BIN, [origin], UAS_PORT, "127.0.0.1", agws=("agw-1", "agw-2"))
     if not ports:
         return
@@ -148,6 +154,7 @@ def main():
         elif line.startswith("#"):
             print(line)
     tap.result(node.returncode == 0, "browser driver exited cleanly", "exit %s" % node.returncode)
+    call_lab.check_nothing_left(lab, tap, ports)
     for n, p in ports["agws"].items():
         lab.stop_daemon(tap, p, n, n + ".log")
     lab.stop_ep_cscf(tap)

@@ -27,12 +27,14 @@ KAM_PORT = WSS = None
 
 
 
-def sipp_uas(is486=0, is487=0, uasbye=0):
+def sipp_uas(is486=0, is487=0, uasbye=0, late200=0):
     """Starts the far end on UAS_PORT for one call; returns the process."""
-    name = "invite_uas_cancel.xml" if is487 else "invite_uas.xml"
+    name = ("invite_uas_cancel.xml" if is487 else "invite_uas_late200.xml" if late200
+            else "invite_uas.xml")
     with open(os.path.join(ROOT, "tests/sipp", name)) as f:
-        text = f.read().replace("IS486", str(is486)).replace("UASBYE", str(uasbye))
-    scen = os.path.join(lab.tmp, "uas_%d%d%d.xml" % (is486, is487, uasbye))
+        text = (f.read().replace("IS486", str(is486)).replace("UASBYE", str(uasbye))
+                .replace("VIDEO\n", ""))
+    scen = os.path.join(lab.tmp, "uas_%d%d%d%d.xml" % (is486, is487, uasbye, late200))
     with open(scen, "w") as f:
         f.write(text)
     return subprocess.Popen(
@@ -169,6 +171,22 @@ async def scenario():
     rc = sipp_wait(uac)
     result(rc == 0, "SIPp UAC completed its call to the browser", "exit %s" % rc)
 
+    # 5b. The browser's WebSocket closes while it rings; the far end
+    # answers anyway (the CANCEL crosses its 200): the eP-CSCF ACKs and
+    # ends that dialog with BYE.
+    w3 = Wic(WSS, ORIGIN, "carol", "carol-secret")
+    await w3.connect()
+    await w3.register()
+    uas = sipp_uas(late200=1)
+    await asyncio.sleep(0.3)
+    c = Call(w3, "uas")
+    await c.invite()
+    await responses_until(w3, lambda m: m.get("status") == 180)
+    await w3.close()
+    rc = sipp_wait(uas)
+    result(rc == 0, "a 2xx after the call ended (flow closed while ringing) gets ACK and BYE",
+           "exit %s" % rc)
+
     # 6. The browser's WebSocket closes mid-call: the far end gets BYE.
     w2 = Wic(WSS, ORIGIN, "bob", "bob-secret")
     await w2.connect()
@@ -202,6 +220,18 @@ async def no_agw():
     result(fin is not None and fin.get("status") == 503 and
            "no media gateway" in (header(fin, "warning") or ""),
            "media.anchor agw without a registered AGW: 503 with Warning 399",
+           str(fin and (fin["start"], header(fin, "warning"))))
+    # An offer with nothing the AGW can serve (a data channel only): the
+    # IMS-ALG's 488 with its reason in Warning 399, no Iq+ asked.
+    dc = ("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
+          "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\n"
+          "a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\na=fingerprint:sha-256 "
+          + ":".join(["AB"] * 32) + "\r\na=setup:actpass\r\na=mid:0\r\na=sctp-port:5000\r\n")
+    c = Call(w, "uas")
+    await c.invite(dc)
+    _, fin = await responses_until(w, final)
+    result(fin is not None and fin.get("status") == 488 and (header(fin, "warning") or "").startswith("399"),
+           "an offer the AGW cannot serve: 488 with the IMS-ALG's reason in Warning 399",
            str(fin and (fin["start"], header(fin, "warning"))))
     await w.close()
 

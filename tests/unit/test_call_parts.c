@@ -68,9 +68,15 @@ static void test_select(void **state)
 	/* Capabilities: only BUNDLE AGWs for a BUNDLE context. */
 	tried[0] = &links[1];
 	assert_string_equal(iq_call_select(&r, tried, 1, IQ_NEED_BUNDLE)->node_id, "d");
-	/* A lost AGW is never chosen. */
+	/* A draining AGW (SERVICE_CHANGE GRACEFUL 905, 7.7) is never chosen. */
+	struct iq_agw *dr;
+	unsigned old;
+	assert_int_equal(iq_registry_service_change(&r, &links[0], IQP_SC_GRACEFUL, 905, NULL, &dr, &old), 0);
+	tried[0] = &links[1];
+	assert_string_equal(iq_call_select(&r, tried, 1, 0)->node_id, "d");
+	/* A lost AGW is never chosen: with b lost and a draining, only d. */
 	assert_non_null(iq_registry_lost(&r, &links[1], 2));
-	assert_string_equal(iq_call_select(&r, NULL, 0, 0)->node_id, "a");
+	assert_string_equal(iq_call_select(&r, NULL, 0, 0)->node_id, "d");
 	iq_registry_free(&r);
 }
 
