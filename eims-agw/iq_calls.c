@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "iq_audit.h"
 #include "iqp_schema.h"
 #include "term_ims.h"
 #include "term_w3.h"
@@ -475,6 +476,7 @@ static const struct iqp_link_calls calls = {
 	.configure = on_configure,
 	.modify = on_modify,
 	.release = iqc_on_release,
+	.audit = iq_audit_on_request,
 };
 
 const struct iqp_link_calls *iq_calls_table(void)
