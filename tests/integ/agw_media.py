@@ -152,9 +152,11 @@ class Ctl:
         self.p.stdin.flush()
         return self.wait(lambda l: l.get("tag") == tag, secs)
 
-    def event(self, etype, secs=10):
+    def event(self, etype, secs=10, ctx=None):
+        """The next EVENT of type etype (of context ctx when given)."""
         return self.wait(lambda l: "event" in l and any(
-            find(ev["EVENT"], "EVENT_TYPE") == etype for ev in l["event"]["body"]), secs)
+            find(ev["EVENT"], "EVENT_TYPE") == etype and ctx in (None, find(ev["EVENT"], "CONTEXT_ID"))
+            for ev in l["event"]["body"]), secs)
 
 
 async def aw(fn, *args):
@@ -401,7 +403,7 @@ async def session(ctl, name, host_ip, metrics_port, kinds, setup, wrong_fp=False
     await pc.setRemoteDescription(RTCSessionDescription(
         answer_sdp(w3, chosen, setup, mid_ext if len(kinds) > 1 else None), "answer"))
 
-    ev = await aw(ctl.event, 1, 15)
+    ev = await aw(ctl.event, 1, 15, ctx_id)
     tap.result(ev is not None, "%s: EVENT ICE_SELECTED_PAIR (nomination by aiortc)" % name,
                "aiortc ICE state %s" % pc.iceConnectionState, lab.log("agw.log")[-2000:])
     if ev:
@@ -412,7 +414,7 @@ async def session(ctl, name, host_ip, metrics_port, kinds, setup, wrong_fp=False
                    "%s: ICE_SELECTED_PAIR names the context, termination and aiortc's host candidate" % name,
                    json.dumps(e))
     if wrong_fp:
-        ev = await aw(ctl.event, 6, 15)
+        ev = await aw(ctl.event, 6, 15, ctx_id)
         e = find(ev["event"]["body"], "EVENT") if ev else []
         tap.result(ev is not None and find(find(e, "ERROR") or [], "ERROR_CODE") == 1301 and
                    find(e, "TERM_ID") == w3_id,
@@ -423,7 +425,7 @@ async def session(ctl, name, host_ip, metrics_port, kinds, setup, wrong_fp=False
         tap.result(got == 0 and sum(e.count["rtp"] for e in echoes) == 0,
                    "%s: no media either way after the failure" % name, "aiortc got %d" % got)
     else:
-        ev = await aw(ctl.event, 5, 15)
+        ev = await aw(ctl.event, 5, 15, ctx_id)
         tap.result(ev is not None, "%s: EVENT DTLS_ESTABLISHED" % name, lab.log("agw.log")[-2000:])
         if ev:
             e = find(ev["event"]["body"], "EVENT")
@@ -463,7 +465,7 @@ async def session(ctl, name, host_ip, metrics_port, kinds, setup, wrong_fp=False
         if end == "consent":
             await pc.close()
             t0 = time.time()
-            ev = await aw(ctl.event, 3, 20)
+            ev = await aw(ctl.event, 3, 20, ctx_id)
             e = find(ev["event"]["body"], "EVENT") if ev else []
             tap.result(ev is not None and find(find(e, "ERROR") or [], "ERROR_CODE") == 1304 and
                        find(e, "TERM_ID") == w3_id,
@@ -724,7 +726,7 @@ async def ice_restart(ctl, host_ip):
 
     old_u, old_p = find(ice, "ICE_LOCAL_UFRAG"), find(ice, "ICE_LOCAL_PWD")
     resp = check(old_u, old_p, "rem1", True)
-    ev = await aw(ctl.event, 1, 5)
+    ev = await aw(ctl.event, 1, 5, find(ctx, "CONTEXT_ID"))
     tap.result(resp is not None and resp.message_class == stun.Class.RESPONSE and ev is not None,
                "ICE restart: a nominating check selects a pair (EVENT 1)")
     r = await aw(ctl.request, "ir-modify", "MODIFY", [{"CONTEXT": [{"CONTEXT_ID": find(ctx, "CONTEXT_ID")},
@@ -741,7 +743,7 @@ async def ice_restart(ctl, host_ip):
                "ICE restart: checks with the old credentials are refused",
                resp and resp.attributes.get("ERROR-CODE"))
     resp = check(new_u, new_p, "rem2", True)
-    ev = await aw(ctl.event, 1, 5)
+    ev = await aw(ctl.event, 1, 5, find(ctx, "CONTEXT_ID"))
     tap.result(resp is not None and resp.message_class == stun.Class.RESPONSE and ev is not None,
                "ICE restart: a check with the new credentials selects the pair again (EVENT 1)")
     r = await aw(ctl.request, "ir-missing", "MODIFY", [{"CONTEXT": [{"CONTEXT_ID": find(ctx, "CONTEXT_ID")},
@@ -842,8 +844,8 @@ async def unbundled(ctl, host_ip, metrics_port):
                   "a=setup:active", "a=candidate:1 1 udp %d %s %s typ host" % (find(cand, "CAND_PRIORITY"), ip, port),
                   "a=end-of-candidates"]
     await pc.setRemoteDescription(RTCSessionDescription("\r\n".join(lines) + "\r\n", "answer"))
-    sel = [await aw(ctl.event, 1, 15), await aw(ctl.event, 1, 15)]
-    est = [await aw(ctl.event, 5, 15), await aw(ctl.event, 5, 15)]
+    sel = [await aw(ctl.event, 1, 15, cid), await aw(ctl.event, 1, 15, cid)]
+    est = [await aw(ctl.event, 5, 15, cid), await aw(ctl.event, 5, 15, cid)]
     ids = lambda evs: sorted(find(find(e["event"]["body"], "EVENT"), "TERM_ID") for e in evs if e)  # noqa: E731
     want = sorted(find(w, "TERM_ID") for w in w3s)
     tap.result(ids(sel) == want and ids(est) == want,
@@ -865,6 +867,87 @@ async def unbundled(ctl, host_ip, metrics_port):
                "unbundled: RELEASE of the three terminations")
     for e in echoes:
         e.stop = True
+    await pc.close()
+
+
+async def agw_offers(ctl, host_ip):
+    """The AGW's offer (DTLS_SETUP ACTPASS) answered by aiortc, whose ICE
+    checks and ClientHello arrive before the controller has the answer
+    (8.9.2 items 2-3): the AGW serves the handshake, holds the keys back
+    until CONFIGURE brings the fingerprint, then media flows."""
+    echo = Echo()
+    opus = [(111, "opus", 48000, 2)]
+    r = await aw(ctl.request, "ap-reserve", "RESERVE", [{"CONTEXT": [
+        {"CONTEXT_ID": CHOOSE},
+        {"TERMINATION": [{"TERM_ID": CHOOSE}, {"TERM_KIND": "W3"}, {"REALM_NAME": "w3"},
+                         {"ICE": [{"ICE_MODE": "LITE"}]}, {"DTLS": [{"DTLS_SETUP": "ACTPASS"}]},
+                         {"STREAM": [{"STREAM_ID": 1}, {"MEDIA_TYPE": "AUDIO"},
+                                     {"TRANSPORT_PROTO": "UDP/TLS/RTP/SAVPF"}] + codec_elems(opus)}]},
+        {"TERMINATION": [{"TERM_ID": CHOOSE}, {"TERM_KIND": "IMS"}, {"REALM_NAME": "ims"},
+                         {"STREAM": [{"STREAM_ID": 1}, {"MEDIA_TYPE": "AUDIO"}, {"TRANSPORT_PROTO": "RTP/AVP"},
+                                     {"REMOTE_ADDR": "127.0.0.1:%d" % echo.port}] +
+                         codec_elems([(100, "opus", 48000, 2)])}]}]}])
+    ok = r is not None and "reply" in r and r["reply"]["header"]["flags"] == 0
+    tap.result(ok, "AGW offer: RESERVE with DTLS_SETUP ACTPASS", json.dumps(r)[:600])
+    if not ok:
+        return
+    ctx = find(r["reply"]["body"], "CONTEXT")
+    cid = find(ctx, "CONTEXT_ID")
+    w3 = find_all(ctx, "TERMINATION")[0]
+    w3_id = find(w3, "TERM_ID")
+    offer = answer_sdp(w3, [("audio", "0", opus)], "ACTPASS", None)
+    pc = RTCPeerConnection()
+    got = {"n": 0}
+
+    @pc.on("track")
+    def on_track(track):
+        async def consume():
+            while True:
+                try:
+                    await track.recv()
+                except Exception:
+                    return
+                got["n"] += 1
+        asyncio.ensure_future(consume())
+
+    await pc.setRemoteDescription(RTCSessionDescription(offer, "offer"))
+    pc.addTrack(Tone())
+    await pc.setLocalDescription(await pc.createAnswer())
+    ans = pc.localDescription.sdp
+    # aiortc connects now; the controller "gets the answer" 3 s later.
+    await asyncio.sleep(3)
+    dtls_state = pc.getTransceivers()[0].receiver.transport.state
+    tap.result(re.search(r"a=setup:active", ans) is not None and dtls_state == "connected" and
+               ctl.event(5, 0.1, cid) is None and ctl.event(6, 0.1, cid) is None,
+               "aiortc's ClientHello before the answer: served (ACTPASS -> server), keys held back "
+               "without a fingerprint (aiortc's DTLS connected, no DTLS_ESTABLISHED yet, no failure)",
+               "aiortc DTLS %s" % dtls_state)
+    ev2 = ctl.event(2, 1, cid)
+    ev1 = ctl.event(1, 1, cid)
+    e2 = find(ev2["event"]["body"], "EVENT") if ev2 else []
+    e1 = find(ev1["event"]["body"], "EVENT") if ev1 else []
+    tap.result(ev2 is not None and find(e2, "PEER_ADDR") and find(e2, "CAND_TRANSPORT") == "UDP" and
+               ev1 is not None and find(e1, "CAND_TYPE") == "PRFLX" and
+               find(e1, "SELECTED_REMOTE") == find(e2, "PEER_ADDR"),
+               "no remote candidates given: ICE_NEW_PEER_REFLEXIVE, then the pair selected with a "
+               "peer-reflexive remote", json.dumps(e2), json.dumps(e1))
+    ufrag, pwd, fp, _, _, _ = parse_offer(ans)
+    r = await aw(ctl.request, "ap-configure", "CONFIGURE", [{"CONTEXT": [{"CONTEXT_ID": cid}, {"TERMINATION": [
+        {"TERM_ID": w3_id}, {"ICE": [{"ICE_REMOTE_UFRAG": ufrag}, {"ICE_REMOTE_PWD": pwd}]},
+        {"DTLS": [{"DTLS_SETUP": "PASSIVE"},
+                  {"REMOTE_FINGERPRINT": [{"FP_HASH": "SHA-256"}, {"FP_VALUE": fp.replace(":", "").lower()}]}]}]}]}])
+    ev = await aw(ctl.event, 5, 10, cid)
+    e = find(ev["event"]["body"], "EVENT") if ev else []
+    state = find(find(find(r["reply"]["body"], "CONTEXT"), "TERMINATION"), "TERM_STATE") if r and "reply" in r else None
+    tap.result(ev is not None and find(e, "DTLS_SETUP") == "PASSIVE" and find(e, "TERM_ID") == w3_id,
+               "CONFIGURE with the fingerprint: the early handshake is verified, DTLS_ESTABLISHED (PASSIVE)",
+               "state after CONFIGURE %s" % state, json.dumps(ev))
+    await asyncio.sleep(3)
+    rcv = pc.getReceivers()[0]
+    n = sum(x.packetsReceived for x in (await rcv.getStats()).values() if x.type == "inbound-rtp")
+    tap.result(n > 50 and got["n"] > 30, "AGW offer: media flows after the late verification", "received %d" % n)
+    await aw(ctl.request, "ap-release", "RELEASE", [{"CONTEXT": [{"CONTEXT_ID": cid}]}])
+    echo.stop = True
     await pc.close()
 
 
@@ -959,6 +1042,7 @@ async def scenario(ctl, host_ip, metrics_port):
     await session(ctl, "audio", host_ip, metrics_port, ["audio"], "ACTIVE")
     await session(ctl, "bundle", host_ip, metrics_port, ["audio", "video"], "PASSIVE", end="consent")
     await unbundled(ctl, host_ip, metrics_port)
+    await agw_offers(ctl, host_ip)
     await session(ctl, "wrong-fingerprint", host_ip, metrics_port, ["audio"], "ACTIVE", wrong_fp=True)
     await ims_only(ctl, metrics_port)
     await ice_restart(ctl, host_ip)
