@@ -1030,6 +1030,34 @@ def refusals(ctl):
         "changed remote ICE credentials outside MODIFY")
     expect("rl-term", 435, "RELEASE", [{"CONTEXT_ID": cid1}, {"TERMINATION": [{"TERM_ID": t2}]}],
            "a termination of another context")
+    # AUDIT (7.11): every reply must pass iqp-ctl's validation of column Au.
+    r = ctl.request("au-caps", "AUDIT", [{"AUDIT_SCOPE": "CAPABILITIES"}])
+    body = r["reply"]["body"] if r and "reply" in r and not r.get("error") else []
+    caps = find(body, "CAPABILITIES") or []
+    tap.result(find(body, "CAPACITY") and find(body, "LOAD") and len(find_all(body, "REALM")) == 2 and
+               find(caps, "CAP_BUNDLE") is True and sorted(find_all(caps, "SRTP_PROFILE")) == [1, 2, 7, 8],
+               "AUDIT CAPABILITIES: capacity, load, both realms, BUNDLE and four SRTP profiles", json.dumps(r)[:800])
+    r = ctl.request("au-list1", "AUDIT", [{"AUDIT_SCOPE": "CONTEXT_LIST"}, {"AUDIT_LIMIT": 1}])
+    body = r["reply"]["body"] if r and "reply" in r and not r.get("error") else []
+    first = [find(x, "CONTEXT_ID") for x in find_all(body, "CONTEXT")]
+    r = ctl.request("au-list2", "AUDIT", [{"AUDIT_SCOPE": "CONTEXT_LIST"},
+                                          {"AUDIT_CURSOR": find(body, "AUDIT_CURSOR") or 0}])
+    body2 = r["reply"]["body"] if r and "reply" in r and not r.get("error") else []
+    rest = [find(x, "CONTEXT_ID") for x in find_all(body2, "CONTEXT")]
+    tap.result(first == [min(cid1, cid2)] and find(body, "AUDIT_MORE") is True and
+               rest == [max(cid1, cid2)] and find(body2, "AUDIT_MORE") is False,
+               "AUDIT CONTEXT_LIST pages ascending by AUDIT_CURSOR and AUDIT_LIMIT with AUDIT_MORE",
+               repr(first), repr(rest))
+    r = ctl.request("au-ctx", "AUDIT", [{"AUDIT_SCOPE": "CONTEXT"}, {"CONTEXT": [{"CONTEXT_ID": cid1}]}])
+    text = json.dumps(r)
+    tap.result(r is not None and "reply" in r and not r.get("error") and "ICE_LOCAL_UFRAG" in text and
+               "LOCAL_FINGERPRINT" in text and "ICE_LOCAL_PWD" not in text and "ICE_REMOTE_PWD" not in text,
+               "AUDIT CONTEXT: the context as held (column Au), no ICE passwords", text[:800])
+    r = ctl.request("au-stats", "AUDIT", [{"AUDIT_SCOPE": "STATISTICS"}, {"CONTEXT": [{"CONTEXT_ID": cid1}]}])
+    tap.result(r is not None and "reply" in r and not r.get("error") and json.dumps(r).count('"STATS"') == 2,
+               "AUDIT STATISTICS: STATS per stream of every termination", json.dumps(r)[:600])
+    r = ctl.request("au-none", "AUDIT", [{"AUDIT_SCOPE": "CONTEXT"}, {"CONTEXT": [{"CONTEXT_ID": 999999}]}])
+    tap.result(code_of(r) == 411, "AUDIT CONTEXT of an unknown context: 411", json.dumps(r))
     before = ok is not None and "reply" in ok
     r = ctl.request("rl-all", "RELEASE", [{"CONTEXT": [{"CONTEXT_ID": 4294967295}]}])
     tap.result(before and r is not None and "reply" in r and r["reply"]["body"] == [] and
