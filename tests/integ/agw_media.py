@@ -1081,8 +1081,30 @@ async def scenario(ctl, host_ip, metrics_port):
     tap.result(drops is not None, "metric eimsagw_media_dropped_total by reason", repr(drops))
 
 
+def held_events(ctl, iq_port):
+    """7.10 item 6: an EVENT raised while the link is down (BEARER_RELEASED
+    by T_UNUSED) is delivered once the AGW has registered again within
+    T_HOLD."""
+    pcmu = codec_elems([(0, "PCMU", 8000, 1)])
+    r = ctl.request("held-reserve", "RESERVE", [{"CONTEXT": [
+        {"CONTEXT_ID": CHOOSE},
+        {"TERMINATION": [{"TERM_ID": CHOOSE}, {"TERM_KIND": "IMS"}, {"REALM_NAME": "ims"}, {"UNUSED_TIMEOUT": 1},
+                         {"STREAM": [{"STREAM_ID": 1}, {"MEDIA_TYPE": "AUDIO"}, {"TRANSPORT_PROTO": "RTP/AVP"}] + pcmu}]}]}])
+    cid = find(find(r["reply"]["body"], "CONTEXT"), "CONTEXT_ID") if r and "reply" in r else None
+    os.killpg(ctl.p.pid, signal.SIGKILL)
+    ctl.p.wait()
+    time.sleep(1.5)
+    ctl = Ctl(iq_port)
+    reg = ctl.wait(lambda x: x.get("link") == "registered", 10)
+    ev = ctl.event(7, 5, cid)
+    tap.result(cid is not None and reg is not None and ev is not None and "iq event held" in lab.log("agw.log"),
+               "an EVENT raised while the link was down is delivered after re-registration within T_HOLD",
+               json.dumps(ev))
+    return ctl, reg
+
+
 def hold_expiry(ctl, iq_port, epoch):
-    """7.10 item 4: the controller goes away for longer than T_HOLD (2 s
+    """7.10 item 4: the controller goes away for longer than T_HOLD (5 s
     here): the AGW releases the contexts and registers with a new epoch."""
     pcmu = codec_elems([(0, "PCMU", 8000, 1)])
     r = ctl.request("hold-reserve", "RESERVE", [{"CONTEXT": [
@@ -1097,7 +1119,7 @@ def hold_expiry(ctl, iq_port, epoch):
     cid = find(find(r["reply"]["body"], "CONTEXT"), "CONTEXT_ID")
     os.killpg(ctl.p.pid, signal.SIGKILL)
     ctl.p.wait()
-    time.sleep(3)
+    time.sleep(6.5)
     ctl = Ctl(iq_port)
     reg = ctl.wait(lambda l: l.get("link") == "registered", 20)
     tap.result(reg is not None and reg["epoch"] != epoch and "iq hold expired" in lab.log("agw.log"),
@@ -1172,7 +1194,7 @@ def main():
         "--state_dir=%s/agw" % lab.tmp, "--node_id=agw-1", "--metrics.listen=127.0.0.1:%d" % metrics_port,
         "--iq.security=tcp", "--iq.controllers=127.0.0.1:%d" % iq_port,
         "--iq.realm=w3=%s ims=127.0.0.1" % host_ip, "--media.port_min=%d" % lo,
-        "--media.port_max=%d" % (lo + 199), "--media.consent_timeout=8000", "--iq.hold_timeout=2000",
+        "--media.port_max=%d" % (lo + 199), "--media.consent_timeout=8000", "--iq.hold_timeout=5000",
         "--log.level=info,media=debug"])
     tap.result(agw is not None, "eims-agw starts")
     if not agw:
@@ -1181,6 +1203,9 @@ def main():
     tap.result(reg is not None and reg.get("node_id") == "agw-1", "eims-agw registers with iqp-ctl")
     if reg:
         asyncio.run(scenario(ctl, host_ip, metrics_port))
+        ctl, reg2 = held_events(ctl, iq_port)
+        tap.result(reg2 is not None and reg2["epoch"] == reg["epoch"],
+                   "re-registration within T_HOLD keeps the epoch (contexts retained)")
         ctl = hold_expiry(ctl, iq_port, reg["epoch"])
     lab.stop_daemon(tap, agw, "eims-agw", "agw.log")
     tls_link(bindir)
