@@ -1155,7 +1155,7 @@ def tls_link(bindir):
     agw = lab.daemon(bindir, "eims-agw", "agw-tls.log", [
         "--state_dir=%s/agw" % state, "--node_id=agw-tls", "--metrics.listen=127.0.0.1:%d" % free_port(),
         "--iq.controllers=127.0.0.1:%d" % port, "--iq.trusted_fingerprints=" + l["fingerprint"],
-        "--media.port_min=46000", "--media.port_max=46099"])
+        "--media.port_min=46000", "--media.port_max=46099", "--media.strict_source=yes"])
     reg = ctl.wait(lambda x: x.get("link") == "registered", 15)
     tap.result(agw is not None and reg is not None and reg.get("node_id") == "agw-tls",
                "eims-agw registers with iqp-ctl over mutual TLS (pinned both ways)", lab.log("agw-tls.log")[-800:])
@@ -1168,6 +1168,37 @@ def tls_link(bindir):
         cid = find(find(r["reply"]["body"], "CONTEXT"), "CONTEXT_ID") if ok else 0
         r2 = ctl.request("tls-release", "RELEASE", [{"CONTEXT": [{"CONTEXT_ID": cid}]}])
         tap.result(ok and r2 is not None and "reply" in r2, "RESERVE and RELEASE over the TLS link")
+        # media.strict_source: only the signalled REMOTE_ADDR may send.
+        a, b, rogue = (socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(3))
+        for x in (a, b, rogue):
+            x.bind(("127.0.0.1", 0))
+            x.settimeout(0.5)
+        pcmu = codec_elems([(0, "PCMU", 8000, 1)])
+
+        def term(sock):
+            return {"TERMINATION": [{"TERM_ID": CHOOSE}, {"TERM_KIND": "IMS"}, {"REALM_NAME": "ims"},
+                                    {"STREAM": [{"STREAM_ID": 1}, {"MEDIA_TYPE": "AUDIO"}, {"TRANSPORT_PROTO": "RTP/AVP"},
+                                                {"REMOTE_ADDR": "127.0.0.1:%d" % sock.getsockname()[1]}] + pcmu}]}
+        r = ctl.request("strict", "RESERVE", [{"CONTEXT": [{"CONTEXT_ID": CHOOSE}, term(a), term(b)]}])
+        ok = r is not None and "reply" in r and r["reply"]["header"]["flags"] == 0
+        if ok:
+            t1 = find_all(find(r["reply"]["body"], "CONTEXT"), "TERMINATION")[0]
+            p1 = int(find(find(t1, "STREAM"), "LOCAL_ADDR").rsplit(":", 1)[1])
+            pkt = bytes([0x80, 0, 0, 1]) + bytes(8) + bytes(160)
+            rogue.sendto(pkt, ("127.0.0.1", p1))
+            try:
+                from_rogue = b.recv(2048)
+            except socket.timeout:
+                from_rogue = None
+            a.sendto(pkt, ("127.0.0.1", p1))
+            try:
+                from_a = b.recv(2048)
+            except socket.timeout:
+                from_a = None
+            ok = from_rogue is None and from_a is not None
+        tap.result(ok, "media.strict_source: media from an address other than REMOTE_ADDR is dropped")
+        for x in (a, b, rogue):
+            x.close()
     if agw:
         lab.stop_daemon(tap, agw, "eims-agw (TLS link)", "agw-tls.log")
     ctl.p.stdin.close()
