@@ -311,25 +311,8 @@ static bool apply_w3(const struct iqp_msg *m, const struct iqp_elem *te, struct 
 			struct iqp_ipport ip;
 			if (w->n_rcand == W3_MAX_RCAND || !a || iqp_elem_ipport(a, &ip))
 				continue;
-			struct w3_rcand_info *ri = &w->rcand_info[w->n_rcand];
-			const struct iqp_elem *x;
-			memset(ri, 0, sizeof(*ri));
-			if ((x = iqp_find(m, rc, IQP_E_CAND_FOUNDATION)))
-				iqp_elem_strcpy(x, ri->foundation, sizeof(ri->foundation));
-			ri->priority = get_u32(m, rc, IQP_E_CAND_PRIORITY, 0);
-			ri->component = 1;
-			if ((x = iqp_find(m, rc, IQP_E_CAND_COMPONENT)))
-				iqp_elem_u8(x, &ri->component);
-			ri->transport = get_enum(m, rc, IQP_E_CAND_TRANSPORT, IQP_CAND_UDP);
-			ri->tcptype = get_enum(m, rc, IQP_E_CAND_TCPTYPE, 0);
-			if ((x = iqp_find(m, rc, IQP_E_CAND_RADDR)) && !iqp_elem_ipport(x, &ri->raddr))
-				ri->has_raddr = true;
 			iq_sa_from_ipport(&ip, &w->rcand[w->n_rcand]);
 			w->rcand_type[w->n_rcand++] = get_enum(m, rc, IQP_E_CAND_TYPE, 1);
-		}
-		if (iqp_find(m, ice, IQP_E_ICE_REMOTE_LITE)) {
-			w->has_remote_lite = true;
-			w->remote_lite = get_bool(m, ice, IQP_E_ICE_REMOTE_LITE) == 1;
 		}
 	}
 	if (dtls) {

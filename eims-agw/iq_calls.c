@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "iq_audit.h"
 #include "iqp_schema.h"
 #include "term_ims.h"
 #include "term_w3.h"
@@ -476,7 +475,7 @@ static const struct iqp_link_calls calls = {
 	.configure = on_configure,
 	.modify = on_modify,
 	.release = iqc_on_release,
-	.audit = iq_audit_on_request,
+	.audit = iqc_on_audit,
 };
 
 const struct iqp_link_calls *iq_calls_table(void)

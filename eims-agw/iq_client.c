@@ -94,36 +94,30 @@ int iq_client_prepare(struct iq_client *c, const struct iq_client_cfg *cfg,
 	return 0;
 }
 
-/* 7.6: LOAD in REGISTER, HEARTBEAT, NODE_STATUS and the AUDIT
- * CAPABILITIES reply; CPU_LOAD is this process's share over the last
- * second or more (sampled at most once a second, so that frequent readers
- * do not shorten the window). */
-void iq_client_load(struct iq_client *c, struct iqp_load *out, bool report)
+/* 7.6: LOAD in REGISTER and HEARTBEAT; CPU_LOAD is this process's share
+ * since the last one. */
+static void on_load(void *arg, struct iqp_load *out)
 {
-	uint64_t now = uv_now(c->loop), cpu;
+	struct iq_client *c = arg;
+	uint64_t now = uv_now(c->loop), cpu = cpu_us();
 
-	if (!c->cpu_at_ms || now >= c->cpu_at_ms + 1000) {
-		cpu = cpu_us();
-		if (c->cpu_at_ms && now > c->cpu_at_ms) {
-			uint64_t pct = (cpu - c->cpu_us) / 10 / (now - c->cpu_at_ms);
-			c->cpu_load = (uint8_t)(pct > 100 ? 100 : pct);
-		}
-		c->cpu_us = cpu;
-		c->cpu_at_ms = now;
+	if (c->cpu_at_ms && now > c->cpu_at_ms) {
+		uint64_t pct = (cpu - c->cpu_us) / 10 / (now - c->cpu_at_ms);
+		c->cpu_load = (uint8_t)(pct > 100 ? 100 : pct);
 	}
+	c->cpu_us = cpu;
+	c->cpu_at_ms = now;
 	memset(out, 0, sizeof(*out));
 	out->has = IQP_LOAD_ACTIVE | IQP_LOAD_FREE_PORTS | IQP_LOAD_CPU | IQP_LOAD_LEVEL;
 	out->active_contexts = c->n_contexts ? (uint32_t)*c->n_contexts : 0;
 	out->free_ports = c->free_ports ? *c->free_ports : c->self.max_ports;
 	out->cpu_load = c->cpu_load;
-	out->overload_level = 1; /* NONE, unless the owner's hook says otherwise */
-	if (c->load_hook)
-		c->load_hook(c->load_hook_arg, out, report);
+	out->overload_level = 1; /* NONE */
 }
 
-static void on_load(void *arg, struct iqp_load *out)
+void iq_client_load(struct iq_client *c, struct iqp_load *out)
 {
-	iq_client_load(arg, out, true);
+	on_load(c, out);
 }
 
 /* Who ended a connection: the peer (its CLOSE), us (our CLOSE or a
@@ -224,11 +218,9 @@ FORWARD(configure)
 FORWARD(modify)
 FORWARD(release)
 FORWARD(audit)
-FORWARD(service_change)
 #undef FORWARD
 
-/* Procedures the owner does not serve stay NULL: the link answers 501
- * (10.3). */
+/* SERVICE_CHANGE stays NULL: the link answers 501 (10.3). */
 static void set_hooks(struct iq_client *c)
 {
 	memset(&c->hooks, 0, sizeof(c->hooks));
@@ -241,7 +233,6 @@ static void set_hooks(struct iq_client *c)
 	c->hooks.calls.modify = c->calls->modify ? on_modify : NULL;
 	c->hooks.calls.release = c->calls->release ? on_release : NULL;
 	c->hooks.calls.audit = c->calls->audit ? on_audit : NULL;
-	c->hooks.calls.service_change = c->calls->service_change ? on_service_change : NULL;
 }
 
 static void on_gone(void *arg, struct iqp_link_uv *u)

@@ -1,10 +1,9 @@
 /* The AGW's end of Iq+ (SPEC.md 7.1.1): one link to the configured list
  * of controllers (proto/iqp_link_uv.h), reconnecting with backoff; what
  * the AGW registers (realms, capacity, capabilities, load); log lines and
- * metrics of the link.  The procedures the controller requests (RESERVE,
- * CONFIGURE, MODIFY, RELEASE, AUDIT, SERVICE_CHANGE) go to the table
- * given in the configuration (iq_calls.h); those it leaves NULL are
- * answered 501. */
+ * metrics of the link.  The call procedures (RESERVE, CONFIGURE, MODIFY,
+ * RELEASE) go to the table given in the configuration (iq_calls.h);
+ * AUDIT and SERVICE_CHANGE are answered 501. */
 #ifndef EIMSAGW_IQ_CLIENT_H
 #define EIMSAGW_IQ_CLIENT_H
 
@@ -46,10 +45,6 @@ struct iq_client {
 	const size_t *n_contexts;       /* borrowed: contexts in use (LOAD) */
 	const uint32_t *free_ports;     /* borrowed: free media ports (LOAD) */
 	void (*link_change)(void *arg, bool up); /* registered / lost (7.10) */
-	/* Completes a LOAD (overload level, 7.6) before it is sent; report:
-	 * it goes in REGISTER or HEARTBEAT.  Set by the owner; may be NULL. */
-	void (*load_hook)(void *arg, struct iqp_load *load, bool report);
-	void *load_hook_arg;
 	uint8_t cpu_load;
 };
 
@@ -77,9 +72,8 @@ int iq_client_prepare(struct iq_client *c, const struct iq_client_cfg *cfg,
 /* Creates the epoch (7.9) and starts connecting. */
 int iq_client_start(struct iq_client *c, uv_loop_t *loop, const struct log *log,
 		    unsigned sub, struct metrics *metrics, char *err, size_t errlen);
-/* The current LOAD (7.6 item 1), completed by load_hook; report as for
- * load_hook. */
-void iq_client_load(struct iq_client *c, struct iqp_load *out, bool report);
+/* The current LOAD (7.6), as REGISTER and HEARTBEAT carry it. */
+void iq_client_load(struct iq_client *c, struct iqp_load *out);
 /* CLOSE 1000 and no reconnection; the link frees itself. */
 void iq_client_stop(struct iq_client *c);
 

@@ -33,16 +33,6 @@ struct term_w3 {
 	struct sockaddr_storage rcand[W3_MAX_RCAND]; /* REMOTE_CANDIDATE addresses */
 	uint8_t rcand_type[W3_MAX_RCAND];
 	unsigned n_rcand;
-	/* The rest of each REMOTE_CANDIDATE and ICE_REMOTE_LITE, as the
-	 * controller gave them: returned by AUDIT (7.11), unused otherwise. */
-	struct w3_rcand_info {
-		char foundation[33];
-		uint32_t priority;
-		uint8_t component, transport, tcptype; /* tcptype 0: none */
-		bool has_raddr;
-		struct iqp_ipport raddr;
-	} rcand_info[W3_MAX_RCAND];
-	bool has_remote_lite, remote_lite;
 	uint8_t setup;                        /* DTLS_SETUP (13) as configured */
 	char rfp[96];                         /* "AB:CD:..." sha-256 */
 	bool has_rfp;

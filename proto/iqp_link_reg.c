@@ -100,16 +100,27 @@ static void read_identity(const struct iqp_msg *m, struct iqp_node_info *o)
 	read_params(m, &o->params);
 }
 
-int iqp_link_reg_add_resources(struct iqp_msg *m, const struct iqp_node_info *s)
+int iqp_link_reg_build_request(struct iqp_msg *m, const struct iqp_node_info *s)
 {
 	struct iqp_elem *e;
 
+	iqp_add_str(m, NULL, IQP_E_NODE_ID, s->node_id);
+	iqp_add_u64(m, NULL, IQP_E_EPOCH, s->epoch);
+	for (size_t i = 0; i < s->n_versions; i++)
+		iqp_add_u16(m, NULL, IQP_E_VERSION, s->versions[i]);
+	iqp_add_enum(m, NULL, IQP_E_SC_METHOD, s->sc_method);
+	iqp_add_u16(m, NULL, IQP_E_SC_REASON, s->sc_reason);
+	add_params(m, &s->params);
+	if (s->software[0])
+		iqp_add_str(m, NULL, IQP_E_SOFTWARE, s->software);
 	iqp_add_container(m, NULL, IQP_E_CAPACITY, &e);
 	iqp_add_u32(m, e, IQP_E_MAX_CONTEXTS, s->max_contexts);
 	if (s->max_ports)
 		iqp_add_u32(m, e, IQP_E_MAX_PORTS, s->max_ports);
 	if (s->max_transcode)
 		iqp_add_u32(m, e, IQP_E_MAX_TRANSCODE, s->max_transcode);
+	if (s->has_load)
+		iqp_link_reg_add_load(m, NULL, &s->load);
 	for (size_t i = 0; i < s->n_realms; i++) {
 		const struct iqp_realm *r = &s->realms[i];
 		iqp_add_container(m, NULL, IQP_E_REALM, &e);
@@ -132,22 +143,6 @@ int iqp_link_reg_add_resources(struct iqp_msg *m, const struct iqp_node_info *s)
 	if (s->caps.bundle)
 		iqp_add_bool(m, e, IQP_E_CAP_BUNDLE, true);
 	return m->err;
-}
-
-int iqp_link_reg_build_request(struct iqp_msg *m, const struct iqp_node_info *s)
-{
-	iqp_add_str(m, NULL, IQP_E_NODE_ID, s->node_id);
-	iqp_add_u64(m, NULL, IQP_E_EPOCH, s->epoch);
-	for (size_t i = 0; i < s->n_versions; i++)
-		iqp_add_u16(m, NULL, IQP_E_VERSION, s->versions[i]);
-	iqp_add_enum(m, NULL, IQP_E_SC_METHOD, s->sc_method);
-	iqp_add_u16(m, NULL, IQP_E_SC_REASON, s->sc_reason);
-	add_params(m, &s->params);
-	if (s->software[0])
-		iqp_add_str(m, NULL, IQP_E_SOFTWARE, s->software);
-	if (s->has_load)
-		iqp_link_reg_add_load(m, NULL, &s->load);
-	return iqp_link_reg_add_resources(m, s);
 }
 
 void iqp_link_reg_parse_request(const struct iqp_msg *m, struct iqp_node_info *o)

@@ -78,11 +78,6 @@ int iqp_link_reg_add_load(struct iqp_msg *m, struct iqp_elem *parent,
 void iqp_link_reg_load(const struct iqp_msg *m, const struct iqp_elem *e,
 		       struct iqp_load *out);
 
-/* CAPACITY, one REALM per realm (name, side, addresses) and CAPABILITIES
- * of `s` at the top level: the resources of REGISTER (11.2), also in the
- * AUDIT CAPABILITIES reply (7.11) and SERVICE_CHANGE CAPABILITY_UPDATE
- * (7.12). */
-int iqp_link_reg_add_resources(struct iqp_msg *m, const struct iqp_node_info *s);
 /* The body of a REGISTER request for `self` (m initialised by the caller
  * with the request header).  Uses self's versions, method, reason, params,
  * capacity, realms, capabilities and software; load when has_load. */

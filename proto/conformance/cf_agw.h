@@ -39,11 +39,13 @@ bool cf_agw_reserve_reply(const struct cf_frame *f, uint32_t *ctx_id, uint32_t *
 int cf_agw_call(struct cf_ctx *x, struct cf_msg *b, struct cf_frame *f, struct iqp_msg *m,
 		char *why, size_t len);
 void cf_agw_call_free(struct cf_frame *f, struct iqp_msg *m);
-/* RESERVE of n IMS contexts (CALL_REF from ref_fmt with %u = index, or
- * none); ids[i] their CONTEXT_IDs.  Returns 0, or the error code of the
- * refusal (with *done the number reserved), or -1 with why. */
-int cf_agw_reserve_many(struct cf_ctx *x, unsigned n, const char *ref_fmt, uint32_t *ids,
-			unsigned *done, char *why, size_t len);
+/* RESERVE of n contexts of `terms` IMS terminations each (1: as
+ * cf_agw_reserve_ims; more: each with one muxed stream) and a CALL_REF
+ * from ref_fmt (%u = index) or none; ids[i] their CONTEXT_IDs.  Returns 0,
+ * or the error code of the refusal (*done reserved before it), or -1 with
+ * why.  Each success adds 1 to x->mark. */
+int cf_agw_reserve_many(struct cf_ctx *x, unsigned n, unsigned terms, const char *ref_fmt,
+			uint32_t *ids, unsigned *done, char *why, size_t len);
 
 /* Value readers on a decoded message: false when absent or bad. */
 bool cf_u32(const struct iqp_msg *m, const struct iqp_elem *p, uint16_t code, uint32_t *v);
@@ -55,6 +57,6 @@ const struct iqp_elem *cf_find_deep(const struct iqp_msg *m, const struct iqp_el
 
 /* cf_cases_agw_audit.c */
 cf_case_h cf_a_audit_capabilities, cf_a_audit_list_paging, cf_a_audit_list_frame,
-	cf_a_audit_context, cf_a_audit_statistics, cf_a_audit_unknown;
+	cf_a_audit_list_elements, cf_a_audit_context, cf_a_audit_statistics, cf_a_audit_unknown;
 
 #endif

@@ -42,8 +42,33 @@ void cf_agw_call_free(struct cf_frame *f, struct iqp_msg *m)
 	cf_frame_free(f);
 }
 
-int cf_agw_reserve_many(struct cf_ctx *x, unsigned n, const char *ref_fmt, uint32_t *ids,
-			unsigned *done, char *why, size_t len)
+/* A RESERVE of `terms` IMS terminations, each with one muxed PCMU stream;
+ * terminations 2k and 2k+1 share STREAM_ID k+1 (8.1 item 3). */
+static void reserve_terms(struct cf_ctx *x, struct cf_msg *b, const char *realm, unsigned terms)
+{
+	struct iqp_elem *ctx, *term, *st, *codec;
+	cf_msg_start(x, b, IQP_KIND_REQUEST, IQP_MSG_RESERVE, 0);
+	iqp_add_container(&b->m, NULL, IQP_E_CONTEXT, &ctx);
+	iqp_add_u32(&b->m, ctx, IQP_E_CONTEXT_ID, IQP_CHOOSE);
+	for (unsigned i = 0; i < terms; i++) {
+		iqp_add_container(&b->m, ctx, IQP_E_TERMINATION, &term);
+		iqp_add_u32(&b->m, term, IQP_E_TERM_ID, IQP_CHOOSE);
+		iqp_add_enum(&b->m, term, IQP_E_TERM_KIND, IQP_TERM_IMS);
+		iqp_add_str(&b->m, term, IQP_E_REALM_NAME, realm);
+		iqp_add_container(&b->m, term, IQP_E_STREAM, &st);
+		iqp_add_u16(&b->m, st, IQP_E_STREAM_ID, (uint16_t)(i / 2 + 1));
+		iqp_add_enum(&b->m, st, IQP_E_MEDIA_TYPE, IQP_MEDIA_AUDIO);
+		iqp_add_enum(&b->m, st, IQP_E_TRANSPORT_PROTO, 1 /* RTP/AVP */);
+		iqp_add_bool(&b->m, st, IQP_E_RTCP_MUX, true);
+		iqp_add_container(&b->m, st, IQP_E_CODEC, &codec);
+		iqp_add_u8(&b->m, codec, IQP_E_PAYLOAD_TYPE, 0);
+		iqp_add_str(&b->m, codec, IQP_E_CODEC_NAME, "PCMU");
+		iqp_add_u32(&b->m, codec, IQP_E_CLOCK_RATE, 8000);
+	}
+}
+
+int cf_agw_reserve_many(struct cf_ctx *x, unsigned n, unsigned terms, const char *ref_fmt,
+			uint32_t *ids, unsigned *done, char *why, size_t len)
 {
 	const char *realm = cf_agw_ims_realm(x);
 
@@ -59,7 +84,10 @@ int cf_agw_reserve_many(struct cf_ctx *x, unsigned n, const char *ref_fmt, uint3
 		struct iqp_elem *ctx;
 		uint32_t term;
 		char ref[160];
-		cf_agw_reserve_ims(x, &b, realm);
+		if (terms > 1)
+			reserve_terms(x, &b, realm, terms);
+		else
+			cf_agw_reserve_ims(x, &b, realm);
 		if (ref_fmt) {
 			ctx = b.m.first; /* the only top-level element: CONTEXT */
 			snprintf(ref, sizeof(ref), ref_fmt, i);

@@ -414,6 +414,7 @@ const struct cf_case cf_agw_cases[] = {
 	{ "7.11 item 1", "AUDIT CAPABILITIES: CAPACITY, LOAD, REALM list, CAPABILITIES as registered", CF_AGW, false, cf_a_audit_capabilities },
 	{ "7.11 items 1, 2", "AUDIT CONTEXT_LIST paging: 5 contexts, AUDIT_LIMIT 2, AUDIT_CURSOR, AUDIT_MORE", CF_AGW, false, cf_a_audit_list_paging },
 	{ "7.11 item 2", "AUDIT CONTEXT_LIST page fits MAX_FRAME: fewer than AUDIT_LIMIT, never 533", CF_AGW, false, cf_a_audit_list_frame },
+	{ "7.11 item 2, 4.3 item 3", "AUDIT CONTEXT_LIST page within MAX_ELEMENTS (contexts of 8 terminations)", CF_AGW, false, cf_a_audit_list_elements },
 	{ "7.11 item 1, 8.7 Au", "AUDIT CONTEXT: the context as held, never ICE_REMOTE_PWD", CF_AGW, false, cf_a_audit_context },
 	{ "7.11 item 1, 9.4", "AUDIT STATISTICS: STATS per stream, per listed termination, 430", CF_AGW, false, cf_a_audit_statistics },
 	{ "7.11 item 2", "AUDIT CONTEXT and STATISTICS of an unknown context: 411", CF_AGW, false, cf_a_audit_unknown },

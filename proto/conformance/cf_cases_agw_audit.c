@@ -107,9 +107,8 @@ static int list_page(struct cf_ctx *x, uint32_t cursor, uint32_t limit, struct p
 		const struct iqp_elem *r = iqp_find(&m, c, IQP_E_CALL_REF);
 		uint8_t kind = 0, state = 0;
 		if (!cf_u32(&m, c, IQP_E_CONTEXT_ID, &id) || !t || !iqp_find(&m, t, IQP_E_TERM_ID) ||
-		    !cf_u8(&m, t, IQP_E_TERM_KIND, &kind) || !cf_u8(&m, t, IQP_E_TERM_STATE, &state) ||
-		    !iqp_find(&m, c, IQP_E_EMERGENCY)) {
-			snprintf(why, len, "a CONTEXT lacks CONTEXT_ID, EMERGENCY or TERMINATION { TERM_ID, "
+		    !cf_u8(&m, t, IQP_E_TERM_KIND, &kind) || !cf_u8(&m, t, IQP_E_TERM_STATE, &state)) {
+			snprintf(why, len, "a CONTEXT lacks CONTEXT_ID or TERMINATION { TERM_ID, "
 				 "TERM_KIND, TERM_STATE }");
 			rc = -1;
 			break;
@@ -166,7 +165,7 @@ enum cf_result cf_a_audit_list_paging(struct cf_ctx *x, char *why, size_t len)
 		free(p);
 		return CF_FAIL;
 	}
-	if ((e = cf_agw_reserve_many(x, 5, "cf-list-%u", ids, &done, why, len))) {
+	if ((e = cf_agw_reserve_many(x, 5, 1, "cf-list-%u", ids, &done, why, len))) {
 		if (e > 0)
 			snprintf(why, len, "RESERVE refused: %d", e);
 		rc = CF_FAIL;
@@ -224,22 +223,20 @@ out:
 	return rc;
 }
 
-/* 7.11 item 2: a CONTEXT_LIST page fits the controller's MAX_FRAME (65 536:
- * the suite declares none): with more contexts than fit, AUDIT_LIMIT 4096
- * gets fewer, AUDIT_MORE, never 533; paging then lists every one. */
-enum cf_result cf_a_audit_list_frame(struct cf_ctx *x, char *why, size_t len)
+/* Reserves n contexts of `terms` terminations (CALL_REFs from ref_fmt),
+ * lists them all with AUDIT_LIMIT 4096: every page a valid reply (never
+ * 533, at most MAX_FRAME bytes and MAX_ELEMENTS elements, both checked by
+ * decoding it) and the first one short of the n contexts; then RELEASE of
+ * ALL. */
+static enum cf_result list_beyond_one_page(struct cf_ctx *x, unsigned n, unsigned terms,
+					   const char *ref_fmt, char *why, size_t len)
 {
-	/* CONTEXT (6) + CONTEXT_ID (10) + CALL_REF (6 + 128) + TERMINATION (6)
-	 * + TERM_ID (10) + TERM_KIND (7) + TERM_STATE (7) = 180 bytes at
-	 * least per listed context. */
-	const unsigned n = IQP_MAX_FRAME_MIN / 180 + 8;
 	enum cf_result rc = CF_PASS;
 	uint32_t *ids = calloc(n, sizeof(*ids));
 	unsigned *seen = calloc(n, sizeof(*seen));
 	struct page *p = calloc(1, sizeof(*p));
 	unsigned done = 0, pages = 0, first = 0;
 	uint32_t cursor = 0;
-	char fmt[160];
 	int e;
 
 	if (!ids || !seen || !p || cf_controller_link(x, why, len)) {
@@ -252,11 +249,7 @@ enum cf_result cf_a_audit_list_frame(struct cf_ctx *x, char *why, size_t len)
 		rc = CF_SKIP;
 		goto out;
 	}
-	/* 128-byte CALL_REFs: "cf-frame-<index>" padded with 'x'. */
-	memset(fmt, 'x', 128);
-	memcpy(fmt, "cf-frame-%04u-", 14); /* "%04u" prints as many bytes as it has */
-	fmt[128] = '\0';
-	if ((e = cf_agw_reserve_many(x, n, fmt, ids, &done, why, len))) {
+	if ((e = cf_agw_reserve_many(x, n, terms, ref_fmt, ids, &done, why, len))) {
 		if (e > 0)
 			snprintf(why, len, "RESERVE %u of %u refused: %d", done + 1, n, e);
 		rc = CF_FAIL;
@@ -280,11 +273,12 @@ enum cf_result cf_a_audit_list_frame(struct cf_ctx *x, char *why, size_t len)
 		pages++;
 	} while (p->more && pages < 1000);
 	if (pages < 2)
-		FAIL("%u contexts of 180+ bytes in one page", first);
+		FAIL("%u contexts in one page", first);
 	for (unsigned k = 0; k < n; k++)
 		if (seen[k] != 1)
 			FAIL("context %u listed %u times", ids[k], seen[k]);
-	snprintf(why, len, "%u contexts: first page %u, %u pages", n, first, pages);
+	snprintf(why, len, "%u contexts of %u termination(s): first page %u, %u pages", n, terms,
+		 first, pages);
 out:
 	if (done) {
 		char keep[512];
@@ -298,6 +292,28 @@ out:
 	free(seen);
 	free(p);
 	return rc;
+}
+
+/* 7.11 item 2: a CONTEXT_LIST page fits the controller's MAX_FRAME (65 536:
+ * the suite declares none): with more contexts than fit, AUDIT_LIMIT 4096
+ * gets fewer, AUDIT_MORE, never 533; paging then lists every one. */
+enum cf_result cf_a_audit_list_frame(struct cf_ctx *x, char *why, size_t len)
+{
+	/* CONTEXT (6) + CONTEXT_ID (10) + CALL_REF (6 + 128) + TERMINATION (6)
+	 * + TERM_ID (10) + TERM_KIND (7) + TERM_STATE (7) = 180 bytes at
+	 * least per listed context. */
+	char fmt[160];
+	memset(fmt, 'x', 128);
+	memcpy(fmt, "cf-frame-%04u-", 14); /* "%04u" prints as many bytes as it has */
+	fmt[128] = '\0';
+	return list_beyond_one_page(x, IQP_MAX_FRAME_MIN / 180 + 8, 1, fmt, why, len);
+}
+
+/* 7.11 item 2, 4.3 item 3: the page also stays within MAX_ELEMENTS: with
+ * 8 terminations a listed context has at least 2 + 8 x 4 = 34 elements. */
+enum cf_result cf_a_audit_list_elements(struct cf_ctx *x, char *why, size_t len)
+{
+	return list_beyond_one_page(x, IQP_MAX_ELEMENTS / 34 + 4, 8, NULL, why, len);
 }
 
 /* A RESERVE of a W3 termination (ICE with remote credentials and a
@@ -478,10 +494,12 @@ enum cf_result cf_a_audit_context(struct cf_ctx *x, char *why, size_t len)
 		FAIL("W3 ICE lacks ICE_MODE, the reserved ICE_LOCAL_UFRAG or LOCAL_CANDIDATE");
 	if (!same_str(&m, ice, IQP_E_ICE_REMOTE_UFRAG, REMOTE_UFRAG))
 		FAIL("ICE_REMOTE_UFRAG not as configured");
-	if (!(e = iqp_find(&m, ice, IQP_E_REMOTE_CANDIDATE)) ||
-	    !same_ipport(&m, e, IQP_E_CAND_ADDR, &rcand) ||
-	    !cf_u32(&m, e, IQP_E_CAND_PRIORITY, &v32) || v32 != 2130706431u ||
-	    !same_str(&m, e, IQP_E_CAND_FOUNDATION, "cf1"))
+	/* A lite AGW need not keep candidates; if it returns them they are
+	 * the configured ones. */
+	if ((e = iqp_find(&m, ice, IQP_E_REMOTE_CANDIDATE)) &&
+	    (!same_ipport(&m, e, IQP_E_CAND_ADDR, &rcand) ||
+	     !cf_u32(&m, e, IQP_E_CAND_PRIORITY, &v32) || v32 != 2130706431u ||
+	     !same_str(&m, e, IQP_E_CAND_FOUNDATION, "cf1")))
 		FAIL("REMOTE_CANDIDATE not as configured");
 	if (!(dtls = iqp_find(&m, t1, IQP_E_DTLS)) || !cf_u8(&m, dtls, IQP_E_DTLS_SETUP, &v8) ||
 	    v8 != IQP_SETUP_PASSIVE || !same_str(&m, dtls, IQP_E_LOCAL_TLS_ID, r.ltls) ||
