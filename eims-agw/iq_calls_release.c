@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "iq_admin.h"
 #include "iq_calls_int.h"
 
 /* --- RELEASE (8.6) --------------------------------------------------------------------- */
@@ -125,6 +126,8 @@ void iq_calls_link_change(void *arg, bool up)
 
 	if (!c->hold_open)
 		return;
+	/* 7.7 item 6: the administrative state goes first. */
+	iq_admin_link_change(c->admin, up);
 	if (up) {
 		uv_timer_stop(&c->hold);
 		iq_events_held(c, true);

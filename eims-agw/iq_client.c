@@ -218,9 +218,10 @@ FORWARD(configure)
 FORWARD(modify)
 FORWARD(release)
 FORWARD(audit)
+FORWARD(service_change)
 #undef FORWARD
 
-/* SERVICE_CHANGE stays NULL: the link answers 501 (10.3). */
+/* Procedures without a handler stay NULL: the link answers 501 (10.3). */
 static void set_hooks(struct iq_client *c)
 {
 	memset(&c->hooks, 0, sizeof(c->hooks));
@@ -233,6 +234,7 @@ static void set_hooks(struct iq_client *c)
 	c->hooks.calls.modify = c->calls->modify ? on_modify : NULL;
 	c->hooks.calls.release = c->calls->release ? on_release : NULL;
 	c->hooks.calls.audit = c->calls->audit ? on_audit : NULL;
+	c->hooks.calls.service_change = c->calls->service_change ? on_service_change : NULL;
 }
 
 static void on_gone(void *arg, struct iqp_link_uv *u)

@@ -1,9 +1,9 @@
 /* The AGW's end of Iq+ (SPEC.md 7.1.1): one link to the configured list
  * of controllers (proto/iqp_link_uv.h), reconnecting with backoff; what
  * the AGW registers (realms, capacity, capabilities, load); log lines and
- * metrics of the link.  The call procedures (RESERVE, CONFIGURE, MODIFY,
- * RELEASE) go to the table given in the configuration (iq_calls.h);
- * AUDIT and SERVICE_CHANGE are answered 501. */
+ * metrics of the link.  The requests of the controller (RESERVE,
+ * CONFIGURE, MODIFY, RELEASE, AUDIT, SERVICE_CHANGE) go to the table given
+ * in the configuration (iq_calls.h); those without a handler get 501. */
 #ifndef EIMSAGW_IQ_CLIENT_H
 #define EIMSAGW_IQ_CLIENT_H
 

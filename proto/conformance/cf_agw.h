@@ -1,7 +1,8 @@
 /* Cases run against an AGW (the suite plays the controller): helpers
  * shared by cf_cases_agw.c (framing, errors, call procedures; the case
- * table), cf_cases_agw_audit.c (AUDIT, 7.11) and cf_cases_agw_admin.c
- * (SERVICE_CHANGE toward the AGW, 7.7 and 7.8; NODE_STATUS, 7.6). */
+ * table), cf_cases_agw_audit.c (AUDIT, 7.11), cf_cases_agw_admin.c
+ * (SERVICE_CHANGE toward the AGW, 7.7 and 7.8) and cf_cases_agw_status.c
+ * (NODE_STATUS and overload, 7.6). */
 #ifndef IQPLUS_CF_AGW_H
 #define IQPLUS_CF_AGW_H
 
@@ -58,5 +59,8 @@ const struct iqp_elem *cf_find_deep(const struct iqp_msg *m, const struct iqp_el
 /* cf_cases_agw_audit.c */
 cf_case_h cf_a_audit_capabilities, cf_a_audit_list_paging, cf_a_audit_list_frame,
 	cf_a_audit_list_elements, cf_a_audit_context, cf_a_audit_statistics, cf_a_audit_unknown;
+/* cf_cases_agw_admin.c */
+cf_case_h cf_a_drain, cf_a_drain_last_release, cf_a_drain_delay, cf_a_forced, cf_a_sc_refused,
+	cf_a_drain_link_loss;
 
 #endif

@@ -418,6 +418,12 @@ const struct cf_case cf_agw_cases[] = {
 	{ "7.11 item 1, 8.7 Au", "AUDIT CONTEXT: the context as held, never ICE_REMOTE_PWD", CF_AGW, false, cf_a_audit_context },
 	{ "7.11 item 1, 9.4", "AUDIT STATISTICS: STATS per stream, per listed termination, 430", CF_AGW, false, cf_a_audit_statistics },
 	{ "7.11 item 2", "AUDIT CONTEXT and STATISTICS of an unknown context: 411", CF_AGW, false, cf_a_audit_unknown },
+	{ "7.7 items 2, 3, 5", "SERVICE_CHANGE GRACEFUL 905: new context 521, existing served; RESTART 918 restores", CF_AGW, false, cf_a_drain },
+	{ "7.7 item 4, 7.8 item 3", "draining, last context released: the AGW sends FORCED 905; 503; RESTART 900", CF_AGW, false, cf_a_drain_last_release },
+	{ "7.7 item 4", "GRACEFUL with SC_DELAY 1: contexts released and FORCED 905 at the deadline", CF_AGW, false, cf_a_drain_delay },
+	{ "7.8 item 2, 7.1", "SERVICE_CHANGE FORCED 905 releases every context (RELEASE 411, no EVENT); 503; RESTART 900", CF_AGW, false, cf_a_forced },
+	{ "11.4", "SERVICE_CHANGE out of state (401) or not permitted from a controller (449)", CF_AGW, false, cf_a_sc_refused },
+	{ "7.7 item 6", "draining survives link loss: SERVICE_CHANGE GRACEFUL is the first request after re-registration", CF_AGW, false, cf_a_drain_link_loss },
 	{ "3.5 check 1", "bad magic: CLOSE 1100", CF_AGW, false, a_bad_magic },
 	{ "7.5 item 2", "unanswered controller: CLOSE 1104 after T_INACT", CF_AGW, false, a_inactivity },
 };

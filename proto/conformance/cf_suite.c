@@ -158,6 +158,8 @@ static bool unsolicited(struct cf_ctx *x, struct cf_conn *c, const struct cf_fra
 			st->rx_ms = cf_now_ms();
 			st->mark = x->mark;
 		}
+		if (f->hdr.code == IQP_MSG_EVENT)
+			x->n_events++;
 		answer(x, c, f, 0, NULL); /* an EVENT or NODE_STATUS: ACK it */
 	}
 	iqp_msg_free(&m);

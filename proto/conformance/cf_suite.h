@@ -49,6 +49,7 @@ struct cf_ctx {
 	unsigned links;                 /* registrations accepted so far */
 	uint16_t first_request;         /* code of the first REQUEST on this link */
 	unsigned n_sc, n_status;        /* received so far (not capped) */
+	unsigned n_events;              /* EVENT NOTIFYs received so far */
 	struct cf_sc {
 		uint8_t method;
 		uint16_t reason;

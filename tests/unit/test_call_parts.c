@@ -74,6 +74,22 @@ static void test_select(void **state)
 	assert_int_equal(iq_registry_service_change(&r, &links[0], IQP_SC_GRACEFUL, 905, NULL, &dr, &old), 0);
 	tried[0] = &links[1];
 	assert_string_equal(iq_call_select(&r, tried, 1, 0)->node_id, "d");
+	/* Out of service (FORCED 905 after the drain, 7.8) neither; RESTART
+	 * 900 (7.7 item 5) makes it selectable again, and it wins on load. */
+	assert_int_equal(iq_registry_service_change(&r, &links[0], IQP_SC_FORCED, 905, NULL, &dr, &old), 0);
+	assert_int_equal(dr->state, IQ_AGW_OUT_OF_SERVICE);
+	assert_string_equal(iq_call_select(&r, tried, 1, 0)->node_id, "d");
+	assert_int_equal(iq_registry_service_change(&r, &links[3], IQP_SC_FORCED, 905, NULL, &dr, &old), 0);
+	assert_null(iq_call_select(&r, tried, 1, 0));
+	assert_int_equal(iq_registry_service_change(&r, &links[0], IQP_SC_RESTART, 900, NULL, &dr, &old), 0);
+	assert_string_equal(iq_call_select(&r, tried, 1, 0)->node_id, "a");
+	/* Draining and back (RESTART 918): a again, d still out. */
+	assert_int_equal(iq_registry_service_change(&r, &links[0], IQP_SC_GRACEFUL, 905, NULL, &dr, &old), 0);
+	assert_null(iq_call_select(&r, tried, 1, 0));
+	assert_int_equal(iq_registry_service_change(&r, &links[0], IQP_SC_RESTART, 918, NULL, &dr, &old), 0);
+	assert_string_equal(iq_call_select(&r, tried, 1, 0)->node_id, "a");
+	assert_int_equal(iq_registry_service_change(&r, &links[3], IQP_SC_RESTART, 900, NULL, &dr, &old), 0);
+	assert_int_equal(iq_registry_service_change(&r, &links[0], IQP_SC_GRACEFUL, 905, NULL, &dr, &old), 0);
 	/* A lost AGW is never chosen: with b lost and a draining, only d. */
 	assert_non_null(iq_registry_lost(&r, &links[1], 2));
 	assert_string_equal(iq_call_select(&r, NULL, 0, 0)->node_id, "d");
