@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "iq_calls_int.h"
+#include "iq_status.h"
 
 static const char *const state_names[IQ_ADMIN_N] = { "in_service", "draining", "out_of_service" };
 
@@ -186,12 +187,9 @@ static void on_timer(uv_timer_t *t)
 	arm(a);
 }
 
-/* media_plane.watch: a context was created or deleted. */
-static void on_contexts_changed(void *arg)
+void iq_admin_contexts_changed(struct iq_admin *a)
 {
-	struct iq_admin *a = arg;
-
-	if (a->state == IQ_ADMIN_DRAINING && !a->kick) {
+	if (a->open && a->state == IQ_ADMIN_DRAINING && !a->kick) {
 		a->kick = true;
 		arm(a);
 	}
@@ -326,18 +324,27 @@ refuse:
 }
 
 /* 7.1 table: RESERVE of a new context refused with 521 while DRAINING;
- * RESERVE, CONFIGURE and MODIFY with 503 while OUT_OF_SERVICE. */
-int iqc_admit(struct iq_calls *c, unsigned cmd, bool new_ctx, struct call_err *ce)
+ * RESERVE, CONFIGURE and MODIFY with 503 while OUT_OF_SERVICE.  7.6 items
+ * 3, 4: at CRITICAL a new context gets 511 unless EMERGENCY or PRIORITY
+ * >= 8. */
+int iqc_admit(struct iq_calls *c, const struct iqp_msg *m, const struct iqp_elem *ctxe,
+	      unsigned cmd, bool new_ctx, struct call_err *ce)
 {
 	const struct iq_admin *a = c->admin;
+	uint8_t prio = 0;
 
 	(void)cmd;
-	if (!a)
-		return 0;
-	if (a->state == IQ_ADMIN_OUT_OF_SERVICE)
+	if (a && a->state == IQ_ADMIN_OUT_OF_SERVICE)
 		return bad(ce, 503, NULL, "out of service");
-	if (a->state == IQ_ADMIN_DRAINING && new_ctx)
+	if (a && a->state == IQ_ADMIN_DRAINING && new_ctx)
 		return bad(ce, 521, NULL, "draining: no new contexts");
+	if (new_ctx && c->status) {
+		const struct iqp_elem *e = iqp_find(m, ctxe, IQP_E_PRIORITY);
+		if (e)
+			iqp_elem_u8(e, &prio);
+		if (iq_status_refuses(c->status, get_bool(m, ctxe, IQP_E_EMERGENCY) == 1 || prio >= 8))
+			return bad(ce, 511, NULL, "overload: CRITICAL");
+	}
 	return 0;
 }
 
@@ -386,8 +393,6 @@ int iq_admin_start(struct iq_admin *a, struct iq_calls *calls, uint32_t drain_ti
 	uv_unref((uv_handle_t *)&a->sig_drain);
 	uv_unref((uv_handle_t *)&a->sig_restore);
 	calls->admin = a;
-	calls->mp->watch.changed = on_contexts_changed;
-	calls->mp->watch.arg = a;
 	return 0;
 }
 
@@ -396,7 +401,6 @@ void iq_admin_stop(struct iq_admin *a)
 	if (!a->open)
 		return;
 	a->open = false;
-	a->calls->mp->watch.changed = NULL;
 	uv_close((uv_handle_t *)&a->timer, NULL);
 	uv_close((uv_handle_t *)&a->sig_drain, NULL);
 	uv_close((uv_handle_t *)&a->sig_restore, NULL);

@@ -60,8 +60,7 @@ struct iq_admin {
 
 /* Starts in IN_SERVICE: the timer, the signal watchers, the metrics
  * eimsagw_iq_admin_state{state} and eimsagw_iq_service_changes_total{by};
- * sets calls->admin and the media plane's watch.  Returns 0 or an errno
- * with err. */
+ * sets calls->admin.  Returns 0 or an errno with err. */
 int iq_admin_start(struct iq_admin *a, struct iq_calls *calls, uint32_t drain_timeout_s,
 		   struct metrics *metrics, char *err, size_t errlen);
 /* Closes the handles (before the media plane stops). */
@@ -73,5 +72,8 @@ void iq_admin_restore(struct iq_admin *a);
 
 /* From iq_calls_link_change: registered (up) or lost. */
 void iq_admin_link_change(struct iq_admin *a, bool up);
+/* A context was created or deleted (the media plane's watch): a drain
+ * may be complete. */
+void iq_admin_contexts_changed(struct iq_admin *a);
 
 #endif

@@ -10,6 +10,7 @@
 #include "media_context.h"
 
 struct iq_admin;
+struct iq_status;
 
 struct iq_calls {
 	struct media_plane *mp;      /* borrowed */
@@ -26,6 +27,8 @@ struct iq_calls {
 	bool hold_open;
 	struct iq_admin *admin;      /* borrowed: administrative state (iq_admin.h);
 				      * NULL: always in service, SERVICE_CHANGE 501 */
+	struct iq_status *status;    /* borrowed: load and overload (iq_status.h);
+				      * NULL: no NODE_STATUS, no 511 */
 };
 
 /* Wires the handlers and the media plane's event sink; hold_ms: T_HOLD. */

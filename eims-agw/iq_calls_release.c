@@ -5,6 +5,7 @@
 
 #include "iq_admin.h"
 #include "iq_calls_int.h"
+#include "iq_status.h"
 
 /* --- RELEASE (8.6) --------------------------------------------------------------------- */
 
@@ -128,6 +129,7 @@ void iq_calls_link_change(void *arg, bool up)
 		return;
 	/* 7.7 item 6: the administrative state goes first. */
 	iq_admin_link_change(c->admin, up);
+	iq_status_link_change(c->status, up);
 	if (up) {
 		uv_timer_stop(&c->hold);
 		iq_events_held(c, true);

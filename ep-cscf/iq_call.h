@@ -54,6 +54,7 @@ struct iq_calls {
 	unsigned sub;
 	struct iq_call_hooks hooks;
 	struct iq_call_req *reqs;        /* owned: outstanding requests */
+	uint64_t rng;                    /* draws against ADMIT_PERCENT (7.6) */
 };
 
 void iq_calls_init(struct iq_calls *ic, uv_loop_t *loop, const struct iq_registry *reg,
@@ -80,9 +81,13 @@ void iq_calls_event(struct iq_calls *ic, struct iqp_link *l, const struct iqp_ms
 void iq_calls_link_lost(struct iq_calls *ic, struct iqp_link *l);
 
 /* The AGW to try for a new context, not in tried[0..n_tried), with
- * `need`: the one in service with the fewest active contexts, MINOR
- * overload after the others, CRITICAL, draining and out-of-service ones
- * never.  Pure.  NULL when none. */
+ * `need`: the one in service with the fewest active contexts, MINOR or
+ * MAJOR overload after the others, a MAJOR one only when draw (0..99) is
+ * below its ADMIT_PERCENT (absent: 50; 7.6 item 3), CRITICAL, draining and
+ * out-of-service ones never.  Pure.  NULL when none.  iq_call_select is
+ * draw 0: whether any AGW could take a context. */
+const struct iq_agw *iq_call_select_draw(const struct iq_registry *reg, const void *const *tried,
+					 size_t n_tried, unsigned need, unsigned draw);
 const struct iq_agw *iq_call_select(const struct iq_registry *reg, const void *const *tried,
 				    size_t n_tried, unsigned need);
 

@@ -62,5 +62,7 @@ cf_case_h cf_a_audit_capabilities, cf_a_audit_list_paging, cf_a_audit_list_frame
 /* cf_cases_agw_admin.c */
 cf_case_h cf_a_drain, cf_a_drain_last_release, cf_a_drain_delay, cf_a_forced, cf_a_sc_refused,
 	cf_a_drain_link_loss;
+/* cf_cases_agw_status.c */
+cf_case_h cf_a_node_status, cf_a_overload;
 
 #endif

@@ -424,6 +424,8 @@ const struct cf_case cf_agw_cases[] = {
 	{ "7.8 item 2, 7.1", "SERVICE_CHANGE FORCED 905 releases every context (RELEASE 411, no EVENT); 503; RESTART 900", CF_AGW, false, cf_a_forced },
 	{ "11.4", "SERVICE_CHANGE out of state (401) or not permitted from a controller (449)", CF_AGW, false, cf_a_sc_refused },
 	{ "7.7 item 6", "draining survives link loss: SERVICE_CHANGE GRACEFUL is the first request after re-registration", CF_AGW, false, cf_a_drain_link_loss },
+	{ "7.6 item 2, 11.5", "NODE_STATUS when ACTIVE_CONTEXTS moves by more than 10 % of MAX_CONTEXTS, at most one per T_STATUS_MIN", CF_AGW, false, cf_a_node_status },
+	{ "7.6 items 2, 3, 4", "overload: each level rise reported at once; CRITICAL: 511, EMERGENCY and PRIORITY 8 admitted", CF_AGW, false, cf_a_overload },
 	{ "3.5 check 1", "bad magic: CLOSE 1100", CF_AGW, false, a_bad_magic },
 	{ "7.5 item 2", "unanswered controller: CLOSE 1104 after T_INACT", CF_AGW, false, a_inactivity },
 };

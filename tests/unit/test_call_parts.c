@@ -90,6 +90,24 @@ static void test_select(void **state)
 	assert_string_equal(iq_call_select(&r, tried, 1, 0)->node_id, "a");
 	assert_int_equal(iq_registry_service_change(&r, &links[3], IQP_SC_RESTART, 900, NULL, &dr, &old), 0);
 	assert_int_equal(iq_registry_service_change(&r, &links[0], IQP_SC_GRACEFUL, 905, NULL, &dr, &old), 0);
+	/* MAJOR (7.6 item 3): offered only while the draw is below its
+	 * ADMIT_PERCENT (absent: 50), and after AGWs without overload. */
+	unsigned major = iqp_enum_value(IQP_EN_OVERLOAD_LEVEL, "MAJOR");
+	struct iqp_load ld = { .has = IQP_LOAD_ACTIVE | IQP_LOAD_LEVEL, .overload_level = (uint8_t)major };
+	assert_non_null(iq_registry_heartbeat(&r, &links[3], &ld, 3));
+	assert_string_equal(iq_call_select_draw(&r, tried, 1, 0, 49)->node_id, "d");
+	assert_null(iq_call_select_draw(&r, tried, 1, 0, 50));
+	ld.has |= IQP_LOAD_ADMIT;
+	ld.admit_percent = 10;
+	assert_non_null(iq_registry_heartbeat(&r, &links[3], &ld, 4));
+	assert_string_equal(iq_call_select_draw(&r, tried, 1, 0, 9)->node_id, "d");
+	assert_null(iq_call_select_draw(&r, tried, 1, 0, 10));
+	ld.admit_percent = 0;
+	assert_non_null(iq_registry_heartbeat(&r, &links[3], &ld, 5));
+	assert_null(iq_call_select_draw(&r, tried, 1, 0, 0));
+	assert_string_equal(iq_call_select_draw(&r, NULL, 0, 0, 99)->node_id, "b");
+	ld.overload_level = (uint8_t)minor;
+	assert_non_null(iq_registry_heartbeat(&r, &links[3], &ld, 6));
 	/* A lost AGW is never chosen: with b lost and a draining, only d. */
 	assert_non_null(iq_registry_lost(&r, &links[1], 2));
 	assert_string_equal(iq_call_select(&r, NULL, 0, 0)->node_id, "d");
