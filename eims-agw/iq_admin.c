@@ -91,6 +91,8 @@ static void on_reply(void *arg, struct iqp_link *l, const struct iqp_msg *reply,
 	(void)reply;
 
 	a->in_flight = false;
+	if (!a->open)
+		return; /* stopping: the link fails what is in flight */
 	if (err) {
 		log_warn(a->calls->log, a->calls->sub, NULL, "iq service change not accepted",
 			 LF_S("to", iq_admin_state_name(a->sending)), LF_U("code", err->code),
