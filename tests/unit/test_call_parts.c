@@ -107,9 +107,22 @@ static void test_call_table(void **state)
 	for (struct call *x = call_next_with_id(&t, "id1", NULL); x; x = call_next_with_id(&t, "id1", x))
 		n++;
 	assert_int_equal(n, 3);
+	/* Media contexts: found by (link, id), gone when unindexed or removed. */
+	int l1, l2;
+	call_index_context(&t, a, &l1, 5);
+	call_index_context(&t, b, &l2, 5);
+	assert_ptr_equal(call_by_context(&t, &l1, 5), a);
+	assert_ptr_equal(call_by_context(&t, &l2, 5), b);
+	assert_null(call_by_context(&t, &l1, 6));
+	assert_null(call_by_context(&t, &l1, 0));
+	call_unindex_context(&t, a);
+	assert_null(call_by_context(&t, &l1, 5));
+	call_index_context(&t, a, &l1, 7);
+	assert_ptr_equal(call_by_context(&t, &l1, 7), a);
 	assert_int_equal(call_set(&b->callee, "<sip:b@x>;tag=1"), 0);
 	call_remove(&t, b);
 	assert_int_equal(t.n, 2);
+	assert_null(call_by_context(&t, &l2, 5));
 	call_table_free(&t);
 }
 
