@@ -13,6 +13,7 @@
 #include <sofia-sip/sip_protos.h>
 
 #include "call_end.h"
+#include "iqp_registry.h"
 #include "call_session.h"
 #include "sip_proxy.h"
 
@@ -130,7 +131,10 @@ static void on_reply(void *arg, struct iqp_link *link, const struct iqp_msg *rep
 			 LF_S("reason", err->text));
 		if (ex == EX_OFFER)
 			alg_offer_abandon(m->alg);
-		finish(p, c, h, !link || err->code == 1202 || err->code == 503 ? 503 : 500,
+		/* No AGW could take it (gone, timed out, out of resources: 503,
+		 * try again later) or the request was refused as wrong (500). */
+		finish(p, c, h, !link || err->code == 1202 ||
+				iqp_err_default_scope(err->code) == IQP_RETRY_OTHER ? 503 : 500,
 		       !link ? "no media gateway available" : "media gateway request failed");
 		free(out);
 		run(p, c);
