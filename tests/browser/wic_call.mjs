@@ -21,7 +21,9 @@ const result = (ok, name, ...detail) => {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function step(name, secs = 30) {
-  fs.writeFileSync(path.join(stepDir, 'want'), name);
+  // Written aside and renamed, so that the orchestrator never reads it half written.
+  fs.writeFileSync(path.join(stepDir, 'want.tmp'), name);
+  fs.renameSync(path.join(stepDir, 'want.tmp'), path.join(stepDir, 'want'));
   const ready = path.join(stepDir, 'ready-' + name);
   for (let i = 0; i < secs * 10; i++) {
     if (fs.existsSync(ready)) return true;
@@ -231,7 +233,8 @@ try {
 } catch (e) {
   result(false, 'browser scenario ran to the end', String(e));
 } finally {
-  fs.writeFileSync(path.join(stepDir, 'want'), 'done');
+  fs.writeFileSync(path.join(stepDir, 'want.tmp'), 'done');
+  fs.renameSync(path.join(stepDir, 'want.tmp'), path.join(stepDir, 'want'));
   await browser.close();
 }
 process.exit(failed ? 1 : 0);
