@@ -214,7 +214,8 @@ async def scenario():
 async def no_agw():
     w = Wic(WSS, ORIGIN, "carol", "carol-secret")
     await w.connect()
-    await w.register()
+    _, reg = await w.register()
+    path = header(reg, "path") if reg else None
     with open(os.path.join(ROOT, "tests/golden/alg/captured/chromium-audio.sdp")) as f:
         sdp = f.read().replace("\r\n", "\n").replace("\n", "\r\n")
     c = Call(w, "uas")
@@ -238,6 +239,24 @@ async def no_agw():
     result(fin is not None and fin.get("status") == 488 and (header(fin, "warning") or "").startswith("399"),
            "an offer the AGW cannot serve: 488 with the IMS-ALG's reason in Warning 399",
            str(fin and (fin["start"], header(fin, "warning"))))
+    # A SIP phone offering only codecs no browser decodes (AMR-WB, AMR): the
+    # caller gets 488 with the reason in Warning 399 (SIPp checks it).  Sent
+    # as the S-CSCF would, straight to our IMS side along carol's Path
+    # (through Kamailio it would also fork to carol's flows of the first
+    # part, long gone with their eP-CSCF, and wait for Timer B).
+    with open(os.path.join(ROOT, "tests/sipp/invite_uac_amr.xml")) as f:
+        text = f.read().replace("Max-Forwards: 70\nContent-Type", "Max-Forwards: 70\nRoute: %s\nContent-Type" % path, 1)
+    scen = os.path.join(lab.tmp, "invite_uac_amr.xml")
+    with open(scen, "w") as f:
+        f.write(text)
+    r = await asyncio.get_running_loop().run_in_executor(None, lambda: subprocess.run(
+        ["sipp", "127.0.0.1:%d" % EP_IMS, "-sf", scen, "-s", "carol", "-m", "1", "-i", "127.0.0.1",
+         "-p", str(free_port(socket.SOCK_DGRAM)), "-mp", str(free_port(socket.SOCK_DGRAM)),
+         "-timeout", "15s", "-timeout_error", "-nostdin", "-trace_err",
+         "-error_file", os.path.join(lab.tmp, "uac_amr_err.log")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, cwd=lab.tmp).returncode)
+    result(r == 0, "a caller offering only AMR-WB/AMR gets 488 with the reason in Warning 399",
+           "sipp exit %s (uac_amr_err.log)" % r)
     await w.close()
 
 
@@ -259,7 +278,7 @@ def tls_setup():
 
 
 def main():
-    global KAM_PORT, WSS
+    global KAM_PORT, WSS, EP_IMS
     extra = "ims.transport = %s\n" % TRANSPORT
     tls = None
     if TRANSPORT == "tls":
@@ -284,6 +303,7 @@ def main():
         ports = lab.ep_cscf(BIN, hop, [ORIGIN], extra)
         if ports:
             WSS = "wss://127.0.0.1:%d" % ports["wss"]
+            EP_IMS = ports["ims"]
             asyncio.get_event_loop().run_until_complete(no_agw())
             lab.stop_ep_cscf(tap)
     lab.close(tap)
