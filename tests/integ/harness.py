@@ -203,7 +203,7 @@ class Lab:
                 os.killpg(p.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        if tap.failed:
+        if tap.failed or os.environ.get("KEEP_LOGS"):
             print("# logs kept in %s" % self.tmp)
         else:
             subprocess.run(["rm", "-rf", self.tmp])
