@@ -184,7 +184,7 @@ int range_called_impu(sip_t const *sip, const struct range_reg *r, char *out, si
 		const char *lt = strchr(v, '<');
 		const char *u = lt ? lt + 1 : v;
 		size_t n = strcspn(u, lt ? ">;?" : ";? \t");
-		if (!n || strncasecmp(u, "sip:", 4) || n >= len)
+		if (n <= 4 || strncasecmp(u, "sip:", 4) || n >= len)
 			return EINVAL;
 		memcpy(out, u, n);
 		out[n] = '\0';
