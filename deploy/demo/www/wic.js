@@ -97,7 +97,9 @@
 
   function playRemote(pc) {
     pc.addEventListener('track', (e) => {
-      if (e.track.kind === 'audio') $('remote').srcObject = e.streams[0] || new MediaStream([e.track]);
+      if (e.track.kind !== 'audio') return;
+      $('remote').srcObject = e.streams[0] || new MediaStream([e.track]);
+      $('remote').play().catch((err) => log('cannot play the remote audio: ' + err.message));
     });
   }
 
