@@ -83,7 +83,7 @@
   // The browser's own RTP counters (getStats), once a second during a call.
   async function showStats() {
     const pc = session && session.connection;
-    if (!pc) return;
+    if (!pc || pc.signalingState === 'closed') return;
     let sent = 0, received = 0;
     (await pc.getStats()).forEach((r) => {
       if (r.kind !== 'audio') return;
@@ -115,6 +115,7 @@
     });
     s.on('confirmed', () => {
       log('call with ' + peer + ' established');
+      $('media').dataset.sent = $('media').dataset.received = 0;
       setCall('confirmed', 'in call with ' + peer);
       clearInterval(statsTimer);
       statsTimer = setInterval(showStats, 1000);
@@ -125,8 +126,8 @@
       const status = e.message && e.message.status_code ? e.message.status_code + ' ' + e.message.reason_phrase : '';
       log('call ' + what + ' ' + who + ': ' + e.cause + (status ? ' (' + status + ')' : ''));
       setCall(state, 'call ' + what + ' ' + who, e.cause);
-      clearInterval(statsTimer);
-      showStats().finally(() => { if (session === s) session = null; });
+      clearInterval(statsTimer);  // the counters of the call stay shown
+      if (session === s) session = null;
       $('incoming').hidden = true;
       $('remote').srcObject = null;
       inCall(false);
