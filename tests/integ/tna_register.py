@@ -243,10 +243,27 @@ async def scenario(metrics_port):
     rc = await asyncio.get_running_loop().run_in_executor(None, lab.sipp_message, KAM_PORT, 404,
                                                            "bob")
     result(rc == 0, "after expiry IMS no longer reaches bob (MESSAGE gets 404)", "sipp %s" % rc)
+    # A guest's token expiring: its flow ends; nothing to de-register in IMS.
+    e = await wic(ORIGIN_A, "guest-9")
+    rsp = await e.register_bearer(token(impu="sip:guest-9@ims.test", impi="guest-9@ims.test", ttl=3))
+    result(rsp is not None and rsp["status"] == 200, "guest with a short-lived token: registered",
+           str(rsp and rsp["start"]))
+    try:
+        await asyncio.wait_for(e.ws.wait_closed(), 10)
+    except asyncio.TimeoutError:
+        pass
+    result(e.ws.closed and re.search(r'msg="registration ended by token expiry" flow=\S+ '
+                                     r'impu=sip:guest-9@ims\.test range=', lab.log("ep-cscf.log"))
+           and "TNA REGISTER for sip:guest-9@" not in kam_log(),
+           "a guest's token expiry ends its flow, with no REGISTER of its IMPU toward IMS")
 
     m = metrics(metrics_port)
-    result("epcscf_bearer_tokens_accepted_total" in m and
-           "epcscf_token_registrations_expired_total 1" in m, "token metrics exported")
+    exp = re.search(r"^epcscf_token_registrations_expired_total (\d+)", m, re.M)
+    result("epcscf_bearer_tokens_accepted_total" in m and exp and exp.group(1) == "2",
+           "token metrics exported (2 registrations ended by token expiry: bob, guest-9)",
+           exp.group(0) if exp else m[-400:])
+    rng = re.search(r"^epcscf_range_registrations (\d+)", m, re.M)
+    result(rng is not None, "range registrations gauge exported", rng.group(0) if rng else "")
     await w.close()
 
 
