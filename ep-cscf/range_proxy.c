@@ -128,7 +128,10 @@ static void answer_guest(struct sip_proxy *p, struct range_reg *r, uint64_t flow
 	char *contact = NULL;
 
 	if (!f || !tf || tf->wwsf != r->wwsf || strcmp(tf->range, r->pattern)) {
-		msg_destroy(msg); /* the flow closed, or registered otherwise */
+		/* The flow closed, or registered otherwise meanwhile. */
+		if (f)
+			sip_proxy_reply_flow(p, f, msg, 503, "Service Unavailable");
+		msg_destroy(msg);
 		return;
 	}
 	if (exp < 0) {
