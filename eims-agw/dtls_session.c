@@ -66,6 +66,17 @@ static unsigned int dtls_timer(SSL *ssl, unsigned int timer_us)
 	return timer_us >= 1000000 ? 2000000 : timer_us * 2;
 }
 
+/* The first fatal alert either way, for DTLS_FAILED's DTLS_ALERT. */
+static void info_cb(const SSL *ssl, int where, int ret)
+{
+	struct dtls_session *s = SSL_get_app_data(ssl);
+
+	if (!s || !(where & SSL_CB_ALERT) || (ret >> 8) != SSL3_AL_FATAL || s->alert)
+		return;
+	s->alert = (uint8_t)(ret & 0xff);
+	s->alert_sent = (where & SSL_CB_WRITE) != 0;
+}
+
 static int verify_accept(int ok, X509_STORE_CTX *x)
 {
 	/* Self-signed by design (RFC 5763 6.6): the SDP fingerprint decides,
@@ -161,6 +172,8 @@ int dtls_session_start_ex(struct dtls_session *s, struct dtls_ctx *c, enum dtls_
 		s->ssl = NULL;
 		return EINVAL;
 	}
+	SSL_set_app_data(s->ssl, s);
+	SSL_set_info_callback(s->ssl, info_cb);
 	BIO_set_mem_eof_return(s->rbio, -1);
 	BIO_set_data(wbio, s);
 	SSL_set_bio(s->ssl, s->rbio, wbio);

@@ -69,6 +69,8 @@ struct dtls_session {
 	bool unverified;     /* connected before a fingerprint was known */
 	bool fp_mismatch;    /* failed: the peer's certificate is not the one
 				the fingerprint names (Iq+ 1301) */
+	uint8_t alert;       /* first fatal TLS alert description, 0: none */
+	bool alert_sent;     /* we sent it (else the peer did) */
 };
 
 /* Starts a session; an active one sends its ClientHello at once.

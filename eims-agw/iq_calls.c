@@ -475,6 +475,7 @@ static const struct iqp_link_calls calls = {
 	.configure = on_configure,
 	.modify = on_modify,
 	.release = iqc_on_release,
+	.audit = iqc_on_audit,
 };
 
 const struct iqp_link_calls *iq_calls_table(void)

@@ -15,6 +15,10 @@ struct iq_calls {
 	const struct log *log;       /* borrowed */
 	unsigned sub;
 	uint64_t events_sent, events_acked, events_lost;
+	/* EVENTs raised while the link is down (7.10 item 6), sent once it is
+	 * registered again; bounded, oldest dropped; cleared at T_HOLD. */
+	struct iqp_msg *held;        /* owned ring of IQ_EVENTS_HELD messages */
+	unsigned held_first, held_n;
 	uv_timer_t hold;             /* owned: T_HOLD after link loss (7.10) */
 	uint32_t hold_ms;
 	bool hold_open;
@@ -32,8 +36,13 @@ void iq_calls_link_change(void *arg, bool up);
 /* The handlers, for struct iqp_link_calls (arg: struct iq_calls). */
 const struct iqp_link_calls *iq_calls_table(void);
 
+#define IQ_EVENTS_HELD 256
+
 /* iq_events.c: the media plane's event sink (arg: struct iq_calls). */
 void iq_events_send(void *arg, const struct media_event *ev);
+/* Sends the EVENTs held while the link was down (in order), or drops
+ * them (flush false: T_HOLD expired, or shutdown). */
+void iq_events_held(struct iq_calls *c, bool flush);
 /* STREAM { STREAM_ID, STATS } of every stream of t under parent. */
 int iq_events_add_stats(struct iqp_msg *m, struct iqp_elem *parent, const struct media_term *t,
 			uint64_t now);

@@ -80,6 +80,9 @@ int iqc_find_ctx(struct iq_calls *c, struct iqp_link *l, const struct iqp_msg *m
 int iqc_find_term(struct iq_calls *c, const struct iqp_msg *m, const struct iqp_elem *te,
 		  struct media_ctx *ctx, struct media_term **out, struct call_err *ce);
 
+/* iq_audit.c */
+void iqc_on_audit(void *arg, struct iqp_link *l, const struct iqp_msg *m);
+
 /* iq_calls_release.c */
 void iqc_on_release(void *arg, struct iqp_link *l, const struct iqp_msg *m);
 

@@ -94,6 +94,7 @@ void iq_calls_stop(struct iq_calls *c)
 		c->hold_open = false;
 		uv_close((uv_handle_t *)&c->hold, NULL);
 	}
+	iq_events_held(c, false);
 }
 
 static uint64_t wall_ms(void)
@@ -112,6 +113,7 @@ static void on_hold(uv_timer_t *h)
 
 	while (mp->ctxs)
 		media_ctx_release(mp, mp->ctxs);
+	iq_events_held(c, false); /* about contexts that are gone */
 	c->iq->self.epoch = wall_ms();
 	log_warn(c->log, c->sub, NULL, "iq hold expired", LF_U("contexts_released", n),
 		 LF_U("new_epoch", c->iq->self.epoch));
@@ -123,8 +125,10 @@ void iq_calls_link_change(void *arg, bool up)
 
 	if (!c->hold_open)
 		return;
-	if (up)
+	if (up) {
 		uv_timer_stop(&c->hold);
+		iq_events_held(c, true);
+	}
 	else if (!uv_is_active((uv_handle_t *)&c->hold))
 		uv_timer_start(&c->hold, on_hold, c->hold_ms, 0);
 }

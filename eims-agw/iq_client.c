@@ -115,6 +115,11 @@ static void on_load(void *arg, struct iqp_load *out)
 	out->overload_level = 1; /* NONE */
 }
 
+void iq_client_load(struct iq_client *c, struct iqp_load *out)
+{
+	on_load(c, out);
+}
+
 /* Who ended a connection: the peer (its CLOSE), us (our CLOSE or a
  * local decision), or the connection itself (error, end of stream). */
 static const char *by(const struct iqp_link_event *ev)
@@ -212,9 +217,10 @@ FORWARD(reserve)
 FORWARD(configure)
 FORWARD(modify)
 FORWARD(release)
+FORWARD(audit)
 #undef FORWARD
 
-/* AUDIT and SERVICE_CHANGE stay NULL: the link answers 501 (10.3). */
+/* SERVICE_CHANGE stays NULL: the link answers 501 (10.3). */
 static void set_hooks(struct iq_client *c)
 {
 	memset(&c->hooks, 0, sizeof(c->hooks));
@@ -226,6 +232,7 @@ static void set_hooks(struct iq_client *c)
 	c->hooks.calls.configure = c->calls->configure ? on_configure : NULL;
 	c->hooks.calls.modify = c->calls->modify ? on_modify : NULL;
 	c->hooks.calls.release = c->calls->release ? on_release : NULL;
+	c->hooks.calls.audit = c->calls->audit ? on_audit : NULL;
 }
 
 static void on_gone(void *arg, struct iqp_link_uv *u)

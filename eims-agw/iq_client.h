@@ -72,6 +72,8 @@ int iq_client_prepare(struct iq_client *c, const struct iq_client_cfg *cfg,
 /* Creates the epoch (7.9) and starts connecting. */
 int iq_client_start(struct iq_client *c, uv_loop_t *loop, const struct log *log,
 		    unsigned sub, struct metrics *metrics, char *err, size_t errlen);
+/* The current LOAD (7.6), as REGISTER and HEARTBEAT carry it. */
+void iq_client_load(struct iq_client *c, struct iqp_load *out);
 /* CLOSE 1000 and no reconnection; the link frees itself. */
 void iq_client_stop(struct iq_client *c);
 

@@ -2,6 +2,7 @@
 #include "iq_calls.h"
 
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -98,6 +99,54 @@ static void on_ack(void *arg, struct iqp_link *l, const struct iqp_msg *reply,
 	}
 }
 
+/* Keeps m (ownership taken) for when the link is back. */
+static void hold_event(struct iq_calls *c, struct iqp_msg *m, const struct media_event *ev)
+{
+	if (!c->held && !(c->held = calloc(IQ_EVENTS_HELD, sizeof(*c->held)))) {
+		iqp_msg_free(m);
+		c->events_lost++;
+		return;
+	}
+	if (c->held_n == IQ_EVENTS_HELD) {
+		iqp_msg_free(&c->held[c->held_first]);
+		c->held_first = (c->held_first + 1) % IQ_EVENTS_HELD;
+		c->held_n--;
+		c->events_lost++;
+	}
+	c->held[(c->held_first + c->held_n++) % IQ_EVENTS_HELD] = *m;
+	log_info(c->log, c->sub, NULL, "iq event held: link down", LF_U("type", ev->type),
+		 LF_U("context", ev->ctx_id), LF_U("term", ev->term_id), LF_U("held", c->held_n));
+}
+
+void iq_events_held(struct iq_calls *c, bool flush)
+{
+	struct iqp_link_uv *u = c->iq->u;
+	unsigned sent = 0;
+
+	while (c->held_n) {
+		struct iqp_msg *m = &c->held[c->held_first];
+		if (flush && u && u->link.state == IQP_LINK_IN_SERVICE &&
+		    !iqp_link_request(&u->link, uv_now(c->mp->loop), m, on_ack, c)) {
+			c->events_sent++;
+			sent++;
+		} else {
+			c->events_lost++;
+		}
+		iqp_msg_free(m);
+		c->held_first = (c->held_first + 1) % IQ_EVENTS_HELD;
+		c->held_n--;
+	}
+	if (sent) {
+		iqp_link_uv_post(u);
+		log_info(c->log, c->sub, NULL, "iq held events sent", LF_U("events", sent));
+	}
+	if (!flush) {
+		free(c->held);
+		c->held = NULL;
+		c->held_first = 0;
+	}
+}
+
 void iq_events_send(void *arg, const struct media_event *ev)
 {
 	struct iq_calls *c = arg;
@@ -108,12 +157,6 @@ void iq_events_send(void *arg, const struct media_event *ev)
 	struct iqp_msg m;
 	int rc;
 
-	if (!u || u->link.state != IQP_LINK_IN_SERVICE) {
-		c->events_lost++;
-		log_warn(c->log, c->sub, NULL, "iq event not sent: link down", LF_U("type", ev->type),
-			 LF_U("context", ev->ctx_id), LF_U("term", ev->term_id));
-		return;
-	}
 	if (iqp_msg_init(&m, &h, NULL, 16384))
 		return;
 	iqp_add_container(&m, NULL, IQP_E_EVENT, &e);
@@ -163,6 +206,10 @@ void iq_events_send(void *arg, const struct media_event *ev)
 			snprintf(t, sizeof(t), "%s", ev->text);
 			iqp_add_str(&m, er, IQP_E_ERROR_TEXT, t);
 		}
+	}
+	if (!m.err && (!u || u->link.state != IQP_LINK_IN_SERVICE)) {
+		hold_event(c, &m, ev);
+		return;
 	}
 	if ((rc = m.err) || (rc = iqp_link_request(&u->link, uv_now(c->mp->loop), &m, on_ack, c))) {
 		c->events_lost++;

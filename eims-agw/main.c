@@ -31,6 +31,7 @@ struct agw_cfg {
 	char *iq_ca_file, *iq_cert, *iq_key, *iq_realm;
 	long long iq_max_contexts, iq_max_ports, iq_hb_interval;
 	long long port_min, port_max, consent_timeout, ice_timeout, dtls_timeout, term_hb, iq_hold;
+	bool strict_source;
 };
 
 static const char *const iq_securities[] = { "tls", "tcp", NULL };
@@ -77,6 +78,8 @@ static const struct conf_opt opts[] = {
 	  "T_ICE in ms: a configured W3 termination without a selected pair fails after this" },
 	{ "media.dtls_timeout", CONF_INT, O(dtls_timeout), "30000", 1000, 300000, NULL, 0,
 	  "T_DTLS in ms: DTLS not established this long after pair selection fails" },
+	{ "media.strict_source", CONF_BOOL, O(strict_source), "false", 0, 0, NULL, 0,
+	  "IMS side without LATCHING: drop media not from the stream's REMOTE_ADDR" },
 	{ "media.term_heartbeat", CONF_INT, O(term_hb), "1800000", 1000, 86400000, NULL, 0,
 	  "T_TERM_HB in ms: TERM_HEARTBEAT events, for terminations whose EVENT_MASK asks" },
 #undef O
@@ -188,6 +191,7 @@ static int agw_start(struct daemon *d, char *err, size_t errlen)
 		.ice_timeout_ms = (uint32_t)c->ice_timeout,
 		.dtls_timeout_ms = (uint32_t)c->dtls_timeout,
 		.term_hb_ms = (uint32_t)c->term_hb,
+		.strict_source = c->strict_source,
 	};
 	if (c->port_min >= c->port_max) {
 		snprintf(err, errlen, "%s: media.port_min must be below media.port_max",

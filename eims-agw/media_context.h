@@ -174,6 +174,7 @@ struct media_plane_cfg {
 	uint32_t consent_timeout_ms;   /* T_CONSENT */
 	uint32_t ice_timeout_ms, dtls_timeout_ms; /* T_ICE, T_DTLS */
 	uint32_t term_hb_ms;           /* T_TERM_HB (event 9, when enabled) */
+	bool strict_source;            /* IMS, LATCHING OFF: only from REMOTE_ADDR */
 };
 
 struct media_plane {

@@ -44,6 +44,32 @@ static void latch(struct media_stream *s, bool rtcp, const struct sockaddr *from
 		s->latched = true;
 }
 
+/* media.strict_source: without latching, media is accepted only from the
+ * peer's signalled address (RTP: address and port; the RTCP port: the
+ * address, as peers differ on which port they send RTCP from). */
+static bool strict_ok(struct media_stream *s, bool rtcp_port, const struct sockaddr *from)
+{
+	const struct sockaddr *r = (const struct sockaddr *)&s->remote;
+	bool ok;
+
+	if (!s->term->mp->cfg.strict_source || s->latching != LATCH_OFF || !s->has_remote)
+		return true;
+	if (!rtcp_port) {
+		ok = sa_equal(from, r);
+	} else if (from->sa_family != r->sa_family) {
+		ok = false;
+	} else if (from->sa_family == AF_INET) {
+		ok = ((const struct sockaddr_in *)from)->sin_addr.s_addr ==
+		     ((const struct sockaddr_in *)r)->sin_addr.s_addr;
+	} else {
+		ok = !memcmp(&((const struct sockaddr_in6 *)from)->sin6_addr,
+			     &((const struct sockaddr_in6 *)r)->sin6_addr, 16);
+	}
+	if (!ok)
+		media_drop(s->term->mp, DROP_SOURCE);
+	return ok;
+}
+
 static void on_ims(void *arg, struct udp_sock *sock, uint8_t *buf, size_t len,
 		   const struct sockaddr *from)
 {
@@ -60,7 +86,7 @@ static void on_ims(void *arg, struct udp_sock *sock, uint8_t *buf, size_t len,
 		media_drop(mp, DROP_MALFORMED);
 		return;
 	}
-	if (!media_stream_source_ok(s, from))
+	if (!media_stream_source_ok(s, from) || !strict_ok(s, rtcp_port, from))
 		return;
 	if (rtcp_port || k == DEMUX_RTCP) {
 		latch(s, !s->rtcp_mux, from);

@@ -32,7 +32,7 @@ void w3_fail(struct media_term *t)
 
 void w3_dtls_failed(struct media_term *t, unsigned code, const char *why)
 {
-	struct media_event ev = { .type = 6, .error = code, .text = why };
+	struct media_event ev = { .type = 6, .error = code, .text = why, .alert = t->w3->dtls.alert };
 
 	log_info(t->mp->log, t->mp->sub, NULL, "dtls failed", LF_U("context", t->ctx ? t->ctx->id : 0),
 		 LF_U("term", t->id), LF_U("code", code), LF_S("reason", why));

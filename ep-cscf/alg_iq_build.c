@@ -187,6 +187,13 @@ static void add_bundle(struct bctx *b, struct iqp_elem *term, int w)
 	}
 	if (iqp_add_container(b->m, term, IQP_E_BUNDLE, &bu))
 		return;
+	/* The browser's MID header extension id, so that the AGW can read
+	 * the MID before it has learned the SSRCs (8.9.4 item 3). */
+	for (unsigned i = 0; ws && i < c->cur.n_m; i++)
+		if (c->cur.m[i].w3 == w && line_active(b, i) && ws->media[i].mid_ext_id) {
+			iqp_add_u8(b->m, bu, IQP_E_MID_EXT_ID, ws->media[i].mid_ext_id);
+			break;
+		}
 	for (unsigned i = 0; i < c->cur.n_m; i++) {
 		const struct sdpm_codec *k[SDPM_MAX_CODECS];
 		struct iqp_elem *en = NULL;

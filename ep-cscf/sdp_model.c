@@ -370,6 +370,15 @@ static int read_attr(struct mctx *x, const sdp_attribute_t *a)
 			*(n[0] == 'p' || n[0] == 'P' ? &m->ptime :
 						       &m->maxptime) =
 				(uint16_t)u;
+	} else if (!strcasecmp(n, "extmap") && v) {
+		/* RFC 8285: "ID[/direction] URI ...": only the MID extension
+		 * (RFC 8843 15.1) matters, for the AGW's BUNDLE demux; ids
+		 * above 14 need the two-byte form, which it does not read. */
+		const char *rest, *sp = strchr(v, ' ');
+		if (!sdp_syntax_ulong(v, 4096, &u, &rest) && (*rest == ' ' || *rest == '/') && sp &&
+		    !strncmp(sp + 1, "urn:ietf:params:rtp-hdrext:sdes:mid", 35) &&
+		    (sp[36] == '\0' || sp[36] == ' ') && u >= 1 && u <= 14)
+			m->mid_ext_id = (uint8_t)u;
 	} else if (!strcasecmp(n, "ssrc") && v) {
 		const char *rest;
 		bool seen = false;

@@ -98,6 +98,7 @@ struct sdpm_media {
 	const char *tls_id;        /* NULL when absent */
 	uint32_t ssrcs[SDPM_MAX_SSRCS];
 	unsigned n_ssrcs;
+	uint8_t mid_ext_id;             /* a=extmap id of sdes:mid (1-14), 0 none */
 };
 
 struct sdpm_session {

@@ -378,7 +378,7 @@ static const char *pop_our_routes(struct sip_proxy *p, msg_t *msg, sip_t *sip,
 }
 
 /* Methods that create dialogs the edge proxy must stay in (RFC 7118 8.2,
- * RFC 5658 double Record-Route).  INVITE joins with the calls work. */
+ * RFC 5658 double Record-Route): INVITE, SUBSCRIBE, REFER. */
 static int creates_dialog(sip_t const *sip)
 {
 	return !sip->sip_to->a_tag && (sip->sip_request->rq_method == sip_method_invite ||
@@ -599,8 +599,6 @@ static void response_from_ws(struct sip_proxy *p, struct flow *f, msg_t *msg)
 	sip_t *sip = sip_object(msg);
 	struct log_ids ids = ids_of(sip);
 	struct txn *x;
-	char *text;
-	size_t len;
 
 	if (sip->sip_cseq->cs_method == sip_method_invite) {
 		call_response_from_ws(p, f, msg);
@@ -621,7 +619,6 @@ static void response_from_ws(struct sip_proxy *p, struct flow *f, msg_t *msg)
 	/* An answer in the 2xx of an UPDATE or PRACK: the media step first. */
 	if (call_response_media(p, f->id, msg, CALL_WS))
 		return;
-	(void)text, (void)len;
 	sip_proxy_response_to_ims(p, msg);
 }
 

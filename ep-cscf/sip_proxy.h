@@ -3,7 +3,9 @@
  * next hop with our Via, Path (flow token, ob) on REGISTER, Service-Route
  * and P-Asserted-Identity on other requests; responses come back on the
  * flow; requests from IMS reach the flow named by the flow token in their
- * Route, or get 430 when it is gone. */
+ * Route, or get 430 when it is gone.  INVITE, CANCEL, ACK, the responses to
+ * INVITE and the SDP of UPDATE and PRACK are handed to the call layer
+ * (call_session.h) after this common header work. */
 #ifndef EPCSCF_SIP_PROXY_H
 #define EPCSCF_SIP_PROXY_H
 

@@ -21,7 +21,9 @@ const result = (ok, name, ...detail) => {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function step(name, secs = 30) {
-  fs.writeFileSync(path.join(stepDir, 'want'), name);
+  // Written aside and renamed, so that the orchestrator never reads it half written.
+  fs.writeFileSync(path.join(stepDir, 'want.tmp'), name);
+  fs.renameSync(path.join(stepDir, 'want.tmp'), path.join(stepDir, 'want'));
   const ready = path.join(stepDir, 'ready-' + name);
   for (let i = 0; i < secs * 10; i++) {
     if (fs.existsSync(ready)) return true;
@@ -214,6 +216,12 @@ try {
       await sleep(1500);
       const a2 = (await bob.evaluate(() => window.wic.stats())).received.audio || 0;
       result(a2 > b2 + 20, 'after the UPDATE audio still flows', `${b2} -> ${a2}`);
+      const restarted = await page.evaluate(() => window.wic.iceRestart());
+      result(restarted === true, 'a re-INVITE with an ICE restart completes through both legs', String(restarted));
+      const b3 = (await bob.evaluate(() => window.wic.stats())).received.audio || 0;
+      await sleep(2000);
+      const a3 = (await bob.evaluate(() => window.wic.stats())).received.audio || 0;
+      result(a3 > b3 + 20, 'after the ICE restart audio still flows', `${b3} -> ${a3}`);
       await page.evaluate(() => window.wic.hangup());
       const e = await waitEnded(bob, 10);
       result(e && e.originator === 'remote', "alice hangs up: bob's browser gets BYE", JSON.stringify(e));
@@ -225,7 +233,8 @@ try {
 } catch (e) {
   result(false, 'browser scenario ran to the end', String(e));
 } finally {
-  fs.writeFileSync(path.join(stepDir, 'want'), 'done');
+  fs.writeFileSync(path.join(stepDir, 'want.tmp'), 'done');
+  fs.renameSync(path.join(stepDir, 'want.tmp'), path.join(stepDir, 'want'));
   await browser.close();
 }
 process.exit(failed ? 1 : 0);

@@ -152,9 +152,11 @@ class Ctl:
         self.p.stdin.flush()
         return self.wait(lambda l: l.get("tag") == tag, secs)
 
-    def event(self, etype, secs=10):
+    def event(self, etype, secs=10, ctx=None):
+        """The next EVENT of type etype (of context ctx when given)."""
         return self.wait(lambda l: "event" in l and any(
-            find(ev["EVENT"], "EVENT_TYPE") == etype for ev in l["event"]["body"]), secs)
+            find(ev["EVENT"], "EVENT_TYPE") == etype and ctx in (None, find(ev["EVENT"], "CONTEXT_ID"))
+            for ev in l["event"]["body"]), secs)
 
 
 async def aw(fn, *args):
@@ -401,7 +403,7 @@ async def session(ctl, name, host_ip, metrics_port, kinds, setup, wrong_fp=False
     await pc.setRemoteDescription(RTCSessionDescription(
         answer_sdp(w3, chosen, setup, mid_ext if len(kinds) > 1 else None), "answer"))
 
-    ev = await aw(ctl.event, 1, 15)
+    ev = await aw(ctl.event, 1, 15, ctx_id)
     tap.result(ev is not None, "%s: EVENT ICE_SELECTED_PAIR (nomination by aiortc)" % name,
                "aiortc ICE state %s" % pc.iceConnectionState, lab.log("agw.log")[-2000:])
     if ev:
@@ -412,7 +414,7 @@ async def session(ctl, name, host_ip, metrics_port, kinds, setup, wrong_fp=False
                    "%s: ICE_SELECTED_PAIR names the context, termination and aiortc's host candidate" % name,
                    json.dumps(e))
     if wrong_fp:
-        ev = await aw(ctl.event, 6, 15)
+        ev = await aw(ctl.event, 6, 15, ctx_id)
         e = find(ev["event"]["body"], "EVENT") if ev else []
         tap.result(ev is not None and find(find(e, "ERROR") or [], "ERROR_CODE") == 1301 and
                    find(e, "TERM_ID") == w3_id,
@@ -423,7 +425,7 @@ async def session(ctl, name, host_ip, metrics_port, kinds, setup, wrong_fp=False
         tap.result(got == 0 and sum(e.count["rtp"] for e in echoes) == 0,
                    "%s: no media either way after the failure" % name, "aiortc got %d" % got)
     else:
-        ev = await aw(ctl.event, 5, 15)
+        ev = await aw(ctl.event, 5, 15, ctx_id)
         tap.result(ev is not None, "%s: EVENT DTLS_ESTABLISHED" % name, lab.log("agw.log")[-2000:])
         if ev:
             e = find(ev["event"]["body"], "EVENT")
@@ -463,7 +465,7 @@ async def session(ctl, name, host_ip, metrics_port, kinds, setup, wrong_fp=False
         if end == "consent":
             await pc.close()
             t0 = time.time()
-            ev = await aw(ctl.event, 3, 20)
+            ev = await aw(ctl.event, 3, 20, ctx_id)
             e = find(ev["event"]["body"], "EVENT") if ev else []
             tap.result(ev is not None and find(find(e, "ERROR") or [], "ERROR_CODE") == 1304 and
                        find(e, "TERM_ID") == w3_id,
@@ -724,7 +726,7 @@ async def ice_restart(ctl, host_ip):
 
     old_u, old_p = find(ice, "ICE_LOCAL_UFRAG"), find(ice, "ICE_LOCAL_PWD")
     resp = check(old_u, old_p, "rem1", True)
-    ev = await aw(ctl.event, 1, 5)
+    ev = await aw(ctl.event, 1, 5, find(ctx, "CONTEXT_ID"))
     tap.result(resp is not None and resp.message_class == stun.Class.RESPONSE and ev is not None,
                "ICE restart: a nominating check selects a pair (EVENT 1)")
     r = await aw(ctl.request, "ir-modify", "MODIFY", [{"CONTEXT": [{"CONTEXT_ID": find(ctx, "CONTEXT_ID")},
@@ -741,7 +743,7 @@ async def ice_restart(ctl, host_ip):
                "ICE restart: checks with the old credentials are refused",
                resp and resp.attributes.get("ERROR-CODE"))
     resp = check(new_u, new_p, "rem2", True)
-    ev = await aw(ctl.event, 1, 5)
+    ev = await aw(ctl.event, 1, 5, find(ctx, "CONTEXT_ID"))
     tap.result(resp is not None and resp.message_class == stun.Class.RESPONSE and ev is not None,
                "ICE restart: a check with the new credentials selects the pair again (EVENT 1)")
     r = await aw(ctl.request, "ir-missing", "MODIFY", [{"CONTEXT": [{"CONTEXT_ID": find(ctx, "CONTEXT_ID")},
@@ -842,8 +844,8 @@ async def unbundled(ctl, host_ip, metrics_port):
                   "a=setup:active", "a=candidate:1 1 udp %d %s %s typ host" % (find(cand, "CAND_PRIORITY"), ip, port),
                   "a=end-of-candidates"]
     await pc.setRemoteDescription(RTCSessionDescription("\r\n".join(lines) + "\r\n", "answer"))
-    sel = [await aw(ctl.event, 1, 15), await aw(ctl.event, 1, 15)]
-    est = [await aw(ctl.event, 5, 15), await aw(ctl.event, 5, 15)]
+    sel = [await aw(ctl.event, 1, 15, cid), await aw(ctl.event, 1, 15, cid)]
+    est = [await aw(ctl.event, 5, 15, cid), await aw(ctl.event, 5, 15, cid)]
     ids = lambda evs: sorted(find(find(e["event"]["body"], "EVENT"), "TERM_ID") for e in evs if e)  # noqa: E731
     want = sorted(find(w, "TERM_ID") for w in w3s)
     tap.result(ids(sel) == want and ids(est) == want,
@@ -865,6 +867,87 @@ async def unbundled(ctl, host_ip, metrics_port):
                "unbundled: RELEASE of the three terminations")
     for e in echoes:
         e.stop = True
+    await pc.close()
+
+
+async def agw_offers(ctl, host_ip):
+    """The AGW's offer (DTLS_SETUP ACTPASS) answered by aiortc, whose ICE
+    checks and ClientHello arrive before the controller has the answer
+    (8.9.2 items 2-3): the AGW serves the handshake, holds the keys back
+    until CONFIGURE brings the fingerprint, then media flows."""
+    echo = Echo()
+    opus = [(111, "opus", 48000, 2)]
+    r = await aw(ctl.request, "ap-reserve", "RESERVE", [{"CONTEXT": [
+        {"CONTEXT_ID": CHOOSE},
+        {"TERMINATION": [{"TERM_ID": CHOOSE}, {"TERM_KIND": "W3"}, {"REALM_NAME": "w3"},
+                         {"ICE": [{"ICE_MODE": "LITE"}]}, {"DTLS": [{"DTLS_SETUP": "ACTPASS"}]},
+                         {"STREAM": [{"STREAM_ID": 1}, {"MEDIA_TYPE": "AUDIO"},
+                                     {"TRANSPORT_PROTO": "UDP/TLS/RTP/SAVPF"}] + codec_elems(opus)}]},
+        {"TERMINATION": [{"TERM_ID": CHOOSE}, {"TERM_KIND": "IMS"}, {"REALM_NAME": "ims"},
+                         {"STREAM": [{"STREAM_ID": 1}, {"MEDIA_TYPE": "AUDIO"}, {"TRANSPORT_PROTO": "RTP/AVP"},
+                                     {"REMOTE_ADDR": "127.0.0.1:%d" % echo.port}] +
+                         codec_elems([(100, "opus", 48000, 2)])}]}]}])
+    ok = r is not None and "reply" in r and r["reply"]["header"]["flags"] == 0
+    tap.result(ok, "AGW offer: RESERVE with DTLS_SETUP ACTPASS", json.dumps(r)[:600])
+    if not ok:
+        return
+    ctx = find(r["reply"]["body"], "CONTEXT")
+    cid = find(ctx, "CONTEXT_ID")
+    w3 = find_all(ctx, "TERMINATION")[0]
+    w3_id = find(w3, "TERM_ID")
+    offer = answer_sdp(w3, [("audio", "0", opus)], "ACTPASS", None)
+    pc = RTCPeerConnection()
+    got = {"n": 0}
+
+    @pc.on("track")
+    def on_track(track):
+        async def consume():
+            while True:
+                try:
+                    await track.recv()
+                except Exception:
+                    return
+                got["n"] += 1
+        asyncio.ensure_future(consume())
+
+    await pc.setRemoteDescription(RTCSessionDescription(offer, "offer"))
+    pc.addTrack(Tone())
+    await pc.setLocalDescription(await pc.createAnswer())
+    ans = pc.localDescription.sdp
+    # aiortc connects now; the controller "gets the answer" 3 s later.
+    await asyncio.sleep(3)
+    dtls_state = pc.getTransceivers()[0].receiver.transport.state
+    tap.result(re.search(r"a=setup:active", ans) is not None and dtls_state == "connected" and
+               ctl.event(5, 0.1, cid) is None and ctl.event(6, 0.1, cid) is None,
+               "aiortc's ClientHello before the answer: served (ACTPASS -> server), keys held back "
+               "without a fingerprint (aiortc's DTLS connected, no DTLS_ESTABLISHED yet, no failure)",
+               "aiortc DTLS %s" % dtls_state)
+    ev2 = ctl.event(2, 1, cid)
+    ev1 = ctl.event(1, 1, cid)
+    e2 = find(ev2["event"]["body"], "EVENT") if ev2 else []
+    e1 = find(ev1["event"]["body"], "EVENT") if ev1 else []
+    tap.result(ev2 is not None and find(e2, "PEER_ADDR") and find(e2, "CAND_TRANSPORT") == "UDP" and
+               ev1 is not None and find(e1, "CAND_TYPE") == "PRFLX" and
+               find(e1, "SELECTED_REMOTE") == find(e2, "PEER_ADDR"),
+               "no remote candidates given: ICE_NEW_PEER_REFLEXIVE, then the pair selected with a "
+               "peer-reflexive remote", json.dumps(e2), json.dumps(e1))
+    ufrag, pwd, fp, _, _, _ = parse_offer(ans)
+    r = await aw(ctl.request, "ap-configure", "CONFIGURE", [{"CONTEXT": [{"CONTEXT_ID": cid}, {"TERMINATION": [
+        {"TERM_ID": w3_id}, {"ICE": [{"ICE_REMOTE_UFRAG": ufrag}, {"ICE_REMOTE_PWD": pwd}]},
+        {"DTLS": [{"DTLS_SETUP": "PASSIVE"},
+                  {"REMOTE_FINGERPRINT": [{"FP_HASH": "SHA-256"}, {"FP_VALUE": fp.replace(":", "").lower()}]}]}]}]}])
+    ev = await aw(ctl.event, 5, 10, cid)
+    e = find(ev["event"]["body"], "EVENT") if ev else []
+    state = find(find(find(r["reply"]["body"], "CONTEXT"), "TERMINATION"), "TERM_STATE") if r and "reply" in r else None
+    tap.result(ev is not None and find(e, "DTLS_SETUP") == "PASSIVE" and find(e, "TERM_ID") == w3_id,
+               "CONFIGURE with the fingerprint: the early handshake is verified, DTLS_ESTABLISHED (PASSIVE)",
+               "state after CONFIGURE %s" % state, json.dumps(ev))
+    await asyncio.sleep(3)
+    rcv = pc.getReceivers()[0]
+    n = sum(x.packetsReceived for x in (await rcv.getStats()).values() if x.type == "inbound-rtp")
+    tap.result(n > 50 and got["n"] > 30, "AGW offer: media flows after the late verification", "received %d" % n)
+    await aw(ctl.request, "ap-release", "RELEASE", [{"CONTEXT": [{"CONTEXT_ID": cid}]}])
+    echo.stop = True
     await pc.close()
 
 
@@ -947,6 +1030,34 @@ def refusals(ctl):
         "changed remote ICE credentials outside MODIFY")
     expect("rl-term", 435, "RELEASE", [{"CONTEXT_ID": cid1}, {"TERMINATION": [{"TERM_ID": t2}]}],
            "a termination of another context")
+    # AUDIT (7.11): every reply must pass iqp-ctl's validation of column Au.
+    r = ctl.request("au-caps", "AUDIT", [{"AUDIT_SCOPE": "CAPABILITIES"}])
+    body = r["reply"]["body"] if r and "reply" in r and not r.get("error") else []
+    caps = find(body, "CAPABILITIES") or []
+    tap.result(find(body, "CAPACITY") and find(body, "LOAD") and len(find_all(body, "REALM")) == 2 and
+               find(caps, "CAP_BUNDLE") is True and sorted(find_all(caps, "SRTP_PROFILE")) == [1, 2, 7, 8],
+               "AUDIT CAPABILITIES: capacity, load, both realms, BUNDLE and four SRTP profiles", json.dumps(r)[:800])
+    r = ctl.request("au-list1", "AUDIT", [{"AUDIT_SCOPE": "CONTEXT_LIST"}, {"AUDIT_LIMIT": 1}])
+    body = r["reply"]["body"] if r and "reply" in r and not r.get("error") else []
+    first = [find(x, "CONTEXT_ID") for x in find_all(body, "CONTEXT")]
+    r = ctl.request("au-list2", "AUDIT", [{"AUDIT_SCOPE": "CONTEXT_LIST"},
+                                          {"AUDIT_CURSOR": find(body, "AUDIT_CURSOR") or 0}])
+    body2 = r["reply"]["body"] if r and "reply" in r and not r.get("error") else []
+    rest = [find(x, "CONTEXT_ID") for x in find_all(body2, "CONTEXT")]
+    tap.result(first == [min(cid1, cid2)] and find(body, "AUDIT_MORE") is True and
+               rest == [max(cid1, cid2)] and find(body2, "AUDIT_MORE") is False,
+               "AUDIT CONTEXT_LIST pages ascending by AUDIT_CURSOR and AUDIT_LIMIT with AUDIT_MORE",
+               repr(first), repr(rest))
+    r = ctl.request("au-ctx", "AUDIT", [{"AUDIT_SCOPE": "CONTEXT"}, {"CONTEXT": [{"CONTEXT_ID": cid1}]}])
+    text = json.dumps(r)
+    tap.result(r is not None and "reply" in r and not r.get("error") and "ICE_LOCAL_UFRAG" in text and
+               "LOCAL_FINGERPRINT" in text and "ICE_LOCAL_PWD" not in text and "ICE_REMOTE_PWD" not in text,
+               "AUDIT CONTEXT: the context as held (column Au), no ICE passwords", text[:800])
+    r = ctl.request("au-stats", "AUDIT", [{"AUDIT_SCOPE": "STATISTICS"}, {"CONTEXT": [{"CONTEXT_ID": cid1}]}])
+    tap.result(r is not None and "reply" in r and not r.get("error") and json.dumps(r).count('"STATS"') == 2,
+               "AUDIT STATISTICS: STATS per stream of every termination", json.dumps(r)[:600])
+    r = ctl.request("au-none", "AUDIT", [{"AUDIT_SCOPE": "CONTEXT"}, {"CONTEXT": [{"CONTEXT_ID": 999999}]}])
+    tap.result(code_of(r) == 411, "AUDIT CONTEXT of an unknown context: 411", json.dumps(r))
     before = ok is not None and "reply" in ok
     r = ctl.request("rl-all", "RELEASE", [{"CONTEXT": [{"CONTEXT_ID": 4294967295}]}])
     tap.result(before and r is not None and "reply" in r and r["reply"]["body"] == [] and
@@ -959,6 +1070,7 @@ async def scenario(ctl, host_ip, metrics_port):
     await session(ctl, "audio", host_ip, metrics_port, ["audio"], "ACTIVE")
     await session(ctl, "bundle", host_ip, metrics_port, ["audio", "video"], "PASSIVE", end="consent")
     await unbundled(ctl, host_ip, metrics_port)
+    await agw_offers(ctl, host_ip)
     await session(ctl, "wrong-fingerprint", host_ip, metrics_port, ["audio"], "ACTIVE", wrong_fp=True)
     await ims_only(ctl, metrics_port)
     await ice_restart(ctl, host_ip)
@@ -969,8 +1081,30 @@ async def scenario(ctl, host_ip, metrics_port):
     tap.result(drops is not None, "metric eimsagw_media_dropped_total by reason", repr(drops))
 
 
+def held_events(ctl, iq_port):
+    """7.10 item 6: an EVENT raised while the link is down (BEARER_RELEASED
+    by T_UNUSED) is delivered once the AGW has registered again within
+    T_HOLD."""
+    pcmu = codec_elems([(0, "PCMU", 8000, 1)])
+    r = ctl.request("held-reserve", "RESERVE", [{"CONTEXT": [
+        {"CONTEXT_ID": CHOOSE},
+        {"TERMINATION": [{"TERM_ID": CHOOSE}, {"TERM_KIND": "IMS"}, {"REALM_NAME": "ims"}, {"UNUSED_TIMEOUT": 1},
+                         {"STREAM": [{"STREAM_ID": 1}, {"MEDIA_TYPE": "AUDIO"}, {"TRANSPORT_PROTO": "RTP/AVP"}] + pcmu}]}]}])
+    cid = find(find(r["reply"]["body"], "CONTEXT"), "CONTEXT_ID") if r and "reply" in r else None
+    os.killpg(ctl.p.pid, signal.SIGKILL)
+    ctl.p.wait()
+    time.sleep(1.5)
+    ctl = Ctl(iq_port)
+    reg = ctl.wait(lambda x: x.get("link") == "registered", 10)
+    ev = ctl.event(7, 5, cid)
+    tap.result(cid is not None and reg is not None and ev is not None and "iq event held" in lab.log("agw.log"),
+               "an EVENT raised while the link was down is delivered after re-registration within T_HOLD",
+               json.dumps(ev))
+    return ctl, reg
+
+
 def hold_expiry(ctl, iq_port, epoch):
-    """7.10 item 4: the controller goes away for longer than T_HOLD (2 s
+    """7.10 item 4: the controller goes away for longer than T_HOLD (5 s
     here): the AGW releases the contexts and registers with a new epoch."""
     pcmu = codec_elems([(0, "PCMU", 8000, 1)])
     r = ctl.request("hold-reserve", "RESERVE", [{"CONTEXT": [
@@ -985,7 +1119,7 @@ def hold_expiry(ctl, iq_port, epoch):
     cid = find(find(r["reply"]["body"], "CONTEXT"), "CONTEXT_ID")
     os.killpg(ctl.p.pid, signal.SIGKILL)
     ctl.p.wait()
-    time.sleep(3)
+    time.sleep(6.5)
     ctl = Ctl(iq_port)
     reg = ctl.wait(lambda l: l.get("link") == "registered", 20)
     tap.result(reg is not None and reg["epoch"] != epoch and "iq hold expired" in lab.log("agw.log"),
@@ -1021,7 +1155,7 @@ def tls_link(bindir):
     agw = lab.daemon(bindir, "eims-agw", "agw-tls.log", [
         "--state_dir=%s/agw" % state, "--node_id=agw-tls", "--metrics.listen=127.0.0.1:%d" % free_port(),
         "--iq.controllers=127.0.0.1:%d" % port, "--iq.trusted_fingerprints=" + l["fingerprint"],
-        "--media.port_min=46000", "--media.port_max=46099"])
+        "--media.port_min=46000", "--media.port_max=46099", "--media.strict_source=yes"])
     reg = ctl.wait(lambda x: x.get("link") == "registered", 15)
     tap.result(agw is not None and reg is not None and reg.get("node_id") == "agw-tls",
                "eims-agw registers with iqp-ctl over mutual TLS (pinned both ways)", lab.log("agw-tls.log")[-800:])
@@ -1034,6 +1168,37 @@ def tls_link(bindir):
         cid = find(find(r["reply"]["body"], "CONTEXT"), "CONTEXT_ID") if ok else 0
         r2 = ctl.request("tls-release", "RELEASE", [{"CONTEXT": [{"CONTEXT_ID": cid}]}])
         tap.result(ok and r2 is not None and "reply" in r2, "RESERVE and RELEASE over the TLS link")
+        # media.strict_source: only the signalled REMOTE_ADDR may send.
+        a, b, rogue = (socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(3))
+        for x in (a, b, rogue):
+            x.bind(("127.0.0.1", 0))
+            x.settimeout(0.5)
+        pcmu = codec_elems([(0, "PCMU", 8000, 1)])
+
+        def term(sock):
+            return {"TERMINATION": [{"TERM_ID": CHOOSE}, {"TERM_KIND": "IMS"}, {"REALM_NAME": "ims"},
+                                    {"STREAM": [{"STREAM_ID": 1}, {"MEDIA_TYPE": "AUDIO"}, {"TRANSPORT_PROTO": "RTP/AVP"},
+                                                {"REMOTE_ADDR": "127.0.0.1:%d" % sock.getsockname()[1]}] + pcmu}]}
+        r = ctl.request("strict", "RESERVE", [{"CONTEXT": [{"CONTEXT_ID": CHOOSE}, term(a), term(b)]}])
+        ok = r is not None and "reply" in r and r["reply"]["header"]["flags"] == 0
+        if ok:
+            t1 = find_all(find(r["reply"]["body"], "CONTEXT"), "TERMINATION")[0]
+            p1 = int(find(find(t1, "STREAM"), "LOCAL_ADDR").rsplit(":", 1)[1])
+            pkt = bytes([0x80, 0, 0, 1]) + bytes(8) + bytes(160)
+            rogue.sendto(pkt, ("127.0.0.1", p1))
+            try:
+                from_rogue = b.recv(2048)
+            except socket.timeout:
+                from_rogue = None
+            a.sendto(pkt, ("127.0.0.1", p1))
+            try:
+                from_a = b.recv(2048)
+            except socket.timeout:
+                from_a = None
+            ok = from_rogue is None and from_a is not None
+        tap.result(ok, "media.strict_source: media from an address other than REMOTE_ADDR is dropped")
+        for x in (a, b, rogue):
+            x.close()
     if agw:
         lab.stop_daemon(tap, agw, "eims-agw (TLS link)", "agw-tls.log")
     ctl.p.stdin.close()
@@ -1060,7 +1225,7 @@ def main():
         "--state_dir=%s/agw" % lab.tmp, "--node_id=agw-1", "--metrics.listen=127.0.0.1:%d" % metrics_port,
         "--iq.security=tcp", "--iq.controllers=127.0.0.1:%d" % iq_port,
         "--iq.realm=w3=%s ims=127.0.0.1" % host_ip, "--media.port_min=%d" % lo,
-        "--media.port_max=%d" % (lo + 199), "--media.consent_timeout=8000", "--iq.hold_timeout=2000",
+        "--media.port_max=%d" % (lo + 199), "--media.consent_timeout=8000", "--iq.hold_timeout=5000",
         "--log.level=info,media=debug"])
     tap.result(agw is not None, "eims-agw starts")
     if not agw:
@@ -1069,6 +1234,9 @@ def main():
     tap.result(reg is not None and reg.get("node_id") == "agw-1", "eims-agw registers with iqp-ctl")
     if reg:
         asyncio.run(scenario(ctl, host_ip, metrics_port))
+        ctl, reg2 = held_events(ctl, iq_port)
+        tap.result(reg2 is not None and reg2["epoch"] == reg["epoch"],
+                   "re-registration within T_HOLD keeps the epoch (contexts retained)")
         ctl = hold_expiry(ctl, iq_port, reg["epoch"])
     lab.stop_daemon(tap, agw, "eims-agw", "agw.log")
     tls_link(bindir)

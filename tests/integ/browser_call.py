@@ -69,7 +69,9 @@ def orchestrate(ports, node, stepdir):
                 want = f.read().strip()
         except FileNotFoundError:
             continue
-        if want in done or want == "done":
+        # An empty read is a write in progress (older drivers did not
+        # rename into place): not a step.
+        if not want or want in done or want == "done":
             if want == "done":
                 break
             continue

@@ -52,31 +52,38 @@ static void test_select(void **state)
 
 	assert_true(minor && critical && critical > minor);
 	iq_registry_init(&r, 16);
-	assert_null(iq_call_select(&r, NULL, 0, 0));
+	assert_null(iq_call_select(&r, NULL, 0, 0, NULL, 0, 0));
 	add_agw(&r, 0, "a", 10, 0, false);
 	add_agw(&r, 1, "b", 3, 0, true);
 	add_agw(&r, 2, "c", 0, critical, true);
 	add_agw(&r, 3, "d", 1, minor, true);
 	/* Fewest contexts wins; CRITICAL never; MINOR after the others. */
-	assert_string_equal(iq_call_select(&r, NULL, 0, 0)->node_id, "b");
+	assert_string_equal(iq_call_select(&r, NULL, 0, 0, NULL, 0, 0)->node_id, "b");
 	tried[0] = &links[1];
-	assert_string_equal(iq_call_select(&r, tried, 1, 0)->node_id, "a");
+	assert_string_equal(iq_call_select(&r, tried, 1, 0, NULL, 0, 0)->node_id, "a");
 	tried[1] = &links[0];
-	assert_string_equal(iq_call_select(&r, tried, 2, 0)->node_id, "d");
+	assert_string_equal(iq_call_select(&r, tried, 2, 0, NULL, 0, 0)->node_id, "d");
 	tried[2] = &links[3];
-	assert_null(iq_call_select(&r, tried, 3, 0));
+	assert_null(iq_call_select(&r, tried, 3, 0, NULL, 0, 0));
+	/* An AGW that just failed goes after the others until its time. */
+	struct iq_avoid av[1] = { { &links[1], 100 } };
+	assert_string_equal(iq_call_select(&r, NULL, 0, 0, av, 1, 50)->node_id, "a");
+	assert_string_equal(iq_call_select(&r, NULL, 0, 0, av, 1, 100)->node_id, "b");
+	tried[0] = &links[0];
+	tried[1] = &links[3];
+	assert_string_equal(iq_call_select(&r, tried, 2, 0, av, 1, 50)->node_id, "b"); /* last, not never */
 	/* Capabilities: only BUNDLE AGWs for a BUNDLE context. */
 	tried[0] = &links[1];
-	assert_string_equal(iq_call_select(&r, tried, 1, IQ_NEED_BUNDLE)->node_id, "d");
+	assert_string_equal(iq_call_select(&r, tried, 1, IQ_NEED_BUNDLE, NULL, 0, 0)->node_id, "d");
 	/* A draining AGW (SERVICE_CHANGE GRACEFUL 905, 7.7) is never chosen. */
 	struct iq_agw *dr;
 	unsigned old;
 	assert_int_equal(iq_registry_service_change(&r, &links[0], IQP_SC_GRACEFUL, 905, NULL, &dr, &old), 0);
 	tried[0] = &links[1];
-	assert_string_equal(iq_call_select(&r, tried, 1, 0)->node_id, "d");
+	assert_string_equal(iq_call_select(&r, tried, 1, 0, NULL, 0, 0)->node_id, "d");
 	/* A lost AGW is never chosen: with b lost and a draining, only d. */
 	assert_non_null(iq_registry_lost(&r, &links[1], 2));
-	assert_string_equal(iq_call_select(&r, NULL, 0, 0)->node_id, "d");
+	assert_string_equal(iq_call_select(&r, NULL, 0, 0, NULL, 0, 0)->node_id, "d");
 	iq_registry_free(&r);
 }
 
@@ -107,9 +114,22 @@ static void test_call_table(void **state)
 	for (struct call *x = call_next_with_id(&t, "id1", NULL); x; x = call_next_with_id(&t, "id1", x))
 		n++;
 	assert_int_equal(n, 3);
+	/* Media contexts: found by (link, id), gone when unindexed or removed. */
+	int l1, l2;
+	call_index_context(&t, a, &l1, 5);
+	call_index_context(&t, b, &l2, 5);
+	assert_ptr_equal(call_by_context(&t, &l1, 5), a);
+	assert_ptr_equal(call_by_context(&t, &l2, 5), b);
+	assert_null(call_by_context(&t, &l1, 6));
+	assert_null(call_by_context(&t, &l1, 0));
+	call_unindex_context(&t, a);
+	assert_null(call_by_context(&t, &l1, 5));
+	call_index_context(&t, a, &l1, 7);
+	assert_ptr_equal(call_by_context(&t, &l1, 7), a);
 	assert_int_equal(call_set(&b->callee, "<sip:b@x>;tag=1"), 0);
 	call_remove(&t, b);
 	assert_int_equal(t.n, 2);
+	assert_null(call_by_context(&t, &l2, 5));
 	call_table_free(&t);
 }
 

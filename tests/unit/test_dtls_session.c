@@ -260,6 +260,33 @@ static void test_verify_later(void **state)
 	tls_identity_free(&id);
 }
 
+/* No common cipher suite: the server sends a fatal handshake_failure
+ * alert (40), recorded on both sides (DTLS_ALERT of Iq+ event 6). */
+static void test_fatal_alert(void **state)
+{
+	struct pair *p = calloc(1, sizeof(*p));
+	(void)state;
+	assert_non_null(p);
+	assert_int_equal(tls_identity_generate(&p->id_a, "agw", 30), 0);
+	assert_int_equal(tls_identity_generate(&p->id_b, "browser", 30), 0);
+	assert_int_equal(dtls_ctx_init(&p->ctx_a, &p->id_a), 0);
+	assert_int_equal(dtls_ctx_init(&p->ctx_b, &p->id_b), 0);
+	/* The client offers only RSA suites; both certificates are ECDSA. */
+	assert_int_equal(SSL_CTX_set_cipher_list(p->ctx_a.ctx, "ECDHE-RSA-AES128-GCM-SHA256"), 1);
+	assert_int_equal(dtls_session_start(&p->b, &p->ctx_b, DTLS_PASSIVE, p->id_a.fingerprint_sha256,
+					    0, enqueue, &p->to_a, real_ms()), 0);
+	assert_int_equal(dtls_session_start(&p->a, &p->ctx_a, DTLS_ACTIVE, p->id_b.fingerprint_sha256,
+					    0, enqueue, &p->to_b, real_ms()), 0);
+	run(p, 1000);
+	assert_int_equal(p->b.state, DTLS_FAILED);
+	assert_int_equal(p->b.alert, 40);
+	assert_true(p->b.alert_sent);
+	assert_int_equal(p->a.state, DTLS_FAILED);
+	assert_int_equal(p->a.alert, 40);
+	assert_false(p->a.alert_sent);
+	pair_free(p);
+}
+
 static void test_garbage_and_silence(void **state)
 {
 	struct pair *p = pair_new(NULL, 0);
@@ -308,6 +335,7 @@ int main(void)
 		cmocka_unit_test(test_wrong_fingerprint),
 		cmocka_unit_test(test_garbage_and_silence),
 		cmocka_unit_test(test_verify_later),
+		cmocka_unit_test(test_fatal_alert),
 	};
 	return cmocka_run_group_tests_name("dtls_session", tests, NULL, NULL);
 }
