@@ -22,6 +22,7 @@
 #include "ims_udp.h"
 #include "log.h"
 #include "metrics.h"
+#include "range_register.h"
 #include "reg_binding.h"
 #include "sip_dialog.h"
 #include "sip_txn.h"
@@ -54,6 +55,7 @@ struct sip_proxy {
 	struct txn_table txns;     /* owned */
 	struct reg_table regs;     /* owned */
 	struct call_table calls;   /* owned */
+	struct range_table ranges; /* owned: WWSF IMPU ranges (range_proxy.h) */
 	struct call_media_cfg *media; /* borrowed: media anchoring (call_media.h) */
 	uint64_t branch_seq;
 	uv_timer_t sweep;          /* lapses unrefreshed registrations */

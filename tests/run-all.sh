@@ -50,6 +50,7 @@ suite "integ/epcscf_calls (WIC, Kamailio, SIPp UAS/UAC; mutual TLS to IMS)" /usr
 suite "e2e/aiortc_call (aiortc, ep-cscf, eims-agw, Kamailio, SIPp RTP echo)" /usr/bin/python3 tests/integ/aiortc_call.py build/asan/bin
 suite "e2e/browser_call (Chromium, JsSIP, ep-cscf, 2 x eims-agw, Kamailio, SIPp RTP echo)" /usr/bin/python3 tests/integ/browser_call.py build/asan/bin
 suite "e2e/browser_tna (Chromium, JsSIP, demo WWSFs A and B, TNA to Kamailio, SIPp)" /usr/bin/python3 tests/integ/browser_tna.py build/asan/bin
+suite "e2e/browser_wwsf_call (Chromium on the demo WWSF's WIC page: calls, guest range as a wildcarded identity, SIPp)" /usr/bin/python3 tests/integ/browser_wwsf_call.py build/asan/bin
 suite "e2e/alg_answers (Chromium accepts the IMS-ALG's answers)" node tests/browser/alg_answers.mjs build/asan/tests/unit/test_ims_alg
 suite "integ/iq_link" /usr/bin/python3 tests/integ/iq_link.py build/asan/bin
 suite "conformance/iqplus-conformance (against ep-cscf and eims-agw)" /usr/bin/python3 tests/integ/iqplus_conformance.py build/asan/bin controller agw
