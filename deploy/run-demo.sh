@@ -8,7 +8,9 @@
 # address only) on the eP-CSCF's default next hop, 127.0.0.1:5060, with
 # an echo service at sip:echo@ims.test (SIPp answering every call and
 # sending each RTP packet back), the demo WWSF (deploy/demo/wwsf.py)
-# serving its WIC page on https://127.0.0.1:8080 (WWSF_LISTEN), and a plain
+# serving its WIC page on https://127.0.0.1:8080 (WWSF_LISTEN: sign in,
+# register with its token, call; its guest range sip:guest-*@ims.test is
+# the stand-in's default wildcarded identity), and a plain
 # WIC page for IMS digest credentials that registers and calls on
 # https://127.0.0.1:8081/ (PAGE; a WWSF "digest" that issues no tokens).
 # Arguments go to ep-cscf after the demo's own settings.
@@ -106,6 +108,7 @@ if [ $up -eq 1 ]; then
   WebRTC access to IMS gateway: loopback demo is running
     open      https://$WWSF_LISTEN/  the demo WWSF: sign in as alice/alice-wwsf or bob/bob-wwsf,
               or as a guest (sip:guest-N@ims.test); the WIC page registers with its token
+              (no IMS password) and calls: press Call to reach the echo and hear yourself
               (first accept the self-signed certificates of https://$WWSF_LISTEN/ and https://$EP_WSS/)
     ep-cscf   SIP over WSS  wss://$EP_WSS  (subprotocol sip; origins of WWSF "demo")
               metrics  http://$EP_METRICS/metrics   health http://$EP_METRICS/healthz
@@ -116,8 +119,8 @@ if [ $up -eq 1 ]; then
               Trusted Node Authentication from the eP-CSCF ($EP_IMS) only; log: $STATE/kamailio.log
     echo      sip:echo@ims.test (SIPp on udp:127.0.0.1:$ECHO_PORT, RTP sent back)
     WWSF      JWKS https://$WWSF_LISTEN/jwks.json (eP-CSCF reads $STATE/wwsf/jwks.json)
-    digest    https://$PAGE/  a WIC page for IMS credentials (alice/alice-secret):
-              press Register, then Call to reach the echo and hear yourself
+    digest    https://$PAGE/  the alternative: a WIC page for IMS credentials (alice/alice-secret),
+              press Register, then Call
     state (certificates, keys): $STATE/
   Press Ctrl-C to stop them all.
 

@@ -40,9 +40,9 @@ bool alg_codec_usable(const struct sdpm_codec *k)
 	return true;
 }
 
-/* RTCP feedback that survives the AGW (it regenerates RTCP per leg and
- * translates PLI/FIR, 8.9.3): "nack pli" and "ccm fir".  Generic NACK,
- * transport-cc and goog-remb end at the AGW. */
+/* RTCP feedback offered on to the other leg: "nack pli" and "ccm fir"
+ * (the AGW relays RTCP per sender SSRC and passes PLI/FIR, 8.9.3);
+ * transport-cc and goog-remb stay on the browser leg. */
 bool alg_fb_kept(const char *fb)
 {
 	return !strcasecmp(fb, "nack pli") || !strcasecmp(fb, "ccm fir");
@@ -63,6 +63,31 @@ const struct sdpm_session *alg_w3_sdp(const struct alg_call *c)
 const struct sdpm_session *alg_ims_sdp(const struct alg_call *c)
 {
 	return c->offerer == ALG_IMS ? c->offer : c->answer;
+}
+
+/* What every WebRTC browser decodes (RFC 7874 5: Opus and G.711; RFC
+ * 7742 5: VP8 and H.264) and what Chromium and Firefox add (G.722, VP9,
+ * AV1).  Without transcoding in the AGW, an IMS offer with none of these
+ * on a line cannot reach a browser. */
+static bool webrtc_codec(const struct sdpm_codec *k, unsigned media_type)
+{
+	static const char *const audio[] = { "opus", "PCMU", "PCMA", "G722" };
+	static const char *const video[] = { "VP8", "VP9", "H264", "AV1" };
+	const char *const *set = media_type == IQP_MEDIA_VIDEO ? video : audio;
+
+	for (size_t i = 0; i < 4; i++)
+		if (!strcasecmp(k->name, set[i]))
+			return true;
+	return false;
+}
+
+static unsigned webrtc_codecs(const struct sdpm_media *m)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < m->n_codecs; i++)
+		n += webrtc_codec(&m->codecs[i], m->media_type);
+	return n;
 }
 
 static unsigned usable_codecs(const struct sdpm_media *m)
@@ -183,6 +208,8 @@ static const char *unservable(const struct alg_call *c, unsigned i)
 	}
 	if (!usable_codecs(m))
 		return "no usable codec";
+	if (c->offerer == ALG_IMS && !webrtc_codecs(m))
+		return "no codec a browser can decode";
 	return NULL;
 }
 

@@ -115,8 +115,10 @@ static struct call *invite_call(struct sip_proxy *p, struct flow *f, msg_t *msg,
 	if (sip->sip_to->a_tag) {
 		if (!c || c->state == CALL_ENDED)
 			status = 481, why = "no such call";
+		else if (c->srv && c->srv->state == ITXN_PROCEEDING && c->srv->dest.ws == (dir == CALL_ORIG))
+			status = 500, why = "INVITE in progress"; /* 14.2: the sender's own */
 		else if (c->srv && c->srv->state == ITXN_PROCEEDING)
-			status = 500, why = "INVITE in progress"; /* 14.2 */
+			status = 491, why = "glare: an INVITE from the other side is in progress"; /* 14.2 */
 	} else if (c && c->state != CALL_ENDED) {
 		status = 482, why = "Call-ID in use";
 	} else if (!(c = call_add(&p->calls, sip->sip_call_id->i_id, f->id, dir))) {

@@ -13,6 +13,7 @@
 #include <sofia-sip/sip_protos.h>
 
 #include "call_end.h"
+#include "iqp_registry.h"
 #include "call_session.h"
 #include "sip_proxy.h"
 
@@ -130,7 +131,10 @@ static void on_reply(void *arg, struct iqp_link *link, const struct iqp_msg *rep
 			 LF_S("reason", err->text));
 		if (ex == EX_OFFER)
 			alg_offer_abandon(m->alg);
-		finish(p, c, h, !link || err->code == 1202 || err->code == 503 ? 503 : 500,
+		/* No AGW could take it (gone, timed out, out of resources: 503,
+		 * try again later) or the request was refused as wrong (500). */
+		finish(p, c, h, !link || err->code == 1202 ||
+				iqp_err_default_scope(err->code) == IQP_RETRY_OTHER ? 503 : 500,
 		       !link ? "no media gateway available" : "media gateway request failed");
 		free(out);
 		run(p, c);
@@ -160,6 +164,10 @@ static void on_reply(void *arg, struct iqp_link *link, const struct iqp_msg *rep
 	}
 	remember(&m->last_out[h->from], &m->last_out_len[h->from], out, len);
 	m->offer_from = ex == EX_OFFER ? (int)h->from : -1;
+	/* The reply of the first RESERVE named the context: EVENTs find the
+	 * call by it from now on. */
+	if (!c->ctx_id && alg_context_id(m->alg))
+		call_index_context(&p->calls, c, link, alg_context_id(m->alg));
 	log_debug(p->log, p->sub, &ids, ex == EX_OFFER ? "offer rewritten" : "answer rewritten",
 		  LF_U("call", c->serial), LF_S("from", h->from == CALL_WS ? "browser" : "ims"),
 		  LF_S("node_id", link->peer.node_id), LF_U("context_id", alg_context_id(m->alg)));
@@ -294,6 +302,7 @@ void call_media_release(struct sip_proxy *p, struct call *c)
 	if (c->released)
 		return;
 	c->released = 1;
+	call_unindex_context(&p->calls, c);
 	if (!m)
 		return;
 	if (m->req) {
@@ -358,30 +367,21 @@ static const char *event_name(unsigned type)
 void call_media_failed(struct sip_proxy *p, struct iqp_link *l, uint32_t context_id,
 		       unsigned event_type, unsigned code)
 {
-	struct call *c = p->calls.all, *next;
+	struct call *c = call_by_context(&p->calls, l, context_id);
 
-	for (; c; c = next) {
-		next = c->next;
-		if (c->state == CALL_ENDED || !c->media || c->media->link != l || !c->media->alg ||
-		    alg_context_id(c->media->alg) != context_id)
-			continue;
-		struct log_ids ids = call_log_ids(c);
-		log_info(p->log, p->sub, &ids, "media failure reported by the AGW", LF_U("call", c->serial),
-			 LF_S("event", event_name(event_type)), LF_U("code", code),
-			 LF_U("context_id", context_id));
-		call_end(p, c, event_name(event_type), 500);
-		call_maybe_free(p, c);
+	if (!c || c->state == CALL_ENDED)
 		return;
-	}
+	struct log_ids ids = call_log_ids(c);
+	log_info(p->log, p->sub, &ids, "media failure reported by the AGW", LF_U("call", c->serial),
+		 LF_S("event", event_name(event_type)), LF_U("code", code),
+		 LF_U("context_id", context_id));
+	call_end(p, c, event_name(event_type), 500);
+	call_maybe_free(p, c);
 }
 
 bool call_media_owns(struct sip_proxy *p, struct iqp_link *l, uint32_t context_id)
 {
-	for (struct call *c = p->calls.all; c; c = c->next)
-		if (c->media && c->media->link == l && c->media->alg && !c->released &&
-		    alg_context_id(c->media->alg) == context_id)
-			return true;
-	return false;
+	return call_by_context(&p->calls, l, context_id) != NULL;
 }
 
 void call_media_link_lost(struct sip_proxy *p, struct iqp_link *l)
@@ -393,6 +393,7 @@ void call_media_link_lost(struct sip_proxy *p, struct iqp_link *l)
 		if (!c->media || c->media->link != l)
 			continue;
 		c->media->link = NULL; /* its contexts went with it (7.10) */
+		call_unindex_context(&p->calls, c);
 		if (c->state != CALL_ENDED) {
 			call_end(p, c, "media gateway lost", 503);
 			call_maybe_free(p, c);

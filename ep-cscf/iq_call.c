@@ -65,14 +65,35 @@ static bool has(const struct iq_agw *a, unsigned need)
 	return !(need & IQ_NEED_BUNDLE) || l->peer.caps.bundle;
 }
 
-const struct iq_agw *iq_call_select(const struct iq_registry *reg, const void *const *tried,
-				    size_t n_tried, unsigned need)
+static bool avoided(const void *link, const struct iq_avoid *avoid, size_t n, uint64_t now)
 {
-	return iq_call_select_draw(reg, tried, n_tried, need, 0);
+	for (size_t i = 0; i < n; i++)
+		if (avoid[i].link == link && avoid[i].until > now)
+			return true;
+	return false;
 }
 
-const struct iq_agw *iq_call_select_draw(const struct iq_registry *reg, const void *const *tried,
-					 size_t n_tried, unsigned need, unsigned draw)
+/* Remembers link as failing for IQ_AVOID_MS (the oldest entry goes). */
+static void avoid_link(struct iq_calls *ic, const void *link)
+{
+	uint64_t now = uv_now(ic->loop);
+	struct iq_avoid *slot = &ic->avoid[0];
+
+	for (size_t i = 0; i < IQ_AVOID_MAX; i++) {
+		if (ic->avoid[i].link == link || ic->avoid[i].until <= now) {
+			slot = &ic->avoid[i];
+			break;
+		}
+		if (ic->avoid[i].until < slot->until)
+			slot = &ic->avoid[i];
+	}
+	slot->link = link;
+	slot->until = now + IQ_AVOID_MS;
+}
+
+const struct iq_agw *iq_call_select(const struct iq_registry *reg, const void *const *tried,
+				    size_t n_tried, unsigned need, const struct iq_avoid *avoid,
+				    size_t n_avoid, uint64_t now, unsigned draw)
 {
 	unsigned minor = iqp_enum_value(IQP_EN_OVERLOAD_LEVEL, "MINOR");
 	unsigned major = iqp_enum_value(IQP_EN_OVERLOAD_LEVEL, "MAJOR");
@@ -97,10 +118,11 @@ const struct iq_agw *iq_call_select_draw(const struct iq_registry *reg, const vo
 			if (draw >= admit)
 				continue;
 		}
-		/* Rank: overload first (MINOR or worse after the rest), then
-		 * active contexts. */
+		/* Rank: recent failures last, then overload (MINOR after the
+		 * rest), then active contexts. */
 		unsigned load = a->has_load && (a->load.has & IQP_LOAD_ACTIVE) ? a->load.active_contexts : 0;
-		unsigned rank = (minor && level >= minor ? 1u << 31 : 0) | (load & 0x7fffffff);
+		unsigned rank = (avoided(a->link, avoid, n_avoid, now) ? 1u << 31 : 0) |
+				(minor && level >= minor ? 1u << 30 : 0) | (load & 0x3fffffff);
 		if (!best || rank < best_rank) {
 			best = a;
 			best_rank = rank;
@@ -128,8 +150,9 @@ static int attempt(struct iq_call_req *r, struct iqp_link *l)
 
 	for (;;) {
 		if (!l && r->failover && r->n_tried < MAX_TRIES) {
-			const struct iq_agw *a = iq_call_select_draw(ic->reg, r->tried, r->n_tried,
-								     r->need, draw(ic));
+			const struct iq_agw *a = iq_call_select(ic->reg, r->tried, r->n_tried, r->need,
+								ic->avoid, IQ_AVOID_MAX, uv_now(ic->loop),
+								draw(ic));
 			if (!a)
 				return ENOTCONN;
 			l = (struct iqp_link *)a->link;
@@ -188,6 +211,8 @@ static void on_done(void *arg, struct iqp_link *l, const struct iqp_msg *reply,
 		unlink_req(r);
 		return;
 	}
+	if (err && (err->code == 1202 || iqp_err_default_scope(err->code) == IQP_RETRY_OTHER))
+		avoid_link(ic, l);
 	if (err && r->failover && (err->code == 1202 || iqp_err_default_scope(err->code) == IQP_RETRY_OTHER)) {
 		log_info(ic->log, ic->sub, NULL, "iq request failed, next agw",
 			 LF_S("node_id", l->peer.node_id), LF_U("code", err->code), LF_S("reason", err->text));
@@ -200,7 +225,7 @@ static void on_done(void *arg, struct iqp_link *l, const struct iqp_msg *reply,
 
 bool iq_call_available(const struct iq_calls *ic, unsigned need)
 {
-	return iq_call_select(ic->reg, NULL, 0, need) != NULL;
+	return iq_call_select(ic->reg, NULL, 0, need, NULL, 0, 0, 0) != NULL;
 }
 
 int iq_call_send(struct iq_calls *ic, struct iqp_link *link, unsigned need,

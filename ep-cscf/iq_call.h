@@ -47,6 +47,16 @@ struct iq_call_hooks {
 	void *arg;
 };
 
+/* An AGW that just failed a request with retry scope OTHER (or timed out)
+ * is tried after the others for a while (SPEC 10.2: the same peer only
+ * after RETRY_AFTER). */
+#define IQ_AVOID_MAX 16
+#define IQ_AVOID_MS 5000u
+struct iq_avoid {
+	const void *link;   /* borrowed, compared only */
+	uint64_t until;     /* loop time */
+};
+
 struct iq_calls {
 	uv_loop_t *loop;                 /* borrowed */
 	const struct iq_registry *reg;   /* borrowed: the iq_server's */
@@ -54,6 +64,7 @@ struct iq_calls {
 	unsigned sub;
 	struct iq_call_hooks hooks;
 	struct iq_call_req *reqs;        /* owned: outstanding requests */
+	struct iq_avoid avoid[IQ_AVOID_MAX];
 	uint64_t rng;                    /* draws against ADMIT_PERCENT (7.6) */
 };
 
@@ -81,14 +92,13 @@ void iq_calls_event(struct iq_calls *ic, struct iqp_link *l, const struct iqp_ms
 void iq_calls_link_lost(struct iq_calls *ic, struct iqp_link *l);
 
 /* The AGW to try for a new context, not in tried[0..n_tried), with
- * `need`: the one in service with the fewest active contexts, MINOR or
- * MAJOR overload after the others, a MAJOR one only when draw (0..99) is
- * below its ADMIT_PERCENT (absent: 50; 7.6 item 3), CRITICAL, draining and
- * out-of-service ones never.  Pure.  NULL when none.  iq_call_select is
- * draw 0: whether any AGW could take a context. */
-const struct iq_agw *iq_call_select_draw(const struct iq_registry *reg, const void *const *tried,
-					 size_t n_tried, unsigned need, unsigned draw);
+ * `need`: the one in service with the fewest active contexts; MINOR or
+ * MAJOR overload after the others, and those in avoid[] (until their time,
+ * against now) after those; a MAJOR one only when draw (0..99) is below
+ * its ADMIT_PERCENT (absent: 50; 7.6 item 3); CRITICAL, draining and
+ * out-of-service ones never.  Pure.  NULL when none. */
 const struct iq_agw *iq_call_select(const struct iq_registry *reg, const void *const *tried,
-				    size_t n_tried, unsigned need);
+				    size_t n_tried, unsigned need, const struct iq_avoid *avoid,
+				    size_t n_avoid, uint64_t now, unsigned draw);
 
 #endif

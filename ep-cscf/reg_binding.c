@@ -131,32 +131,68 @@ static long granted_expires(sip_t const *rsp, sip_t const *req)
 	return 0;
 }
 
+/* The flow's binding, made empty when new.  NULL on ENOMEM. */
+static struct reg_binding *find_or_add(struct reg_table *t, uint64_t flow_id)
+{
+	struct reg_binding *b = reg_find(t, flow_id);
+
+	if (b)
+		return b;
+	if (t->n >= t->n_buckets && grow(t))
+		return NULL;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return NULL;
+	b->flow_id = flow_id;
+	b->next = t->head;
+	if (t->head)
+		t->head->prev = b;
+	t->head = b;
+	size_t k = bucket_of(t, flow_id);
+	b->hnext = t->buckets[k];
+	t->buckets[k] = b;
+	t->n++;
+	return b;
+}
+
+int reg_set_local(struct reg_table *t, uint64_t flow_id, const char *impu,
+		  const char *service_route, uint64_t expires_ms)
+{
+	if (strlen(impu) >= REG_URI_MAX)
+		return EINVAL;
+	struct reg_binding *b = find_or_add(t, flow_id);
+	char *i = b ? strdup(impu) : NULL;
+	char *r = b && service_route ? strdup(service_route) : NULL;
+
+	if (!b || !i || (service_route && !r)) {
+		free(i);
+		free(r);
+		if (b && !b->n_impu)
+			reg_remove(t, flow_id);
+		return ENOMEM;
+	}
+	for (unsigned k = 0; k < b->n_impu; k++)
+		free(b->impu[k]);
+	b->impu[0] = i;
+	b->n_impu = 1;
+	free(b->service_route);
+	b->service_route = r;
+	b->expires_ms = expires_ms;
+	return 0;
+}
+
 int reg_apply_200(struct reg_table *t, uint64_t flow_id, sip_t const *sip,
 		  sip_t const *req, uint64_t now_ms)
 {
 	long expires = granted_expires(sip, req);
-	struct reg_binding *b = reg_find(t, flow_id);
+	struct reg_binding *b;
 
 	if (expires <= 0) {
 		reg_remove(t, flow_id);
 		return ENOENT;
 	}
-	if (!b) {
-		if (t->n >= t->n_buckets && grow(t))
-			return ENOMEM;
-		b = calloc(1, sizeof(*b));
-		if (!b)
-			return ENOMEM;
-		b->flow_id = flow_id;
-		b->next = t->head;
-		if (t->head)
-			t->head->prev = b;
-		t->head = b;
-		size_t k = bucket_of(t, flow_id);
-		b->hnext = t->buckets[k];
-		t->buckets[k] = b;
-		t->n++;
-	}
+	if (!(b = find_or_add(t, flow_id)))
+		return ENOMEM;
 	if (parse_impus(b, sip_unknown_value(sip, "P-Associated-URI")))
 		return ENOMEM;
 	if (b->n_impu == 0 && sip->sip_to) {

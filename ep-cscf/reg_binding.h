@@ -46,6 +46,14 @@ void reg_remove(struct reg_table *t, uint64_t flow_id);
 int reg_apply_200(struct reg_table *t, uint64_t flow_id, sip_t const *sip,
 		  sip_t const *req, uint64_t now_ms);
 
+/* A binding made by the eP-CSCF itself, with no REGISTER toward IMS: a
+ * guest IMPU from a WWSF range registered locally (range_proxy.c).
+ * impu becomes its only IMPU; service_route (may be NULL) the route of
+ * its originating requests.  Returns 0, EINVAL (impu too long) or ENOMEM
+ * (a new binding is then removed). */
+int reg_set_local(struct reg_table *t, uint64_t flow_id, const char *impu,
+		  const char *service_route, uint64_t expires_ms);
+
 /* The identity to assert for a request: the preferred one when it is a
  * registered IMPU, else the default IMPU; NULL when not registered. */
 const char *reg_asserted_identity(const struct reg_binding *b,

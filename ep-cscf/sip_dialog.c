@@ -21,8 +21,14 @@ static size_t hash(const char *s)
 int call_table_init(struct call_table *t)
 {
 	memset(t, 0, sizeof(*t));
-	if (!(t->buckets = calloc(BUCKETS, sizeof(*t->buckets))))
+	t->buckets = calloc(BUCKETS, sizeof(*t->buckets));
+	t->ctx_buckets = calloc(BUCKETS, sizeof(*t->ctx_buckets));
+	if (!t->buckets || !t->ctx_buckets) {
+		free(t->buckets);
+		free(t->ctx_buckets);
+		t->buckets = t->ctx_buckets = NULL;
 		return ENOMEM;
+	}
 	t->n_buckets = BUCKETS;
 	t->next_serial = 1;
 	return 0;
@@ -33,7 +39,51 @@ void call_table_free(struct call_table *t)
 	while (t->all)
 		call_remove(t, t->all);
 	free(t->buckets);
-	t->buckets = NULL;
+	free(t->ctx_buckets);
+	t->buckets = t->ctx_buckets = NULL;
+}
+
+static size_t ctx_hash(const void *link, uint32_t id)
+{
+	uint64_t k = (uint64_t)(uintptr_t)link ^ ((uint64_t)id * 0x9E3779B97F4A7C15ull);
+	return (size_t)(k ^ (k >> 29)) & (BUCKETS - 1);
+}
+
+void call_index_context(struct call_table *t, struct call *c, const void *link, uint32_t id)
+{
+	size_t k;
+
+	call_unindex_context(t, c);
+	if (!id)
+		return;
+	c->ctx_link = link;
+	c->ctx_id = id;
+	k = ctx_hash(link, id);
+	c->ctx_next = t->ctx_buckets[k];
+	t->ctx_buckets[k] = c;
+}
+
+void call_unindex_context(struct call_table *t, struct call *c)
+{
+	if (!c->ctx_id)
+		return;
+	for (struct call **pp = &t->ctx_buckets[ctx_hash(c->ctx_link, c->ctx_id)]; *pp;
+	     pp = &(*pp)->ctx_next)
+		if (*pp == c) {
+			*pp = c->ctx_next;
+			break;
+		}
+	c->ctx_id = 0;
+	c->ctx_link = NULL;
+	c->ctx_next = NULL;
+}
+
+struct call *call_by_context(const struct call_table *t, const void *link, uint32_t id)
+{
+	for (struct call *c = id ? t->ctx_buckets[ctx_hash(link, id)] : NULL; c; c = c->ctx_next)
+		if (c->ctx_link == link && c->ctx_id == id)
+			return c;
+	return NULL;
 }
 
 int call_set(char **field, const char *s)
@@ -76,6 +126,7 @@ void call_remove(struct call_table *t, struct call *c)
 			*pp = c->hnext;
 			break;
 		}
+	call_unindex_context(t, c);
 	if (c->prev)
 		c->prev->next = c->next;
 	else

@@ -37,6 +37,9 @@ enum call_state {
 
 struct call {
 	struct call *hnext;           /* Call-ID chain; owned by the table */
+	struct call *ctx_next;        /* media context chain (call_index_context) */
+	const void *ctx_link;         /* the AGW link of its media context, and */
+	uint32_t ctx_id;              /* its CONTEXT_ID; 0: not indexed */
 	struct call *prev, *next;     /* every call, for scans */
 	struct sip_proxy *proxy;      /* borrowed: for transaction callbacks */
 	uint64_t serial;              /* for logs: "call" */
@@ -68,7 +71,8 @@ struct call {
 };
 
 struct call_table {
-	struct call **buckets;        /* owned */
+	struct call **buckets;        /* owned: by Call-ID */
+	struct call **ctx_buckets;    /* owned: by media context (AGW link, id) */
 	size_t n_buckets, n;
 	struct call *all;             /* list of every call */
 	uint64_t next_serial;
@@ -92,6 +96,12 @@ struct call *call_find(const struct call_table *t, const char *call_id, uint64_t
 /* Iterates over calls with this Call-ID: start with prev NULL. */
 struct call *call_next_with_id(const struct call_table *t, const char *call_id,
 			       const struct call *prev);
+
+/* The call's media context on an AGW link (EVENTs name contexts): indexed
+ * once known, unindexed when released or the call is removed. */
+void call_index_context(struct call_table *t, struct call *c, const void *link, uint32_t id);
+void call_unindex_context(struct call_table *t, struct call *c);
+struct call *call_by_context(const struct call_table *t, const void *link, uint32_t id);
 
 /* Replaces *field with a copy of s (NULL clears).  Returns 0 or ENOMEM. */
 int call_set(char **field, const char *s);

@@ -14,6 +14,7 @@
 #include <sofia-sip/sip_status.h>
 
 #include "call_session.h"
+#include "range_proxy.h"
 #include "sip_msg.h"
 
 #define BRANCH_PREFIX "z9hG4bK"
@@ -159,6 +160,7 @@ static void on_sweep(uv_timer_t *t)
 		}
 		b = next;
 	}
+	range_sweep(p, now);
 }
 
 int sip_proxy_init(struct sip_proxy *p, uv_loop_t *loop,
@@ -193,6 +195,7 @@ int sip_proxy_init(struct sip_proxy *p, uv_loop_t *loop,
 	uv_timer_init(loop, &p->sweep);
 	p->sweep.data = p;
 	uv_timer_start(&p->sweep, on_sweep, 1000, 1000);
+	range_proxy_init(p);
 	if (call_table_init(&p->calls))
 		return ENOMEM;
 	return txn_table_init(&p->txns, loop, on_client_timeout, send_ims, free_msg, p);
@@ -219,6 +222,7 @@ void sip_proxy_free(struct sip_proxy *p)
 {
 	reg_table_free(&p->regs);
 	call_table_free(&p->calls);
+	range_table_free(&p->ranges);
 }
 
 void sip_proxy_new_branch(struct sip_proxy *p, char *buf, size_t len)
@@ -374,7 +378,7 @@ static const char *pop_our_routes(struct sip_proxy *p, msg_t *msg, sip_t *sip,
 }
 
 /* Methods that create dialogs the edge proxy must stay in (RFC 7118 8.2,
- * RFC 5658 double Record-Route).  INVITE joins with the calls work. */
+ * RFC 5658 double Record-Route): INVITE, SUBSCRIBE, REFER. */
 static int creates_dialog(sip_t const *sip)
 {
 	return !sip->sip_to->a_tag && (sip->sip_request->rq_method == sip_method_invite ||
@@ -404,6 +408,8 @@ static void on_client_timeout(void *arg, struct txn *x)
 
 	metric_inc(p->m_timeout);
 	log_info(p->log, p->sub, &ids, "no final response from IMS", LF_I("status", 408));
+	if (!x->flow_id && range_reg_timeout(p, x->branch))
+		return;
 	if (f)
 		sip_proxy_reply_flow(p, f, x->req, 408, NULL);
 }
@@ -445,6 +451,13 @@ static void request_from_ws(struct sip_proxy *p, struct flow *f, msg_t *msg, siz
 		 * the TNA Authorization (~200) stay within the 600 reserved. */
 		if (removed)
 			in_len = in_len > removed ? in_len - removed : 0;
+		/* An IMPU from a WWSF range: the eP-CSCF is its registrar. */
+		struct tna_flow *tf = sip->sip_request->rq_method == sip_method_register
+					      ? tna_find(p->tna, f->id) : NULL;
+		if (tf && tf->range[0]) {
+			range_guest_register(p, f, tf, msg);
+			return;
+		}
 	}
 	struct ims_peer to = { .transport = p->cfg.transport };
 	memcpy(&to.addr, &p->cfg.next_hop, sizeof(to.addr));
@@ -586,8 +599,6 @@ static void response_from_ws(struct sip_proxy *p, struct flow *f, msg_t *msg)
 	sip_t *sip = sip_object(msg);
 	struct log_ids ids = ids_of(sip);
 	struct txn *x;
-	char *text;
-	size_t len;
 
 	if (sip->sip_cseq->cs_method == sip_method_invite) {
 		call_response_from_ws(p, f, msg);
@@ -608,7 +619,6 @@ static void response_from_ws(struct sip_proxy *p, struct flow *f, msg_t *msg)
 	/* An answer in the 2xx of an UPDATE or PRACK: the media step first. */
 	if (call_response_media(p, f->id, msg, CALL_WS))
 		return;
-	(void)text, (void)len;
 	sip_proxy_response_to_ims(p, msg);
 }
 
@@ -666,6 +676,13 @@ static void response_from_ims(struct sip_proxy *p, msg_t *msg)
 		return;
 	}
 	txn_client_response(x, status);
+	if (!x->flow_id && sip->sip_cseq->cs_method == sip_method_register &&
+	    range_reg_response(p, msg)) {
+		if (status >= 200)
+			txn_client_drop_request(x);
+		msg_destroy(msg);
+		return;
+	}
 	struct flow *f = flow_table_get(p->flows, x->flow_id);
 	msg_header_remove(msg, (msg_pub_t *)sip, (msg_header_t *)sip->sip_via);
 	if (sip->sip_cseq->cs_method == sip_method_register && status >= 200 && status < 300 &&
@@ -731,14 +748,23 @@ static void request_from_ims(struct sip_proxy *p, msg_t *msg, const struct ims_p
 	}
 	char token[FLOW_TOKEN_LEN + 8];
 	const char *user = pop_our_routes(p, msg, sip, token, sizeof(token));
+	struct flow *f = NULL;
 	if (!user || flow_token_verify(p->flows, user, strlen(user), &id)) {
-		log_info(p->log, p->sub, &ids, "request from IMS refused",
-			 LF_S("reason", "no flow token in Route"), LF_I("status", 404));
-		sip_proxy_reply_ims(p, msg, 404, "No Flow Token", from);
-		msg_destroy(msg);
-		return;
+		/* Else the Path of a WWSF range's registration. */
+		rc = user ? range_terminating(p, msg, user, &f) : ENOENT;
+		if (rc) {
+			if (rc == ENOENT)
+				log_info(p->log, p->sub, &ids, "request from IMS refused",
+					 LF_S("reason", "no flow token in Route"), LF_I("status", 404));
+			sip_proxy_reply_ims(p, msg, rc == ENOENT ? 404 : rc == EINVAL ? 404
+						    : rc == EHOSTUNREACH ? 480 : 500,
+					    rc == ENOENT ? "No Flow Token" : NULL, from);
+			msg_destroy(msg);
+			return;
+		}
+	} else {
+		f = flow_table_get(p->flows, id);
 	}
-	struct flow *f = flow_table_get(p->flows, id);
 	if (!f) {
 		metric_inc(p->m_430);
 		log_info(p->log, p->sub, &ids, "request from IMS for a closed flow",
@@ -834,6 +860,15 @@ void sip_proxy_token_expired(void *proxy, const struct tna_flow *tf)
 	unsigned char r[8];
 	int n;
 
+	if (tf->range[0]) {
+		/* A guest of a WWSF range: registered here only. */
+		log_info(p->log, p->sub, NULL, "registration ended by token expiry",
+			 LF_S("flow", f ? f->token : ""), LF_S("impu", tf->impu), LF_S("range", tf->range));
+		reg_remove(&p->regs, tf->flow_id);
+		if (f)
+			ws_flow_close(p->ws, f, 1008, "token expired");
+		return;
+	}
 	memcpy(&to.addr, &p->cfg.next_hop, sizeof(to.addr));
 	sip_proxy_new_branch(p, branch, sizeof(branch));
 	if (RAND_bytes(r, sizeof(r)) != 1 ||

@@ -3,7 +3,9 @@
  * next hop with our Via, Path (flow token, ob) on REGISTER, Service-Route
  * and P-Asserted-Identity on other requests; responses come back on the
  * flow; requests from IMS reach the flow named by the flow token in their
- * Route, or get 430 when it is gone. */
+ * Route, or get 430 when it is gone.  INVITE, CANCEL, ACK, the responses to
+ * INVITE and the SDP of UPDATE and PRACK are handed to the call layer
+ * (call_session.h) after this common header work. */
 #ifndef EPCSCF_SIP_PROXY_H
 #define EPCSCF_SIP_PROXY_H
 
@@ -20,6 +22,7 @@
 #include "ims_udp.h"
 #include "log.h"
 #include "metrics.h"
+#include "range_register.h"
 #include "reg_binding.h"
 #include "sip_dialog.h"
 #include "sip_txn.h"
@@ -52,6 +55,7 @@ struct sip_proxy {
 	struct txn_table txns;     /* owned */
 	struct reg_table regs;     /* owned */
 	struct call_table calls;   /* owned */
+	struct range_table ranges; /* owned: WWSF IMPU ranges (range_proxy.h) */
 	struct call_media_cfg *media; /* borrowed: media anchoring (call_media.h) */
 	uint64_t branch_seq;
 	uv_timer_t sweep;          /* lapses unrefreshed registrations */

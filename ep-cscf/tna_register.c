@@ -212,7 +212,7 @@ static int bind_register(struct tna *t, const struct flow *f, msg_t *msg, sip_t 
 	tf->exp = cl->exp;
 	snprintf(tf->call_id, sizeof(tf->call_id), "%s", sip->sip_call_id->i_id);
 	tf->cseq = sip->sip_cseq->cs_seq;
-	tf->contact[0] = '\0';
+	/* A query (no Contact) leaves the contact registered before. */
 	if (sip->sip_contact) {
 		char *c = url_as_string(NULL, sip->sip_contact->m_url);
 		if (c)

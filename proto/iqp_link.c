@@ -218,7 +218,7 @@ void iqp_link_complete(struct iqp_link *l, uint64_t now, void *user,
 
 	if (user == &l->tag_register) {
 		iqp_link_register_done(l, now, m, err);
-	} else if (user != &l->tag_heartbeat) {
+	} else if (user != &l->tag_heartbeat && user != &l->tag_release) {
 		q->done(q->arg, l, m, err);
 		free(q);
 	}

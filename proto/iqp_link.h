@@ -180,7 +180,7 @@ struct iqp_link {
 	unsigned redirects;                 /* AGW: immediate reconnects (2.5 item 4) */
 	unsigned early;                     /* controller: frames before REGISTER */
 	uint64_t rng;
-	uint8_t tag_register, tag_heartbeat; /* transaction cookies */
+	uint8_t tag_register, tag_heartbeat, tag_release; /* transaction cookies */
 };
 
 /* Sets up a link in IDLE; l->cfg copies cfg (cfg->self stays borrowed).

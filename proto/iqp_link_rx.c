@@ -241,6 +241,34 @@ static void on_close(struct iqp_link *l, uint64_t now, const struct iqp_header *
 	iqp_link_lost(l, now, code, true, text[0] ? text : "CLOSE received", &r);
 }
 
+/* 6.2 item 4: a successful REPLY to an abandoned RESERVE is followed by
+ * a RELEASE of the context it reports, so that no context leaks.  The
+ * RELEASE is the link's own transaction; its answer is dropped. */
+static bool release_abandoned(struct iqp_link *l, uint64_t now, const struct iqp_header *h,
+			      const uint8_t *body)
+{
+	const struct iqp_elem *ctx, *id;
+	struct iqp_error err;
+	struct iqp_msg m, r;
+	struct iqp_elem *c;
+	uint32_t cid = 0;
+
+	if (h->code != IQP_MSG_RESERVE || h->kind != IQP_KIND_REPLY || (h->flags & IQP_FLAG_E))
+		return false;
+	if (!iqp_msg_decode(&m, h, body, iqp_link_peer_role(l), 0, NULL, 0, &err) &&
+	    (ctx = iqp_find(&m, NULL, IQP_E_CONTEXT)) &&
+	    (id = iqp_find(&m, ctx, IQP_E_CONTEXT_ID)))
+		iqp_elem_u32(id, &cid);
+	iqp_msg_free(&m);
+	if (!cid || iqp_link_msg_start(&r, IQP_KIND_REQUEST, 0, IQP_MSG_RELEASE, 0, ARENA_SMALL))
+		return false;
+	if (!iqp_add_container(&r, NULL, IQP_E_CONTEXT, &c) &&
+	    !iqp_add_u32(&r, c, IQP_E_CONTEXT_ID, cid))
+		iqp_link_send_request(l, now, &r, &l->tag_release);
+	iqp_msg_free(&r);
+	return true;
+}
+
 static void on_answer(struct iqp_link *l, uint64_t now, const struct iqp_header *h,
 		      const uint8_t *body)
 {
@@ -255,7 +283,9 @@ static void on_answer(struct iqp_link *l, uint64_t now, const struct iqp_header 
 		iqp_link_discarded(l, h, 0, "answer matches no transaction");
 		return;
 	case IQP_TXN_ABANDONED:
-		iqp_link_discarded(l, h, 0, "answer to an abandoned transaction");
+		iqp_link_discarded(l, h, 0, release_abandoned(l, now, h, body)
+			? "answer to an abandoned RESERVE: its context released (6.2 item 4)"
+			: "answer to an abandoned transaction");
 		return;
 	case IQP_TXN_MISMATCH:
 		iqp_link_drop(l, now, IQP_ERR_PROTOCOL, "answer code differs from its transaction",

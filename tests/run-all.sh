@@ -44,10 +44,13 @@ suite "integ/epcscf_ims (Kamailio, SIPp; TCP to IMS)" /usr/bin/python3 tests/int
 suite "integ/epcscf_ims (Kamailio, SIPp; mutual TLS to IMS)" /usr/bin/python3 tests/integ/epcscf_ims.py build/asan/bin tls
 suite "integ/tna_register (web authentication: Bearer tokens, TNA to Kamailio, SIPp)" /usr/bin/python3 tests/integ/tna_register.py build/asan/bin
 suite "e2e/browser_register (Chromium, JsSIP, Kamailio, SIPp)" /usr/bin/python3 tests/integ/browser_register.py build/asan/bin
-suite "integ/epcscf_calls (WIC, Kamailio, SIPp UAS/UAC; signalling)" /usr/bin/python3 tests/integ/epcscf_calls.py build/asan/bin
+suite "integ/epcscf_calls (WIC, Kamailio, SIPp UAS/UAC; UDP to IMS)" /usr/bin/python3 tests/integ/epcscf_calls.py build/asan/bin udp
+suite "integ/epcscf_calls (WIC, Kamailio, SIPp UAS/UAC; TCP to IMS)" /usr/bin/python3 tests/integ/epcscf_calls.py build/asan/bin tcp
+suite "integ/epcscf_calls (WIC, Kamailio, SIPp UAS/UAC; mutual TLS to IMS)" /usr/bin/python3 tests/integ/epcscf_calls.py build/asan/bin tls
 suite "e2e/aiortc_call (aiortc, ep-cscf, eims-agw, Kamailio, SIPp RTP echo)" /usr/bin/python3 tests/integ/aiortc_call.py build/asan/bin
 suite "e2e/browser_call (Chromium, JsSIP, ep-cscf, 2 x eims-agw, Kamailio, SIPp RTP echo)" /usr/bin/python3 tests/integ/browser_call.py build/asan/bin
 suite "e2e/browser_tna (Chromium, JsSIP, demo WWSFs A and B, TNA to Kamailio, SIPp)" /usr/bin/python3 tests/integ/browser_tna.py build/asan/bin
+suite "e2e/browser_wwsf_call (Chromium on the demo WWSF's WIC page: calls, guest range as a wildcarded identity, SIPp)" /usr/bin/python3 tests/integ/browser_wwsf_call.py build/asan/bin
 suite "e2e/alg_answers (Chromium accepts the IMS-ALG's answers)" node tests/browser/alg_answers.mjs build/asan/tests/unit/test_ims_alg
 suite "integ/iq_link" /usr/bin/python3 tests/integ/iq_link.py build/asan/bin
 suite "conformance/iqplus-conformance (against ep-cscf and eims-agw)" /usr/bin/python3 tests/integ/iqplus_conformance.py build/asan/bin controller agw

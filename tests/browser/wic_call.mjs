@@ -216,6 +216,12 @@ try {
       await sleep(1500);
       const a2 = (await bob.evaluate(() => window.wic.stats())).received.audio || 0;
       result(a2 > b2 + 20, 'after the UPDATE audio still flows', `${b2} -> ${a2}`);
+      const restarted = await page.evaluate(() => window.wic.iceRestart());
+      result(restarted === true, 'a re-INVITE with an ICE restart completes through both legs', String(restarted));
+      const b3 = (await bob.evaluate(() => window.wic.stats())).received.audio || 0;
+      await sleep(2000);
+      const a3 = (await bob.evaluate(() => window.wic.stats())).received.audio || 0;
+      result(a3 > b3 + 20, 'after the ICE restart audio still flows', `${b3} -> ${a3}`);
       await page.evaluate(() => window.wic.hangup());
       const e = await waitEnded(bob, 10);
       result(e && e.originator === 'remote', "alice hangs up: bob's browser gets BYE", JSON.stringify(e));

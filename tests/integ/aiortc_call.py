@@ -11,6 +11,7 @@ import asyncio
 import fractions
 import math
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -250,6 +251,39 @@ async def scenario(ports):
         await pc.close()
     rc = uac.wait(30)
     result(rc == 0, "late offer: the SIP phone completed its call", "exit %s" % rc)
+    # A stalled AGW (SIGSTOP) never blocks signalling: while the INVITE
+    # waits for its RESERVE, another browser registers at once; after T_TXN
+    # (5 s) and no other AGW able to serve, the caller gets 503; the AGW's
+    # late reply, once it runs again, has its context released (SPEC 6.2
+    # item 4), so no context is left behind (checked at the end).
+    agw1 = ports["agws"]["agw-1"]
+    agw1.send_signal(signal.SIGSTOP)
+    try:
+        pc = RTCPeerConnection()
+        pc.addTrack(Tone())
+        await pc.setLocalDescription(await pc.createOffer())
+        c = Call(w, "uas")
+        t0 = time.time()
+        await c.invite(pc.localDescription.sdp.replace("\r\n", "\n").replace("\n", "\r\n"))
+        w2 = Wic("wss://127.0.0.1:%d" % ports["wss"], ORIGIN, "bob", "bob-secret")
+        await w2.connect()
+        t1 = time.time()
+        _, fin = await w2.register()
+        took = time.time() - t1
+        result(fin is not None and fin.get("status") == 200 and took < 2,
+               "a stalled AGW does not block signalling: REGISTER meanwhile answered",
+               "%.3f s" % took)
+        await w2.close()
+        _, fin = await responses_until(w, final, 20)
+        waited = time.time() - t0
+        result(fin is not None and fin.get("status") == 503 and 4 < waited < 12,
+               "the INVITE waiting for the stalled AGW gets 503 after T_TXN",
+               "%s after %.1f s" % (fin and fin["start"], waited))
+        await pc.close()
+    finally:
+        agw1.send_signal(signal.SIGCONT)
+    result(wait_log(os.path.join(lab.tmp, "ep-cscf.log"), "its context released (6.2 item 4)", 10),
+           "the stalled AGW's late RESERVE reply is followed by a RELEASE")
     await w.close()
 
 

@@ -44,10 +44,11 @@ def start_agw(lab, bindir, name, iq_port, ep_fp, w3_ip, agw_extra=()):
 
 
 def start(lab, tap, bindir, origins, uas_port, w3_ip, agws=("agw-1",), extra="", ims_port=None,
-          agw_extra=()):
-    """Kamailio (or, with ims_port, whatever listens there), ep-cscf and the
-    AGWs, each registered (agw_extra: arguments for all, or per name).  Returns the eP-CSCF's ports (dict, with "kam"
-    and "agws": {name: process}) or None."""
+          agw_extra=(), ep_ims_port=None):
+    """Kamailio (or, with ims_port, whatever listens there), ep-cscf (its
+    IMS port ep_ims_port when given) and the AGWs, each registered
+    (agw_extra: arguments for all, or per name).  Returns the eP-CSCF's
+    ports (dict, with "kam" and "agws": {name: process}) or None."""
     kam = ims_port or lab.kamailio(uas_port=uas_port)
     if not ims_port:
         tap.result(kam is not None, "kamailio (IMS core stand-in) starts")
@@ -55,7 +56,7 @@ def start(lab, tap, bindir, origins, uas_port, w3_ip, agws=("agw-1",), extra="",
         return None
     fps = {n: prepare_agw(lab, bindir, n) for n in agws}
     pins = "".join("iq.trusted_fingerprints = %s\n" % fp for fp in fps.values())
-    ports = lab.ep_cscf(bindir, kam, origins, pins + extra)
+    ports = lab.ep_cscf(bindir, kam, origins, pins + extra, ims_port=ep_ims_port)
     tap.result(ports is not None, "ep-cscf starts (media anchoring, Iq+ over TLS)")
     if not ports:
         return None

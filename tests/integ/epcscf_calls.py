@@ -4,8 +4,12 @@ Kamailio (IMS core stand-in), signalling only (media.anchor none: the SDP
 passes unchanged): originating call answered and ended by the browser,
 ended by the far end, cancelled before the answer, refused with 486; a
 terminating call from a SIPp UAC to the registered browser; the browser's
-WebSocket closing mid-call (the far end gets BYE from the eP-CSCF).
-Prints TAP lines.  usage: epcscf_calls.py BINDIR"""
+WebSocket closing mid-call (the far end gets BYE from the eP-CSCF) and
+while ringing (a 2xx that crosses the CANCEL gets ACK and BYE); with
+media anchoring but no AGW, 503 with Warning 399, and 488 with the
+IMS-ALG's reason for an offer no AGW could serve.
+Prints TAP lines.  usage: epcscf_calls.py BINDIR [udp|tcp|tls]  (toward the
+IMS core)"""
 import asyncio
 import os
 import socket
@@ -13,11 +17,12 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import ROOT, Lab, Tap, free_port  # noqa: E402
+from harness import ROOT, Lab, Tap, cert_fingerprint, free_port  # noqa: E402
 from wic_call import SDP, Call, final, responses_until  # noqa: E402
 from wic_client import Wic, header, headers, rand  # noqa: E402
 
 BIN = os.path.abspath(sys.argv[1])
+TRANSPORT = sys.argv[2] if len(sys.argv) > 2 else "udp"
 ORIGIN = "https://wic.test:8443"
 tap = Tap()
 result = tap.result
@@ -209,7 +214,8 @@ async def scenario():
 async def no_agw():
     w = Wic(WSS, ORIGIN, "carol", "carol-secret")
     await w.connect()
-    await w.register()
+    _, reg = await w.register()
+    path = header(reg, "path") if reg else None
     with open(os.path.join(ROOT, "tests/golden/alg/captured/chromium-audio.sdp")) as f:
         sdp = f.read().replace("\r\n", "\n").replace("\n", "\r\n")
     c = Call(w, "uas")
@@ -233,14 +239,55 @@ async def no_agw():
     result(fin is not None and fin.get("status") == 488 and (header(fin, "warning") or "").startswith("399"),
            "an offer the AGW cannot serve: 488 with the IMS-ALG's reason in Warning 399",
            str(fin and (fin["start"], header(fin, "warning"))))
+    # A SIP phone offering only codecs no browser decodes (AMR-WB, AMR): the
+    # caller gets 488 with the reason in Warning 399 (SIPp checks it).  Sent
+    # as the S-CSCF would, straight to our IMS side along carol's Path
+    # (through Kamailio it would also fork to carol's flows of the first
+    # part, long gone with their eP-CSCF, and wait for Timer B).
+    with open(os.path.join(ROOT, "tests/sipp/invite_uac_amr.xml")) as f:
+        text = f.read().replace("Max-Forwards: 70\nContent-Type", "Max-Forwards: 70\nRoute: %s\nContent-Type" % path, 1)
+    scen = os.path.join(lab.tmp, "invite_uac_amr.xml")
+    with open(scen, "w") as f:
+        f.write(text)
+    r = await asyncio.get_running_loop().run_in_executor(None, lambda: subprocess.run(
+        ["sipp", "127.0.0.1:%d" % EP_IMS, "-sf", scen, "-s", "carol", "-m", "1", "-i", "127.0.0.1",
+         "-p", str(free_port(socket.SOCK_DGRAM)), "-mp", str(free_port(socket.SOCK_DGRAM)),
+         "-timeout", "15s", "-timeout_error", "-nostdin", "-trace_err",
+         "-error_file", os.path.join(lab.tmp, "uac_amr_err.log")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, cwd=lab.tmp).returncode)
+    result(r == 0, "a caller offering only AMR-WB/AMR gets 488 with the reason in Warning 399",
+           "sipp exit %s (uac_amr_err.log)" % r)
     await w.close()
 
 
+def tls_setup():
+    """Mutual TLS toward IMS: Kamailio trusts ep-cscf's generated
+    certificate, ep-cscf pins Kamailio's, both made here (as epcscf_ims)."""
+    state = os.path.join(lab.tmp, "state")
+    subprocess.run([os.path.join(BIN, "ep-cscf"), "--check-config", "--state_dir=" + state],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    kcert, kkey = os.path.join(lab.tmp, "kam-cert.pem"), os.path.join(lab.tmp, "kam-key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                    "-nodes", "-days", "2", "-subj", "/CN=scscf.ims.test", "-addext",
+                    "subjectAltName=DNS:scscf.ims.test", "-keyout", kkey, "-out", kcert],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    tls = {"cert": kcert, "key": kkey, "trust": os.path.join(state, "tls", "cert.pem")}
+    extra = ("ims.tls.listen = 127.0.0.1:%d\nims.tls.trusted_fingerprints = %s\n"
+             "ims.tls.server_name = scscf.ims.test\n" % (free_port(), cert_fingerprint(kcert)))
+    return tls, extra
+
+
 def main():
-    global KAM_PORT, WSS
-    KAM_PORT = lab.kamailio(uas_port=UAS_PORT)
+    global KAM_PORT, WSS, EP_IMS
+    extra = "ims.transport = %s\n" % TRANSPORT
+    tls = None
+    if TRANSPORT == "tls":
+        tls, more = tls_setup()
+        extra += more
+    KAM_PORT = lab.kamailio(uas_port=UAS_PORT, tls=tls)
     result(KAM_PORT is not None, "kamailio (IMS core stand-in) starts")
-    ports = lab.ep_cscf(BIN, KAM_PORT, [ORIGIN], "media.anchor = none\n") if KAM_PORT else None
+    hop = lab.kam_tls_port if tls else KAM_PORT
+    ports = lab.ep_cscf(BIN, hop, [ORIGIN], "media.anchor = none\n" + extra) if KAM_PORT else None
     result(ports is not None, "ep-cscf starts")
     if ports:
         WSS = "wss://127.0.0.1:%d" % ports["wss"]
@@ -253,9 +300,10 @@ def main():
         lab.stop_ep_cscf(tap)
         # With media anchoring and no eIMS-AGW registered: the IMS-ALG
         # turns a real Chromium offer into a RESERVE that no AGW can take.
-        ports = lab.ep_cscf(BIN, KAM_PORT, [ORIGIN])
+        ports = lab.ep_cscf(BIN, hop, [ORIGIN], extra)
         if ports:
             WSS = "wss://127.0.0.1:%d" % ports["wss"]
+            EP_IMS = ports["ims"]
             asyncio.get_event_loop().run_until_complete(no_agw())
             lab.stop_ep_cscf(tap)
     lab.close(tap)

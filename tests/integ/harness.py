@@ -124,11 +124,12 @@ class Lab:
         bad = sanitizer_lines(self.log(log))
         tap.result(not bad, "no sanitizer or leak report in %s" % name, *bad[:5])
 
-    def kamailio(self, uas_port=None, tls=None, tna_peer=None):
+    def kamailio(self, uas_port=None, tls=None, tna_peer=None, range_expires=None):
         """Starts the IMS core stand-in (requests for sip:uas@ims.test go to
         127.0.0.1:uas_port when given); returns its UDP port.  tls: a dict
         with its certificate "cert", "key" and the PEM "trust" it verifies
-        peers against; its TLS port is then self.kam_tls_port."""
+        peers against; its TLS port is then self.kam_tls_port.
+        range_expires: the longest lifetime of a wildcarded registration."""
         port = free_port(socket.SOCK_DGRAM)
         rundir = os.path.join(self.tmp, "kam")
         os.makedirs(rundir, exist_ok=True)
@@ -145,6 +146,8 @@ class Lab:
             defs += ["-A", "KAM_TLS_PORT=%d" % self.kam_tls_port, "-A", 'KAM_TLS_CFG="%s"' % cfg]
         if tna_peer:  # "ip:port" trusted for TNA REGISTERs
             defs += ["-A", 'TNA_PEER="%s"' % tna_peer]
+        if range_expires:
+            defs += ["-A", "RANGE_EXPIRES=%d" % range_expires]
         self.start(["kamailio", "-f", os.path.join(ROOT, "tests/kamailio/ims-core.cfg"), "-DD", "-E",
                     "-Y", rundir] + defs, "kamailio.log")
         ok = wait_log(os.path.join(self.tmp, "kamailio.log"), "SO_RCVBUF is finally", 10)
@@ -203,7 +206,7 @@ class Lab:
                 os.killpg(p.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        if tap.failed:
+        if tap.failed or os.environ.get("KEEP_LOGS"):
             print("# logs kept in %s" % self.tmp)
         else:
             subprocess.run(["rm", "-rf", self.tmp])

@@ -4,7 +4,9 @@ token (Authorization: Bearer) and the eP-CSCF registers it toward the IMS
 core stand-in with Trusted Node Authentication; Kamailio trusts TNA only
 from the eP-CSCF's address (a TNA-looking REGISTER from SIPp elsewhere is
 challenged); bad tokens get their exact SIP responses; a guest IMPU from a
-WWSF range registers and receives a MESSAGE from SIPp; a registration
+WWSF range registers at the eP-CSCF, which registers the range toward IMS
+as its wildcarded identity (refreshed, then de-registered once no guest
+is left), and receives a MESSAGE from SIPp; a registration
 whose token expires is de-registered and its flow ended.  Tokens are made
 with python3-jwt (an implementation independent of the eP-CSCF's).
 Prints TAP lines.  usage: tna_register.py BINDIR"""
@@ -34,6 +36,7 @@ lab = Lab("tna_register.")
 TMP = lab.tmp
 KAM_PORT = WSS = IMS_PORT = None
 KEYS = {}
+RANGE_EXP = 4  # lifetime Kamailio grants the range's registration
 
 
 def b64(n):
@@ -190,6 +193,30 @@ async def scenario(metrics_port):
     got, rc = await receive_message(g, "guest-7")
     result(got and rc == 0, "terminating MESSAGE to the guest IMPU reaches its flow",
            "got %s sipp %s" % (got, rc))
+    # The range, not the guest, is registered toward IMS: its wildcarded
+    # identity (TS 23.003 13.4A), refreshed while a guest is registered and
+    # de-registered at its refresh once none is (Kamailio grants RANGE_EXP s).
+    k = kam_log()
+    result("TNA REGISTER for sip:guest-!.*!@ims.test (IMPI guest-!.*!@ims.test) from trusted "
+           "127.0.0.1:%d, expires 600" % IMS_PORT in k and "TNA REGISTER for sip:guest-7@" not in k,
+           "IMS saw the range registered as its wildcarded identity, not the guest's IMPU", k[-800:])
+    epl = os.path.join(TMP, "ep-cscf.log")
+    result(wait_log(epl, 'msg="range registration sent" wwsf=wwsf-a impu=sip:guest-!.*!@ims.test '
+                    'cseq=2 expires=600', RANGE_EXP + 3) and
+           wait_log(epl, 'msg="range registered" wwsf=wwsf-a impu=sip:guest-!.*!@ims.test '
+                    'expires=%d status=200' % RANGE_EXP, 3),
+           "the range registration is refreshed while its guest is registered")
+    await g.close()
+    result(wait_log(epl, 'msg="range de-registration sent" wwsf=wwsf-a', RANGE_EXP + 3) and
+           wait_log(os.path.join(TMP, "kamailio.log"),
+                    "TNA REGISTER for sip:guest-!.*!@ims.test (IMPI guest-!.*!@ims.test) from "
+                    "trusted 127.0.0.1:%d, expires 0" % IMS_PORT, 3) and
+           wait_log(epl, 'msg="range deregistered" impu=sip:guest-!.*!@ims.test status=200', 3),
+           "with its guest gone the range is de-registered at its refresh (Expires 0)")
+    rc = await asyncio.get_running_loop().run_in_executor(None, lab.sipp_message, KAM_PORT, 404,
+                                                           "guest-7")
+    result(rc == 0, "afterwards IMS no longer routes the range's IMPUs (MESSAGE gets 404)",
+           "sipp %s" % rc)
 
     # 5. Expiry without renewal: de-registered toward IMS, flow ended.
     e = await wic(ORIGIN_A, "bob")
@@ -216,12 +243,28 @@ async def scenario(metrics_port):
     rc = await asyncio.get_running_loop().run_in_executor(None, lab.sipp_message, KAM_PORT, 404,
                                                            "bob")
     result(rc == 0, "after expiry IMS no longer reaches bob (MESSAGE gets 404)", "sipp %s" % rc)
+    # A guest's token expiring: its flow ends; nothing to de-register in IMS.
+    e = await wic(ORIGIN_A, "guest-9")
+    rsp = await e.register_bearer(token(impu="sip:guest-9@ims.test", impi="guest-9@ims.test", ttl=3))
+    result(rsp is not None and rsp["status"] == 200, "guest with a short-lived token: registered",
+           str(rsp and rsp["start"]))
+    try:
+        await asyncio.wait_for(e.ws.wait_closed(), 10)
+    except asyncio.TimeoutError:
+        pass
+    result(e.ws.closed and re.search(r'msg="registration ended by token expiry" flow=\S+ '
+                                     r'impu=sip:guest-9@ims\.test range=', lab.log("ep-cscf.log"))
+           and "TNA REGISTER for sip:guest-9@" not in kam_log(),
+           "a guest's token expiry ends its flow, with no REGISTER of its IMPU toward IMS")
 
     m = metrics(metrics_port)
-    result("epcscf_bearer_tokens_accepted_total" in m and
-           "epcscf_token_registrations_expired_total 1" in m, "token metrics exported")
+    exp = re.search(r"^epcscf_token_registrations_expired_total (\d+)", m, re.M)
+    result("epcscf_bearer_tokens_accepted_total" in m and exp and exp.group(1) == "2",
+           "token metrics exported (2 registrations ended by token expiry: bob, guest-9)",
+           exp.group(0) if exp else m[-400:])
+    rng = re.search(r"^epcscf_range_registrations (\d+)", m, re.M)
+    result(rng is not None, "range registrations gauge exported", rng.group(0) if rng else "")
     await w.close()
-    await g.close()
 
 
 def main():
@@ -229,7 +272,7 @@ def main():
     jwks_a = make_jwks("wwsf-a", "a-1")
     jwks_b = make_jwks("wwsf-b", "b-1")
     ims_port = IMS_PORT = free_port(socket.SOCK_DGRAM)
-    KAM_PORT = lab.kamailio(tna_peer="127.0.0.1:%d" % ims_port)
+    KAM_PORT = lab.kamailio(tna_peer="127.0.0.1:%d" % ims_port, range_expires=RANGE_EXP)
     if not result(KAM_PORT is not None, "Kamailio started", kam_log()[-1500:]):
         return
     extra = ("wwsf = wwsf-a origins=%s issuer=https://wwsf-a.test jwks=%s "

@@ -47,6 +47,8 @@ struct end {
 	unsigned authorize_code, admit_code;
 	uint32_t retry_after;
 	unsigned calls;                /* handler calls */
+	uint32_t last_txid;            /* of the last request handled */
+	uint16_t last_code;
 	bool answer_calls;             /* the handler answers at once */
 	unsigned done_calls, done_code;
 	uint64_t now;
@@ -167,6 +169,8 @@ static void on_call(void *arg, struct iqp_link *l, const struct iqp_msg *req)
 	struct iqp_elem *c;
 
 	e->calls++;
+	e->last_txid = req->hdr.txid;
+	e->last_code = req->hdr.code;
 	if (!e->answer_calls)
 		return;
 	assert_int_equal(iqp_msg_init(&r, &h, NULL, 4096), 0);
@@ -770,6 +774,48 @@ static void test_owner_request(void **state)
 	world_free(&w);
 }
 
+/* 6.2 item 4: a successful REPLY to a RESERVE the controller abandoned
+ * (T_TXN) is followed by a RELEASE of the context it reports. */
+static void test_abandoned_reserve_released(void **state)
+{
+	struct world w;
+	struct iqp_header h = { 1, 0, 0, IQP_MSG_RESERVE, 0, 0 };
+	struct iqp_msg m, r;
+	struct iqp_elem *c;
+	size_t from;
+	(void)state;
+
+	world_init(&w);
+	w.agw_hooks.calls.reserve = on_call;
+	w.agw_hooks.calls.release = on_call;
+	start(&w);
+	w.ctl.l.txn.t_txn = 2000;
+	assert_int_equal(iqp_msg_init(&m, &h, NULL, 4096), 0);
+	body_reserve(&m);
+	assert_int_equal(iqp_link_request(&w.ctl.l, w.now, &m, done_cb, &w.ctl), 0);
+	iqp_msg_free(&m);
+	w.agw.drop_out = true; /* its PENDINGs are lost: T_TXN expires */
+	run(&w, w.now + 2000);
+	w.agw.drop_out = false;
+	assert_int_equal(w.ctl.done_calls, 1);
+	assert_int_equal(w.ctl.done_code, IQP_ERR_TIMEOUT);
+	assert_int_equal(w.agw.calls, 1);
+	/* The AGW answers after all: context 77 exists there. */
+	from = w.ctl.nev;
+	struct iqp_header rh = { 1, IQP_KIND_REPLY, 0, IQP_MSG_RESERVE, w.agw.last_txid, 0 };
+	assert_int_equal(iqp_msg_init(&r, &rh, NULL, 4096), 0);
+	iqp_add_container(&r, NULL, IQP_E_CONTEXT, &c);
+	iqp_add_u32(&r, c, IQP_E_CONTEXT_ID, 77);
+	assert_int_equal(iqp_link_answer(&w.agw.l, w.now, &r, 0), 0);
+	iqp_msg_free(&r);
+	run(&w, w.now + 10);
+	assert_int_equal(count(&w.ctl, IQP_LEV_DISCARDED, from), 1);
+	assert_int_equal(w.agw.calls, 2);
+	assert_int_equal(w.agw.last_code, IQP_MSG_RELEASE);
+	assert_int_equal(w.ctl.done_calls, 1); /* the owner hears nothing more */
+	world_free(&w);
+}
+
 /* 7.2.3 checks 2-5 and what the AGW does after each refusal. */
 static void test_refusals(void **state)
 {
@@ -1122,6 +1168,7 @@ int main(void)
 		cmocka_unit_test(test_handler_cache),
 		cmocka_unit_test(test_flood),
 		cmocka_unit_test(test_owner_request),
+		cmocka_unit_test(test_abandoned_reserve_released),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_agw_timers),
 		cmocka_unit_test(test_register_content),

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <jwt.h>
 
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
@@ -27,6 +28,7 @@
 #include "impu_range.h"
 #include "jti_cache.h"
 #include "jwt_verify.h"
+#include "wwsf_keys.h"
 #include "wwsf_keys.h"
 #include "wwsf_policy.h"
 
@@ -630,6 +632,73 @@ static void test_rfc7515_examples(void **state)
 	wwsf_policy_free(&P);
 }
 
+
+/* RFC 7515 appendix A.2 (RS256) and A.3 (ES256): the published public keys
+ * as a JWK Set and the example JWSs.  Our JWKS import (JWK -> PEM) and the
+ * libjwt verification jwt_verify.c relies on must accept both signatures,
+ * and refuse them once a byte of the signature or payload changes.  (The
+ * full path refuses the tokens earlier: no "kid", claims of 2011.) */
+static const char rfc7515_jwks[] =
+	"{\"keys\":["
+	"{\"kty\":\"RSA\",\"kid\":\"a2\",\"use\":\"sig\",\"e\":\"AQAB\",\"n\":"
+	"\"ofgWCuLjybRlzo0tZWJjNiuSfb4p4fAkd_wWJcyQoTbji9k0l8W26mPddxHmfHQp-Vaw-4qPCJrcS2mJPM"
+	"EzP1Pt0Bm4d4QlL-yRT-SFd2lZS-pCgNMsD1W_YpRPEwOWvG6b32690r2jZ47soMZo9wGzjb_7OMg0LOL-"
+	"bSf63kpaSHSXndS5z5rexMdbBYUsLA9e-KXBdQOS-UTo7WTBEMa2R2CapHg665xsmtdVMTBQY4uDZlxvb3"
+	"qCo5ZwKh9kG4LT6_I5IhlJH7aGhyxXFvUK-DWNmoudF8NAco9_h9iaGNj8q2ethFkMLs91kzk2PAcDTW9g"
+	"b54h4FRWyuXpoQ\"},"
+	"{\"kty\":\"EC\",\"kid\":\"a3\",\"use\":\"sig\",\"crv\":\"P-256\","
+	"\"x\":\"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU\","
+	"\"y\":\"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0\"}]}";
+
+static const char rfc7515_a2[] =
+	"eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFt"
+	"cGxlLmNvbS9pc19yb290Ijp0cnVlfQ.cC4hiUPoj9Eetdgtv3hF80EGrhuB__dzERat0XF9g2VtQgr9PJbu3XOi"
+	"Zj5RZmh7AAuHIm4Bh-0Qc_lF5YKt_O8W2Fp5jujGbds9uJdbF9CUAr7t1dnZcAcQjbKBYNX4BAynRFdiuB--f_"
+	"nZLgrnbyTyWzO75vRK5h6xBArLIARNPvkSjtQBMHlb1L07Qe7K0GarZRmB_eSN9383LcOLn6_dO--xi12jzDwu"
+	"sC-eOkHWEsqtFZESc6BfI7noOPqvhJ1phCnvWh6IeYI2w9QOYEUipUTI8np6LbgGY9Fs98rqVt5AXLIhWkWywl"
+	"VmtVrBp0igcN_IoypGlUPQGe77Rw";
+
+static const char rfc7515_a3[] =
+	"eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFt"
+	"cGxlLmNvbS9pc19yb290Ijp0cnVlfQ.DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djx"
+	"La8ISlSApmWQxfKTUJqPP3-Kg6NU1Q";
+
+static bool rfc_verifies(const struct wwsf_key *k, const char *token)
+{
+	jwt_t *j = NULL;
+	bool ok = jwt_decode(&j, token, (const unsigned char *)k->pem, (int)k->pem_len) == 0;
+	jwt_free(j);
+	return ok;
+}
+
+static void test_rfc7515_public_key_examples(void **state)
+{
+	struct wwsf_keyset ks;
+	char err[160];
+	(void)state;
+
+	assert_int_equal(wwsf_keys_parse(rfc7515_jwks, strlen(rfc7515_jwks), &ks, err, sizeof(err)), 0);
+	const struct wwsf_key *a2 = wwsf_keys_find(&ks, "a2"), *a3 = wwsf_keys_find(&ks, "a3");
+	assert_non_null(a2);
+	assert_non_null(a3);
+	assert_int_equal(a2->type, WWSF_KEY_RSA);
+	assert_int_equal(a3->type, WWSF_KEY_EC_P256);
+	assert_true(rfc_verifies(a2, rfc7515_a2));
+	assert_true(rfc_verifies(a3, rfc7515_a3));
+	/* Each signature belongs to its key only. */
+	assert_false(rfc_verifies(a3, rfc7515_a2));
+	assert_false(rfc_verifies(a2, rfc7515_a3));
+	/* One character of the signature, then of the payload, changed. */
+	char t[sizeof(rfc7515_a3)];
+	memcpy(t, rfc7515_a3, sizeof(t));
+	t[sizeof(t) - 3] = t[sizeof(t) - 3] == 'A' ? 'B' : 'A';
+	assert_false(rfc_verifies(a3, t));
+	memcpy(t, rfc7515_a3, sizeof(t));
+	t[30] = t[30] == 'A' ? 'B' : 'A';
+	assert_false(rfc_verifies(a3, t));
+	wwsf_keys_free(&ks);
+}
+
 /* ---- authorization on a flow ------------------------------------------- */
 
 static void test_authorize(void **state)
@@ -707,6 +776,7 @@ int main(void)
 		cmocka_unit_test(test_impu_patterns),
 		cmocka_unit_test(test_token_table),
 		cmocka_unit_test(test_rfc7515_examples),
+		cmocka_unit_test(test_rfc7515_public_key_examples),
 		cmocka_unit_test(test_authorize),
 		cmocka_unit_test(test_jti_cache),
 	};
