@@ -10,6 +10,10 @@
 /* Worst case of one CONTEXT_LIST entry: CONTEXT_ID, CALL_REF (256 B),
  * EMERGENCY, 8 terminations of TERM_ID, TERM_KIND, TERM_STATE. */
 #define LIST_ENTRY_MAX (6 + 10 + 262 + 7 + 8 * (6 + 10 + 7 + 7))
+/* Its elements: CONTEXT, CONTEXT_ID, CALL_REF, EMERGENCY, and 4 for each
+ * of 8 terminations; a page must stay within MAX_ELEMENTS (4.3 item 3)
+ * with AUDIT_CURSOR and AUDIT_MORE. */
+#define LIST_ENTRY_ELEMS (4 + 8 * 4)
 
 /* Copies element e and its subtree under parent (canonical placement). */
 static void copy_tree(struct iqp_msg *dst, struct iqp_elem *parent, const struct iqp_elem *e)
@@ -83,6 +87,8 @@ static int context_list(struct iq_calls *c, struct iqp_link *l, const struct iqp
 		qsort(v, n, sizeof(*v), by_id);
 	/* 7.11 item 2: the page fits the controller's MAX_FRAME. */
 	size_t room = l->peer_max_frame > 256 ? (l->peer_max_frame - 256) / LIST_ENTRY_MAX : 1;
+	if (room > (IQP_MAX_ELEMENTS - 2) / LIST_ENTRY_ELEMS)
+		room = (IQP_MAX_ELEMENTS - 2) / LIST_ENTRY_ELEMS;
 	size_t k = n < limit ? n : limit;
 	if (k > room)
 		k = room;
@@ -131,6 +137,24 @@ static void add_codecs(struct iqp_msg *r, struct iqp_elem *se, const struct medi
 	}
 }
 
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10
+	     : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* The stored remote fingerprint "AB:CD:..." (SHA-256) as bytes. */
+static bool fp_bytes(const char *text, uint8_t v[32])
+{
+	for (unsigned i = 0; i < 32; i++) {
+		int hi = hexval(text[3 * i]), lo = hi < 0 ? -1 : hexval(text[3 * i + 1]);
+		if (lo < 0 || (i < 31 && text[3 * i + 2] != ':'))
+			return false;
+		v[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return true;
+}
+
 /* The W3 parts of column Au: ICE (no password, 8.7 note 4), DTLS, BUNDLE. */
 static void add_w3(struct iq_calls *c, struct iqp_msg *r, struct iqp_elem *te,
 		   const struct media_term *t)
@@ -160,6 +184,12 @@ static void add_w3(struct iq_calls *c, struct iqp_msg *r, struct iqp_elem *te,
 	iqp_add_enum(r, fp, IQP_E_FP_HASH, IQP_FP_SHA256);
 	iqp_add_octets(r, fp, IQP_E_FP_VALUE, c->mp->fp_sha256, 32);
 	iqp_add_str(r, d, IQP_E_LOCAL_TLS_ID, w->ltls_id);
+	uint8_t rfp[32];
+	if (w->has_rfp && fp_bytes(w->rfp, rfp)) {
+		iqp_add_container(r, d, IQP_E_REMOTE_FINGERPRINT, &fp);
+		iqp_add_enum(r, fp, IQP_E_FP_HASH, IQP_FP_SHA256);
+		iqp_add_octets(r, fp, IQP_E_FP_VALUE, rfp, sizeof(rfp));
+	}
 	if (w->rtls_id[0])
 		iqp_add_str(r, d, IQP_E_REMOTE_TLS_ID, w->rtls_id);
 	for (unsigned i = 0; i < w->n_profiles; i++)
@@ -268,7 +298,14 @@ void iqc_on_audit(void *arg, struct iqp_link *l, const struct iqp_msg *m)
 			for (unsigned i = 0; i < x->n_terms; i++)
 				terms[n++] = x->t[i];
 	}
-	if (iqc_reply_start(&r, m, 0)) {
+	/* Builder memory for the largest body the controller accepts:
+	 * MAX_ELEMENTS nodes and MAX_FRAME bytes of values (a full
+	 * CONTEXT_LIST page needs more than iqc_reply_start's arena). */
+	struct iqp_header rh = { .version = IQP_VERSION_MAJOR, .kind = IQP_KIND_REPLY,
+				 .code = m->hdr.code, .txid = m->hdr.txid };
+	if (iqp_msg_init(&r, &rh, NULL, IQP_MAX_ELEMENTS * (sizeof(struct iqp_elem) +
+							    _Alignof(struct iqp_elem)) +
+					    l->peer_max_frame)) {
 		bad(&ce, 500, NULL, "out of memory");
 		iqc_reply_error(c, l, m, &ce);
 		return;

@@ -139,6 +139,8 @@ static int check_reserve(struct iq_calls *c, struct iqp_link *l, const struct iq
 		return bad(ce, 410, ide, "invalid CONTEXT_ID");
 	if (cid != IQP_CHOOSE && (!(ctx = media_ctx_find(mp, cid)) || ctx->owner != l))
 		return bad(ce, 411, ide, "unknown context %u", cid);
+	if ((rc = iqc_admit(c, m, ctxe, IQP_MSG_RESERVE, !ctx, ce))) /* 7.1, 7.6, 7.7 */
+		return rc;
 	if (!ctx && mp->n_ctxs >= c->iq->self.max_contexts)
 		return bad(ce, 510, ide, "MAX_CONTEXTS reached");
 	EACH(te, m, ctxe, IQP_E_TERMINATION)
@@ -377,7 +379,8 @@ static void on_change(struct iq_calls *c, struct iqp_link *l, const struct iqp_m
 	struct iqp_elem *rc_ctx, *rte;
 	int rc;
 
-	if ((rc = iqc_find_ctx(c, l, m, ctxe, &ctx, &ce)))
+	if ((rc = iqc_admit(c, m, ctxe, cmd, false, &ce)) || /* 7.1: 503 out of service */
+	    (rc = iqc_find_ctx(c, l, m, ctxe, &ctx, &ce)))
 		goto refuse;
 	EACH(te, m, ctxe, IQP_E_TERMINATION) {
 		struct media_term *t;
@@ -476,6 +479,7 @@ static const struct iqp_link_calls calls = {
 	.modify = on_modify,
 	.release = iqc_on_release,
 	.audit = iqc_on_audit,
+	.service_change = iqc_on_service_change,
 };
 
 const struct iqp_link_calls *iq_calls_table(void)

@@ -9,6 +9,9 @@
 #include "iq_client.h"
 #include "media_context.h"
 
+struct iq_admin;
+struct iq_status;
+
 struct iq_calls {
 	struct media_plane *mp;      /* borrowed */
 	struct iq_client *iq;        /* borrowed: the link, realms, capabilities */
@@ -22,6 +25,10 @@ struct iq_calls {
 	uv_timer_t hold;             /* owned: T_HOLD after link loss (7.10) */
 	uint32_t hold_ms;
 	bool hold_open;
+	struct iq_admin *admin;      /* borrowed: administrative state (iq_admin.h);
+				      * NULL: always in service, SERVICE_CHANGE 501 */
+	struct iq_status *status;    /* borrowed: load and overload (iq_status.h);
+				      * NULL: no NODE_STATUS, no 511 */
 };
 
 /* Wires the handlers and the media plane's event sink; hold_ms: T_HOLD. */

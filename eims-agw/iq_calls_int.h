@@ -80,6 +80,14 @@ int iqc_find_ctx(struct iq_calls *c, struct iqp_link *l, const struct iqp_msg *m
 int iqc_find_term(struct iq_calls *c, const struct iqp_msg *m, const struct iqp_elem *te,
 		  struct media_ctx *ctx, struct media_term **out, struct call_err *ce);
 
+/* iq_admin.c: SERVICE_CHANGE from the controller (7.7, 7.8, 11.4), and
+ * the admission of a command of code cmd with CONTEXT ctxe: by the
+ * administrative state (7.1 table: 521, 503) and the overload level (7.6:
+ * 511); new_ctx: a RESERVE creating a context. */
+void iqc_on_service_change(void *arg, struct iqp_link *l, const struct iqp_msg *m);
+int iqc_admit(struct iq_calls *c, const struct iqp_msg *m, const struct iqp_elem *ctxe,
+	      unsigned cmd, bool new_ctx, struct call_err *ce);
+
 /* iq_audit.c */
 void iqc_on_audit(void *arg, struct iqp_link *l, const struct iqp_msg *m);
 

@@ -3,7 +3,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "iq_admin.h"
 #include "iq_calls_int.h"
+#include "iq_status.h"
 
 /* --- RELEASE (8.6) --------------------------------------------------------------------- */
 
@@ -125,6 +127,9 @@ void iq_calls_link_change(void *arg, bool up)
 
 	if (!c->hold_open)
 		return;
+	/* 7.7 item 6: the administrative state goes first. */
+	iq_admin_link_change(c->admin, up);
+	iq_status_link_change(c->status, up);
 	if (up) {
 		uv_timer_stop(&c->hold);
 		iq_events_held(c, true);

@@ -94,25 +94,32 @@ int iq_client_prepare(struct iq_client *c, const struct iq_client_cfg *cfg,
 	return 0;
 }
 
-/* 7.6: LOAD in REGISTER and HEARTBEAT; CPU_LOAD is this process's share
- * since the last one. */
+/* 7.6: LOAD in REGISTER, HEARTBEAT, AUDIT and NODE_STATUS; CPU_LOAD is
+ * this process's share over the last second or more (sampled at most once
+ * a second, so that frequent readers do not shorten the window);
+ * load_hook adds the overload level. */
 static void on_load(void *arg, struct iqp_load *out)
 {
 	struct iq_client *c = arg;
-	uint64_t now = uv_now(c->loop), cpu = cpu_us();
+	uint64_t now = uv_now(c->loop);
 
-	if (c->cpu_at_ms && now > c->cpu_at_ms) {
-		uint64_t pct = (cpu - c->cpu_us) / 10 / (now - c->cpu_at_ms);
-		c->cpu_load = (uint8_t)(pct > 100 ? 100 : pct);
+	if (!c->cpu_at_ms || now >= c->cpu_at_ms + 1000) {
+		uint64_t cpu = cpu_us();
+		if (c->cpu_at_ms && now > c->cpu_at_ms) {
+			uint64_t pct = (cpu - c->cpu_us) / 10 / (now - c->cpu_at_ms);
+			c->cpu_load = (uint8_t)(pct > 100 ? 100 : pct);
+		}
+		c->cpu_us = cpu;
+		c->cpu_at_ms = now;
 	}
-	c->cpu_us = cpu;
-	c->cpu_at_ms = now;
 	memset(out, 0, sizeof(*out));
 	out->has = IQP_LOAD_ACTIVE | IQP_LOAD_FREE_PORTS | IQP_LOAD_CPU | IQP_LOAD_LEVEL;
 	out->active_contexts = c->n_contexts ? (uint32_t)*c->n_contexts : 0;
 	out->free_ports = c->free_ports ? *c->free_ports : c->self.max_ports;
 	out->cpu_load = c->cpu_load;
 	out->overload_level = 1; /* NONE */
+	if (c->load_hook)
+		c->load_hook(c->load_hook_arg, out);
 }
 
 void iq_client_load(struct iq_client *c, struct iqp_load *out)
@@ -218,9 +225,10 @@ FORWARD(configure)
 FORWARD(modify)
 FORWARD(release)
 FORWARD(audit)
+FORWARD(service_change)
 #undef FORWARD
 
-/* SERVICE_CHANGE stays NULL: the link answers 501 (10.3). */
+/* Procedures without a handler stay NULL: the link answers 501 (10.3). */
 static void set_hooks(struct iq_client *c)
 {
 	memset(&c->hooks, 0, sizeof(c->hooks));
@@ -233,6 +241,7 @@ static void set_hooks(struct iq_client *c)
 	c->hooks.calls.modify = c->calls->modify ? on_modify : NULL;
 	c->hooks.calls.release = c->calls->release ? on_release : NULL;
 	c->hooks.calls.audit = c->calls->audit ? on_audit : NULL;
+	c->hooks.calls.service_change = c->calls->service_change ? on_service_change : NULL;
 }
 
 static void on_gone(void *arg, struct iqp_link_uv *u)

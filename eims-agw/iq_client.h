@@ -1,9 +1,9 @@
 /* The AGW's end of Iq+ (SPEC.md 7.1.1): one link to the configured list
  * of controllers (proto/iqp_link_uv.h), reconnecting with backoff; what
  * the AGW registers (realms, capacity, capabilities, load); log lines and
- * metrics of the link.  The call procedures (RESERVE, CONFIGURE, MODIFY,
- * RELEASE) go to the table given in the configuration (iq_calls.h);
- * AUDIT and SERVICE_CHANGE are answered 501. */
+ * metrics of the link.  The requests of the controller (RESERVE,
+ * CONFIGURE, MODIFY, RELEASE, AUDIT, SERVICE_CHANGE) go to the table given
+ * in the configuration (iq_calls.h); those without a handler get 501. */
 #ifndef EIMSAGW_IQ_CLIENT_H
 #define EIMSAGW_IQ_CLIENT_H
 
@@ -45,6 +45,10 @@ struct iq_client {
 	const size_t *n_contexts;       /* borrowed: contexts in use (LOAD) */
 	const uint32_t *free_ports;     /* borrowed: free media ports (LOAD) */
 	void (*link_change)(void *arg, bool up); /* registered / lost (7.10) */
+	/* Completes every LOAD before it is sent (overload level, 7.6; set
+	 * after iq_client_prepare; NULL: NONE). */
+	void (*load_hook)(void *arg, struct iqp_load *load);
+	void *load_hook_arg;
 	uint8_t cpu_load;
 };
 
@@ -72,7 +76,8 @@ int iq_client_prepare(struct iq_client *c, const struct iq_client_cfg *cfg,
 /* Creates the epoch (7.9) and starts connecting. */
 int iq_client_start(struct iq_client *c, uv_loop_t *loop, const struct log *log,
 		    unsigned sub, struct metrics *metrics, char *err, size_t errlen);
-/* The current LOAD (7.6), as REGISTER and HEARTBEAT carry it. */
+/* The current LOAD (7.6), as REGISTER and HEARTBEAT carry it (load_hook
+ * included). */
 void iq_client_load(struct iq_client *c, struct iqp_load *out);
 /* CLOSE 1000 and no reconnection; the link frees itself. */
 void iq_client_stop(struct iq_client *c);

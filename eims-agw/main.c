@@ -11,8 +11,10 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "iq_admin.h"
 #include "iq_calls.h"
 #include "iq_client.h"
+#include "iq_status.h"
 #include "iqp_tls_conf.h"
 #include "media_context.h"
 #include "tls_identity.h"
@@ -31,6 +33,7 @@ struct agw_cfg {
 	char *iq_ca_file, *iq_cert, *iq_key, *iq_realm;
 	long long iq_max_contexts, iq_max_ports, iq_hb_interval;
 	long long port_min, port_max, consent_timeout, ice_timeout, dtls_timeout, term_hb, iq_hold;
+	long long iq_drain_timeout, overload_minor, overload_major, overload_critical;
 	bool strict_source;
 };
 
@@ -66,6 +69,14 @@ static const struct conf_opt opts[] = {
 	  "CAPACITY: media ports offered (0: not declared)" },
 	{ "iq.hb_interval", CONF_INT, O(iq_hb_interval), "5000", 1000, 60000, NULL, 0,
 	  "heartbeat interval in ms proposed to controllers (T_INACT is 3 times it)" },
+	{ "iq.drain_timeout", CONF_INT, O(iq_drain_timeout), "0", 0, 86400, NULL, 0,
+	  "SC_DELAY in s of a drain asked by SIGUSR1: contexts left then are released (0: none)" },
+	{ "iq.overload_minor", CONF_INT, O(overload_minor), "70", 1, 100, NULL, 0,
+	  "OVERLOAD_LEVEL MINOR from this percentage of contexts or media ports in use" },
+	{ "iq.overload_major", CONF_INT, O(overload_major), "85", 1, 100, NULL, 0,
+	  "OVERLOAD_LEVEL MAJOR (ADMIT_PERCENT 50) from this percentage in use" },
+	{ "iq.overload_critical", CONF_INT, O(overload_critical), "95", 1, 100, NULL, 0,
+	  "OVERLOAD_LEVEL CRITICAL from this percentage in use: new non-priority contexts get 511" },
 	{ "iq.hold_timeout", CONF_INT, O(iq_hold), "60000", 1000, 3600000, NULL, 0,
 	  "T_HOLD in ms: contexts kept after the Iq+ link is lost; then released, new epoch" },
 	{ "media.port_min", CONF_INT, O(port_min), "20000", 1024, 65534, NULL, 0,
@@ -94,7 +105,9 @@ struct agw {
 	struct iq_client iq;       /* owned; its link frees itself */
 	struct media_plane media;  /* owned: contexts, sockets, DTLS context */
 	struct iq_calls calls;     /* owned: RESERVE ... RELEASE, EVENTs */
-	int iq_tls_ready, iq_started, media_ready;
+	struct iq_admin admin;     /* owned: drain, out of service (SIGUSR1, SIGUSR2) */
+	struct iq_status status;   /* owned: overload level, NODE_STATUS */
+	int iq_tls_ready, iq_started, media_ready, admin_ready, status_ready;
 };
 
 /* NODE_ID (7.2.2), the Iq+ identity and context with TLS, the controller
@@ -162,6 +175,15 @@ static int agw_prepare(struct daemon *d, char *err, size_t errlen)
 	return iq_prepare(d, e, err, errlen);
 }
 
+/* media_plane.watch: a context came or went (a drain may be over, the
+ * load may be worth a NODE_STATUS). */
+static void contexts_changed(void *arg)
+{
+	struct agw *e = arg;
+	iq_admin_contexts_changed(&e->admin);
+	iq_status_kick(&e->status);
+}
+
 static int agw_start(struct daemon *d, char *err, size_t errlen)
 {
 	struct agw *e = d->app;
@@ -203,6 +225,22 @@ static int agw_start(struct daemon *d, char *err, size_t errlen)
 		return -1;
 	e->media_ready = 1;
 	iq_calls_init(&e->calls, &e->media, &e->iq, &d->log, SUB_IQ, (uint32_t)c->iq_hold);
+	if (iq_admin_start(&e->admin, &e->calls, (uint32_t)c->iq_drain_timeout, &d->metrics, err,
+			   errlen))
+		return -1;
+	e->admin_ready = 1;
+	struct load_thresholds th = { (uint8_t)c->overload_minor, (uint8_t)c->overload_major,
+				      (uint8_t)c->overload_critical };
+	if (load_thresholds_check(&th)) {
+		snprintf(err, errlen, "%s: iq.overload_minor, iq.overload_major and "
+			 "iq.overload_critical must increase", daemon_where(d, "iq.overload_major"));
+		return -1;
+	}
+	if (iq_status_start(&e->status, &e->calls, &th, &d->metrics, err, errlen))
+		return -1;
+	e->status_ready = 1;
+	e->media.watch.changed = contexts_changed;
+	e->media.watch.arg = e;
 	if (iq_client_start(&e->iq, &d->loop, &d->log, SUB_IQ, &d->metrics, err, errlen))
 		return -1;
 	e->iq_started = 1;
@@ -212,6 +250,12 @@ static int agw_start(struct daemon *d, char *err, size_t errlen)
 static void agw_stop(struct daemon *d)
 {
 	struct agw *e = d->app;
+	if (e && e->media_ready)
+		e->media.watch.changed = NULL;
+	if (e && e->status_ready)
+		iq_status_stop(&e->status);
+	if (e && e->admin_ready)
+		iq_admin_stop(&e->admin);
 	if (e && e->media_ready) {
 		iq_calls_stop(&e->calls);
 		media_plane_stop(&e->media);

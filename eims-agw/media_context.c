@@ -196,6 +196,8 @@ struct media_ctx *media_ctx_new(struct media_plane *mp, const void *owner)
 	c->next = mp->ctxs;
 	mp->ctxs = c;
 	mp->n_ctxs++;
+	if (mp->watch.changed)
+		mp->watch.changed(mp->watch.arg);
 	return c;
 }
 
@@ -206,6 +208,8 @@ void media_ctx_delete(struct media_plane *mp, struct media_ctx *c)
 			*pp = c->next;
 			mp->n_ctxs--;
 			free(c);
+			if (mp->watch.changed)
+				mp->watch.changed(mp->watch.arg);
 			return;
 		}
 }

@@ -193,6 +193,12 @@ struct media_plane {
 	size_t n_ctxs, n_terms;
 	uint32_t next_ctx_id, next_term_id;
 	struct media_sink sink;
+	/* Told whenever a context is created or deleted (iq_admin.c: the end
+	 * of a drain); changed NULL: nobody. */
+	struct media_watch {
+		void (*changed)(void *arg);
+		void *arg;
+	} watch;
 	bool stopping;
 	/* metrics */
 	struct metric *drops[DROP_N];

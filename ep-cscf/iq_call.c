@@ -30,6 +30,7 @@ void iq_calls_init(struct iq_calls *ic, uv_loop_t *loop, const struct iq_registr
 	ic->reg = reg;
 	ic->log = log;
 	ic->sub = sub;
+	ic->rng = (uint64_t)uv_hrtime() | 1;
 }
 
 void iq_call_detach(struct iq_call_req *r)
@@ -92,9 +93,10 @@ static void avoid_link(struct iq_calls *ic, const void *link)
 
 const struct iq_agw *iq_call_select(const struct iq_registry *reg, const void *const *tried,
 				    size_t n_tried, unsigned need, const struct iq_avoid *avoid,
-				    size_t n_avoid, uint64_t now)
+				    size_t n_avoid, uint64_t now, unsigned draw)
 {
 	unsigned minor = iqp_enum_value(IQP_EN_OVERLOAD_LEVEL, "MINOR");
+	unsigned major = iqp_enum_value(IQP_EN_OVERLOAD_LEVEL, "MAJOR");
 	unsigned critical = iqp_enum_value(IQP_EN_OVERLOAD_LEVEL, "CRITICAL");
 	const struct iq_agw *best = NULL;
 	unsigned best_rank = 0;
@@ -109,6 +111,13 @@ const struct iq_agw *iq_call_select(const struct iq_registry *reg, const void *c
 			;
 		if (i < n_tried)
 			continue;
+		/* 7.6 item 3: at MAJOR at most ADMIT_PERCENT % (absent: 50) of
+		 * the new contexts. */
+		if (major && level >= major) {
+			unsigned admit = (a->load.has & IQP_LOAD_ADMIT) ? a->load.admit_percent : 50;
+			if (draw >= admit)
+				continue;
+		}
 		/* Rank: recent failures last, then overload (MINOR after the
 		 * rest), then active contexts. */
 		unsigned load = a->has_load && (a->load.has & IQP_LOAD_ACTIVE) ? a->load.active_contexts : 0;
@@ -125,6 +134,15 @@ const struct iq_agw *iq_call_select(const struct iq_registry *reg, const void *c
 static void on_done(void *arg, struct iqp_link *l, const struct iqp_msg *reply,
 		    const struct iqp_error *err);
 
+/* 0..99, for ADMIT_PERCENT (xorshift64: only has to spread the draws). */
+static unsigned draw(struct iq_calls *ic)
+{
+	ic->rng ^= ic->rng << 13;
+	ic->rng ^= ic->rng >> 7;
+	ic->rng ^= ic->rng << 17;
+	return (unsigned)(ic->rng % 100);
+}
+
 /* Sends r's request on l, or on the next AGW.  Returns 0 or ENOTCONN. */
 static int attempt(struct iq_call_req *r, struct iqp_link *l)
 {
@@ -133,7 +151,8 @@ static int attempt(struct iq_call_req *r, struct iqp_link *l)
 	for (;;) {
 		if (!l && r->failover && r->n_tried < MAX_TRIES) {
 			const struct iq_agw *a = iq_call_select(ic->reg, r->tried, r->n_tried, r->need,
-								ic->avoid, IQ_AVOID_MAX, uv_now(ic->loop));
+								ic->avoid, IQ_AVOID_MAX, uv_now(ic->loop),
+								draw(ic));
 			if (!a)
 				return ENOTCONN;
 			l = (struct iqp_link *)a->link;
@@ -206,7 +225,7 @@ static void on_done(void *arg, struct iqp_link *l, const struct iqp_msg *reply,
 
 bool iq_call_available(const struct iq_calls *ic, unsigned need)
 {
-	return iq_call_select(ic->reg, NULL, 0, need, NULL, 0, 0) != NULL;
+	return iq_call_select(ic->reg, NULL, 0, need, NULL, 0, 0, 0) != NULL;
 }
 
 int iq_call_send(struct iq_calls *ic, struct iqp_link *link, unsigned need,

@@ -65,6 +65,7 @@ struct iq_calls {
 	struct iq_call_hooks hooks;
 	struct iq_call_req *reqs;        /* owned: outstanding requests */
 	struct iq_avoid avoid[IQ_AVOID_MAX];
+	uint64_t rng;                    /* draws against ADMIT_PERCENT (7.6) */
 };
 
 void iq_calls_init(struct iq_calls *ic, uv_loop_t *loop, const struct iq_registry *reg,
@@ -91,12 +92,13 @@ void iq_calls_event(struct iq_calls *ic, struct iqp_link *l, const struct iqp_ms
 void iq_calls_link_lost(struct iq_calls *ic, struct iqp_link *l);
 
 /* The AGW to try for a new context, not in tried[0..n_tried), with
- * `need`: the one in service with the fewest active contexts; MINOR
- * overload after the others, and those in avoid[] (until their time,
- * against now) after those; CRITICAL, draining and out-of-service ones
- * never.  Pure.  NULL when none. */
+ * `need`: the one in service with the fewest active contexts; MINOR or
+ * MAJOR overload after the others, and those in avoid[] (until their time,
+ * against now) after those; a MAJOR one only when draw (0..99) is below
+ * its ADMIT_PERCENT (absent: 50; 7.6 item 3); CRITICAL, draining and
+ * out-of-service ones never.  Pure.  NULL when none. */
 const struct iq_agw *iq_call_select(const struct iq_registry *reg, const void *const *tried,
 				    size_t n_tried, unsigned need, const struct iq_avoid *avoid,
-				    size_t n_avoid, uint64_t now);
+				    size_t n_avoid, uint64_t now, unsigned draw);
 
 #endif

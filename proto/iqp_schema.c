@@ -202,7 +202,9 @@ static const struct col_row {
 	ROW(STREAM, RTCP_RSIZE, "OOO--O", I, 0),
 	ROW(STREAM, LATCHING, "OOO--O", I, 0),
 	ROW(STREAM, REMOVE, "--O---", 0, 0),
-	ROW(STREAM, STATS, "----P-", 0, 0),
+	/* Au: "STATS is permitted under STREAM (scope STATISTICS)", the
+	 * paragraph under the 8.7 table. */
+	ROW(STREAM, STATS, "----PO", 0, 0),
 	ROW(STREAM, DATACHANNEL, "OOO-PO", 0, 0),
 	ROW(STREAM, MSRP, "OOO-PO", 0, 0),
 	ROW(STREAM, T140, "OOO-PO", 0, 0),

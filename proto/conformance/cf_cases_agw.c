@@ -7,15 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cf_suite.h"
+#include "cf_agw.h"
 #include "iqp_validate.h"
-
-#define FAIL(...) do { snprintf(why, len, __VA_ARGS__); rc = CF_FAIL; goto out; } while (0)
-/* FAIL with the current reason as the first %s. */
-#define FAIL_WHY(fmt, ...) do { char t_[512]; snprintf(t_, sizeof(t_), "%s", why); \
-		FAIL(fmt, t_, ##__VA_ARGS__); } while (0)
-
-#define LINK() do { if (cf_controller_link(x, why, len)) return CF_FAIL; } while (0)
 
 /* 7.2, 11.2, 2.2: the AGW's REGISTER (validated when the link was made)
  * declares what a controller needs. */
@@ -54,7 +47,7 @@ out:
 
 /* A request of ours on the link; its answer must carry error `want`
  * (0: success); the link must still answer a HEARTBEAT afterwards. */
-static enum cf_result answered(struct cf_ctx *x, struct cf_msg *b, unsigned want, char *why,
+enum cf_result cf_agw_answered(struct cf_ctx *x, struct cf_msg *b, unsigned want, char *why,
 			       size_t len)
 {
 	struct cf_frame f;
@@ -87,7 +80,7 @@ static enum cf_result a_heartbeat(struct cf_ctx *x, char *why, size_t len)
 {
 	struct cf_msg b;
 	cf_msg_start(x, &b, IQP_KIND_REQUEST, IQP_MSG_HEARTBEAT, 0);
-	return answered(x, &b, 0, why, len);
+	return cf_agw_answered(x, &b, 0, why, len);
 }
 
 static enum cf_result a_unknown_optional(struct cf_ctx *x, char *why, size_t len)
@@ -95,7 +88,7 @@ static enum cf_result a_unknown_optional(struct cf_ctx *x, char *why, size_t len
 	struct cf_msg b;
 	cf_msg_start(x, &b, IQP_KIND_REQUEST, IQP_MSG_HEARTBEAT, 0);
 	cf_add_unknown(&b, NULL, false);
-	return answered(x, &b, 0, why, len);
+	return cf_agw_answered(x, &b, 0, why, len);
 }
 
 static enum cf_result a_unknown_mandatory(struct cf_ctx *x, char *why, size_t len)
@@ -103,14 +96,14 @@ static enum cf_result a_unknown_mandatory(struct cf_ctx *x, char *why, size_t le
 	struct cf_msg b;
 	cf_msg_start(x, &b, IQP_KIND_REQUEST, IQP_MSG_HEARTBEAT, 0);
 	cf_add_unknown(&b, NULL, true);
-	return answered(x, &b, 446, why, len);
+	return cf_agw_answered(x, &b, 446, why, len);
 }
 
 static enum cf_result a_unknown_code(struct cf_ctx *x, char *why, size_t len)
 {
 	struct cf_msg b;
 	cf_msg_start(x, &b, IQP_KIND_REQUEST, 0x0ABC, 0);
-	return answered(x, &b, 443, why, len);
+	return cf_agw_answered(x, &b, 443, why, len);
 }
 
 /* REGISTER is the AGW's request; from the controller it is 402. */
@@ -118,7 +111,7 @@ static enum cf_result a_wrong_role(struct cf_ctx *x, char *why, size_t len)
 {
 	struct cf_msg b;
 	cf_msg_start(x, &b, IQP_KIND_REQUEST, IQP_MSG_REGISTER, 0);
-	return answered(x, &b, 402, why, len);
+	return cf_agw_answered(x, &b, 402, why, len);
 }
 
 /* 8.6 item 4: RELEASE of a context that does not exist: 411. */
@@ -129,7 +122,7 @@ static enum cf_result a_release_unknown(struct cf_ctx *x, char *why, size_t len)
 	cf_msg_start(x, &b, IQP_KIND_REQUEST, IQP_MSG_RELEASE, 0);
 	iqp_add_container(&b.m, NULL, IQP_E_CONTEXT, &ctx);
 	iqp_add_u32(&b.m, ctx, IQP_E_CONTEXT_ID, 0x7FFFFF01u);
-	return answered(x, &b, 411, why, len);
+	return cf_agw_answered(x, &b, 411, why, len);
 }
 
 /* 8.6 item 2: RELEASE of ALL contexts of the link always succeeds. */
@@ -140,7 +133,7 @@ static enum cf_result a_release_all(struct cf_ctx *x, char *why, size_t len)
 	cf_msg_start(x, &b, IQP_KIND_REQUEST, IQP_MSG_RELEASE, 0);
 	iqp_add_container(&b.m, NULL, IQP_E_CONTEXT, &ctx);
 	iqp_add_u32(&b.m, ctx, IQP_E_CONTEXT_ID, 0xFFFFFFFFu);
-	return answered(x, &b, 0, why, len);
+	return cf_agw_answered(x, &b, 0, why, len);
 }
 
 /* 8.1 item 1: CONTEXT_ID 0 is never valid: 410. */
@@ -151,11 +144,11 @@ static enum cf_result a_context_zero(struct cf_ctx *x, char *why, size_t len)
 	cf_msg_start(x, &b, IQP_KIND_REQUEST, IQP_MSG_RELEASE, 0);
 	iqp_add_container(&b.m, NULL, IQP_E_CONTEXT, &ctx);
 	iqp_add_u32(&b.m, ctx, IQP_E_CONTEXT_ID, 0);
-	return answered(x, &b, 410, why, len);
+	return cf_agw_answered(x, &b, 410, why, len);
 }
 
 /* A RESERVE of one IMS termination with one PCMU stream in `realm`. */
-static void reserve_ims(struct cf_ctx *x, struct cf_msg *b, const char *realm)
+void cf_agw_reserve_ims(struct cf_ctx *x, struct cf_msg *b, const char *realm)
 {
 	struct iqp_elem *ctx, *term, *st, *codec;
 	cf_msg_start(x, b, IQP_KIND_REQUEST, IQP_MSG_RESERVE, 0);
@@ -175,29 +168,38 @@ static void reserve_ims(struct cf_ctx *x, struct cf_msg *b, const char *realm)
 	iqp_add_u32(&b->m, codec, IQP_E_CLOCK_RATE, 8000);
 }
 
-/* The realm of the AGW serving IMS, from its REGISTER. */
-static const char *ims_realm(const struct cf_ctx *x)
+static const char *realm_of(const struct cf_ctx *x, unsigned side_bit)
 {
 	for (unsigned i = 0; i < x->agw.n_realms; i++)
-		if (x->agw.realms[i].side & 2)
+		if (x->agw.realms[i].side & side_bit)
 			return x->agw.realms[i].name;
 	return NULL;
 }
 
-static enum cf_result release_ctx(struct cf_ctx *x, uint32_t ctx_id, unsigned want, char *why,
-				  size_t len)
+const char *cf_agw_ims_realm(const struct cf_ctx *x)
+{
+	return realm_of(x, 2);
+}
+
+const char *cf_agw_w3_realm(const struct cf_ctx *x)
+{
+	return realm_of(x, 1);
+}
+
+enum cf_result cf_agw_release(struct cf_ctx *x, uint32_t ctx_id, unsigned want, char *why,
+			      size_t len)
 {
 	struct cf_msg b;
 	struct iqp_elem *ctx;
 	cf_msg_start(x, &b, IQP_KIND_REQUEST, IQP_MSG_RELEASE, 0);
 	iqp_add_container(&b.m, NULL, IQP_E_CONTEXT, &ctx);
 	iqp_add_u32(&b.m, ctx, IQP_E_CONTEXT_ID, ctx_id);
-	return answered(x, &b, want, why, len);
+	return cf_agw_answered(x, &b, want, why, len);
 }
 
 /* Reads CONTEXT_ID, TERM_ID and the IMS stream's addresses of a RESERVE
  * reply; false when one is missing. */
-static bool reserve_reply(const struct cf_frame *f, uint32_t *ctx_id, uint32_t *term_id,
+bool cf_agw_reserve_reply(const struct cf_frame *f, uint32_t *ctx_id, uint32_t *term_id,
 			  struct iqp_ipport *rtp, struct iqp_ipport *rtcp)
 {
 	const struct iqp_elem *c, *t, *st, *e;
@@ -224,27 +226,27 @@ static enum cf_result a_reserve_release(struct cf_ctx *x, char *why, size_t len)
 	enum cf_result rc = CF_PASS;
 
 	LINK();
-	if (!ims_realm(x)) {
+	if (!cf_agw_ims_realm(x)) {
 		snprintf(why, len, "the AGW registered no realm serving IMS");
 		return CF_SKIP;
 	}
-	reserve_ims(x, &b, ims_realm(x));
+	cf_agw_reserve_ims(x, &b, cf_agw_ims_realm(x));
 	if (cf_request(x, &x->link, &b, &f, why, len)) {
 		cf_controller_unlink(x);
 		return CF_FAIL;
 	}
 	if (f.hdr.flags & IQP_FLAG_E)
 		FAIL("RESERVE refused: %u %s", f.error_code, f.error_text);
-	if (!reserve_reply(&f, &ctx_id, &term_id, &rtp, &rtcp))
+	if (!cf_agw_reserve_reply(&f, &ctx_id, &term_id, &rtp, &rtcp))
 		FAIL("reply lacks CONTEXT_ID, TERM_ID, TERM_STATE, LOCAL_ADDR or LOCAL_RTCP_ADDR");
 	if (!ctx_id || ctx_id >= 0xFFFFFFFEu || !term_id || term_id >= 0xFFFFFFFEu)
 		FAIL("allocated ids %u/%u are not valid (8.1)", ctx_id, term_id);
 	if (rtp.port % 2 || rtcp.port != rtp.port + 1)
 		FAIL("RTP port %u, RTCP port %u: want even and RTP + 1", rtp.port, rtcp.port);
 	cf_frame_free(&f);
-	if (release_ctx(x, ctx_id, 0, why, len) != CF_PASS)
+	if (cf_agw_release(x, ctx_id, 0, why, len) != CF_PASS)
 		return CF_FAIL;
-	if (release_ctx(x, ctx_id, 411, why, len) != CF_PASS)
+	if (cf_agw_release(x, ctx_id, 411, why, len) != CF_PASS)
 		return CF_FAIL;
 	snprintf(why, len, "context %u, RTP port %u", ctx_id, rtp.port);
 	return CF_PASS;
@@ -257,8 +259,8 @@ out:
 static enum cf_result a_reserve_unknown_realm(struct cf_ctx *x, char *why, size_t len)
 {
 	struct cf_msg b;
-	reserve_ims(x, &b, "no-such-realm");
-	return answered(x, &b, 449, why, len);
+	cf_agw_reserve_ims(x, &b, "no-such-realm");
+	return cf_agw_answered(x, &b, 449, why, len);
 }
 
 /* 8.2 item 1: CONFIGURE of a termination the context does not have: 430. */
@@ -271,16 +273,16 @@ static enum cf_result a_configure_unknown_term(struct cf_ctx *x, char *why, size
 	struct iqp_elem *ctx, *term;
 
 	LINK();
-	if (!ims_realm(x)) {
+	if (!cf_agw_ims_realm(x)) {
 		snprintf(why, len, "the AGW registered no realm serving IMS");
 		return CF_SKIP;
 	}
-	reserve_ims(x, &b, ims_realm(x));
+	cf_agw_reserve_ims(x, &b, cf_agw_ims_realm(x));
 	if (cf_request(x, &x->link, &b, &f, why, len)) {
 		cf_controller_unlink(x);
 		return CF_FAIL;
 	}
-	bool ok = !(f.hdr.flags & IQP_FLAG_E) && reserve_reply(&f, &ctx_id, &term_id, &rtp, &rtcp);
+	bool ok = !(f.hdr.flags & IQP_FLAG_E) && cf_agw_reserve_reply(&f, &ctx_id, &term_id, &rtp, &rtcp);
 	cf_frame_free(&f);
 	if (!ok) {
 		snprintf(why, len, "RESERVE failed");
@@ -291,10 +293,10 @@ static enum cf_result a_configure_unknown_term(struct cf_ctx *x, char *why, size
 	iqp_add_u32(&b.m, ctx, IQP_E_CONTEXT_ID, ctx_id);
 	iqp_add_container(&b.m, ctx, IQP_E_TERMINATION, &term);
 	iqp_add_u32(&b.m, term, IQP_E_TERM_ID, term_id + 1000);
-	enum cf_result r = answered(x, &b, 430, why, len);
+	enum cf_result r = cf_agw_answered(x, &b, 430, why, len);
 	char keep[256];
 	snprintf(keep, sizeof(keep), "%s", why);
-	if (release_ctx(x, ctx_id, 0, why, len) != CF_PASS)
+	if (cf_agw_release(x, ctx_id, 0, why, len) != CF_PASS)
 		return CF_FAIL;
 	snprintf(why, len, "%s", keep);
 	return r;
@@ -311,11 +313,11 @@ static enum cf_result a_reserve_cached(struct cf_ctx *x, char *why, size_t len)
 	enum cf_result rc = CF_PASS;
 
 	LINK();
-	if (!ims_realm(x)) {
+	if (!cf_agw_ims_realm(x)) {
 		snprintf(why, len, "the AGW registered no realm serving IMS");
 		return CF_SKIP;
 	}
-	reserve_ims(x, &b, ims_realm(x));
+	cf_agw_reserve_ims(x, &b, cf_agw_ims_realm(x));
 	if (cf_request(x, &x->link, &b, &f1, why, len)) {
 		cf_controller_unlink(x);
 		return CF_FAIL;
@@ -325,8 +327,8 @@ static enum cf_result a_reserve_cached(struct cf_ctx *x, char *why, size_t len)
 		cf_controller_unlink(x);
 		return CF_FAIL;
 	}
-	reserve_reply(&f1, &c1, &t1, &rtp, &rtcp);
-	reserve_reply(&f2, &c2, &t2, &rtp, &rtcp);
+	cf_agw_reserve_reply(&f1, &c1, &t1, &rtp, &rtcp);
+	cf_agw_reserve_reply(&f2, &c2, &t2, &rtp, &rtcp);
 	if (f1.hdr.body_len != f2.hdr.body_len || f1.hdr.flags != f2.hdr.flags ||
 	    (f1.hdr.body_len && memcmp(f1.body, f2.body, f1.hdr.body_len)))
 		FAIL("second REPLY differs (contexts %u and %u)", c1, c2);
@@ -334,11 +336,11 @@ out:
 	cf_frame_free(&f1);
 	cf_frame_free(&f2);
 	if (c1)
-		release_ctx(x, c1, 0, why, len);
+		cf_agw_release(x, c1, 0, why, len);
 	if (c2 && c2 != c1) {
 		char keep[256];
 		snprintf(keep, sizeof(keep), "%s", why);
-		release_ctx(x, c2, 0, why, len);
+		cf_agw_release(x, c2, 0, why, len);
 		snprintf(why, len, "%s", keep);
 	}
 	return rc;
@@ -409,6 +411,21 @@ const struct cf_case cf_agw_cases[] = {
 	{ "8.3 item 1", "RESERVE in an unknown realm: 449", CF_AGW, false, a_reserve_unknown_realm },
 	{ "8.2 item 1", "CONFIGURE of an unknown termination: 430", CF_AGW, false, a_configure_unknown_term },
 	{ "6.5 item 2", "repeated RESERVE txid: the cached REPLY, nothing more allocated", CF_AGW, false, a_reserve_cached },
+	{ "7.11 item 1", "AUDIT CAPABILITIES: CAPACITY, LOAD, REALM list, CAPABILITIES as registered", CF_AGW, false, cf_a_audit_capabilities },
+	{ "7.11 items 1, 2", "AUDIT CONTEXT_LIST paging: 5 contexts, AUDIT_LIMIT 2, AUDIT_CURSOR, AUDIT_MORE", CF_AGW, false, cf_a_audit_list_paging },
+	{ "7.11 item 2", "AUDIT CONTEXT_LIST page fits MAX_FRAME: fewer than AUDIT_LIMIT, never 533", CF_AGW, false, cf_a_audit_list_frame },
+	{ "7.11 item 2, 4.3 item 3", "AUDIT CONTEXT_LIST page within MAX_ELEMENTS (contexts of 8 terminations)", CF_AGW, false, cf_a_audit_list_elements },
+	{ "7.11 item 1, 8.7 Au", "AUDIT CONTEXT: the context as held, never ICE_REMOTE_PWD", CF_AGW, false, cf_a_audit_context },
+	{ "7.11 item 1, 9.4", "AUDIT STATISTICS: STATS per stream, per listed termination, 430", CF_AGW, false, cf_a_audit_statistics },
+	{ "7.11 item 2", "AUDIT CONTEXT and STATISTICS of an unknown context: 411", CF_AGW, false, cf_a_audit_unknown },
+	{ "7.7 items 2, 3, 5", "SERVICE_CHANGE GRACEFUL 905: new context 521, existing served; RESTART 918 restores", CF_AGW, false, cf_a_drain },
+	{ "7.7 item 4, 7.8 item 3", "draining, last context released: the AGW sends FORCED 905; 503; RESTART 900", CF_AGW, false, cf_a_drain_last_release },
+	{ "7.7 item 4", "GRACEFUL with SC_DELAY 1: contexts released and FORCED 905 at the deadline", CF_AGW, false, cf_a_drain_delay },
+	{ "7.8 item 2, 7.1", "SERVICE_CHANGE FORCED 905 releases every context (RELEASE 411, no EVENT); 503; RESTART 900", CF_AGW, false, cf_a_forced },
+	{ "11.4", "SERVICE_CHANGE out of state (401) or not permitted from a controller (449)", CF_AGW, false, cf_a_sc_refused },
+	{ "7.7 item 6", "draining survives link loss: SERVICE_CHANGE GRACEFUL is the first request after re-registration", CF_AGW, false, cf_a_drain_link_loss },
+	{ "7.6 item 2, 11.5", "NODE_STATUS when ACTIVE_CONTEXTS moves by more than 10 % of MAX_CONTEXTS, at most one per T_STATUS_MIN", CF_AGW, false, cf_a_node_status },
+	{ "7.6 items 2, 3, 4", "overload: each level rise reported at once; CRITICAL: 511, EMERGENCY and PRIORITY 8 admitted", CF_AGW, false, cf_a_overload },
 	{ "3.5 check 1", "bad magic: CLOSE 1100", CF_AGW, false, a_bad_magic },
 	{ "7.5 item 2", "unanswered controller: CLOSE 1104 after T_INACT", CF_AGW, false, a_inactivity },
 };

@@ -53,6 +53,119 @@ static bool peer_heartbeat(const struct cf_frame *f)
 	return f->hdr.kind == IQP_KIND_REQUEST && f->hdr.code == IQP_MSG_HEARTBEAT;
 }
 
+long long cf_now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static void agw_bad(struct cf_ctx *x, const char *what, const struct iqp_error *err)
+{
+	if (!x->agw_bad[0])
+		snprintf(x->agw_bad, sizeof(x->agw_bad), "%s: %u %s", what, err->code, err->text);
+}
+
+/* An answer with an ERROR of code (0: none) to frame f. */
+static void answer(struct cf_ctx *x, struct cf_conn *c, const struct cf_frame *f, unsigned code,
+		   const char *text)
+{
+	struct cf_msg b;
+	bool req = f->hdr.kind == IQP_KIND_REQUEST;
+	cf_msg_start(x, &b, req ? IQP_KIND_REPLY : IQP_KIND_ACK, f->hdr.code, f->hdr.txid);
+	if (code) {
+		b.m.hdr.flags = req ? IQP_FLAG_E : 0;
+		iqp_link_reg_add_error(&b.m, code, text, 0);
+	}
+	cf_conn_send_msg(c, &b.m);
+}
+
+/* 7.1.2 and the table of 11.4, for a SERVICE_CHANGE from the AGW: the
+ * error to answer (0: accepted, the state moves). */
+static unsigned sc_verdict(struct cf_ctx *x, uint8_t method, uint16_t reason)
+{
+	switch (method) {
+	case IQP_SC_GRACEFUL:
+		if (reason != 905 && reason != 908)
+			return 449;
+		if (x->agw_state != CF_IN_SERVICE)
+			return 401;
+		x->agw_state = CF_DRAINING;
+		return 0;
+	case IQP_SC_FORCED:
+		if (reason != 904 && reason != 905 && reason != 908)
+			return 449;
+		if (x->agw_state == CF_OUT_OF_SERVICE)
+			return 401;
+		x->agw_state = CF_OUT_OF_SERVICE;
+		return 0;
+	case IQP_SC_RESTART:
+		if (reason != 900 && reason != 918)
+			return 449;
+		if (x->agw_state != (reason == 918 ? CF_DRAINING : CF_OUT_OF_SERVICE))
+			return 401;
+		x->agw_state = CF_IN_SERVICE;
+		return 0;
+	case IQP_SC_CAPABILITY_UPDATE:
+		return reason == 917 ? 0 : 449;
+	}
+	return 449;
+}
+
+/* A frame the AGW under test sent of its own accord: answered and
+ * recorded.  False when f is not one (the caller handles it). */
+static bool unsolicited(struct cf_ctx *x, struct cf_conn *c, const struct cf_frame *f)
+{
+	uint8_t arena[65536];
+	struct iqp_error err;
+	struct iqp_msg m;
+	const struct iqp_elem *e;
+
+	if (x->target != CF_AGW)
+		return false;
+	if (f->hdr.kind == IQP_KIND_REQUEST && !x->first_request)
+		x->first_request = f->hdr.code;
+	bool sc = f->hdr.kind == IQP_KIND_REQUEST && f->hdr.code == IQP_MSG_SERVICE_CHANGE;
+	if (f->hdr.kind != IQP_KIND_NOTIFY && !sc)
+		return false;
+	if (iqp_msg_decode(&m, &f->hdr, f->body, IQP_ROLE_AGW, 0, arena, sizeof(arena), &err)) {
+		iqp_msg_free(&m);
+		agw_bad(x, sc ? "SERVICE_CHANGE" : "NOTIFY", &err);
+		answer(x, c, f, err.code, err.text);
+		return true;
+	}
+	if (sc) {
+		struct cf_sc *r = &x->sc[x->n_sc++ % CF_SEEN];
+		memset(r, 0, sizeof(*r));
+		if ((e = iqp_find(&m, NULL, IQP_E_SC_METHOD)))
+			iqp_elem_enum(e, &r->method);
+		if ((e = iqp_find(&m, NULL, IQP_E_SC_REASON)))
+			iqp_elem_u16(e, &r->reason);
+		if ((e = iqp_find(&m, NULL, IQP_E_SC_DELAY)))
+			iqp_elem_u32(e, &r->delay);
+		r->link = x->links;
+		r->answer = sc_verdict(x, r->method, r->reason);
+		answer(x, c, f, r->answer, r->answer == 449 ? "method or reason not permitted"
+							     : "does not fit the link state");
+	} else {
+		if (f->hdr.code == IQP_MSG_NODE_STATUS) {
+			struct cf_status *st = &x->status[x->n_status++ % CF_SEEN];
+			memset(st, 0, sizeof(*st));
+			if ((e = iqp_find(&m, NULL, IQP_E_LOAD)))
+				iqp_link_reg_load(&m, e, &st->load);
+			if ((e = iqp_find(&m, NULL, IQP_E_TIMESTAMP)) && !iqp_elem_u64(e, &st->ts))
+				st->has_ts = true;
+			st->rx_ms = cf_now_ms();
+			st->mark = x->mark;
+		}
+		if (f->hdr.code == IQP_MSG_EVENT)
+			x->n_events++;
+		answer(x, c, f, 0, NULL); /* an EVENT or NODE_STATUS: ACK it */
+	}
+	iqp_msg_free(&m);
+	return true;
+}
+
 static const char *kind_name(unsigned k)
 {
 	static const char *const n[] = { "?", "REQUEST", "REPLY", "PENDING", "NOTIFY", "ACK", "CLOSE" };
@@ -70,16 +183,9 @@ int cf_expect_answer(struct cf_ctx *x, struct cf_conn *c, uint32_t txid, unsigne
 										   : c->why);
 			return rc;
 		}
-		if (peer_heartbeat(f) || f->hdr.kind == IQP_KIND_PENDING ||
-		    (f->hdr.kind == IQP_KIND_NOTIFY && x->target == CF_AGW)) {
+		if (unsolicited(x, c, f) || peer_heartbeat(f) || f->hdr.kind == IQP_KIND_PENDING) {
 			if (peer_heartbeat(f))
 				answer_heartbeat(x, c, f);
-			if (f->hdr.kind == IQP_KIND_NOTIFY) {
-				/* An event or status of the AGW under test: ACK it. */
-				struct cf_msg b;
-				cf_msg_start(x, &b, IQP_KIND_ACK, f->hdr.code, f->hdr.txid);
-				cf_conn_send_msg(c, &b.m);
-			}
 			cf_frame_free(f);
 			continue;
 		}
@@ -135,10 +241,42 @@ bool cf_expect_close(struct cf_ctx *x, struct cf_conn *c, int timeout_ms, unsign
 			cf_frame_free(&f);
 			return true;
 		}
-		if (peer_heartbeat(&f))
+		if (!unsolicited(x, c, &f) && peer_heartbeat(&f))
 			answer_heartbeat(x, c, &f);
 		cf_frame_free(&f);
 	}
+}
+
+bool cf_agw_wait(struct cf_ctx *x, int timeout_ms, bool (*done)(const struct cf_ctx *x, void *arg),
+		 void *arg, char *why, size_t len)
+{
+	long long end = cf_now_ms() + timeout_ms;
+
+	why[0] = '\0';
+	while (!done(x, arg)) {
+		struct cf_frame f;
+		long long left = end - cf_now_ms();
+		if (left <= 0)
+			return false;
+		int rc = cf_conn_recv(&x->link, (int)left, &f);
+		if (rc == ETIMEDOUT)
+			return false;
+		if (rc) {
+			snprintf(why, len, "link ended: %s", x->link.why[0] ? x->link.why : strerror(rc));
+			return false;
+		}
+		bool handled = unsolicited(x, &x->link, &f);
+		if (!handled && peer_heartbeat(&f)) {
+			answer_heartbeat(x, &x->link, &f);
+		} else if (!handled) {
+			snprintf(why, len, "unexpected frame: kind %u code 0x%04x txid %u", f.hdr.kind,
+				 f.hdr.code, f.hdr.txid);
+			cf_frame_free(&f);
+			return false;
+		}
+		cf_frame_free(&f);
+	}
+	return true;
 }
 
 int cf_agw_connect(struct cf_ctx *x, struct cf_conn *c, char *why, size_t len)
@@ -228,6 +366,9 @@ int cf_controller_link(struct cf_ctx *x, char *why, size_t len)
 		return rc;
 	}
 	x->linked = true;
+	x->links++;
+	x->agw_state = CF_IN_SERVICE;
+	x->first_request = 0;
 	return 0;
 }
 

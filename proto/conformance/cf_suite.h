@@ -18,6 +18,8 @@
 
 enum cf_result { CF_PASS, CF_FAIL, CF_SKIP };
 
+#define CF_SEEN 64
+
 /* The implementation under test. */
 enum cf_target { CF_CONTROLLER = 1, CF_AGW = 2 };
 
@@ -40,7 +42,34 @@ struct cf_ctx {
 	struct cf_conn link;
 	bool linked;
 	struct iqp_node_info agw;
+	/* AGW under test: what it sent of its own accord while the suite
+	 * waited for something else, answered as a controller would (7.1.2,
+	 * 11.4, 11.5).  Rings of the last CF_SEEN entries. */
+	uint8_t agw_state;              /* CF_IN_SERVICE ... (our view) */
+	unsigned links;                 /* registrations accepted so far */
+	uint16_t first_request;         /* code of the first REQUEST on this link */
+	unsigned n_sc, n_status;        /* received so far (not capped) */
+	unsigned n_events;              /* EVENT NOTIFYs received so far */
+	struct cf_sc {
+		uint8_t method;
+		uint16_t reason;
+		uint32_t delay;             /* SC_DELAY, 0 absent */
+		unsigned answer;            /* our error code, 0 success */
+		unsigned link;              /* links at the time */
+	} sc[CF_SEEN];
+	struct cf_status {
+		struct iqp_load load;
+		long long rx_ms;            /* our monotonic clock */
+		bool has_ts;
+		uint64_t ts;                /* TIMESTAMP */
+		uint32_t mark;              /* x->mark at the time */
+	} status[CF_SEEN];
+	uint32_t mark;                  /* a counter a case may bump */
+	char agw_bad[256];              /* the first such frame that was invalid */
 };
+
+/* Link states of the AGW as the suite (controller) sees them (7.1.2). */
+enum { CF_IN_SERVICE, CF_DRAINING, CF_OUT_OF_SERVICE };
 
 typedef enum cf_result cf_case_h(struct cf_ctx *x, char *why, size_t len);
 
@@ -98,6 +127,16 @@ bool cf_expect_close(struct cf_ctx *x, struct cf_conn *c, int timeout_ms, unsign
 int cf_agw_connect(struct cf_ctx *x, struct cf_conn *c, char *why, size_t len);
 int cf_agw_register(struct cf_ctx *x, struct cf_conn *c, const struct iqp_node_info *me,
 		    struct cf_frame *reply, char *why, size_t len);
+
+/* AGW under test: waits up to timeout_ms, answering what the AGW sends
+ * (HEARTBEAT, NOTIFY, SERVICE_CHANGE), until done(x, arg) holds (checked
+ * first, then after each frame).  Returns true when it did; false on
+ * timeout, or with why when the AGW sent anything else or the link
+ * ended. */
+bool cf_agw_wait(struct cf_ctx *x, int timeout_ms, bool (*done)(const struct cf_ctx *x, void *arg),
+		 void *arg, char *why, size_t len);
+/* Monotonic milliseconds. */
+long long cf_now_ms(void);
 
 /* AGW under test: makes sure x->link is a registered connection (accepts
  * and answers the AGW's REGISTER when needed). */

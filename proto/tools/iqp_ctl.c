@@ -167,11 +167,29 @@ static void on_notify(void *arg, struct iqp_link *l, const struct iqp_msg *m)
 	}
 }
 
+/* SERVICE_CHANGE from the AGW (7.7, 7.8, 7.12): print it, accept it.  The
+ * script judges whether it fits (this controller keeps no AGW state). */
+static void on_service_change(void *arg, struct iqp_link *l, const struct iqp_msg *m)
+{
+	struct ctl *c = arg;
+	struct iqp_header h = { .version = IQP_VERSION_MAJOR, .kind = IQP_KIND_REPLY,
+				.code = m->hdr.code, .txid = m->hdr.txid };
+	struct iqp_msg r;
+	json_t *j;
+
+	if (!iqp_json_from_msg(m, &j))
+		out(json_pack("{s:o}", "service_change", j));
+	if (!iqp_msg_init(&r, &h, NULL, 256)) {
+		iqp_link_answer(l, uv_now(&c->loop), &r, 0);
+		iqp_msg_free(&r);
+	}
+}
+
 static const struct iqp_link_hooks hooks = {
 	.event = on_event,
 	.authorize = on_authorize,
 	.admit = on_admit,
-	.calls = { .event = on_notify },
+	.calls = { .event = on_notify, .service_change = on_service_change },
 };
 
 static void on_gone(void *arg, struct iqp_link_uv *u)

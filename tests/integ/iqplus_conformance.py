@@ -82,7 +82,10 @@ def agw():
     a = lab.daemon(BIN, "eims-agw", "eims-agw.log", [
         "--state_dir=" + agw_state, "--node_id=agw-under-test",
         "--iq.controllers=127.0.0.1:%d ctl-conformance" % port, "--iq.trusted_fingerprints=" + fp,
-        "--metrics.listen=127.0.0.1:%d" % free_port()])
+        "--metrics.listen=127.0.0.1:%d" % free_port(),
+        # Small enough for the overload cases to reach every level (7.6),
+        # large enough for a CONTEXT_LIST beyond one MAX_FRAME (7.11 item 2).
+        "--iq.max_contexts=500"])
     if not tap.result(a is not None, "eims-agw starts", lab.log("eims-agw.log")[-800:]):
         return
     try:

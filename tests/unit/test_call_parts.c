@@ -52,38 +52,73 @@ static void test_select(void **state)
 
 	assert_true(minor && critical && critical > minor);
 	iq_registry_init(&r, 16);
-	assert_null(iq_call_select(&r, NULL, 0, 0, NULL, 0, 0));
+	assert_null(iq_call_select(&r, NULL, 0, 0, NULL, 0, 0, 0));
 	add_agw(&r, 0, "a", 10, 0, false);
 	add_agw(&r, 1, "b", 3, 0, true);
 	add_agw(&r, 2, "c", 0, critical, true);
 	add_agw(&r, 3, "d", 1, minor, true);
 	/* Fewest contexts wins; CRITICAL never; MINOR after the others. */
-	assert_string_equal(iq_call_select(&r, NULL, 0, 0, NULL, 0, 0)->node_id, "b");
+	assert_string_equal(iq_call_select(&r, NULL, 0, 0, NULL, 0, 0, 0)->node_id, "b");
 	tried[0] = &links[1];
-	assert_string_equal(iq_call_select(&r, tried, 1, 0, NULL, 0, 0)->node_id, "a");
+	assert_string_equal(iq_call_select(&r, tried, 1, 0, NULL, 0, 0, 0)->node_id, "a");
 	tried[1] = &links[0];
-	assert_string_equal(iq_call_select(&r, tried, 2, 0, NULL, 0, 0)->node_id, "d");
+	assert_string_equal(iq_call_select(&r, tried, 2, 0, NULL, 0, 0, 0)->node_id, "d");
 	tried[2] = &links[3];
-	assert_null(iq_call_select(&r, tried, 3, 0, NULL, 0, 0));
+	assert_null(iq_call_select(&r, tried, 3, 0, NULL, 0, 0, 0));
 	/* An AGW that just failed goes after the others until its time. */
 	struct iq_avoid av[1] = { { &links[1], 100 } };
-	assert_string_equal(iq_call_select(&r, NULL, 0, 0, av, 1, 50)->node_id, "a");
-	assert_string_equal(iq_call_select(&r, NULL, 0, 0, av, 1, 100)->node_id, "b");
+	assert_string_equal(iq_call_select(&r, NULL, 0, 0, av, 1, 50, 0)->node_id, "a");
+	assert_string_equal(iq_call_select(&r, NULL, 0, 0, av, 1, 100, 0)->node_id, "b");
 	tried[0] = &links[0];
 	tried[1] = &links[3];
-	assert_string_equal(iq_call_select(&r, tried, 2, 0, av, 1, 50)->node_id, "b"); /* last, not never */
+	assert_string_equal(iq_call_select(&r, tried, 2, 0, av, 1, 50, 0)->node_id, "b"); /* last, not never */
 	/* Capabilities: only BUNDLE AGWs for a BUNDLE context. */
 	tried[0] = &links[1];
-	assert_string_equal(iq_call_select(&r, tried, 1, IQ_NEED_BUNDLE, NULL, 0, 0)->node_id, "d");
+	assert_string_equal(iq_call_select(&r, tried, 1, IQ_NEED_BUNDLE, NULL, 0, 0, 0)->node_id, "d");
 	/* A draining AGW (SERVICE_CHANGE GRACEFUL 905, 7.7) is never chosen. */
 	struct iq_agw *dr;
 	unsigned old;
 	assert_int_equal(iq_registry_service_change(&r, &links[0], IQP_SC_GRACEFUL, 905, NULL, &dr, &old), 0);
 	tried[0] = &links[1];
-	assert_string_equal(iq_call_select(&r, tried, 1, 0, NULL, 0, 0)->node_id, "d");
+	assert_string_equal(iq_call_select(&r, tried, 1, 0, NULL, 0, 0, 0)->node_id, "d");
+	/* Out of service (FORCED 905 after the drain, 7.8) neither; RESTART
+	 * 900 (7.7 item 5) makes it selectable again, and it wins on load. */
+	assert_int_equal(iq_registry_service_change(&r, &links[0], IQP_SC_FORCED, 905, NULL, &dr, &old), 0);
+	assert_int_equal(dr->state, IQ_AGW_OUT_OF_SERVICE);
+	assert_string_equal(iq_call_select(&r, tried, 1, 0, NULL, 0, 0, 0)->node_id, "d");
+	assert_int_equal(iq_registry_service_change(&r, &links[3], IQP_SC_FORCED, 905, NULL, &dr, &old), 0);
+	assert_null(iq_call_select(&r, tried, 1, 0, NULL, 0, 0, 0));
+	assert_int_equal(iq_registry_service_change(&r, &links[0], IQP_SC_RESTART, 900, NULL, &dr, &old), 0);
+	assert_string_equal(iq_call_select(&r, tried, 1, 0, NULL, 0, 0, 0)->node_id, "a");
+	/* Draining and back (RESTART 918): a again, d still out. */
+	assert_int_equal(iq_registry_service_change(&r, &links[0], IQP_SC_GRACEFUL, 905, NULL, &dr, &old), 0);
+	assert_null(iq_call_select(&r, tried, 1, 0, NULL, 0, 0, 0));
+	assert_int_equal(iq_registry_service_change(&r, &links[0], IQP_SC_RESTART, 918, NULL, &dr, &old), 0);
+	assert_string_equal(iq_call_select(&r, tried, 1, 0, NULL, 0, 0, 0)->node_id, "a");
+	assert_int_equal(iq_registry_service_change(&r, &links[3], IQP_SC_RESTART, 900, NULL, &dr, &old), 0);
+	assert_int_equal(iq_registry_service_change(&r, &links[0], IQP_SC_GRACEFUL, 905, NULL, &dr, &old), 0);
+	/* MAJOR (7.6 item 3): offered only while the draw is below its
+	 * ADMIT_PERCENT (absent: 50), and after AGWs without overload. */
+	unsigned major = iqp_enum_value(IQP_EN_OVERLOAD_LEVEL, "MAJOR");
+	struct iqp_load ld = { .has = IQP_LOAD_ACTIVE | IQP_LOAD_LEVEL, .active_contexts = 1,
+			       .overload_level = (uint8_t)major };
+	assert_non_null(iq_registry_heartbeat(&r, &links[3], &ld, 3));
+	assert_string_equal(iq_call_select(&r, tried, 1, 0, NULL, 0, 0, 49)->node_id, "d");
+	assert_null(iq_call_select(&r, tried, 1, 0, NULL, 0, 0, 50));
+	ld.has |= IQP_LOAD_ADMIT;
+	ld.admit_percent = 10;
+	assert_non_null(iq_registry_heartbeat(&r, &links[3], &ld, 4));
+	assert_string_equal(iq_call_select(&r, tried, 1, 0, NULL, 0, 0, 9)->node_id, "d");
+	assert_null(iq_call_select(&r, tried, 1, 0, NULL, 0, 0, 10));
+	ld.admit_percent = 0;
+	assert_non_null(iq_registry_heartbeat(&r, &links[3], &ld, 5));
+	assert_null(iq_call_select(&r, tried, 1, 0, NULL, 0, 0, 0));
+	assert_string_equal(iq_call_select(&r, NULL, 0, 0, NULL, 0, 0, 99)->node_id, "b");
+	ld.overload_level = (uint8_t)minor;
+	assert_non_null(iq_registry_heartbeat(&r, &links[3], &ld, 6));
 	/* A lost AGW is never chosen: with b lost and a draining, only d. */
 	assert_non_null(iq_registry_lost(&r, &links[1], 2));
-	assert_string_equal(iq_call_select(&r, NULL, 0, 0, NULL, 0, 0)->node_id, "d");
+	assert_string_equal(iq_call_select(&r, NULL, 0, 0, NULL, 0, 0, 0)->node_id, "d");
 	iq_registry_free(&r);
 }
 
