@@ -550,3 +550,19 @@ void media_term_handle_closed(struct media_term *t)
 {
 	handle_closed(t);
 }
+
+void media_sockaddr(struct sockaddr_storage *ss, const struct iqp_ip *ip, uint16_t port)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (ip->family == 4) {
+		struct sockaddr_in *in = (struct sockaddr_in *)ss;
+		in->sin_family = AF_INET;
+		memcpy(&in->sin_addr, ip->addr, 4);
+		in->sin_port = htons(port);
+	} else {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+		in6->sin6_family = AF_INET6;
+		memcpy(&in6->sin6_addr, ip->addr, 16);
+		in6->sin6_port = htons(port);
+	}
+}

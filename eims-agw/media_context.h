@@ -114,6 +114,9 @@ struct media_stream {
 /* SOURCE_FILTER (before anything is counted) and POLICING (after the
  * receive statistics, 9.4) of a packet of len bytes received on s from
  * `from` (IP and UDP headers count for policing).  false: drop (counted). */
+/* An Iq+ IP address and a port as a socket address (ss zeroed first). */
+void media_sockaddr(struct sockaddr_storage *ss, const struct iqp_ip *ip, uint16_t port);
+
 bool media_stream_source_ok(struct media_stream *s, const struct sockaddr *from);
 bool media_stream_police(struct media_stream *s, const struct sockaddr *from, size_t len,
 			 uint64_t now);

@@ -122,29 +122,13 @@ static void on_closed(struct udp_sock *us)
 	media_term_handle_closed(t);
 }
 
-static void fill_addr(struct sockaddr_storage *ss, const struct iqp_ip *ip, uint16_t port)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (ip->family == 4) {
-		struct sockaddr_in *in = (struct sockaddr_in *)ss;
-		in->sin_family = AF_INET;
-		memcpy(&in->sin_addr, ip->addr, 4);
-		in->sin_port = htons(port);
-	} else {
-		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-		in6->sin6_family = AF_INET6;
-		memcpy(&in6->sin6_addr, ip->addr, 16);
-		in6->sin6_port = htons(port);
-	}
-}
-
 static int open_one(struct media_stream *s, struct udp_sock *us, const struct iqp_ip *ip,
 		    uint16_t port, struct sockaddr_storage *local)
 {
 	struct media_plane *mp = s->term->mp;
 	int rc;
 
-	fill_addr(local, ip, port);
+	media_sockaddr(local, ip, port);
 	if ((rc = udp_sock_open(us, mp->io, (struct sockaddr *)local, on_ims, s)))
 		return rc;
 	us->on_closed = on_closed;

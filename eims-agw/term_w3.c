@@ -348,22 +348,6 @@ static void on_closed(struct udp_sock *us)
 	media_term_handle_closed(t);
 }
 
-static void fill_addr(struct sockaddr_storage *ss, const struct iqp_ip *ip, uint16_t port)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (ip->family == 4) {
-		struct sockaddr_in *in = (struct sockaddr_in *)ss;
-		in->sin_family = AF_INET;
-		memcpy(&in->sin_addr, ip->addr, 4);
-		in->sin_port = htons(port);
-	} else {
-		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-		in6->sin6_family = AF_INET6;
-		memcpy(&in6->sin6_addr, ip->addr, 16);
-		in6->sin6_port = htons(port);
-	}
-}
-
 int term_w3_open(struct media_term *t, const struct iqp_realm *realm, uint8_t family)
 {
 	struct media_plane *mp = t->mp;
@@ -389,7 +373,7 @@ int term_w3_open(struct media_term *t, const struct iqp_realm *realm, uint8_t fa
 			uint16_t p = port_pool_get(&mp->ports);
 			if (!p)
 				return EADDRNOTAVAIL;
-			fill_addr(&ss, &realm->addr[i], p);
+			media_sockaddr(&ss, &realm->addr[i], p);
 			struct udp_sock *us = &w->sock[w->n_sock];
 			if (!(rc = udp_sock_open(us, mp->io, (struct sockaddr *)&ss, on_w3, t))) {
 				us->on_closed = on_closed;
