@@ -694,6 +694,77 @@ out_nof:
 	return rc;
 }
 
+/* 9.1 item 4: an EVENT for a context the controller does not know is
+ * ACKed without error (the controller may then release the orphan). */
+static enum cf_result c_event_unknown_context(struct cf_ctx *x, char *why, size_t len)
+{
+	struct cf_conn c;
+	struct cf_frame f;
+	struct cf_msg b;
+	struct iqp_elem *ev;
+	enum cf_result rc = CF_PASS;
+
+	if (open_registered(x, &c, NULL, why, len))
+		return CF_FAIL;
+	cf_msg_start(x, &b, IQP_KIND_NOTIFY, IQP_MSG_EVENT, 0);
+	iqp_add_container(&b.m, NULL, IQP_E_EVENT, &ev);
+	iqp_add_u16(&b.m, ev, IQP_E_EVENT_TYPE, 9 /* TERM_HEARTBEAT */);
+	iqp_add_u32(&b.m, ev, IQP_E_CONTEXT_ID, 0x7FFFFF02u);
+	iqp_add_u32(&b.m, ev, IQP_E_TERM_ID, 0x7FFFFF03u);
+	if (cf_request(x, &c, &b, &f, why, len)) {
+		rc = CF_FAIL;
+		goto out_nof;
+	}
+	if (f.error_code)
+		FAIL("ACK carries error %u (%s)", f.error_code, f.error_text);
+	snprintf(why, len, "%s", x->peer_releases ? "and the orphan was released (RELEASE seen)"
+						  : "no RELEASE of the orphan (SHOULD)");
+out:
+	cf_frame_free(&f);
+out_nof:
+	cf_conn_close(&c);
+	return rc;
+}
+
+/* 4.3 item 2: an element nested deeper than MAX_DEPTH (8): 1002. */
+static enum cf_result c_too_deep(struct cf_ctx *x, char *why, size_t len)
+{
+	struct cf_conn c;
+	struct cf_frame f;
+	enum cf_result rc = CF_PASS;
+	uint8_t body[9 * 6];
+
+	/* Nine nested containers of an unregistered code with M clear (the
+	 * builder refuses to make them): structure is checked before
+	 * anything is skipped (4.4 pass 1). */
+	for (int i = 0; i < 9; i++) {
+		uint32_t inner = (uint32_t)(8 - i) * 6;
+		uint8_t *h = body + 6 * i;
+		h[0] = 0x7F; /* C set, M clear, code 0x3F01 */
+		h[1] = 0x01;
+		h[2] = (uint8_t)(inner >> 24);
+		h[3] = (uint8_t)(inner >> 16);
+		h[4] = (uint8_t)(inner >> 8);
+		h[5] = (uint8_t)inner;
+	}
+	if (open_registered(x, &c, NULL, why, len))
+		return CF_FAIL;
+	uint32_t txid = cf_txid(x);
+	cf_send_header(&c, 1, IQP_KIND_REQUEST, 0, IQP_MSG_HEARTBEAT, txid, sizeof(body), body,
+		       sizeof(body));
+	if (cf_expect_answer(x, &c, txid, IQP_KIND_REPLY, IQP_MSG_HEARTBEAT, &f, why, len)) {
+		rc = CF_FAIL;
+		goto out_nof;
+	}
+	if (!(f.hdr.flags & IQP_FLAG_E) || f.error_code != 1002)
+		FAIL("got %u, want error 1002", f.error_code);
+out:
+	cf_frame_free(&f);
+out_nof:
+	cf_conn_close(&c);
+	return rc;
+}
+
 const struct cf_case cf_controller_cases[] = {
 	{ "2.2 items 1, 3", "TLS 1.3 with ALPN iqplus/1", CF_CONTROLLER, false, c_tls },
 	{ "7.2, 11.2", "REGISTER accepted: NODE_ID, EPOCH, one VERSION, HB_INTERVAL", CF_CONTROLLER, false, c_register },
@@ -702,6 +773,8 @@ const struct cf_case cf_controller_cases[] = {
 	{ "4.5 item 3", "unknown element with M set: 446", CF_CONTROLLER, false, c_unknown_mandatory },
 	{ "4.4 pass 2e", "duplicate single element: 456", CF_CONTROLLER, false, c_duplicate },
 	{ "4.3 item 1", "child past the end of its parent: 1001", CF_CONTROLLER, false, c_overrun },
+	{ "4.3 item 2", "nesting deeper than MAX_DEPTH: 1002", CF_CONTROLLER, false, c_too_deep },
+	{ "9.1 item 4", "EVENT for an unknown context is ACKed", CF_CONTROLLER, false, c_event_unknown_context },
 	{ "3.5 check 6", "unknown request code: 443", CF_CONTROLLER, false, c_unknown_code },
 	{ "3.5 check 8", "NOTIFY with a request code: ACK 401", CF_CONTROLLER, false, c_wrong_kind },
 	{ "3.5 check 9", "RESERVE from an AGW: 402", CF_CONTROLLER, false, c_wrong_role },

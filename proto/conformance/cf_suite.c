@@ -189,6 +189,19 @@ int cf_expect_answer(struct cf_ctx *x, struct cf_conn *c, uint32_t txid, unsigne
 			cf_frame_free(f);
 			continue;
 		}
+		if (f->hdr.kind == IQP_KIND_REQUEST && x->target == CF_CONTROLLER) {
+			/* A request of the controller under test (e.g. the RELEASE
+			 * of an orphan, 9.1 item 4): the suite holds no contexts. */
+			struct cf_msg b;
+			unsigned err = f->hdr.code == IQP_MSG_RELEASE ? 411 : 501;
+			x->peer_releases += f->hdr.code == IQP_MSG_RELEASE;
+			cf_msg_start(x, &b, IQP_KIND_REPLY, f->hdr.code, f->hdr.txid);
+			b.m.hdr.flags = IQP_FLAG_E;
+			iqp_link_reg_add_error(&b.m, err, "the conformance suite holds no contexts", 0);
+			cf_conn_send_msg(c, &b.m);
+			cf_frame_free(f);
+			continue;
+		}
 		if (f->hdr.kind == IQP_KIND_CLOSE) {
 			snprintf(why, len, "got CLOSE %u (%s) instead of a %s", f->error_code,
 				 f->error_text, kind_name(kind));

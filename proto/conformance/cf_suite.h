@@ -42,6 +42,9 @@ struct cf_ctx {
 	struct cf_conn link;
 	bool linked;
 	struct iqp_node_info agw;
+	/* Controller under test: RELEASEs it sent us while we waited for an
+	 * answer (answered 411: the suite holds no contexts). */
+	unsigned peer_releases;
 	/* AGW under test: what it sent of its own accord while the suite
 	 * waited for something else, answered as a controller would (7.1.2,
 	 * 11.4, 11.5).  Rings of the last CF_SEEN entries. */
