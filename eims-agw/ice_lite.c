@@ -21,6 +21,18 @@ static bool ice_chars(const char *s, size_t min, size_t max, size_t *len)
 	return n >= min;
 }
 
+bool ice_lite_ufrag_valid(const char *ufrag)
+{
+	size_t n;
+	return ice_chars(ufrag, 4, ICE_LITE_UFRAG_MAX, &n);
+}
+
+bool ice_lite_pwd_valid(const char *pwd)
+{
+	size_t n;
+	return ice_chars(pwd, 22, ICE_LITE_PWD_MAX, &n);
+}
+
 static bool creds_ok(const struct ice_lite_creds *c, size_t *ufrag_len,
 		     size_t *pwd_len)
 {

@@ -105,6 +105,11 @@ int ice_lite_init(struct ice_lite *ice, const struct ice_lite_creds *local,
  * then checks with USERNAME "<local ufrag>:<anything>" are accepted; from
  * then on the part after the colon must be the remote ufrag.  EINVAL. */
 int ice_lite_set_remote(struct ice_lite *ice, const struct ice_lite_creds *remote);
+/* RFC 8839 5.4: a ufrag of 4 to ICE_LITE_UFRAG_MAX ice-chars, a pwd of 22 to
+ * ICE_LITE_PWD_MAX; what ice_lite_set_remote accepts (for the controller's
+ * values to be refused up front, SPEC 8.9.1). */
+bool ice_lite_ufrag_valid(const char *ufrag);
+bool ice_lite_pwd_valid(const char *pwd);
 
 /* ICE restart: new local (and, when known, remote) credentials replace the
  * old ones; the selected pair and the learned addresses are cleared.

@@ -214,6 +214,15 @@ int iqc_check_w3(const struct iqp_msg *m, const struct iqp_elem *te, const struc
 		}
 		if ((ru == NULL) != (rp == NULL) && !(t && t->w3->has_rcreds))
 			return bad(ce, 472, ru ? ru : rp, "ICE_REMOTE_UFRAG and ICE_REMOTE_PWD go together");
+		{
+			/* Values the ICE agent would not take are refused here,
+			 * not silently left unapplied (8.9.1, RFC 8839 5.4). */
+			char u[ICE_LITE_UFRAG_MAX + 2] = "", p[ICE_LITE_PWD_MAX + 2] = "";
+			if (ru && (iqp_elem_strcpy(ru, u, sizeof(u)) || !ice_lite_ufrag_valid(u)))
+				return bad(ce, 449, ru, "ICE_REMOTE_UFRAG is not 4-256 ice-chars");
+			if (rp && (iqp_elem_strcpy(rp, p, sizeof(p)) || !ice_lite_pwd_valid(p)))
+				return bad(ce, 449, rp, "ICE_REMOTE_PWD is not 22-256 ice-chars");
+		}
 		(void)cmd;
 	}
 	if (dtls) {

@@ -263,6 +263,46 @@ static enum cf_result a_reserve_unknown_realm(struct cf_ctx *x, char *why, size_
 	return cf_agw_answered(x, &b, 449, why, len);
 }
 
+/* 8.9.1, RFC 8839 5.4: remote ICE credentials outside the ice-char set
+ * are refused (449), not accepted and then ignored. */
+static enum cf_result a_bad_remote_ice_pwd(struct cf_ctx *x, char *why, size_t len)
+{
+	struct cf_msg b;
+	struct iqp_elem *ctx, *term, *ice, *dtls, *st, *codec;
+	const char *w3 = NULL;
+
+	LINK();
+	for (unsigned i = 0; i < x->agw.n_realms && !w3; i++)
+		if (x->agw.realms[i].side & 1)
+			w3 = x->agw.realms[i].name;
+	if (!w3) {
+		snprintf(why, len, "the AGW registered no realm serving W3");
+		return CF_SKIP;
+	}
+	cf_msg_start(x, &b, IQP_KIND_REQUEST, IQP_MSG_RESERVE, 0);
+	iqp_add_container(&b.m, NULL, IQP_E_CONTEXT, &ctx);
+	iqp_add_u32(&b.m, ctx, IQP_E_CONTEXT_ID, 0xFFFFFFFEu);
+	iqp_add_container(&b.m, ctx, IQP_E_TERMINATION, &term);
+	iqp_add_u32(&b.m, term, IQP_E_TERM_ID, 0xFFFFFFFEu);
+	iqp_add_enum(&b.m, term, IQP_E_TERM_KIND, IQP_TERM_W3);
+	iqp_add_str(&b.m, term, IQP_E_REALM_NAME, w3);
+	iqp_add_container(&b.m, term, IQP_E_ICE, &ice);
+	iqp_add_str(&b.m, ice, IQP_E_ICE_REMOTE_UFRAG, "abcd");
+	iqp_add_str(&b.m, ice, IQP_E_ICE_REMOTE_PWD, "not-ice-chars-but-long-enough");
+	iqp_add_container(&b.m, term, IQP_E_DTLS, &dtls);
+	iqp_add_enum(&b.m, dtls, IQP_E_DTLS_SETUP, IQP_SETUP_PASSIVE);
+	iqp_add_container(&b.m, term, IQP_E_STREAM, &st);
+	iqp_add_u16(&b.m, st, IQP_E_STREAM_ID, 1);
+	iqp_add_enum(&b.m, st, IQP_E_MEDIA_TYPE, IQP_MEDIA_AUDIO);
+	iqp_add_enum(&b.m, st, IQP_E_TRANSPORT_PROTO, 6 /* UDP/TLS/RTP/SAVPF */);
+	iqp_add_container(&b.m, st, IQP_E_CODEC, &codec);
+	iqp_add_u8(&b.m, codec, IQP_E_PAYLOAD_TYPE, 111);
+	iqp_add_str(&b.m, codec, IQP_E_CODEC_NAME, "opus");
+	iqp_add_u32(&b.m, codec, IQP_E_CLOCK_RATE, 48000);
+	iqp_add_u8(&b.m, codec, IQP_E_CHANNELS, 2);
+	return cf_agw_answered(x, &b, 449, why, len);
+}
+
 /* 8.2 item 1: CONFIGURE of a termination the context does not have: 430. */
 static enum cf_result a_configure_unknown_term(struct cf_ctx *x, char *why, size_t len)
 {
@@ -409,6 +449,7 @@ const struct cf_case cf_agw_cases[] = {
 	{ "8.6 item 2", "RELEASE of ALL contexts succeeds", CF_AGW, false, a_release_all },
 	{ "8.3, 8.10, 8.6", "RESERVE IMS termination (ids, even RTP port, RTCP + 1), RELEASE, then 411", CF_AGW, false, a_reserve_release },
 	{ "8.3 item 1", "RESERVE in an unknown realm: 449", CF_AGW, false, a_reserve_unknown_realm },
+	{ "8.9.1", "remote ICE password outside the ice-char set: 449", CF_AGW, false, a_bad_remote_ice_pwd },
 	{ "8.2 item 1", "CONFIGURE of an unknown termination: 430", CF_AGW, false, a_configure_unknown_term },
 	{ "6.5 item 2", "repeated RESERVE txid: the cached REPLY, nothing more allocated", CF_AGW, false, a_reserve_cached },
 	{ "7.11 item 1", "AUDIT CAPABILITIES: CAPACITY, LOAD, REALM list, CAPABILITIES as registered", CF_AGW, false, cf_a_audit_capabilities },
