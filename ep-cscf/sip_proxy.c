@@ -16,6 +16,7 @@
 #include "call_session.h"
 #include "range_proxy.h"
 #include "sip_msg.h"
+#include "sip_proxy_int.h"
 
 #define BRANCH_PREFIX "z9hG4bK"
 /* RFC 3261 18.1.1: a request this close to the path MTU goes over TCP. */
@@ -72,33 +73,48 @@ static void free_msg(void *m)
 	msg_destroy(m);
 }
 
-static const char *method_label(sip_t const *sip)
+static const char *const method_labels[SIP_PROXY_N_METHODS] = {
+	"REGISTER", "INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "MESSAGE", "SUBSCRIBE",
+	"NOTIFY", "PRACK", "UPDATE", "INFO", "REFER", "PUBLISH",
+	"other" /* label values from the network are bounded */
+};
+
+static unsigned method_index(sip_t const *sip)
 {
-	static const char *const known[] = { "REGISTER", "INVITE", "ACK", "BYE", "CANCEL",
-					     "OPTIONS", "MESSAGE", "SUBSCRIBE", "NOTIFY",
-					     "PRACK", "UPDATE", "INFO", "REFER", "PUBLISH" };
-	const char *m = sip->sip_request ? sip->sip_request->rq_method_name : "";
-	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-		if (!strcmp(m, known[i]))
-			return known[i];
-	return "other"; /* label values from the network are bounded */
+	const char *m = sip->sip_request->rq_method_name;
+	unsigned i;
+	for (i = 0; i + 1 < SIP_PROXY_N_METHODS && strcmp(m, method_labels[i]); i++)
+		;
+	return i;
 }
 
-static void count(struct sip_proxy *p, sip_t const *sip, const char *side)
+/* Counts a message by method or status code.  The series are looked up
+ * by name once and then kept: this runs for every message. */
+void sip_proxy_count(struct sip_proxy *p, sip_t const *sip, unsigned side)
 {
+	struct metric **slot;
 	char code[8];
+
 	if (sip->sip_request) {
-		metric_inc(metrics_get(p->metrics, side[0] == 'w' ? "epcscf_sip_requests_from_ws_total"
-								  : "epcscf_sip_requests_from_ims_total",
-				       "SIP requests received, by method.", METRIC_COUNTER,
-				       "method", method_label(sip)));
+		unsigned i = method_index(sip);
+		slot = &p->m_requests[side][i];
+		if (!*slot)
+			*slot = metrics_get(p->metrics, side == SIP_FROM_WS ? "epcscf_sip_requests_from_ws_total"
+									 : "epcscf_sip_requests_from_ims_total",
+					    "SIP requests received, by method.", METRIC_COUNTER,
+					    "method", method_labels[i]);
 	} else {
-		snprintf(code, sizeof(code), "%d", sip->sip_status->st_status);
-		metric_inc(metrics_get(p->metrics, side[0] == 'w' ? "epcscf_sip_responses_from_ws_total"
-								  : "epcscf_sip_responses_from_ims_total",
-				       "SIP responses received, by status code.", METRIC_COUNTER,
-				       "code", code));
+		int st = sip->sip_status->st_status; /* 100-699: sip_msg_parse checked */
+		slot = &p->m_responses[side][st - 100];
+		if (!*slot) {
+			snprintf(code, sizeof(code), "%d", st);
+			*slot = metrics_get(p->metrics, side == SIP_FROM_WS ? "epcscf_sip_responses_from_ws_total"
+									 : "epcscf_sip_responses_from_ims_total",
+					    "SIP responses received, by status code.", METRIC_COUNTER,
+					    "code", code);
+		}
 	}
+	metric_inc(*slot);
 }
 
 static double regs_gauge(void *arg)
@@ -230,7 +246,7 @@ void sip_proxy_new_branch(struct sip_proxy *p, char *buf, size_t len)
 	snprintf(buf, len, BRANCH_PREFIX "%016llx", (unsigned long long)p->branch_seq++);
 }
 
-static struct log_ids ids_of(sip_t const *sip)
+struct log_ids sip_proxy_ids_of(sip_t const *sip)
 {
 	struct log_ids ids = { .call_id = sip && sip->sip_call_id ? sip->sip_call_id->i_id : NULL };
 	return ids;
@@ -241,7 +257,7 @@ void sip_proxy_to_flow(struct sip_proxy *p, struct flow *f, msg_t *msg)
 	char *text;
 	size_t len;
 	sip_t const *sip = sip_object(msg);
-	struct log_ids ids = ids_of(sip);
+	struct log_ids ids = sip_proxy_ids_of(sip);
 
 	if (sip_msg_print(msg, &text, &len)) {
 		log_error(p->log, p->sub, &ids, "cannot print message");
@@ -331,7 +347,7 @@ static void remove_unknown(msg_t *msg, sip_t *sip, const char *name)
 }
 
 /* Max-Forwards: 483 at zero, else decrement (70 when absent). */
-static int max_forwards(msg_t *msg, sip_t *sip)
+int sip_proxy_max_forwards(msg_t *msg, sip_t *sip)
 {
 	if (!sip->sip_max_forwards)
 		return sip_add_make(msg, sip, sip_max_forwards_class, "70") < 0 ? -1 : 0;
@@ -362,7 +378,7 @@ static int our_uri(const struct sip_proxy *p, const url_t *u, const char **side)
 /* Removes the leading Route entries that name us (a Path entry, or one per
  * side of a double Record-Route) and returns the flow token of the first,
  * or NULL. */
-static const char *pop_our_routes(struct sip_proxy *p, msg_t *msg, sip_t *sip,
+const char *sip_proxy_pop_our_routes(struct sip_proxy *p, msg_t *msg, sip_t *sip,
 				  char *token, size_t len)
 {
 	const char *side;
@@ -379,7 +395,7 @@ static const char *pop_our_routes(struct sip_proxy *p, msg_t *msg, sip_t *sip,
 
 /* Methods that create dialogs the edge proxy must stay in (RFC 7118 8.2,
  * RFC 5658 double Record-Route): INVITE, SUBSCRIBE, REFER. */
-static int creates_dialog(sip_t const *sip)
+int sip_proxy_creates_dialog(sip_t const *sip)
 {
 	return !sip->sip_to->a_tag && (sip->sip_request->rq_method == sip_method_invite ||
 				       sip->sip_request->rq_method == sip_method_subscribe ||
@@ -388,7 +404,7 @@ static int creates_dialog(sip_t const *sip)
 
 /* Double Record-Route with the flow token: `first` is the side the request
  * leaves on (it is seen first by the next hop). */
-static int record_route(struct sip_proxy *p, msg_t *msg, sip_t *sip, const struct flow *f,
+int sip_proxy_record_route(struct sip_proxy *p, msg_t *msg, sip_t *sip, const struct flow *f,
 			int toward_ims)
 {
 	char rr[400], ims[160], ws[160];
@@ -404,7 +420,7 @@ static void on_client_timeout(void *arg, struct txn *x)
 	struct sip_proxy *p = arg;
 	struct flow *f = flow_table_get(p->flows, x->flow_id);
 	sip_t const *sip = x->req ? sip_object(x->req) : NULL;
-	struct log_ids ids = ids_of(sip);
+	struct log_ids ids = sip_proxy_ids_of(sip);
 
 	metric_inc(p->m_timeout);
 	log_info(p->log, p->sub, &ids, "no final response from IMS", LF_I("status", 408));
@@ -418,7 +434,7 @@ static void on_client_timeout(void *arg, struct txn *x)
 static void request_from_ws(struct sip_proxy *p, struct flow *f, msg_t *msg, size_t in_len)
 {
 	sip_t *sip = sip_object(msg);
-	struct log_ids ids = ids_of(sip);
+	struct log_ids ids = sip_proxy_ids_of(sip);
 	char branch[SIP_BRANCH_MAX], line[512];
 	int rc;
 
@@ -431,7 +447,7 @@ static void request_from_ws(struct sip_proxy *p, struct flow *f, msg_t *msg, siz
 		msg_destroy(msg);
 		return;
 	}
-	if ((rc = max_forwards(msg, sip))) {
+	if ((rc = sip_proxy_max_forwards(msg, sip))) {
 		sip_proxy_reply_flow(p, f, msg, rc > 0 ? rc : 500, NULL);
 		msg_destroy(msg);
 		return;
@@ -484,7 +500,7 @@ static void request_from_ws(struct sip_proxy *p, struct flow *f, msg_t *msg, siz
 	}
 
 	char token[FLOW_TOKEN_LEN + 8];
-	if (pop_our_routes(p, msg, sip, token, sizeof(token)) && strcmp(token, f->token)) {
+	if (sip_proxy_pop_our_routes(p, msg, sip, token, sizeof(token)) && strcmp(token, f->token)) {
 		/* A route set naming another flow: not this browser's dialog. */
 		sip_proxy_reply_flow(p, f, msg, 403, "Route Of Another Flow");
 		log_info(p->log, p->sub, &ids, "request refused", LF_S("flow", f->token),
@@ -526,7 +542,7 @@ static void request_from_ws(struct sip_proxy *p, struct flow *f, msg_t *msg, siz
 			if (sip_add_make(msg, sip, sip_route_class, b->service_route) < 0)
 				goto oom;
 		}
-		if (creates_dialog(sip) && record_route(p, msg, sip, f, 1))
+		if (sip_proxy_creates_dialog(sip) && sip_proxy_record_route(p, msg, sip, f, 1))
 			goto oom;
 	}
 
@@ -555,7 +571,7 @@ void sip_proxy_forward_ims(struct sip_proxy *p, struct flow *f, msg_t *msg, cons
 			   const struct ims_peer *to)
 {
 	sip_t const *sip = sip_object(msg);
-	struct log_ids ids = ids_of(sip);
+	struct log_ids ids = sip_proxy_ids_of(sip);
 	char *text, *wire;
 	size_t len;
 
@@ -597,7 +613,7 @@ void sip_proxy_response_to_ims(struct sip_proxy *p, msg_t *msg)
 static void response_from_ws(struct sip_proxy *p, struct flow *f, msg_t *msg)
 {
 	sip_t *sip = sip_object(msg);
-	struct log_ids ids = ids_of(sip);
+	struct log_ids ids = sip_proxy_ids_of(sip);
 	struct txn *x;
 
 	if (sip->sip_cseq->cs_method == sip_method_invite) {
@@ -634,7 +650,7 @@ void sip_proxy_from_ws(struct sip_proxy *p, struct flow *f, const char *buf, siz
 		return;
 	}
 	if (sip_msg_parse(buf, len, &msg, &e)) {
-		struct log_ids ids = ids_of(msg ? sip_object(msg) : NULL);
+		struct log_ids ids = sip_proxy_ids_of(msg ? sip_object(msg) : NULL);
 		metric_inc(p->m_bad);
 		log_info(p->log, p->sub, &ids, "malformed SIP from flow", LF_S("flow", f->token),
 			 LF_S("reason", e.reason), LF_I("status", e.status));
@@ -644,196 +660,11 @@ void sip_proxy_from_ws(struct sip_proxy *p, struct flow *f, const char *buf, siz
 			msg_destroy(msg);
 		return;
 	}
-	count(p, sip_object(msg), "ws");
+	sip_proxy_count(p, sip_object(msg), SIP_FROM_WS);
 	if (sip_object(msg)->sip_request)
 		request_from_ws(p, f, msg, len);
 	else
 		response_from_ws(p, f, msg);
-}
-
-/* Response from IMS to a request we forwarded. */
-static void response_from_ims(struct sip_proxy *p, msg_t *msg)
-{
-	sip_t *sip = sip_object(msg);
-	struct log_ids ids = ids_of(sip);
-	const char *branch = sip->sip_via->v_branch;
-	struct txn *x = branch ? txn_find_ours(&p->txns, branch) : NULL;
-	int status = sip->sip_status->st_status;
-
-	if (sip->sip_cseq->cs_method == sip_method_invite) {
-		call_response_from_ims(p, msg);
-		return;
-	}
-	if (x && x->kind == TXN_CLIENT && sip->sip_cseq->cs_method == sip_method_cancel) {
-		txn_client_response(x, status); /* our own CANCEL: hop by hop */
-		msg_destroy(msg);
-		return;
-	}
-	if (!x || x->kind != TXN_CLIENT || x->final) {
-		/* Unknown, or a retransmission absorbed by Timer K. */
-		log_debug(p->log, p->sub, &ids, "response from IMS absorbed", LF_I("status", status));
-		msg_destroy(msg);
-		return;
-	}
-	txn_client_response(x, status);
-	if (!x->flow_id && sip->sip_cseq->cs_method == sip_method_register &&
-	    range_reg_response(p, msg)) {
-		if (status >= 200)
-			txn_client_drop_request(x);
-		msg_destroy(msg);
-		return;
-	}
-	struct flow *f = flow_table_get(p->flows, x->flow_id);
-	msg_header_remove(msg, (msg_pub_t *)sip, (msg_header_t *)sip->sip_via);
-	if (sip->sip_cseq->cs_method == sip_method_register && status >= 200 && status < 300 &&
-	    x->req) { /* no req: our own de-registration */
-		int rc = reg_apply_200(&p->regs, x->flow_id, sip, sip_object(x->req), uv_now(p->loop));
-		struct reg_binding *b = reg_find(&p->regs, x->flow_id);
-		log_info(p->log, p->sub, &ids, rc == ENOENT ? "deregistered" : "registered",
-			 LF_S("flow", f ? f->token : ""), LF_S("impu", b && b->n_impu ? b->impu[0] : ""),
-			 LF_U("impus", b ? b->n_impu : 0));
-		if (p->tna && rc != ENOMEM)
-			tna_register_result(p->tna, x->flow_id, rc != ENOENT);
-	}
-	if (f && sip->sip_via && call_response_media(p, f->id, msg, CALL_IMS)) {
-		/* An answer in the 2xx of an UPDATE or PRACK: media step first. */
-		if (status >= 200)
-			txn_client_drop_request(x);
-		return;
-	}
-	if (!f) {
-		log_info(p->log, p->sub, &ids, "response for a closed flow dropped", LF_I("status", status));
-	} else if (sip->sip_via) {
-		sip_proxy_to_flow(p, f, msg);
-	}
-	if (status >= 200)
-		txn_client_drop_request(x);
-	msg_destroy(msg);
-}
-
-/* Request from IMS toward a browser: the top Route names the flow. */
-static void request_from_ims(struct sip_proxy *p, msg_t *msg, const struct ims_peer *from)
-{
-	sip_t *sip = sip_object(msg);
-	struct log_ids ids = ids_of(sip);
-	const char *up = sip->sip_via->v_branch ? sip->sip_via->v_branch : "";
-	struct txn *x = *up ? txn_find_up(&p->txns, up) : NULL;
-	char branch[SIP_BRANCH_MAX];
-	uint64_t id;
-	int rc;
-
-	switch (sip->sip_request->rq_method) {
-	case sip_method_invite:
-		if (call_invite_retransmission(p, msg))
-			return;
-		break;
-	case sip_method_cancel:
-		call_cancel_from_ims(p, msg, from);
-		return;
-	case sip_method_ack:
-		if (call_ack_absorbed(p, CALL_IMS, 0, msg)) {
-			msg_destroy(msg);
-			return;
-		}
-		break;
-	default:
-		break;
-	}
-	if (x) {
-		/* A retransmission: answer from the cache, else wait. */
-		if (x->final)
-			send_ims(p, x->wire, x->wire_len, from);
-		msg_destroy(msg);
-		return;
-	}
-	char token[FLOW_TOKEN_LEN + 8];
-	const char *user = pop_our_routes(p, msg, sip, token, sizeof(token));
-	struct flow *f = NULL;
-	if (!user || flow_token_verify(p->flows, user, strlen(user), &id)) {
-		/* Else the Path of a WWSF range's registration. */
-		rc = user ? range_terminating(p, msg, user, &f) : ENOENT;
-		if (rc) {
-			if (rc == ENOENT)
-				log_info(p->log, p->sub, &ids, "request from IMS refused",
-					 LF_S("reason", "no flow token in Route"), LF_I("status", 404));
-			sip_proxy_reply_ims(p, msg, rc == ENOENT ? 404 : rc == EINVAL ? 404
-						    : rc == EHOSTUNREACH ? 480 : 500,
-					    rc == ENOENT ? "No Flow Token" : NULL, from);
-			msg_destroy(msg);
-			return;
-		}
-	} else {
-		f = flow_table_get(p->flows, id);
-	}
-	if (!f) {
-		metric_inc(p->m_430);
-		log_info(p->log, p->sub, &ids, "request from IMS for a closed flow",
-			 LF_S("flow", user), LF_I("status", 430));
-		sip_proxy_reply_ims(p, msg, 430, "Flow Failed", from);
-		msg_destroy(msg);
-		return;
-	}
-	if ((rc = max_forwards(msg, sip)) || (creates_dialog(sip) && record_route(p, msg, sip, f, 0))) {
-		sip_proxy_reply_ims(p, msg, rc > 0 ? rc : 500, NULL, from);
-		msg_destroy(msg);
-		return;
-	}
-	if (sip->sip_request->rq_method == sip_method_invite) {
-		call_invite_to_ws(p, f, msg, up, from);
-		return;
-	}
-	if (sip->sip_request->rq_method == sip_method_ack) {
-		call_ack_to_ws(p, f, msg);
-		return;
-	}
-	call_request_seen(p, f->id, msg, CALL_IMS);
-	sip_proxy_new_branch(p, branch, sizeof(branch));
-	if (sip_proxy_via_ws(p, msg, f, branch) ||
-	    !txn_server_start(&p->txns, branch, up, f->id, from)) {
-		sip_proxy_reply_ims(p, msg, 500, NULL, from);
-		msg_destroy(msg);
-		return;
-	}
-	if (call_request_media(p, f, msg, CALL_IMS))
-		return; /* UPDATE or PRACK with SDP: through the media step */
-	log_debug(p->log, p->sub, &ids, "request to flow", LF_S("flow", f->token),
-		  LF_S("method", sip->sip_request->rq_method_name));
-	sip_proxy_to_flow(p, f, msg);
-	msg_destroy(msg);
-}
-
-void sip_proxy_from_ims(struct sip_proxy *p, const char *buf, size_t len,
-			const struct ims_peer *from)
-{
-	struct sip_msg_error e;
-	msg_t *msg;
-
-	if (len <= 4 && strspn(buf, "\r\n") == len)
-		return; /* keep-alive */
-	log_trace(p->log, p->sub, NULL, "from IMS", LF_SN("sip", buf, len));
-	if (sip_msg_parse(buf, len, &msg, &e)) {
-		struct log_ids ids = ids_of(msg ? sip_object(msg) : NULL);
-		char peer[80];
-		conf_addr_format((const struct sockaddr *)&from->addr, peer, sizeof(peer));
-		metric_inc(p->m_bad);
-		log_info(p->log, p->sub, &ids, "malformed SIP from IMS", LF_S("peer", peer),
-			 LF_S("reason", e.reason), LF_I("status", e.status));
-		if (msg && e.status)
-			sip_proxy_reply_ims(p, msg, e.status, e.reason, from);
-		if (msg)
-			msg_destroy(msg);
-		return;
-	}
-	count(p, sip_object(msg), "ims");
-	if (e.reason[0]) {
-		struct log_ids ids = ids_of(sip_object(msg));
-		log_warn(p->log, p->sub, &ids, "message from IMS kept despite a bad header it does not need",
-			 LF_S("reason", e.reason));
-	}
-	if (sip_object(msg)->sip_request)
-		request_from_ims(p, msg, from);
-	else
-		response_from_ims(p, msg);
 }
 
 void sip_proxy_flow_closed(struct sip_proxy *p, struct flow *f)
@@ -855,8 +686,8 @@ void sip_proxy_token_expired(void *proxy, const struct tna_flow *tf)
 {
 	struct sip_proxy *p = proxy;
 	struct flow *f = flow_table_get(p->flows, tf->flow_id);
-	struct ims_peer to = { .transport = p->cfg.transport };
-	char branch[SIP_BRANCH_MAX], auth[1024], tag[24], *wire;
+	struct ims_peer to;
+	char branch[SIP_BRANCH_MAX], auth[1024], tag[24], via[256], *wire;
 	unsigned char r[8];
 	int n;
 
@@ -869,8 +700,9 @@ void sip_proxy_token_expired(void *proxy, const struct tna_flow *tf)
 			ws_flow_close(p->ws, f, 1008, "token expired");
 		return;
 	}
-	memcpy(&to.addr, &p->cfg.next_hop, sizeof(to.addr));
+	sip_proxy_next_hop(p, &to);
 	sip_proxy_new_branch(p, branch, sizeof(branch));
+	sip_proxy_via_value(p, &to, branch, via, sizeof(via));
 	if (RAND_bytes(r, sizeof(r)) != 1 ||
 	    tna_authorization_line(tf->impi, tf->impu, tf->ruri, auth, sizeof(auth)))
 		return;
@@ -882,7 +714,7 @@ void sip_proxy_token_expired(void *proxy, const struct tna_flow *tf)
 		return;
 	n = snprintf(wire, 4096,
 		     "REGISTER %s SIP/2.0\r\n"
-		     "Via: SIP/2.0/%s %s;branch=%s;rport\r\n"
+		     "Via: %s\r\n"
 		     "Max-Forwards: 70\r\n"
 		     "From: <%s>;tag=%s\r\n"
 		     "To: <%s>\r\n"
@@ -895,9 +727,9 @@ void sip_proxy_token_expired(void *proxy, const struct tna_flow *tf)
 		     "P-Visited-Network-ID: \"%s\"\r\n"
 		     "%s\r\n"
 		     "Content-Length: 0\r\n\r\n",
-		     tf->ruri, tp_name(to.transport), p->cfg.ims_host, branch, tf->impu, tag, tf->impu,
-		     tf->call_id, tf->cseq + 1, tf->contact, f ? f->token : "gone", p->cfg.ims_host,
-		     p->cfg.transport == IMS_TCP ? ";transport=tcp" : "", p->cfg.visited_network, auth);
+		     tf->ruri, via, tf->impu, tag, tf->impu, tf->call_id, tf->cseq + 1, tf->contact,
+		     f ? f->token : "gone", ims_uri_host(p), ims_uri_transport(p),
+		     p->cfg.visited_network, auth);
 	if (n < 0 || n >= 4096) {
 		free(wire);
 		return;

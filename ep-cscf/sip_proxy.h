@@ -31,6 +31,9 @@
 
 struct call_media_cfg;
 
+enum { SIP_FROM_WS, SIP_FROM_IMS };
+#define SIP_PROXY_N_METHODS 15
+
 struct sip_proxy_cfg {
 	struct sockaddr_storage next_hop; /* IMS entry point (I-CSCF / registrar) */
 	enum ims_transport transport;     /* toward next_hop: UDP, TCP or TLS */
@@ -60,6 +63,10 @@ struct sip_proxy {
 	uint64_t branch_seq;
 	uv_timer_t sweep;          /* lapses unrefreshed registrations */
 	struct metric *m_bad, *m_430, *m_timeout;
+	/* Per-message counters by side (SIP_FROM_*), found once by name:
+	 * 14 methods and "other", status codes 100-699. */
+	struct metric *m_requests[2][SIP_PROXY_N_METHODS];
+	struct metric *m_responses[2][600];
 };
 
 int sip_proxy_init(struct sip_proxy *p, uv_loop_t *loop,
