@@ -8,11 +8,6 @@
 
 #include "cf_suite.h"
 
-#define FAIL(...) do { snprintf(why, len, __VA_ARGS__); rc = CF_FAIL; goto out; } while (0)
-/* FAIL with the current reason as the first %s. */
-#define FAIL_WHY(fmt, ...) do { char t_[512]; snprintf(t_, sizeof(t_), "%s", why); \
-		FAIL(fmt, t_, ##__VA_ARGS__); } while (0)
-
 #define LINK() do { if (cf_controller_link(x, why, len)) return CF_FAIL; } while (0)
 
 /* A request of ours on the link; its answer must carry error `want`

@@ -269,13 +269,10 @@ static enum cf_result a_bad_remote_ice_pwd(struct cf_ctx *x, char *why, size_t l
 {
 	struct cf_msg b;
 	struct iqp_elem *ctx, *term, *ice, *dtls, *st, *codec;
-	const char *w3 = NULL;
+	const char *w3;
 
 	LINK();
-	for (unsigned i = 0; i < x->agw.n_realms && !w3; i++)
-		if (x->agw.realms[i].side & 1)
-			w3 = x->agw.realms[i].name;
-	if (!w3) {
+	if (!(w3 = cf_agw_w3_realm(x))) {
 		snprintf(why, len, "the AGW registered no realm serving W3");
 		return CF_SKIP;
 	}

@@ -6,16 +6,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cf_suite.h"
+#include "cf_controller.h"
 #include "iqp_validate.h"
 
-#define FAIL(...) do { snprintf(why, len, __VA_ARGS__); rc = CF_FAIL; goto out; } while (0)
-/* FAIL with the current reason as the first %s. */
-#define FAIL_WHY(fmt, ...) do { char t_[512]; snprintf(t_, sizeof(t_), "%s", why); \
-		FAIL(fmt, t_, ##__VA_ARGS__); } while (0)
 
 /* Opens a connection and registers; on failure the case fails. */
-static enum cf_result open_registered(struct cf_ctx *x, struct cf_conn *c, struct cf_frame *reply,
+enum cf_result cf_ctl_open_registered(struct cf_ctx *x, struct cf_conn *c, struct cf_frame *reply,
 				      char *why, size_t len)
 {
 	if (cf_agw_connect(x, c, why, len))
@@ -32,7 +28,7 @@ static enum cf_result open_maybe_registered(struct cf_ctx *x, struct cf_conn *c,
 					    char *why, size_t len)
 {
 	if (registered)
-		return open_registered(x, c, NULL, why, len);
+		return cf_ctl_open_registered(x, c, NULL, why, len);
 	return cf_agw_connect(x, c, why, len) ? CF_FAIL : CF_PASS;
 }
 
@@ -47,7 +43,7 @@ static enum cf_result c_register(struct cf_ctx *x, char *why, size_t len)
 	uint8_t arena[16384];
 	enum cf_result rc = CF_PASS;
 
-	if (open_registered(x, &c, &f, why, len))
+	if (cf_ctl_open_registered(x, &c, &f, why, len))
 		return CF_FAIL;
 	if (iqp_msg_decode(&m, &f.hdr, f.body, IQP_ROLE_CONTROLLER, 0, arena, sizeof(arena), &err)) {
 		iqp_msg_free(&m);
@@ -102,7 +98,7 @@ static enum cf_result c_heartbeat(struct cf_ctx *x, char *why, size_t len)
 	struct cf_msg b;
 	enum cf_result rc = CF_PASS;
 
-	if (open_registered(x, &c, NULL, why, len))
+	if (cf_ctl_open_registered(x, &c, NULL, why, len))
 		return CF_FAIL;
 	cf_msg_start(x, &b, IQP_KIND_REQUEST, IQP_MSG_HEARTBEAT, 0);
 	if (cf_request(x, &c, &b, &f, why, len)) {
@@ -173,7 +169,7 @@ static enum cf_result c_unknown_optional(struct cf_ctx *x, char *why, size_t len
 	struct cf_msg b;
 	enum cf_result rc = CF_PASS;
 
-	if (open_registered(x, &c, NULL, why, len))
+	if (cf_ctl_open_registered(x, &c, NULL, why, len))
 		return CF_FAIL;
 	cf_msg_start(x, &b, IQP_KIND_REQUEST, IQP_MSG_HEARTBEAT, 0);
 	cf_add_unknown(&b, NULL, false);
@@ -237,7 +233,7 @@ static enum cf_result c_overrun(struct cf_ctx *x, char *why, size_t len)
 	 * bytes: the child ends one byte past its parent. */
 	static const uint8_t body[] = { 0xC0, 0x84, 0, 0, 0, 7, 0x00, 0x87, 0, 0, 0, 2, 10 };
 
-	if (open_registered(x, &c, NULL, why, len))
+	if (cf_ctl_open_registered(x, &c, NULL, why, len))
 		return CF_FAIL;
 	uint32_t txid = cf_txid(x);
 	cf_send_header(&c, 1, IQP_KIND_REQUEST, 0, IQP_MSG_HEARTBEAT, txid, sizeof(body), body,
@@ -292,7 +288,7 @@ static enum cf_result c_register_twice(struct cf_ctx *x, char *why, size_t len)
 	struct cf_frame f;
 	enum cf_result rc = CF_PASS;
 
-	if (open_registered(x, &c, NULL, why, len))
+	if (cf_ctl_open_registered(x, &c, NULL, why, len))
 		return CF_FAIL;
 	int e = cf_agw_register(x, &c, &x->self, &f, why, len);
 	if (e != EACCES) {
@@ -459,7 +455,7 @@ static enum cf_result c_stray_reply(struct cf_ctx *x, char *why, size_t len)
 	struct cf_msg b;
 	enum cf_result rc = CF_PASS;
 
-	if (open_registered(x, &c, NULL, why, len))
+	if (cf_ctl_open_registered(x, &c, NULL, why, len))
 		return CF_FAIL;
 	cf_msg_start(x, &b, IQP_KIND_REPLY, IQP_MSG_HEARTBEAT, 0x7FFFFFF0u);
 	cf_conn_send_msg(&c, &b.m);
@@ -484,7 +480,7 @@ static enum cf_result c_node_status(struct cf_ctx *x, char *why, size_t len)
 				 .cpu_load = 12 };
 	enum cf_result rc = CF_PASS;
 
-	if (open_registered(x, &c, NULL, why, len))
+	if (cf_ctl_open_registered(x, &c, NULL, why, len))
 		return CF_FAIL;
 	cf_msg_start(x, &b, IQP_KIND_NOTIFY, IQP_MSG_NODE_STATUS, 0);
 	iqp_link_reg_add_load(&b.m, NULL, &load);
@@ -496,232 +492,6 @@ static enum cf_result c_node_status(struct cf_ctx *x, char *why, size_t len)
 		FAIL("ACK carries error %u (%s)", f.error_code, f.error_text);
 	cf_frame_free(&f);
 out:
-	cf_conn_close(&c);
-	return rc;
-}
-
-/* 7.5 item 2: a silent registered AGW is closed with 1104 after T_INACT
- * (3 x HB_INTERVAL; we propose the smallest, 1 s). */
-static enum cf_result c_inactivity(struct cf_ctx *x, char *why, size_t len)
-{
-	struct cf_conn c;
-	struct cf_frame f;
-	unsigned code = 0;
-	enum cf_result rc = CF_PASS;
-	struct iqp_node_info me = x->self;
-	struct iqp_msg m;
-	struct iqp_error err;
-	uint8_t arena[16384];
-
-	me.params.hb_interval = 1000;
-	if (cf_agw_connect(x, &c, why, len))
-		return CF_FAIL;
-	if (cf_agw_register(x, &c, &me, &f, why, len)) {
-		cf_conn_close(&c);
-		return CF_FAIL;
-	}
-	struct iqp_node_info ctl = { 0 };
-	if (!iqp_msg_decode(&m, &f.hdr, f.body, IQP_ROLE_CONTROLLER, 0, arena, sizeof(arena), &err))
-		iqp_link_reg_parse_reply(&m, &ctl);
-	iqp_msg_free(&m);
-	cf_frame_free(&f);
-	unsigned t_inact = 3 * (ctl.params.hb_interval ? ctl.params.hb_interval : 5000);
-	/* Silence: read without answering anything. */
-	for (;;) {
-		int e = cf_conn_recv(&c, (int)t_inact + 3000, &f);
-		if (e)
-			FAIL("no CLOSE 1104 within T_INACT (%u ms) + 3 s", t_inact);
-		bool close = f.hdr.kind == IQP_KIND_CLOSE;
-		code = f.error_code;
-		cf_frame_free(&f);
-		if (close)
-			break;
-	}
-	if (code != 1104)
-		FAIL("CLOSE %u, want 1104", code);
-	snprintf(why, len, "T_INACT %u ms", t_inact);
-out:
-	cf_conn_close(&c);
-	return rc;
-}
-
-/* 6.9 item 3: no REGISTER within T_REG_WAIT (10 s): CLOSE 1105. */
-static enum cf_result c_reg_wait(struct cf_ctx *x, char *why, size_t len)
-{
-	struct cf_conn c;
-	unsigned code = 0;
-	enum cf_result rc = CF_PASS;
-
-	if (cf_agw_connect(x, &c, why, len))
-		return CF_FAIL;
-	if (!cf_expect_close(x, &c, 13000, &code, why, len) || code != 1105)
-		FAIL_WHY("%s; want CLOSE 1105 within T_REG_WAIT");
-out:
-	cf_conn_close(&c);
-	return rc;
-}
-
-/* 3.6 item 2: a frame left incomplete for T_FRAME (10 s): CLOSE 1103. */
-static enum cf_result c_frame_timeout(struct cf_ctx *x, char *why, size_t len)
-{
-	struct cf_conn c;
-	unsigned code = 0;
-	enum cf_result rc = CF_PASS;
-	uint8_t h[IQP_HEADER_LEN];
-
-	if (open_registered(x, &c, NULL, why, len))
-		return CF_FAIL;
-	header(h, 1, IQP_KIND_REQUEST, IQP_MSG_HEARTBEAT, cf_txid(x), 100);
-	cf_conn_send_raw(&c, h, sizeof(h));
-	if (!cf_expect_close(x, &c, 13000, &code, why, len) || code != 1103)
-		FAIL_WHY("%s; want CLOSE 1103 after T_FRAME");
-out:
-	cf_conn_close(&c);
-	return rc;
-}
-
-/* A SERVICE_CHANGE of ours on c; returns the answer's error code (0:
- * success) or -1 when no answer came (why). */
-static int service_change(struct cf_ctx *x, struct cf_conn *c, unsigned method, unsigned reason,
-			  uint32_t txid, char *why, size_t len)
-{
-	struct cf_msg b;
-	struct cf_frame f;
-	cf_msg_start(x, &b, IQP_KIND_REQUEST, IQP_MSG_SERVICE_CHANGE, 0);
-	if (txid)
-		b.m.hdr.txid = txid;
-	iqp_add_enum(&b.m, NULL, IQP_E_SC_METHOD, (uint8_t)method);
-	iqp_add_u16(&b.m, NULL, IQP_E_SC_REASON, (uint16_t)reason);
-	if (cf_request(x, c, &b, &f, why, len))
-		return -1;
-	int code = (f.hdr.flags & IQP_FLAG_E) ? (int)f.error_code : 0;
-	cf_frame_free(&f);
-	return code;
-}
-
-/* One SERVICE_CHANGE of a sequence and the answer it must get. */
-struct sc_step {
-	unsigned method, reason;
-	int want;                 /* error code, 0: success */
-	const char *what;
-};
-
-/* Runs the steps on one registered connection. */
-static enum cf_result sc_sequence(struct cf_ctx *x, const struct sc_step *steps, size_t n,
-				  char *why, size_t len)
-{
-	struct cf_conn c;
-	enum cf_result rc = CF_PASS;
-
-	if (open_registered(x, &c, NULL, why, len))
-		return CF_FAIL;
-	for (size_t i = 0; i < n; i++) {
-		int code = service_change(x, &c, steps[i].method, steps[i].reason, 0, why, len);
-		if (code != steps[i].want)
-			FAIL("%s answered %d, want %d", steps[i].what, code, steps[i].want);
-	}
-out:
-	cf_conn_close(&c);
-	return rc;
-}
-
-/* 7.7 items 1 and 5: GRACEFUL 905 drains, RESTART 918 restores. */
-static enum cf_result c_drain(struct cf_ctx *x, char *why, size_t len)
-{
-	static const struct sc_step s[] = {
-		{ IQP_SC_GRACEFUL, 905, 0, "GRACEFUL 905" },
-		{ IQP_SC_GRACEFUL, 905, 401, "a second GRACEFUL while DRAINING" },
-		{ IQP_SC_RESTART, 918, 0, "RESTART 918 from DRAINING" },
-	};
-	return sc_sequence(x, s, sizeof(s) / sizeof(s[0]), why, len);
-}
-
-/* 7.8, 7.7 item 5: FORCED 905 takes the AGW out of service, RESTART 900
- * brings it back; RESTART 918 fits only DRAINING. */
-static enum cf_result c_forced(struct cf_ctx *x, char *why, size_t len)
-{
-	static const struct sc_step s[] = {
-		{ IQP_SC_FORCED, 905, 0, "FORCED 905" },
-		{ IQP_SC_RESTART, 918, 401, "RESTART 918 while OUT_OF_SERVICE" },
-		{ IQP_SC_RESTART, 900, 0, "RESTART 900 from OUT_OF_SERVICE" },
-	};
-	return sc_sequence(x, s, sizeof(s) / sizeof(s[0]), why, len);
-}
-
-/* 11.4: method/reason pairs not permitted from an AGW: 449; a change that
- * does not fit the state: 401. */
-static enum cf_result c_service_change_refused(struct cf_ctx *x, char *why, size_t len)
-{
-	static const struct sc_step s[] = {
-		{ IQP_SC_GRACEFUL, 900, 449, "GRACEFUL 900" },
-		{ IQP_SC_HANDOFF, 903, 449, "HANDOFF from an AGW" },
-		{ IQP_SC_RESTART, 918, 401, "RESTART 918 while IN_SERVICE" },
-	};
-	return sc_sequence(x, s, sizeof(s) / sizeof(s[0]), why, len);
-}
-
-/* 6.5 item 2: a repeated txid gets the cached REPLY, byte for byte, and
- * is not executed again (the second GRACEFUL would otherwise be 401). */
-static enum cf_result c_reply_cache(struct cf_ctx *x, char *why, size_t len)
-{
-	struct cf_conn c;
-	struct cf_frame f1, f2;
-	struct cf_msg b;
-	enum cf_result rc = CF_PASS;
-
-	if (open_registered(x, &c, NULL, why, len))
-		return CF_FAIL;
-	cf_msg_start(x, &b, IQP_KIND_REQUEST, IQP_MSG_SERVICE_CHANGE, 0);
-	iqp_add_enum(&b.m, NULL, IQP_E_SC_METHOD, IQP_SC_GRACEFUL);
-	iqp_add_u16(&b.m, NULL, IQP_E_SC_REASON, 905);
-	if (cf_request(x, &c, &b, &f1, why, len)) {
-		rc = CF_FAIL;
-		goto out_nof;
-	}
-	if (cf_request(x, &c, &b, &f2, why, len)) {
-		cf_frame_free(&f1);
-		rc = CF_FAIL;
-		goto out_nof;
-	}
-	if (f1.hdr.flags != f2.hdr.flags || f1.hdr.body_len != f2.hdr.body_len ||
-	    (f1.hdr.body_len && memcmp(f1.body, f2.body, f1.hdr.body_len)))
-		FAIL("the second REPLY differs (errors %u then %u)", f1.error_code, f2.error_code);
-out:
-	cf_frame_free(&f1);
-	cf_frame_free(&f2);
-out_nof:
-	cf_conn_close(&c);
-	return rc;
-}
-
-/* 9.1 item 4: an EVENT for a context the controller does not know is
- * ACKed without error (the controller may then release the orphan). */
-static enum cf_result c_event_unknown_context(struct cf_ctx *x, char *why, size_t len)
-{
-	struct cf_conn c;
-	struct cf_frame f;
-	struct cf_msg b;
-	struct iqp_elem *ev;
-	enum cf_result rc = CF_PASS;
-
-	if (open_registered(x, &c, NULL, why, len))
-		return CF_FAIL;
-	cf_msg_start(x, &b, IQP_KIND_NOTIFY, IQP_MSG_EVENT, 0);
-	iqp_add_container(&b.m, NULL, IQP_E_EVENT, &ev);
-	iqp_add_u16(&b.m, ev, IQP_E_EVENT_TYPE, 9 /* TERM_HEARTBEAT */);
-	iqp_add_u32(&b.m, ev, IQP_E_CONTEXT_ID, 0x7FFFFF02u);
-	iqp_add_u32(&b.m, ev, IQP_E_TERM_ID, 0x7FFFFF03u);
-	if (cf_request(x, &c, &b, &f, why, len)) {
-		rc = CF_FAIL;
-		goto out_nof;
-	}
-	if (f.error_code)
-		FAIL("ACK carries error %u (%s)", f.error_code, f.error_text);
-	snprintf(why, len, "%s", x->peer_releases ? "and the orphan was released (RELEASE seen)"
-						  : "no RELEASE of the orphan (SHOULD)");
-out:
-	cf_frame_free(&f);
-out_nof:
 	cf_conn_close(&c);
 	return rc;
 }
@@ -747,7 +517,7 @@ static enum cf_result c_too_deep(struct cf_ctx *x, char *why, size_t len)
 		h[4] = (uint8_t)(inner >> 8);
 		h[5] = (uint8_t)inner;
 	}
-	if (open_registered(x, &c, NULL, why, len))
+	if (cf_ctl_open_registered(x, &c, NULL, why, len))
 		return CF_FAIL;
 	uint32_t txid = cf_txid(x);
 	cf_send_header(&c, 1, IQP_KIND_REQUEST, 0, IQP_MSG_HEARTBEAT, txid, sizeof(body), body,
@@ -774,7 +544,7 @@ const struct cf_case cf_controller_cases[] = {
 	{ "4.4 pass 2e", "duplicate single element: 456", CF_CONTROLLER, false, c_duplicate },
 	{ "4.3 item 1", "child past the end of its parent: 1001", CF_CONTROLLER, false, c_overrun },
 	{ "4.3 item 2", "nesting deeper than MAX_DEPTH: 1002", CF_CONTROLLER, false, c_too_deep },
-	{ "9.1 item 4", "EVENT for an unknown context is ACKed", CF_CONTROLLER, false, c_event_unknown_context },
+	{ "9.1 item 4", "EVENT for an unknown context is ACKed", CF_CONTROLLER, false, cf_c_event_unknown_context },
 	{ "3.5 check 6", "unknown request code: 443", CF_CONTROLLER, false, c_unknown_code },
 	{ "3.5 check 8", "NOTIFY with a request code: ACK 401", CF_CONTROLLER, false, c_wrong_kind },
 	{ "3.5 check 9", "RESERVE from an AGW: 402", CF_CONTROLLER, false, c_wrong_role },
@@ -790,12 +560,12 @@ const struct cf_case cf_controller_cases[] = {
 	{ "6.9 item 4", "second REGISTER on a registered link: 401", CF_CONTROLLER, false, c_register_twice },
 	{ "7.2.3 check 2", "NODE_ID not in the certificate: 504", CF_CONTROLLER, false, c_wrong_node_id },
 	{ "7.6, 6.4 item 1", "NODE_STATUS is ACKed", CF_CONTROLLER, false, c_node_status },
-	{ "6.5 item 2", "repeated txid: the cached REPLY, not a second execution", CF_CONTROLLER, false, c_reply_cache },
-	{ "7.7 items 1, 5", "SERVICE_CHANGE GRACEFUL 905 drains, RESTART 918 restores", CF_CONTROLLER, false, c_drain },
-	{ "7.8, 7.7 item 5", "SERVICE_CHANGE FORCED 905, then RESTART 900", CF_CONTROLLER, false, c_forced },
-	{ "11.4", "SERVICE_CHANGE not permitted (449) or out of state (401)", CF_CONTROLLER, false, c_service_change_refused },
-	{ "7.5 item 2", "silent AGW: CLOSE 1104 after T_INACT", CF_CONTROLLER, false, c_inactivity },
-	{ "6.9 item 3", "no REGISTER: CLOSE 1105 after T_REG_WAIT", CF_CONTROLLER, true, c_reg_wait },
-	{ "3.6 item 2", "incomplete frame: CLOSE 1103 after T_FRAME", CF_CONTROLLER, true, c_frame_timeout },
+	{ "6.5 item 2", "repeated txid: the cached REPLY, not a second execution", CF_CONTROLLER, false, cf_c_reply_cache },
+	{ "7.7 items 1, 5", "SERVICE_CHANGE GRACEFUL 905 drains, RESTART 918 restores", CF_CONTROLLER, false, cf_c_drain },
+	{ "7.8, 7.7 item 5", "SERVICE_CHANGE FORCED 905, then RESTART 900", CF_CONTROLLER, false, cf_c_forced },
+	{ "11.4", "SERVICE_CHANGE not permitted (449) or out of state (401)", CF_CONTROLLER, false, cf_c_service_change_refused },
+	{ "7.5 item 2", "silent AGW: CLOSE 1104 after T_INACT", CF_CONTROLLER, false, cf_c_inactivity },
+	{ "6.9 item 3", "no REGISTER: CLOSE 1105 after T_REG_WAIT", CF_CONTROLLER, true, cf_c_reg_wait },
+	{ "3.6 item 2", "incomplete frame: CLOSE 1103 after T_FRAME", CF_CONTROLLER, true, cf_c_frame_timeout },
 };
 const size_t cf_n_controller_cases = sizeof(cf_controller_cases) / sizeof(cf_controller_cases[0]);

@@ -18,6 +18,14 @@
 
 enum cf_result { CF_PASS, CF_FAIL, CF_SKIP };
 
+/* In a case (char *why, size_t len, enum cf_result rc, label out): fail
+ * with a reason. */
+#define FAIL(...) do { snprintf(why, len, __VA_ARGS__); rc = CF_FAIL; goto out; } while (0)
+/* FAIL with the current reason as the first %s. */
+#define FAIL_WHY(fmt, ...) do { char t_[512]; snprintf(t_, sizeof(t_), "%s", why); \
+		FAIL(fmt, t_, ##__VA_ARGS__); } while (0)
+
+
 #define CF_SEEN 64
 
 /* The implementation under test. */
