@@ -22,6 +22,7 @@
 #include <openssl/core_names.h>
 
 #include "conf.h"
+#include "base64url.h"
 #include "jwt_verify.h"
 #include "wwsf_keys.h"
 #include "wwsf_policy.h"
@@ -32,23 +33,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 static struct wwsf_policy policy;
 static EVP_PKEY *key;
 
-static void b64url(const unsigned char *in, size_t n, char *out)
-{
-	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	size_t o = 0;
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)in[i] << 16 | (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0) |
-			     (i + 2 < n ? in[i + 2] : 0);
-		out[o++] = a[v >> 18 & 63];
-		out[o++] = a[v >> 12 & 63];
-		if (i + 1 < n)
-			out[o++] = a[v >> 6 & 63];
-		if (i + 2 < n)
-			out[o++] = a[v & 63];
-	}
-	out[o] = '\0';
-}
-
 static void coord(const char *name, char *out)
 {
 	BIGNUM *bn = NULL;
@@ -57,7 +41,7 @@ static void coord(const char *name, char *out)
 		abort();
 	BN_bn2binpad(bn, buf, 32);
 	BN_free(bn);
-	b64url(buf, 32, out);
+	b64url_encode(buf, 32, out);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -114,9 +98,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (data[0] == 1) {
 		static char tok[16384];
 		char h[64];
-		b64url((const unsigned char *)"{\"alg\":\"ES256\",\"kid\":\"k\"}", 25, h);
+		b64url_encode((const unsigned char *)"{\"alg\":\"ES256\",\"kid\":\"k\"}", 25, h);
 		int n = snprintf(tok, sizeof(tok), "%s.", h);
-		b64url(data + 1, size - 1, tok + n);
+		b64url_encode(data + 1, size - 1, tok + n);
 		size_t in_len = strlen(tok);
 		unsigned char der[128], raw[64];
 		size_t dl = sizeof(der);
@@ -133,7 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		BN_bn2binpad(ECDSA_SIG_get0_s(es), raw + 32, 32);
 		ECDSA_SIG_free(es);
 		tok[in_len] = '.';
-		b64url(raw, 64, tok + in_len + 1);
+		b64url_encode(raw, 64, tok + in_len + 1);
 		check(tok, strlen(tok));
 	} else if (data[0] == 2) {
 		struct wwsf_keyset ks;

@@ -29,7 +29,6 @@
 #include "jti_cache.h"
 #include "jwt_verify.h"
 #include "wwsf_keys.h"
-#include "wwsf_keys.h"
 #include "wwsf_policy.h"
 
 #define NOW 1800000000LL
@@ -37,26 +36,9 @@
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static void b64url(const unsigned char *in, size_t n, char *out)
-{
-	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	size_t o = 0;
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)in[i] << 16 | (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0) |
-			     (i + 2 < n ? in[i + 2] : 0);
-		out[o++] = a[v >> 18 & 63];
-		out[o++] = a[v >> 12 & 63];
-		if (i + 1 < n)
-			out[o++] = a[v >> 6 & 63];
-		if (i + 2 < n)
-			out[o++] = a[v & 63];
-	}
-	out[o] = '\0';
-}
-
 static void b64s(const char *s, char *out)
 {
-	b64url((const unsigned char *)s, strlen(s), out);
+	b64url_encode((const unsigned char *)s, strlen(s), out);
 }
 
 struct keys {
@@ -72,7 +54,7 @@ static void bn_b64(EVP_PKEY *k, const char *name, size_t pad, char *out)
 	unsigned char buf[600];
 	assert_true(EVP_PKEY_get_bn_param(k, name, &bn));
 	int n = pad ? BN_bn2binpad(bn, buf, (int)pad) : BN_bn2bin(bn, buf);
-	b64url(buf, (size_t)n, out);
+	b64url_encode(buf, (size_t)n, out);
 	BN_free(bn);
 }
 
@@ -185,7 +167,7 @@ static char *token(const char *header, const char *payload, enum signer s)
 		memset(raw, 0x5a, 64);
 		rawlen = 64;
 	}
-	b64url(raw, rawlen, sig);
+	b64url_encode(raw, rawlen, sig);
 	strcat(out, ".");
 	strcat(out, sig);
 	return out;
