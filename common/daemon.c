@@ -111,6 +111,8 @@ static void reload(struct daemon *d)
 			 LF_S("where", where[i].text));
 	}
 	log_info(&d->log, 0, NULL, "reloaded");
+	if (ops->reloaded && d->app)
+		ops->reloaded(d);
 out:
 	if (fresh)
 		conf_free(ops->opts, ops->n_opts, fresh);

@@ -65,6 +65,9 @@ struct daemon_ops {
 	void (*stop)(struct daemon *d);
 	/* Frees d->app after the loop has ended (or after a failed start). */
 	void (*destroy)(struct daemon *d);
+	/* After a SIGHUP reload applied its reloadable settings to d->cfg
+	 * (NULL: nothing more to do). */
+	void (*reloaded)(struct daemon *d);
 };
 
 struct daemon {

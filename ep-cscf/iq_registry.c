@@ -108,6 +108,7 @@ int iq_registry_register(struct iq_registry *r, const struct iqp_node_info *agw,
 	a->last_heartbeat_ms = 0;
 	a->lost_ms = 0;
 	a->holding = false;
+	a->sc_pending = false;
 	return 0;
 }
 

@@ -39,6 +39,8 @@ struct iq_agw {
 	uint64_t last_heartbeat_ms;  /* idem; 0 before the first */
 	uint64_t lost_ms;
 	bool holding;                /* lost, its calls held for T_HOLD (7.10) */
+	bool drained_by_us;          /* iq.drain took it out of service (7.7 item 2) */
+	bool sc_pending;             /* our SERVICE_CHANGE in flight */
 };
 
 struct iq_registry;

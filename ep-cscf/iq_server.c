@@ -1,6 +1,7 @@
 /* The Iq+ controller: listener, links, AGW registry, logs and metrics. */
 #include "iq_server.h"
 
+#include "iq_drain.h"
 #include "iq_reconcile.h"
 
 #include <errno.h>
@@ -121,6 +122,8 @@ static void registered(struct iq_peer *p, struct iqp_link *l,
 			 LF_S("old_addr", old->peer), LF_S("addr", u->peer));
 		iqp_link_uv_stop(old, IQP_ERR_SUPERSEDED, "superseded by a newer connection");
 	}
+	/* 7.7 item 2: the operator's list, for this AGW too. */
+	iq_drain_apply(s, s->drain);
 	if (!s->calls || !prev.known)
 		return;
 	if (prev.epoch != a->epoch) {

@@ -42,6 +42,7 @@ struct iq_server {
 					 * link loss); NULL: EVENTs get 501 */
 	uv_timer_t hold_timer;          /* T_HOLD of lost AGWs, checked each second */
 	uint32_t hold_ms;
+	const struct conf_list *drain;  /* borrowed: iq.drain (iq_drain.h) */
 	const struct log *log;          /* borrowed */
 	unsigned sub;
 	struct metric *ev_registered, *ev_lost, *ev_restart, *ev_refused;

@@ -20,6 +20,7 @@
 #include "flow_table.h"
 #include "ims_tcp.h"
 #include "ims_udp.h"
+#include "iq_drain.h"
 #include "iq_server.h"
 #include "iqp_registry.h"
 #include "iqp_tls_conf.h"
@@ -54,6 +55,7 @@ struct epcscf_cfg {
 	struct conf_list iq_pins;
 	char *iq_ca_file, *iq_cert, *iq_key, *iq_node_id;
 	long long iq_hb_interval, iq_hold;
+	struct conf_list iq_drain;
 	int media_anchor;
 	char *media_w3_realm, *media_ims_realm;
 	bool media_bundle, media_ims_avpf;
@@ -135,6 +137,9 @@ static const struct conf_opt opts[] = {
 	  "PEM private key for iq.cert (empty: in the same file)" },
 	{ "iq.node_id", CONF_STRING, O(iq_node_id), "ep-cscf", 0, 0, NULL, 0,
 	  "NODE_ID of this controller (1-64 of A-Z a-z 0-9 . _ -)" },
+	{ "iq.drain", CONF_LIST, O(iq_drain), "", 0, 0, NULL, CONF_RELOADABLE,
+	  "NODE_IDs of the AGWs to drain (SPEC 7.7 item 2; reloadable: edit, then SIGHUP): "
+	  "no new calls, out of service when the last ends; removed again, they are restored" },
 	{ "iq.hold_timeout", CONF_INT, O(iq_hold), "60000", 1000, 3600000, NULL, 0,
 	  "T_HOLD, ms (SPEC 7.10): how long the calls of a lost AGW are kept for it to come back" },
 	{ "iq.hb_interval", CONF_INT, O(iq_hb_interval), "5000", 1000, 60000, NULL, 0,
@@ -439,6 +444,7 @@ static int iq_start(struct daemon *d, struct epcscf *e, char *err, size_t errlen
 	e->iq_calls.hooks.context_lost = on_context_lost;
 	e->iq_calls.hooks.arg = &e->proxy;
 	e->iq.calls = &e->iq_calls;
+	iq_drain_apply(&e->iq, &c->iq_drain);
 	log_info(&d->log, SUB_IQ, NULL, "listening", LF_S("service", "iq"),
 		 LF_S("addr", e->iq.bound), LF_S("security", e->iq_tls_ready ? "tls" : "tcp"),
 		 LF_S("node_id", c->iq_node_id), LF_U("epoch", e->iq.self.epoch));
@@ -661,6 +667,16 @@ static void epcscf_destroy(struct daemon *d)
 	d->app = NULL;
 }
 
+/* SIGHUP: iq.drain may have changed (7.7 item 2). */
+static void epcscf_reloaded(struct daemon *d)
+{
+	struct epcscf *e = d->app;
+	struct epcscf_cfg *c = d->cfg;
+
+	if (e->iq_ready && e->iq.calls)
+		iq_drain_apply(&e->iq, &c->iq_drain);
+}
+
 static const struct daemon_ops epcscf_ops = {
 	.name = "ep-cscf",
 	.opts = opts,
@@ -673,6 +689,7 @@ static const struct daemon_ops epcscf_ops = {
 	.start = epcscf_start,
 	.stop = epcscf_stop,
 	.destroy = epcscf_destroy,
+	.reloaded = epcscf_reloaded,
 };
 
 int main(int argc, char **argv)
