@@ -157,6 +157,8 @@ static void on_signal(uv_signal_t *s, int signum)
 	if (signum == SIGHUP) {
 		log_info(&d->log, 0, NULL, "reloading", LF_S("signal", "SIGHUP"));
 		reload(d);
+		if (d->ops->reload && d->app)
+			d->ops->reload(d);
 		return;
 	}
 	log_info(&d->log, 0, NULL, "stopping",

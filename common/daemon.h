@@ -65,6 +65,9 @@ struct daemon_ops {
 	void (*stop)(struct daemon *d);
 	/* Frees d->app after the loop has ended (or after a failed start). */
 	void (*destroy)(struct daemon *d);
+	/* Optional: on SIGHUP, after the options were reloaded, reloads what
+	 * the daemon keeps outside the option table (files it read at start). */
+	void (*reload)(struct daemon *d);
 };
 
 struct daemon {
