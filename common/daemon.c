@@ -111,8 +111,6 @@ static void reload(struct daemon *d)
 			 LF_S("where", where[i].text));
 	}
 	log_info(&d->log, 0, NULL, "reloaded");
-	if (ops->reloaded && d->app)
-		ops->reloaded(d);
 out:
 	if (fresh)
 		conf_free(ops->opts, ops->n_opts, fresh);
@@ -159,6 +157,8 @@ static void on_signal(uv_signal_t *s, int signum)
 	if (signum == SIGHUP) {
 		log_info(&d->log, 0, NULL, "reloading", LF_S("signal", "SIGHUP"));
 		reload(d);
+		if (d->ops->reload && d->app)
+			d->ops->reload(d);
 		return;
 	}
 	log_info(&d->log, 0, NULL, "stopping",

@@ -65,9 +65,9 @@ struct daemon_ops {
 	void (*stop)(struct daemon *d);
 	/* Frees d->app after the loop has ended (or after a failed start). */
 	void (*destroy)(struct daemon *d);
-	/* After a SIGHUP reload applied its reloadable settings to d->cfg
-	 * (NULL: nothing more to do). */
-	void (*reloaded)(struct daemon *d);
+	/* Optional: on SIGHUP, after the options were reloaded, reloads what
+	 * the daemon keeps outside the option table (files it read at start). */
+	void (*reload)(struct daemon *d);
 };
 
 struct daemon {

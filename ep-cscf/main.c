@@ -167,7 +167,6 @@ struct epcscf {
 	struct ims_tcp tcp;        /* owned */
 	struct sip_proxy proxy;    /* owned */
 	struct tna tna;            /* owned: web authentication */
-	uv_signal_t sig_hup;       /* JWKS reload */
 	struct ws_server *ws;      /* owned */
 	struct ims_tcp tls_tcp;    /* owned: SIP over TLS toward IMS */
 	struct iqp_tls_ctx ims_tls_srv, ims_tls_cli; /* owned when ims_tls_ready */
@@ -178,7 +177,6 @@ struct epcscf {
 	struct call_media_cfg media; /* owned */
 	int flows_ready, proxy_ready, tcp_ready, iq_tls_ready, iq_ready, tna_ready;
 	int ims_tls_ready, tls_tcp_ready;
-	struct daemon *d;          /* borrowed: for the SIGHUP reload's log */
 };
 
 /* Iq+ settings: NODE_ID, then with TLS the identity and the context. */
@@ -451,16 +449,22 @@ static int iq_start(struct daemon *d, struct epcscf *e, char *err, size_t errlen
 	return 0;
 }
 
-static void on_hup(uv_signal_t *h, int signum)
+/* SIGHUP: the WWSFs' JWKS files are read again (key rollover); iq.drain,
+ * reloadable, is applied again (7.7 item 2; idempotent). */
+static void epcscf_reload(struct daemon *d)
 {
-	struct epcscf *e = h->data;
+	struct epcscf *e = d->app;
+	struct epcscf_cfg *c = d->cfg;
 	char err[CONF_ERR_MAX];
-	(void)signum;
+	if (e->iq_ready && e->iq.calls)
+		iq_drain_apply(&e->iq, &c->iq_drain);
+	if (!e->tna_ready)
+		return;
 	if (wwsf_policy_reload_keys(&e->policy, err, sizeof(err)))
-		log_error(&e->d->log, SUB_SIP, NULL, "jwks reload failed, keys unchanged",
+		log_error(&d->log, SUB_SIP, NULL, "jwks reload failed, keys unchanged",
 			  LF_S("reason", err));
 	else
-		log_info(&e->d->log, SUB_SIP, NULL, "jwks reloaded");
+		log_info(&d->log, SUB_SIP, NULL, "jwks reloaded");
 }
 
 static int epcscf_start(struct daemon *d, char *err, size_t errlen)
@@ -561,12 +565,6 @@ static int epcscf_start(struct daemon *d, char *err, size_t errlen)
 	}
 	e->tna_ready = 1;
 	sip_proxy_attach_tna(&e->proxy, &e->tna);
-	/* SIGHUP also re-reads the WWSFs' JWKS files (key rollover). */
-	e->d = d;
-	uv_signal_init(&d->loop, &e->sig_hup);
-	e->sig_hup.data = e;
-	uv_signal_start(&e->sig_hup, on_hup, SIGHUP);
-	uv_unref((uv_handle_t *)&e->sig_hup);
 	/* Before the WebSocket server: libwebsockets cannot be torn down
 	 * after a failed start. */
 	if ((rc = iq_start(d, e, err, errlen)))
@@ -624,10 +622,8 @@ static void epcscf_stop(struct daemon *d)
 	ws_server_stop(e->ws);
 	if (e->proxy_ready)
 		sip_proxy_close(&e->proxy);
-	if (e->tna_ready) {
+	if (e->tna_ready)
 		tna_close(&e->tna);
-		uv_close((uv_handle_t *)&e->sig_hup, NULL);
-	}
 	ims_udp_close(&e->udp);
 	if (e->tcp_ready)
 		ims_tcp_close(&e->tcp);
@@ -667,16 +663,6 @@ static void epcscf_destroy(struct daemon *d)
 	d->app = NULL;
 }
 
-/* SIGHUP: iq.drain may have changed (7.7 item 2). */
-static void epcscf_reloaded(struct daemon *d)
-{
-	struct epcscf *e = d->app;
-	struct epcscf_cfg *c = d->cfg;
-
-	if (e->iq_ready && e->iq.calls)
-		iq_drain_apply(&e->iq, &c->iq_drain);
-}
-
 static const struct daemon_ops epcscf_ops = {
 	.name = "ep-cscf",
 	.opts = opts,
@@ -688,8 +674,8 @@ static const struct daemon_ops epcscf_ops = {
 	.prepare = epcscf_prepare,
 	.start = epcscf_start,
 	.stop = epcscf_stop,
+	.reload = epcscf_reload,
 	.destroy = epcscf_destroy,
-	.reloaded = epcscf_reloaded,
 };
 
 int main(int argc, char **argv)

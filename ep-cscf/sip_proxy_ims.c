@@ -108,6 +108,17 @@ static void request_from_ims(struct sip_proxy *p, msg_t *msg, const struct ims_p
 		msg_destroy(msg);
 		return;
 	}
+	/* RFC 3261 16.3 step 2: Max-Forwards is checked before routing, so a
+	 * request at zero gets 483 whatever it names (RFC 4475 3.3.11). */
+	if ((rc = sip_proxy_max_forwards(msg, sip))) {
+		log_info(p->log, p->sub, &ids, "request from IMS refused",
+			 LF_S("reason", rc > 0 ? "Max-Forwards is zero" : "out of memory"),
+			 LF_I("status", rc > 0 ? rc : 500));
+		if (sip->sip_request->rq_method != sip_method_ack)
+			sip_proxy_reply_ims(p, msg, rc > 0 ? rc : 500, NULL, from);
+		msg_destroy(msg);
+		return;
+	}
 	char token[FLOW_TOKEN_LEN + 8];
 	const char *user = sip_proxy_pop_our_routes(p, msg, sip, token, sizeof(token));
 	struct flow *f = NULL;
@@ -135,8 +146,8 @@ static void request_from_ims(struct sip_proxy *p, msg_t *msg, const struct ims_p
 		msg_destroy(msg);
 		return;
 	}
-	if ((rc = sip_proxy_max_forwards(msg, sip)) || (sip_proxy_creates_dialog(sip) && sip_proxy_record_route(p, msg, sip, f, 0))) {
-		sip_proxy_reply_ims(p, msg, rc > 0 ? rc : 500, NULL, from);
+	if (sip_proxy_creates_dialog(sip) && sip_proxy_record_route(p, msg, sip, f, 0)) {
+		sip_proxy_reply_ims(p, msg, 500, NULL, from);
 		msg_destroy(msg);
 		return;
 	}

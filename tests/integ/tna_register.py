@@ -14,6 +14,7 @@ import asyncio
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -43,14 +44,22 @@ def b64(n):
     return jwt.utils.base64url_encode(n.to_bytes(32, "big")).decode()
 
 
-def make_jwks(name, kid):
-    key = ec.generate_private_key(ec.SECP256R1())
-    KEYS[name] = (key, kid)
+def jwk(key, kid):
     pub = key.public_key().public_numbers()
+    return {"kty": "EC", "crv": "P-256", "kid": kid, "use": "sig", "x": b64(pub.x), "y": b64(pub.y)}
+
+
+def make_jwks(name, kid, keep_old=False):
+    """A new signing key for WWSF `name`; its JWKS file publishes it (and
+    the previous key too when keep_old: a rollover)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    keys = [jwk(key, kid)]
+    if keep_old and name in KEYS:
+        keys.append(jwk(*KEYS[name]))
+    KEYS[name] = (key, kid)
     path = os.path.join(TMP, "%s.jwks" % name)
     with open(path, "w") as f:
-        json.dump({"keys": [{"kty": "EC", "crv": "P-256", "kid": kid, "use": "sig",
-                             "x": b64(pub.x), "y": b64(pub.y)}]}, f)
+        json.dump({"keys": keys}, f)
     return path
 
 
@@ -256,6 +265,28 @@ async def scenario(metrics_port):
                                      r'impu=sip:guest-9@ims\.test range=', lab.log("ep-cscf.log"))
            and "TNA REGISTER for sip:guest-9@" not in kam_log(),
            "a guest's token expiry ends its flow, with no REGISTER of its IMPU toward IMS")
+
+    # Key rollover: the WWSF publishes a new key beside the old one; tokens
+    # signed with it are refused until SIGHUP makes ep-cscf read the JWKS
+    # again, then accepted.
+    old_key = KEYS["wwsf-a"]
+    make_jwks("wwsf-a", "a-2", keep_old=True)
+    await expect_refusal("a token signed with a key not yet loaded (kid a-2)", ORIGIN_A, "alice",
+                         token(), 401)
+    lab.ep.send_signal(signal.SIGHUP)
+    reloaded = wait_log(os.path.join(TMP, "ep-cscf.log"), 'msg="jwks reloaded"', 5)
+    r = await wic(ORIGIN_A, "alice")
+    rsp = await r.register_bearer(token())
+    result(reloaded and rsp is not None and rsp["status"] == 200,
+           "after SIGHUP the new key (kid a-2) is accepted", str(rsp and rsp["start"]))
+    await r.close()
+    KEYS["wwsf-a"], new_key = old_key, KEYS["wwsf-a"]
+    r = await wic(ORIGIN_A, "alice")
+    rsp = await r.register_bearer(token())
+    result(rsp is not None and rsp["status"] == 200,
+           "the old key (kid a-1), still published, is accepted too", str(rsp and rsp["start"]))
+    await r.close()
+    KEYS["wwsf-a"] = new_key
 
     m = metrics(metrics_port)
     exp = re.search(r"^epcscf_token_registrations_expired_total (\d+)", m, re.M)
