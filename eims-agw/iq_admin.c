@@ -255,8 +255,38 @@ void iq_admin_link_change(struct iq_admin *a, bool up)
 	arm(a);
 }
 
+/* 7.4 item 2: HANDOFF 903/909: the reply, CLOSE 1000, then registration
+ * with the targets (HANDOFF 903); contexts are held as after any link
+ * loss and survive if the new controller association is the same (7.9). */
+static void handoff(struct iq_calls *c, struct iqp_link *l, const struct iqp_msg *m,
+		    uint16_t reason)
+{
+	struct iqp_redirect t[IQP_MAX_REDIRECT_TARGETS];
+	size_t n = iqp_link_reg_redirects(m, t, IQP_MAX_REDIRECT_TARGETS);
+	struct iqp_target first;
+	struct call_err ce = { 0 };
+	struct iqp_msg r;
+	int rc;
+
+	if (!n) { /* validation requires 1..8; a port 0 is refused there too */
+		bad(&ce, 472, NULL, "HANDOFF without a usable REDIRECT_TARGET");
+		iqc_reply_error(c, l, m, &ce);
+		return;
+	}
+	iqp_target_from_redirect(&t[0], c->iq->targets, c->iq->n_targets, &first);
+	metric_inc(c->admin->sc_received);
+	log_info(c->log, c->sub, NULL, "iq service change from controller",
+		 LF_U("method", IQP_SC_HANDOFF), LF_U("reason", reason), LF_U("targets", n),
+		 LF_S("first", first.text));
+	if (iqc_reply_start(&r, m, 0))
+		return;
+	iqc_reply_send(c, l, &r, m);
+	if ((rc = iqp_link_uv_handoff(iqp_link_uv_of(l), t, n)))
+		log_warn(c->log, c->sub, NULL, "iq handoff not followed", LF_S("reason", strerror(rc)));
+}
+
 /* 11.4: SERVICE_CHANGE from the controller (GRACEFUL 905, FORCED 905,
- * RESTART 918/900; HANDOFF is not implemented). */
+ * RESTART 918/900, HANDOFF 903/909). */
 void iqc_on_service_change(void *arg, struct iqp_link *l, const struct iqp_msg *m)
 {
 	struct iq_calls *c = arg;
@@ -301,8 +331,10 @@ void iqc_on_service_change(void *arg, struct iqp_link *l, const struct iqp_msg *
 									     : "RESTART 900");
 		break;
 	case IQP_SC_HANDOFF:
-		bad(&ce, 501, NULL, "HANDOFF not implemented");
-		goto refuse;
+		if (reason != 903 && reason != 909)
+			goto bad_reason;
+		handoff(c, l, m, reason);
+		return;
 	default:
 		goto bad_reason;
 	}

@@ -39,6 +39,9 @@ void iq_calls_stop(struct iq_calls *c);
 /* For struct iq_client_cfg.link_change (7.10): T_HOLD runs while the link
  * is down; at expiry every context is released and a new epoch made. */
 void iq_calls_link_change(void *arg, bool up);
+/* For struct iq_client_cfg.peer_changed (7.9 item 4): registered with
+ * another controller association; every context is released, no EVENTs. */
+void iq_calls_peer_changed(void *arg);
 
 /* The handlers, for struct iqp_link_calls (arg: struct iq_calls). */
 const struct iqp_link_calls *iq_calls_table(void);

@@ -137,3 +137,18 @@ void iq_calls_link_change(void *arg, bool up)
 	else if (!uv_is_active((uv_handle_t *)&c->hold))
 		uv_timer_start(&c->hold, on_hold, c->hold_ms, 0);
 }
+
+void iq_calls_peer_changed(void *arg)
+{
+	struct iq_calls *c = arg;
+	struct media_plane *mp = c->mp;
+	size_t n = mp->n_ctxs;
+
+	/* 7.9 item 4: their owner lost them; released without EVENTs. */
+	while (mp->ctxs)
+		media_ctx_release(mp, mp->ctxs);
+	iq_events_held(c, false);
+	if (n)
+		log_warn(c->log, c->sub, NULL, "iq contexts of the previous controller released",
+			 LF_U("contexts_released", n));
+}

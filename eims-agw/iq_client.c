@@ -83,6 +83,7 @@ int iq_client_prepare(struct iq_client *c, const struct iq_client_cfg *cfg,
 	c->n_contexts = cfg->n_contexts;
 	c->free_ports = cfg->free_ports;
 	c->link_change = cfg->link_change;
+	c->peer_changed = cfg->peer_changed;
 	c->tls = cfg->tls;
 	c->cfg.role = IQP_ROLE_AGW;
 	c->cfg.self = s;
@@ -134,15 +135,22 @@ static const char *by(const struct iqp_link_event *ev)
 	return ev->remote ? "peer" : ev->code ? "us" : "connection";
 }
 
-static const char *target_of(const struct iq_client *c, const struct iqp_link *l)
+/* Where the link connects (next): a redirect target (7.4) or a
+ * configured one. */
+static const char *target_of(const struct iq_client *c, const struct iqp_link *l,
+			     const struct iqp_redirect *redirect, struct iqp_target *buf)
 {
-	return c->targets[l->target].text;
+	if (!redirect)
+		return c->targets[l->target].text;
+	iqp_target_from_redirect(redirect, c->targets, c->n_targets, buf);
+	return buf->text;
 }
 
 static void on_event(void *arg, struct iqp_link *l, const struct iqp_link_event *ev)
 {
 	struct iq_client *c = arg;
-	const char *addr = c->u ? c->u->peer : target_of(c, l);
+	struct iqp_target t;
+	const char *addr = c->u ? c->u->peer : target_of(c, l, NULL, &t);
 
 	switch (ev->type) {
 	case IQP_LEV_STATE:
@@ -152,7 +160,9 @@ static void on_event(void *arg, struct iqp_link *l, const struct iqp_link_event 
 			  LF_S("to", iqp_link_state_name(ev->state)));
 		break;
 	case IQP_LEV_CONNECTING:
-		log_debug(c->log, c->sub, NULL, "iq connecting", LF_S("addr", target_of(c, l)));
+		log_debug(c->log, c->sub, NULL, "iq connecting",
+			  LF_S("addr", target_of(c, l, ev->redirect, &t)),
+			  LF_S("redirect", ev->redirect ? "yes" : "no"));
 		break;
 	case IQP_LEV_REGISTERED:
 		metric_inc(c->ev_registered);
@@ -184,19 +194,29 @@ static void on_event(void *arg, struct iqp_link *l, const struct iqp_link_event 
 			 LF_S("controller", l->peer.node_id), LF_S("addr", addr),
 			 LF_U("code", ev->code), LF_S("by", by(ev)),
 			 LF_S("reason", ev->text), LF_U("retry_ms", ev->wait_ms),
-			 LF_S("next", target_of(c, l)));
+			 LF_S("next", target_of(c, l, ev->redirect, &t)));
 		break;
 	case IQP_LEV_FAILED:
 		metric_inc(c->ev_failed);
 		log_warn(c->log, c->sub, NULL, "iq connection failed", LF_S("addr", addr),
 			 LF_U("code", ev->code), LF_S("by", by(ev)),
 			 LF_S("reason", ev->text), LF_U("retry_ms", ev->wait_ms),
-			 LF_S("next", target_of(c, l)));
+			 LF_S("next", target_of(c, l, ev->redirect, &t)));
+		break;
+	case IQP_LEV_REDIRECTED:
+		metric_inc(c->ev_redirected);
+		log_info(c->log, c->sub, NULL,
+			 ev->code == IQP_ERR_REDIRECT ? "iq redirected" : "iq handoff",
+			 LF_S("addr", addr), LF_U("code", ev->code), LF_U("targets", ev->target),
+			 LF_S("first", target_of(c, l, ev->redirect, &t)),
+			 LF_U("in_a_row", l->redirects));
 		break;
 	case IQP_LEV_PEER_EPOCH:
-		log_warn(c->log, c->sub, NULL, "iq controller restart detected",
-			 LF_S("controller", ev->peer->node_id), LF_U("old_epoch", ev->old_epoch),
-			 LF_U("epoch", ev->peer->epoch));
+		log_warn(c->log, c->sub, NULL, "iq controller association changed",
+			 LF_S("old_controller", l->peer.node_id), LF_U("old_epoch", ev->old_epoch),
+			 LF_S("controller", ev->peer->node_id), LF_U("epoch", ev->peer->epoch));
+		if (c->peer_changed)
+			c->peer_changed(c->calls_arg);
 		break;
 	case IQP_LEV_DISCARDED:
 		log_info(c->log, c->sub, NULL, "iq frame refused", LF_S("addr", addr),
@@ -309,6 +329,8 @@ int iq_client_start(struct iq_client *c, uv_loop_t *loop, const struct log *log,
 				    METRIC_COUNTER, "event", "refused", (const char *)NULL);
 	c->ev_failed = metrics_add(metrics, "eimsagw_iq_link_events_total", ev_help,
 				   METRIC_COUNTER, "event", "connect_failed", (const char *)NULL);
+	c->ev_redirected = metrics_add(metrics, "eimsagw_iq_link_events_total", ev_help,
+				       METRIC_COUNTER, "event", "redirected", (const char *)NULL);
 	set_hooks(c);
 	if ((rc = iqp_link_uv_new(&c->u, loop, &c->cfg, &c->hooks, c, c->tls, c->targets,
 				  &uv_ops, c))) {

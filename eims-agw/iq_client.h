@@ -37,7 +37,7 @@ struct iq_client {
 	unsigned sub;
 	unsigned state;                 /* last link state, for the gauge */
 	struct iq_client_state_gauge gauges[IQP_LINK_N_STATES];
-	struct metric *ev_registered, *ev_lost, *ev_refused, *ev_failed;
+	struct metric *ev_registered, *ev_lost, *ev_refused, *ev_failed, *ev_redirected;
 	uint64_t cpu_us, cpu_at_ms;     /* last CPU sample (LOAD) */
 	struct iqp_link_hooks hooks;    /* the link's hooks (calls included) */
 	const struct iqp_link_calls *calls; /* borrowed: the call procedures */
@@ -45,6 +45,7 @@ struct iq_client {
 	const size_t *n_contexts;       /* borrowed: contexts in use (LOAD) */
 	const uint32_t *free_ports;     /* borrowed: free media ports (LOAD) */
 	void (*link_change)(void *arg, bool up); /* registered / lost (7.10) */
+	void (*peer_changed)(void *arg);     /* another controller association (7.9) */
 	/* Completes every LOAD before it is sent (overload level, 7.6; set
 	 * after iq_client_prepare; NULL: NONE). */
 	void (*load_hook)(void *arg, struct iqp_load *load);
@@ -66,6 +67,10 @@ struct iq_client_cfg {
 	const uint32_t *free_ports;          /* borrowed; NULL: max_ports */
 	/* Called with calls_arg when the link registers (up) or is lost. */
 	void (*link_change)(void *arg, bool up);
+	/* Called with calls_arg, before link_change(up), when the controller
+	 * registered with differs (NODE_ID or EPOCH) from the previous one:
+	 * the contexts held must go (7.9 item 4). */
+	void (*peer_changed)(void *arg);
 	bool bundle;                         /* CAP_BUNDLE */
 };
 

@@ -131,6 +131,7 @@ static int iq_prepare(struct daemon *d, struct agw *e, char *err, size_t errlen)
 		.calls = iq_calls_table(), .calls_arg = &e->calls,
 		.n_contexts = &e->media.n_ctxs, .bundle = true,
 		.free_ports = &e->media.ports.n_free, .link_change = iq_calls_link_change,
+		.peer_changed = iq_calls_peer_changed,
 	};
 
 	if (*c->node_id) {

@@ -35,7 +35,11 @@ struct call_media {
 	int busy;                    /* cur, or a done callback running */
 	struct alg_call *alg;        /* owned */
 	struct iqp_link *link;       /* borrowed: the AGW of the context;
-				      * NULL before RESERVE or once lost */
+				      * NULL before RESERVE, while held or
+				      * once lost */
+	bool held;                   /* link lost, T_HOLD running (7.10) */
+	char agw[IQP_NODE_ID_MAX + 1]; /* while held: the AGW's NODE_ID */
+	uint32_t held_ctx;           /* while held: the CONTEXT_ID */
 	struct iq_call_req *req;     /* outstanding request, detached on release */
 	enum exchange ex;
 	unsigned need;               /* IQ_NEED_* of the context's AGW */
@@ -223,6 +227,14 @@ static int start(struct sip_proxy *p, struct call *c, struct held *h)
 		finish(p, c, h, aerr.sip_status ? aerr.sip_status : 500, aerr.text);
 		return 0;
 	}
+	if (m->held) { /* 7.10: no command until the AGW is back */
+		iqp_msg_free(&m->msg);
+		if (m->ex == EX_OFFER)
+			alg_offer_abandon(m->alg);
+		m->ex = EX_NONE;
+		finish(p, c, h, 503, "media gateway link down");
+		return 0;
+	}
 	m->cur = h;
 	m->busy = 1;
 	rc = iq_call_send(p->media->iq, m->link, m->need, &m->msg, on_reply, c, &m->req);
@@ -398,5 +410,97 @@ void call_media_link_lost(struct sip_proxy *p, struct iqp_link *l)
 			call_end(p, c, "media gateway lost", 503);
 			call_maybe_free(p, c);
 		}
+	}
+}
+
+/* --- Link loss and reconciliation (7.10, 7.11 item 3) ------------------------ */
+
+void call_media_link_held(struct sip_proxy *p, struct iqp_link *l)
+{
+	for (struct call *c = p->calls.all; c; c = c->next) {
+		struct call_media *m = c->media;
+		if (!m || m->link != l)
+			continue;
+		m->held = true;
+		snprintf(m->agw, sizeof(m->agw), "%s", l->peer.node_id);
+		m->held_ctx = c->ctx_id;
+		m->link = NULL;
+		call_unindex_context(&p->calls, c);
+	}
+}
+
+void call_media_link_back(struct sip_proxy *p, const char *node_id, struct iqp_link *l)
+{
+	for (struct call *c = p->calls.all; c; c = c->next) {
+		struct call_media *m = c->media;
+		if (!m || !m->held || strcmp(m->agw, node_id))
+			continue;
+		m->held = false;
+		if (c->released) /* ended while held: the reconciliation releases it */
+			continue;
+		m->link = l;
+		if (m->held_ctx)
+			call_index_context(&p->calls, c, l, m->held_ctx);
+		m->held_ctx = 0;
+	}
+}
+
+void call_media_hold_end(struct sip_proxy *p, const char *node_id, const char *why)
+{
+	struct call *c = p->calls.all, *next;
+
+	for (; c; c = next) {
+		next = c->next;
+		struct call_media *m = c->media;
+		if (!m || !m->held || strcmp(m->agw, node_id))
+			continue;
+		m->held = false;
+		if (c->state != CALL_ENDED) {
+			call_end(p, c, why, 503);
+			call_maybe_free(p, c);
+		}
+	}
+}
+
+int call_media_contexts(struct sip_proxy *p, struct iqp_link *l, uint32_t **out, size_t *n)
+{
+	size_t k = 0, cap = 0;
+	uint32_t *v = NULL;
+
+	for (struct call *c = p->calls.all; c; c = c->next) {
+		if (!c->ctx_id || c->ctx_link != l)
+			continue;
+		if (k == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			uint32_t *nv = realloc(v, ncap * sizeof(*v));
+			if (!nv) {
+				free(v);
+				return ENOMEM;
+			}
+			v = nv;
+			cap = ncap;
+		}
+		v[k++] = c->ctx_id;
+	}
+	*out = v;
+	*n = k;
+	return 0;
+}
+
+void call_media_context_lost(struct sip_proxy *p, struct iqp_link *l, uint32_t context_id)
+{
+	struct call *c = call_by_context(&p->calls, l, context_id);
+
+	if (!c)
+		return;
+	if (c->media)
+		c->media->link = NULL; /* nothing to RELEASE */
+	call_unindex_context(&p->calls, c);
+	if (c->state != CALL_ENDED) {
+		struct log_ids ids = call_log_ids(c);
+		log_info(p->log, p->sub, &ids, "media context lost by the AGW", LF_U("call", c->serial),
+			 LF_U("context_id", context_id));
+		call_end(p, c, "media context lost", 503);
+		call_maybe_free(p, c);
 	}
 }

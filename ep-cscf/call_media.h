@@ -58,5 +58,19 @@ bool call_media_owns(struct sip_proxy *p, struct iqp_link *l, uint32_t context_i
 /* An AGW's link is lost: its calls end (BYE both ways); their contexts
  * went with the link. */
 void call_media_link_lost(struct sip_proxy *p, struct iqp_link *l);
+/* The link is lost (7.10): its calls go on, held, without a link (their
+ * SDP steps get 503) until call_media_link_back or call_media_hold_end
+ * for the AGW's NODE_ID. */
+void call_media_link_held(struct sip_proxy *p, struct iqp_link *l);
+/* The AGW registered again on l with the epoch of the held calls. */
+void call_media_link_back(struct sip_proxy *p, const char *node_id, struct iqp_link *l);
+/* T_HOLD expired or the AGW restarted: its held calls end (BYE both
+ * ways, 503 why). */
+void call_media_hold_end(struct sip_proxy *p, const char *node_id, const char *why);
+/* The CONTEXT_IDs calls own on l: *out malloc'd (NULL when none), the
+ * caller frees.  Returns 0 or ENOMEM. */
+int call_media_contexts(struct sip_proxy *p, struct iqp_link *l, uint32_t **out, size_t *n);
+/* The AGW no longer has context_id (7.11 item 3.3): its call ends. */
+void call_media_context_lost(struct sip_proxy *p, struct iqp_link *l, uint32_t context_id);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "iq_reconcile.h"
 #include "iqp_build.h"
 #include "iqp_link_uv.h"
 
@@ -43,6 +44,7 @@ void iq_call_detach(struct iq_call_req *r)
 
 void iq_calls_close(struct iq_calls *ic)
 {
+	iq_reconcile_close(ic);
 	for (struct iq_call_req *r = ic->reqs; r; r = r->next)
 		iq_call_detach(r);
 }
@@ -223,6 +225,14 @@ static void on_done(void *arg, struct iqp_link *l, const struct iqp_msg *reply,
 	unlink_req(r);
 }
 
+bool iq_call_reserving(const struct iq_calls *ic, const struct iqp_link *l)
+{
+	for (const struct iq_call_req *r = ic->reqs; r; r = r->next)
+		if (r->failover && r->n_tried && r->tried[r->n_tried - 1] == l)
+			return true;
+	return false;
+}
+
 bool iq_call_available(const struct iq_calls *ic, unsigned need)
 {
 	return iq_call_select(ic->reg, NULL, 0, need, NULL, 0, 0, 0) != NULL;
@@ -304,4 +314,22 @@ void iq_calls_link_lost(struct iq_calls *ic, struct iqp_link *l)
 {
 	if (ic->hooks.link_lost)
 		ic->hooks.link_lost(ic->hooks.arg, l);
+}
+
+void iq_calls_link_held(struct iq_calls *ic, struct iqp_link *l)
+{
+	if (ic->hooks.link_held)
+		ic->hooks.link_held(ic->hooks.arg, l);
+}
+
+void iq_calls_link_back(struct iq_calls *ic, const char *node_id, struct iqp_link *l)
+{
+	if (ic->hooks.link_back)
+		ic->hooks.link_back(ic->hooks.arg, node_id, l);
+}
+
+void iq_calls_hold_end(struct iq_calls *ic, const char *node_id, const char *why)
+{
+	if (ic->hooks.hold_end)
+		ic->hooks.hold_end(ic->hooks.arg, node_id, why);
 }

@@ -44,6 +44,19 @@ struct iq_call_hooks {
 	/* Whether a call owns context_id on link (9.1 item 4: the context
 	 * of an EVENT nobody owns is released). */
 	bool (*context_known)(void *arg, struct iqp_link *link, uint32_t context_id);
+	/* The link is lost (7.10): its calls are held for T_HOLD. */
+	void (*link_held)(void *arg, struct iqp_link *link);
+	/* The AGW node_id registered again on link with the epoch of the held
+	 * calls: they use link from now on (reconciliation follows). */
+	void (*link_back)(void *arg, const char *node_id, struct iqp_link *link);
+	/* T_HOLD expired, or the AGW came back with another epoch (7.9 item
+	 * 3): the held calls of node_id end. */
+	void (*hold_end)(void *arg, const char *node_id, const char *why);
+	/* Reconciliation (iq_reconcile.h): the CONTEXT_IDs calls own on link,
+	 * in *out (malloc'd, the caller frees; NULL when none); and a context
+	 * the AGW no longer has (its call ends without RELEASE). */
+	int (*contexts)(void *arg, struct iqp_link *link, uint32_t **out, size_t *n);
+	void (*context_lost)(void *arg, struct iqp_link *link, uint32_t context_id);
 	void *arg;
 };
 
@@ -64,6 +77,7 @@ struct iq_calls {
 	unsigned sub;
 	struct iq_call_hooks hooks;
 	struct iq_call_req *reqs;        /* owned: outstanding requests */
+	struct iq_reconcile *recs;       /* owned: reconciliations in progress */
 	struct iq_avoid avoid[IQ_AVOID_MAX];
 	uint64_t rng;                    /* draws against ADMIT_PERCENT (7.6) */
 };
@@ -85,11 +99,17 @@ int iq_call_send(struct iq_calls *ic, struct iqp_link *link, unsigned need,
 bool iq_call_available(const struct iq_calls *ic, unsigned need);
 /* The owner is gone: done will not be called. */
 void iq_call_detach(struct iq_call_req *r);
+/* A RESERVE of a new context is in flight on link l. */
+bool iq_call_reserving(const struct iq_calls *ic, const struct iqp_link *l);
 
 /* The link hooks of the iq_server: EVENT NOTIFY (answered here; the
  * context of an event no call owns is released) and link loss. */
 void iq_calls_event(struct iq_calls *ic, struct iqp_link *l, const struct iqp_msg *notify);
 void iq_calls_link_lost(struct iq_calls *ic, struct iqp_link *l);
+/* The hooks link_held, link_back and hold_end (NULL hooks: nothing). */
+void iq_calls_link_held(struct iq_calls *ic, struct iqp_link *l);
+void iq_calls_link_back(struct iq_calls *ic, const char *node_id, struct iqp_link *l);
+void iq_calls_hold_end(struct iq_calls *ic, const char *node_id, const char *why);
 
 /* The AGW to try for a new context, not in tried[0..n_tried), with
  * `need`: the one in service with the fewest active contexts; MINOR or

@@ -78,6 +78,7 @@ int iq_registry_register(struct iq_registry *r, const struct iqp_node_info *agw,
 		prev->known = true;
 		prev->epoch = a->epoch;
 		prev->link = a->state != IQ_AGW_LOST ? a->link : NULL;
+		prev->holding = a->holding;
 	} else {
 		if (r->n >= r->max) {
 			struct iq_agw **pp = oldest_lost(r), *old;
@@ -106,6 +107,8 @@ int iq_registry_register(struct iq_registry *r, const struct iqp_node_info *agw,
 	a->registered_ms = now_ms;
 	a->last_heartbeat_ms = 0;
 	a->lost_ms = 0;
+	a->holding = false;
+	a->sc_pending = false;
 	return 0;
 }
 
@@ -118,6 +121,7 @@ struct iq_agw *iq_registry_lost(struct iq_registry *r, const void *link,
 		a->state = IQ_AGW_LOST;
 		a->link = NULL;
 		a->lost_ms = now_ms;
+		a->holding = true;
 	}
 	return a;
 }
@@ -185,6 +189,24 @@ unsigned iq_registry_service_change(struct iq_registry *r, const void *link,
 	a->state = (uint8_t)next;
 	*out = a;
 	return 0;
+}
+
+struct iq_agw *iq_registry_hold_expired(struct iq_registry *r, uint64_t lost_before)
+{
+	for (struct iq_agw *a = r->head; a; a = a->next)
+		if (a->holding && a->state == IQ_AGW_LOST && a->lost_ms <= lost_before) {
+			a->holding = false;
+			return a;
+		}
+	return NULL;
+}
+
+bool iq_registry_holding(const struct iq_registry *r)
+{
+	for (const struct iq_agw *a = r->head; a; a = a->next)
+		if (a->holding)
+			return true;
+	return false;
 }
 
 size_t iq_registry_count(const struct iq_registry *r, unsigned state)

@@ -38,6 +38,9 @@ struct iq_agw {
 	uint64_t registered_ms;      /* wall clock, ms since 1970 */
 	uint64_t last_heartbeat_ms;  /* idem; 0 before the first */
 	uint64_t lost_ms;
+	bool holding;                /* lost, its calls held for T_HOLD (7.10) */
+	bool drained_by_us;          /* iq.drain took it out of service (7.7 item 2) */
+	bool sc_pending;             /* our SERVICE_CHANGE in flight */
 };
 
 struct iq_registry;
@@ -63,6 +66,7 @@ struct iq_registry_prev {
 	bool known;                  /* the NODE_ID was in the table */
 	uint64_t epoch;              /* its previous epoch */
 	const void *link;            /* its previous link if still registered */
+	bool holding;                /* it was lost with its calls held */
 };
 
 /* Records a successful registration of `agw` on `link`.  Returns 0, or
@@ -93,6 +97,11 @@ unsigned iq_registry_service_change(struct iq_registry *r, const void *link,
 				    const struct iqp_node_info *caps,
 				    struct iq_agw **out, unsigned *old_state);
 size_t iq_registry_count(const struct iq_registry *r, unsigned state);
+/* The next lost entry still holding whose loss is at or before
+ * lost_before (wall ms): its holding ends.  NULL when none. */
+struct iq_agw *iq_registry_hold_expired(struct iq_registry *r, uint64_t lost_before);
+/* Whether an entry is holding. */
+bool iq_registry_holding(const struct iq_registry *r);
 
 /* Registers the gauge NAME{state=...} read at scrape time. */
 int iq_registry_metrics(struct iq_registry *r, struct metrics *m,

@@ -1,6 +1,9 @@
 /* The Iq+ controller: listener, links, AGW registry, logs and metrics. */
 #include "iq_server.h"
 
+#include "iq_drain.h"
+#include "iq_reconcile.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -111,13 +114,44 @@ static void registered(struct iq_peer *p, struct iqp_link *l,
 			 LF_S("node_id", a->node_id), LF_S("addr", u->peer),
 			 LF_U("old_epoch", prev.epoch), LF_U("epoch", a->epoch));
 	}
-	/* 7.1.2: a newer connection of the same NODE_ID supersedes. */
+	/* 7.1.2: a newer connection of the same NODE_ID supersedes (its
+	 * calls are held as after any link loss, and come back below). */
 	if (prev.link && prev.link != l) {
 		struct iqp_link_uv *old = iqp_link_uv_of((struct iqp_link *)prev.link);
 		log_info(s->log, s->sub, NULL, "iq agw superseded", LF_S("node_id", a->node_id),
 			 LF_S("old_addr", old->peer), LF_S("addr", u->peer));
 		iqp_link_uv_stop(old, IQP_ERR_SUPERSEDED, "superseded by a newer connection");
 	}
+	/* 7.7 item 2: the operator's list, for this AGW too. */
+	iq_drain_apply(s, s->drain);
+	if (!s->calls || !prev.known)
+		return;
+	if (prev.epoch != a->epoch) {
+		iq_calls_hold_end(s->calls, a->node_id, "media gateway restarted");
+		return;
+	}
+	/* 7.9 item 3, 7.11 item 3: the same epoch: contexts retained. */
+	iq_calls_link_back(s->calls, a->node_id, l);
+	if ((rc = iq_reconcile_start(s->calls, l)))
+		log_warn(s->log, s->sub, NULL, "iq reconcile not started", LF_S("node_id", a->node_id),
+			 LF_S("reason", strerror(rc)));
+}
+
+/* T_HOLD (7.10 item 5): the calls of an AGW lost longer ago end. */
+static void on_hold_timer(uv_timer_t *t)
+{
+	struct iq_server *s = t->data;
+	uint64_t now = wall_ms();
+	struct iq_agw *a;
+
+	while ((a = iq_registry_hold_expired(&s->reg, now >= s->hold_ms ? now - s->hold_ms : 0))) {
+		log_warn(s->log, s->sub, NULL, "iq agw hold expired", LF_S("node_id", a->node_id),
+			 LF_U("hold_ms", s->hold_ms));
+		if (s->calls)
+			iq_calls_hold_end(s->calls, a->node_id, "media gateway lost");
+	}
+	if (!iq_registry_holding(&s->reg))
+		uv_timer_stop(t);
 }
 
 static void on_event(void *arg, struct iqp_link *l, const struct iqp_link_event *ev)
@@ -137,9 +171,12 @@ static void on_event(void *arg, struct iqp_link *l, const struct iqp_link_event 
 			 LF_S("addr", u->peer), LF_U("code", ev->code), LF_S("reason", ev->text));
 		break;
 	case IQP_LEV_LOST:
+		/* 7.10: the calls are held for T_HOLD. */
 		if (s->calls)
-			iq_calls_link_lost(s->calls, l);
+			iq_calls_link_held(s->calls, l);
 		if ((a = iq_registry_lost(&s->reg, l, wall_ms())) && !s->closing) {
+			if (!uv_is_active((uv_handle_t *)&s->hold_timer))
+				uv_timer_start(&s->hold_timer, on_hold_timer, 1000, 1000);
 			metric_inc(s->ev_lost);
 			log_warn(s->log, s->sub, NULL, "iq agw link lost", LF_S("node_id", a->node_id),
 				 LF_S("addr", u->peer), LF_U("code", ev->code),
@@ -353,6 +390,9 @@ int iq_server_start(struct iq_server *s, uv_loop_t *loop,
 	s->log = log;
 	s->sub = sub;
 	iq_registry_init(&s->reg, MAX_AGWS);
+	s->hold_ms = cfg->hold_ms ? cfg->hold_ms : 60000;
+	uv_timer_init(loop, &s->hold_timer);
+	s->hold_timer.data = s;
 	snprintf(s->self.node_id, sizeof(s->self.node_id), "%s", cfg->node_id);
 	s->self.epoch = wall_ms(); /* 7.9 item 1: a new epoch per start */
 	snprintf(s->self.software, sizeof(s->self.software), "ep-cscf %s", VERSION);
@@ -407,6 +447,7 @@ void iq_server_close(struct iq_server *s)
 	}
 	if (s->listening)
 		uv_close((uv_handle_t *)&s->listener, NULL);
+	uv_close((uv_handle_t *)&s->hold_timer, NULL);
 }
 
 void iq_server_free(struct iq_server *s)

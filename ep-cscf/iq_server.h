@@ -1,7 +1,10 @@
 /* The controller's end of Iq+ (SPEC.md 7.1.2): a listener, one link per
  * accepted connection (proto/iqp_link_uv.h), the AGW registry, and the
  * log lines and metrics of link events (registered, refused, lost,
- * restart detected, superseded). */
+ * restart detected, superseded).  A lost AGW's calls are held for T_HOLD
+ * (7.10); when it registers again with its epoch they use the new link
+ * and its contexts are reconciled (7.11 item 3, iq_reconcile.h); with
+ * another epoch, or at T_HOLD expiry, they end (7.9 item 3). */
 #ifndef EPCSCF_IQ_SERVER_H
 #define EPCSCF_IQ_SERVER_H
 
@@ -20,6 +23,7 @@ struct iq_server_cfg {
 	const struct iqp_tls_ctx *tls; /* borrowed; NULL: plain TCP (2.3) */
 	const char *node_id;
 	uint32_t hb_interval;          /* for AGWs that propose none */
+	uint32_t hold_ms;              /* T_HOLD (7.10); 0: 60 s */
 };
 
 struct iq_peer;
@@ -36,6 +40,9 @@ struct iq_server {
 	struct iq_registry reg;         /* owned */
 	struct iq_calls *calls;         /* borrowed: call procedures (EVENTs,
 					 * link loss); NULL: EVENTs get 501 */
+	uv_timer_t hold_timer;          /* T_HOLD of lost AGWs, checked each second */
+	uint32_t hold_ms;
+	const struct conf_list *drain;  /* borrowed: iq.drain (iq_drain.h) */
 	const struct log *log;          /* borrowed */
 	unsigned sub;
 	struct metric *ev_registered, *ev_lost, *ev_restart, *ev_refused;

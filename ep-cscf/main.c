@@ -20,6 +20,7 @@
 #include "flow_table.h"
 #include "ims_tcp.h"
 #include "ims_udp.h"
+#include "iq_drain.h"
 #include "iq_server.h"
 #include "iqp_registry.h"
 #include "iqp_tls_conf.h"
@@ -53,7 +54,8 @@ struct epcscf_cfg {
 	int iq_security;
 	struct conf_list iq_pins;
 	char *iq_ca_file, *iq_cert, *iq_key, *iq_node_id;
-	long long iq_hb_interval;
+	long long iq_hb_interval, iq_hold;
+	struct conf_list iq_drain;
 	int media_anchor;
 	char *media_w3_realm, *media_ims_realm;
 	bool media_bundle, media_ims_avpf;
@@ -135,6 +137,11 @@ static const struct conf_opt opts[] = {
 	  "PEM private key for iq.cert (empty: in the same file)" },
 	{ "iq.node_id", CONF_STRING, O(iq_node_id), "ep-cscf", 0, 0, NULL, 0,
 	  "NODE_ID of this controller (1-64 of A-Z a-z 0-9 . _ -)" },
+	{ "iq.drain", CONF_LIST, O(iq_drain), "", 0, 0, NULL, CONF_RELOADABLE,
+	  "NODE_IDs of the AGWs to drain (SPEC 7.7 item 2; reloadable: edit, then SIGHUP): "
+	  "no new calls, out of service when the last ends; removed again, they are restored" },
+	{ "iq.hold_timeout", CONF_INT, O(iq_hold), "60000", 1000, 3600000, NULL, 0,
+	  "T_HOLD, ms (SPEC 7.10): how long the calls of a lost AGW are kept for it to come back" },
 	{ "iq.hb_interval", CONF_INT, O(iq_hb_interval), "5000", 1000, 60000, NULL, 0,
 	  "heartbeat interval in ms for AGWs that propose none" },
 	{ "media.anchor", CONF_ENUM, O(media_anchor), "agw", 0, 0, anchors, 0,
@@ -364,6 +371,31 @@ static bool on_context_known(void *arg, struct iqp_link *l, uint32_t context_id)
 	return call_media_owns(arg, l, context_id);
 }
 
+static void on_agw_held(void *arg, struct iqp_link *l)
+{
+	call_media_link_held(arg, l);
+}
+
+static void on_agw_back(void *arg, const char *node_id, struct iqp_link *l)
+{
+	call_media_link_back(arg, node_id, l);
+}
+
+static void on_hold_end(void *arg, const char *node_id, const char *why)
+{
+	call_media_hold_end(arg, node_id, why);
+}
+
+static int on_contexts(void *arg, struct iqp_link *l, uint32_t **out, size_t *n)
+{
+	return call_media_contexts(arg, l, out, n);
+}
+
+static void on_context_lost(void *arg, struct iqp_link *l, uint32_t context_id)
+{
+	call_media_context_lost(arg, l, context_id);
+}
+
 static int iq_start(struct daemon *d, struct epcscf *e, char *err, size_t errlen)
 {
 	struct epcscf_cfg *c = d->cfg;
@@ -372,6 +404,7 @@ static int iq_start(struct daemon *d, struct epcscf *e, char *err, size_t errlen
 		.tls = e->iq_tls_ready ? &e->iq_tls : NULL,
 		.node_id = c->iq_node_id,
 		.hb_interval = (uint32_t)c->iq_hb_interval,
+		.hold_ms = (uint32_t)c->iq_hold,
 	};
 	int rc;
 
@@ -402,19 +435,29 @@ static int iq_start(struct daemon *d, struct epcscf *e, char *err, size_t errlen
 	e->iq_calls.hooks.media_failed = on_media_failed;
 	e->iq_calls.hooks.link_lost = on_agw_lost;
 	e->iq_calls.hooks.context_known = on_context_known;
+	e->iq_calls.hooks.link_held = on_agw_held;
+	e->iq_calls.hooks.link_back = on_agw_back;
+	e->iq_calls.hooks.hold_end = on_hold_end;
+	e->iq_calls.hooks.contexts = on_contexts;
+	e->iq_calls.hooks.context_lost = on_context_lost;
 	e->iq_calls.hooks.arg = &e->proxy;
 	e->iq.calls = &e->iq_calls;
+	iq_drain_apply(&e->iq, &c->iq_drain);
 	log_info(&d->log, SUB_IQ, NULL, "listening", LF_S("service", "iq"),
 		 LF_S("addr", e->iq.bound), LF_S("security", e->iq_tls_ready ? "tls" : "tcp"),
 		 LF_S("node_id", c->iq_node_id), LF_U("epoch", e->iq.self.epoch));
 	return 0;
 }
 
-/* SIGHUP: the WWSFs' JWKS files are read again (key rollover). */
+/* SIGHUP: the WWSFs' JWKS files are read again (key rollover); iq.drain,
+ * reloadable, is applied again (7.7 item 2; idempotent). */
 static void epcscf_reload(struct daemon *d)
 {
 	struct epcscf *e = d->app;
+	struct epcscf_cfg *c = d->cfg;
 	char err[CONF_ERR_MAX];
+	if (e->iq_ready && e->iq.calls)
+		iq_drain_apply(&e->iq, &c->iq_drain);
 	if (!e->tna_ready)
 		return;
 	if (wwsf_policy_reload_keys(&e->policy, err, sizeof(err)))

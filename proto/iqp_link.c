@@ -268,13 +268,60 @@ static uint32_t backoff(struct iqp_link *l, uint64_t now, uint32_t at_least)
 
 static void connect_now(struct iqp_link *l, uint64_t now)
 {
-	struct iqp_link_event ev = { .type = IQP_LEV_CONNECTING, .target = l->target };
+	struct iqp_link_event ev = { .type = IQP_LEV_CONNECTING, .target = l->target,
+				     .redirect = iqp_link_redirect_target(l) };
 
 	iqp_link_set_state(l, IQP_LINK_CONNECTING);
 	l->connecting = true;
 	l->t_state = now + or_def(l->cfg.t_connect, IQP_T_CONNECT_MS);
 	iqp_link_emit(l, &ev);
-	l->io->connect(l->io_arg, l->target);
+	l->io->connect(l->io_arg, l->target, ev.redirect);
+}
+
+/* --- Redirect and handoff (7.4) ----------------------------------------- */
+
+const struct iqp_redirect *iqp_link_redirect_target(const struct iqp_link *l)
+{
+	return l->redir_at < l->n_redir ? &l->redir[l->redir_at] : NULL;
+}
+
+void iqp_link_redirect_follow(struct iqp_link *l, const struct iqp_redirect *t, size_t n,
+			      unsigned code)
+{
+	struct iqp_link_event ev = { .type = IQP_LEV_REDIRECTED, .code = code };
+
+	if (n > IQP_MAX_REDIRECT_TARGETS)
+		n = IQP_MAX_REDIRECT_TARGETS;
+	memmove(l->redir, t, n * sizeof(*t)); /* t may be l->redir itself */
+	l->n_redir = (uint8_t)n;
+	l->redir_at = 0;
+	l->handoff = true; /* 7.2.1: HANDOFF 903, epoch unchanged */
+	l->redirects++;
+	ev.target = n;
+	ev.redirect = &l->redir[0];
+	iqp_link_emit(l, &ev);
+}
+
+void iqp_link_redirect_end(struct iqp_link *l)
+{
+	l->n_redir = l->redir_at = 0;
+	l->handoff = false;
+	l->redirects = 0;
+}
+
+int iqp_link_handoff(struct iqp_link *l, uint64_t now, const struct iqp_redirect *t,
+		     size_t n)
+{
+	struct retry r = { RETRY_NOW, 0 };
+
+	if (!iqp_link_is_agw(l) || !n)
+		return EINVAL;
+	if (!l->conn_up || l->state != IQP_LINK_IN_SERVICE)
+		return ENOTCONN;
+	iqp_link_redirect_follow(l, t, n, 903);
+	iqp_link_drop(l, now, IQP_ERR_NORMAL_CLOSE, "handoff ordered by the controller", &r);
+	iqp_link_settle(l, now);
+	return 0;
 }
 
 /* The connection is gone (closed by us, by the peer, or failed). */
@@ -301,10 +348,16 @@ void iqp_link_lost(struct iqp_link *l, uint64_t now, unsigned code, bool remote,
 	l->in_service_since = 0;
 	if (r && r->mode == RETRY_NOW) {
 		l->t_state = now; /* same target, at once (2.5 item 4) */
+	} else if (l->redir_at + 1u < l->n_redir) {
+		l->redir_at++; /* 7.4 item 1: the next redirect target, at once */
+		l->t_state = now;
 	} else {
+		/* All redirect targets failed: the configured list again. */
+		iqp_link_redirect_end(l);
 		ev.wait_ms = backoff(l, now, r ? r->at_least : 0);
 	}
 	ev.target = l->target;
+	ev.redirect = iqp_link_redirect_target(l);
 	iqp_link_emit(l, &ev);
 	iqp_link_set_state(l, IQP_LINK_CONNECTING);
 }
@@ -355,6 +408,7 @@ void iqp_link_start(struct iqp_link *l, uint64_t now)
 		return;
 	if (iqp_link_is_agw(l)) {
 		l->target = 0;
+		iqp_link_redirect_end(l);
 		connect_now(l, now);
 		return;
 	}

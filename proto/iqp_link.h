@@ -3,10 +3,12 @@
  *
  *   AGW (7.1.1): connect to a target, REGISTER (7.2), IN_SERVICE with
  *     heartbeats and T_INACT (7.5); on link loss (7.10) back off (2.5) and
- *     connect to the next target; 406 handling (7.3); epochs (7.9).
+ *     connect to the next target; 406 handling (7.3); redirect and
+ *     handoff (7.4); epochs (7.9).
  *   Controller (7.1.2, one link per accepted connection): T_REG_WAIT,
- *     nothing before REGISTER (6.9), the checks of 7.2.3 and version
- *     selection (5.2), heartbeats and T_INACT, link loss.
+ *     nothing before REGISTER (6.9), the checks of 7.2.3 (a refusal with
+ *     1300 carries the owner's REDIRECT_TARGETs) and version selection
+ *     (5.2), heartbeats and T_INACT, link loss.
  *
  * Transactions are iqp_txn.h's.  Frames reach the link whole, after the
  * framer's header checks 1-5 (iqp_conn.h); the link applies checks 6-11,
@@ -78,6 +80,9 @@ enum iqp_link_ev {
 			      * msg_code */
 	IQP_LEV_PEER_EPOCH,  /* AGW: the controller's epoch changed (7.9):
 			      * peer, old_epoch */
+	IQP_LEV_REDIRECTED,  /* AGW: following a redirect (1300) or handoff
+			      * (7.4): target = number of targets, redirect =
+			      * the first, code 1300 or 903 */
 };
 
 struct iqp_link_event {
@@ -93,6 +98,10 @@ struct iqp_link_event {
 	const char *text;
 	const struct iqp_node_info *peer;
 	const struct iqp_load *load;
+	const struct iqp_redirect *redirect; /* AGW, CONNECTING, LOST, FAILED:
+					      * the redirect target connected
+					      * to next (NULL: the configured
+					      * target `target`) */
 };
 
 struct iqp_link;
@@ -105,9 +114,11 @@ struct iqp_link_io {
 	/* Sends CLOSE `code` (0: none) and closes the connection, or abandons
 	 * the connection attempt.  No iqp_link_conn_down follows. */
 	void (*close)(void *arg, unsigned code, const char *text);
-	/* AGW: opens a connection to target `target`; then
-	 * iqp_link_connected or iqp_link_conn_down. */
-	void (*connect)(void *arg, size_t target);
+	/* AGW: opens a connection to configured target `target`, or to
+	 * `redirect` when not NULL (7.4: authenticated with its name, else
+	 * the configured name of that address); then iqp_link_connected or
+	 * iqp_link_conn_down. */
+	void (*connect)(void *arg, size_t target, const struct iqp_redirect *redirect);
 	/* Registered: MAX_FRAME we receive, negotiated major, HB_INTERVAL. */
 	void (*limits)(void *arg, uint32_t max_frame, uint8_t major,
 		       uint32_t hb_interval);
@@ -138,6 +149,11 @@ struct iqp_link_hooks {
 	unsigned (*admit)(void *arg, struct iqp_link *l,
 			  const struct iqp_node_info *agw, char *text, size_t len,
 			  uint32_t *retry_after);
+	/* Controller, 7.4 item 1: when admit returned 1300, the targets to
+	 * name in the reply (at most max, in preference order).  Returns how
+	 * many; 0 (or no hook) turns the refusal into 503. */
+	size_t (*redirect)(void *arg, struct iqp_link *l, const struct iqp_node_info *agw,
+			   struct iqp_redirect *out, size_t max);
 	/* AGW: current LOAD for REGISTER and HEARTBEAT (7.6 item 1). */
 	void (*load)(void *arg, struct iqp_load *out);
 	struct iqp_link_calls calls;
@@ -178,6 +194,11 @@ struct iqp_link {
 	size_t target;                      /* AGW: current target */
 	unsigned attempt;                   /* AGW: backoff exponent n (2.5) */
 	unsigned redirects;                 /* AGW: immediate reconnects (2.5 item 4) */
+	/* AGW, 7.4: the targets of the redirect being followed replace the
+	 * configured list until a registration succeeds or all have failed. */
+	struct iqp_redirect redir[IQP_MAX_REDIRECT_TARGETS];
+	uint8_t n_redir, redir_at;          /* 0: the configured list */
+	bool handoff;                       /* REGISTER with HANDOFF 903 */
 	unsigned early;                     /* controller: frames before REGISTER */
 	uint64_t rng;
 	uint8_t tag_register, tag_heartbeat, tag_release; /* transaction cookies */
@@ -230,5 +251,14 @@ int iqp_link_request(struct iqp_link *l, uint64_t now, struct iqp_msg *req,
  * must undo the command's effect, 6.3 item 3), or an errno. */
 int iqp_link_answer(struct iqp_link *l, uint64_t now, struct iqp_msg *ans,
 		    unsigned err_code);
+
+/* AGW, 7.4 item 2: after answering the controller's SERVICE_CHANGE
+ * HANDOFF: CLOSE 1000 (a link loss, 7.10), then registration with the
+ * targets t[0..n) in order, HANDOFF 903, without backoff.  Returns 0, or
+ * EINVAL (no target, not an AGW) or ENOTCONN (not registered). */
+int iqp_link_handoff(struct iqp_link *l, uint64_t now, const struct iqp_redirect *t,
+		     size_t n);
+/* AGW: the redirect target being tried, NULL on the configured list. */
+const struct iqp_redirect *iqp_link_redirect_target(const struct iqp_link *l);
 
 #endif

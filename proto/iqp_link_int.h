@@ -73,6 +73,12 @@ void iqp_link_lost(struct iqp_link *l, uint64_t now, unsigned code, bool remote,
 void iqp_link_drop(struct iqp_link *l, uint64_t now, unsigned code,
 		   const char *text, const struct retry *r);
 
+/* AGW, 7.4: follow targets t[0..n) (a 1300 reply or a handoff, code);
+ * counts one redirect.  redirect_end: back to the configured list. */
+void iqp_link_redirect_follow(struct iqp_link *l, const struct iqp_redirect *t, size_t n,
+			      unsigned code);
+void iqp_link_redirect_end(struct iqp_link *l);
+
 /* Registration (iqp_link_rx.c): the AGW's REGISTER, and its answer. */
 void iqp_link_register_send(struct iqp_link *l, uint64_t now);
 void iqp_link_register_done(struct iqp_link *l, uint64_t now,

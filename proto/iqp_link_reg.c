@@ -317,3 +317,34 @@ size_t iqp_link_reg_versions(const struct iqp_msg *m, uint16_t *out, size_t max)
 			n++;
 	return n;
 }
+
+int iqp_link_reg_add_redirect(struct iqp_msg *m, const struct iqp_redirect *t)
+{
+	struct iqp_elem *e;
+
+	iqp_add_container(m, NULL, IQP_E_REDIRECT_TARGET, &e);
+	iqp_add_ipport(m, e, IQP_E_TARGET_ADDR, &t->addr);
+	if (t->name[0])
+		iqp_add_str(m, e, IQP_E_TARGET_NAME, t->name);
+	return m->err;
+}
+
+size_t iqp_link_reg_redirects(const struct iqp_msg *m, struct iqp_redirect *out, size_t max)
+{
+	size_t n = 0;
+
+	for (const struct iqp_elem *e = iqp_find(m, NULL, IQP_E_REDIRECT_TARGET); e && n < max;
+	     e = iqp_next_same(e)) {
+		const struct iqp_elem *a = iqp_find(m, e, IQP_E_TARGET_ADDR);
+		const struct iqp_elem *nm = iqp_find(m, e, IQP_E_TARGET_NAME);
+		struct iqp_redirect *t = &out[n];
+
+		memset(t, 0, sizeof(*t));
+		if (!a || iqp_elem_ipport(a, &t->addr) || !t->addr.port)
+			continue;
+		if (nm && iqp_elem_strcpy(nm, t->name, sizeof(t->name)))
+			continue; /* 1..255 bytes after validation: cannot happen */
+		n++;
+	}
+	return n;
+}

@@ -71,6 +71,13 @@ struct iqp_node_info {
 	struct iqp_caps caps;
 };
 
+/* REDIRECT_TARGET (7.4, 12.1.2): a controller to register with instead. */
+#define IQP_MAX_REDIRECT_TARGETS 8
+struct iqp_redirect {
+	struct iqp_ipport addr;       /* TARGET_ADDR */
+	char name[256];               /* TARGET_NAME, "" when absent */
+};
+
 /* Adds LOAD { ... } under parent (NULL: top level). */
 int iqp_link_reg_add_load(struct iqp_msg *m, struct iqp_elem *parent,
 			  const struct iqp_load *load);
@@ -111,6 +118,13 @@ int iqp_link_reg_add_error(struct iqp_msg *m, unsigned code, const char *text,
  * failed validation (CLOSE, 2.6). */
 void iqp_link_reg_error(const struct iqp_msg *m, unsigned *code, char *text,
 			size_t len, uint32_t *retry_after);
+/* REDIRECT_TARGET { TARGET_ADDR, TARGET_NAME when not "" } at the top
+ * level (1300 reply, SERVICE_CHANGE HANDOFF). */
+int iqp_link_reg_add_redirect(struct iqp_msg *m, const struct iqp_redirect *t);
+/* The REDIRECT_TARGETs at the top level of a validated message, in
+ * preference order; those without a usable TARGET_ADDR (port 0) are
+ * skipped.  Returns how many were stored (at most max). */
+size_t iqp_link_reg_redirects(const struct iqp_msg *m, struct iqp_redirect *out, size_t max);
 /* The VERSION list at the top level (406 replies and CLOSE). */
 size_t iqp_link_reg_versions(const struct iqp_msg *m, uint16_t *out, size_t max);
 

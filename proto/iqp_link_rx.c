@@ -50,9 +50,11 @@ void iqp_link_register_send(struct iqp_link *l, uint64_t now)
 		s->versions[0] = IQP_VERSION_1_0;
 	}
 	/* 7.2.1: a cold start registers RESTART 901; later connections of
-	 * the same process DISCONNECTED 900 with the epoch unchanged. */
-	s->sc_method = l->registered_once ? IQP_SC_DISCONNECTED : IQP_SC_RESTART;
-	s->sc_reason = l->registered_once ? 900 : 901;
+	 * the same process DISCONNECTED 900 with the epoch unchanged; one
+	 * following a redirect or handoff HANDOFF 903. */
+	s->sc_method = l->handoff ? IQP_SC_HANDOFF
+		     : l->registered_once ? IQP_SC_DISCONNECTED : IQP_SC_RESTART;
+	s->sc_reason = l->handoff ? 903 : l->registered_once ? 900 : 901;
 	s->params = l->cfg.params;
 	s->has_load = l->hooks->load != NULL;
 	if (s->has_load)
@@ -85,6 +87,25 @@ static struct retry version_retry(struct iqp_link *l, const uint16_t *v, size_t 
 	return r;
 }
 
+/* AGW, 7.4 items 1, 3: follow the REDIRECT_TARGETs of a 1300 at once,
+ * at most MAX_REDIRECTS in a row; beyond that, or without a usable
+ * target, back to the configured list with backoff. */
+static struct retry redirect_retry(struct iqp_link *l, const struct iqp_msg *m)
+{
+	struct iqp_redirect *t = malloc(IQP_MAX_REDIRECT_TARGETS * sizeof(*t));
+	struct retry r = { RETRY_BACKOFF, 0 };
+	size_t n = t && m ? iqp_link_reg_redirects(m, t, IQP_MAX_REDIRECT_TARGETS) : 0;
+
+	if (n && l->redirects < IQP_MAX_REDIRECTS) {
+		iqp_link_redirect_follow(l, t, n, IQP_ERR_REDIRECT);
+		r.mode = RETRY_NOW;
+	} else if (n) {
+		iqp_link_redirect_end(l); /* 7.4 item 3 */
+	}
+	free(t);
+	return r;
+}
+
 void iqp_link_register_done(struct iqp_link *l, uint64_t now, const struct iqp_msg *m,
 			    const struct iqp_error *err)
 {
@@ -104,11 +125,13 @@ void iqp_link_register_done(struct iqp_link *l, uint64_t now, const struct iqp_m
 			iqp_link_reg_error(m, &c2, text, sizeof(text), &r.at_least);
 			n = iqp_link_reg_versions(m, v, IQP_MAX_VERSIONS);
 		}
-		if (code == IQP_ERR_VERSION)
-			r = version_retry(l, v, n);
 		ev.code = code;
 		ev.text = text;
 		iqp_link_emit(l, &ev);
+		if (code == IQP_ERR_VERSION)
+			r = version_retry(l, v, n);
+		else if (code == IQP_ERR_REDIRECT)
+			r = redirect_retry(l, m);
 		/* 7.2.3: after 503 and 1300 the AGW closes; otherwise the
 		 * controller's CLOSE is on its way. */
 		iqp_link_drop(l, now, code == IQP_ERR_UNAVAILABLE || code == IQP_ERR_REDIRECT
@@ -139,7 +162,7 @@ void iqp_link_register_done(struct iqp_link *l, uint64_t now, const struct iqp_m
 	l->peer = *c;
 	free(c);
 	l->registered_once = true;
-	l->redirects = 0;
+	iqp_link_redirect_end(l); /* 7.4 item 1: the configured list again */
 	l->hb_interval = or_def(l->peer.params.hb_interval, IQP_HB_INTERVAL_MS);
 	registered(l, now, l->peer.versions[0], &l->peer.params);
 }
@@ -150,22 +173,33 @@ static void refuse_register(struct iqp_link *l, uint64_t now,
 			    const char *text, const struct iqp_error *verr,
 			    uint32_t retry_after)
 {
-	struct iqp_link_event ev = { .type = IQP_LEV_REFUSED, .code = code,
-				     .text = text, .peer = &l->peer };
+	struct iqp_link_event ev = { .type = IQP_LEV_REFUSED, .text = text, .peer = &l->peer };
+	struct iqp_redirect *t = NULL;
+	size_t n = 0;
 	struct iqp_msg m;
 
+	/* 7.4 item 1: 1300 names 1-8 targets; without any it is 503. */
+	if (code == IQP_ERR_REDIRECT && l->hooks->redirect &&
+	    (t = malloc(IQP_MAX_REDIRECT_TARGETS * sizeof(*t))))
+		n = l->hooks->redirect(l->hook_arg, l, &l->peer, t, IQP_MAX_REDIRECT_TARGETS);
+	if (code == IQP_ERR_REDIRECT && !n)
+		code = IQP_ERR_UNAVAILABLE;
+	ev.code = code;
 	if (!iqp_link_msg_start(&m, IQP_KIND_REPLY, IQP_FLAG_E, IQP_MSG_REGISTER, h->txid,
 				ARENA_SMALL)) {
 		if (verr)
 			iqp_add_error(&m, verr);
 		else
 			iqp_link_reg_add_error(&m, code, text, retry_after);
+		for (size_t i = 0; i < n && i < IQP_MAX_REDIRECT_TARGETS; i++)
+			iqp_link_reg_add_redirect(&m, &t[i]);
 		if (code == IQP_ERR_VERSION)
 			for (size_t i = 0; i < IQP_LINK_N_VERSIONS; i++)
 				iqp_add_u16(&m, NULL, IQP_E_VERSION, iqp_link_versions[i]);
 		iqp_link_send_answer(l, now, &m, code);
 		iqp_msg_free(&m);
 	}
+	free(t);
 	iqp_link_emit(l, &ev);
 	if (code != IQP_ERR_UNAVAILABLE && code != IQP_ERR_REDIRECT)
 		iqp_link_drop(l, now, code, text, NULL);

@@ -1,6 +1,7 @@
 /* An Iq+ link driven by a libuv loop: connection, timer, link. */
 #include "iqp_link_uv.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -35,10 +36,16 @@ static void io_close(void *arg, unsigned code, const char *text)
 
 static const struct iqp_conn_ops conn_ops;
 
-static void io_connect(void *arg, size_t target)
+static void io_connect(void *arg, size_t target, const struct iqp_redirect *redirect)
 {
 	struct iqp_link_uv *u = arg;
 	const struct iqp_target *t = &u->targets[target];
+
+	if (redirect) {
+		iqp_target_from_redirect(redirect, u->targets, u->link.cfg.n_targets,
+					 &u->redirect);
+		t = &u->redirect;
+	}
 
 	snprintf(u->peer, sizeof(u->peer), "%s", t->text);
 	u->connect_failed = iqp_conn_connect(&u->conn, u->loop,
@@ -219,6 +226,14 @@ int iqp_link_uv_answer(struct iqp_link_uv *u, struct iqp_msg *ans, unsigned err_
 	return rc;
 }
 
+int iqp_link_uv_handoff(struct iqp_link_uv *u, const struct iqp_redirect *t, size_t n)
+{
+	int rc = iqp_link_handoff(&u->link, uv_now(u->loop), t, n);
+	if (!u->ending)
+		post(u);
+	return rc;
+}
+
 bool iqp_link_uv_peer_has_name(const struct iqp_link_uv *u, const char *name)
 {
 	return u->conn && iqp_conn_peer_has_name(u->conn, name);
@@ -227,6 +242,34 @@ bool iqp_link_uv_peer_has_name(const struct iqp_link_uv *u, const char *name)
 bool iqp_link_uv_secure(const struct iqp_link_uv *u)
 {
 	return u->tls != NULL;
+}
+
+void iqp_target_from_redirect(const struct iqp_redirect *r, const struct iqp_target *conf,
+			      size_t n_conf, struct iqp_target *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (r->addr.ip.family == 4) {
+		struct sockaddr_in *a = (struct sockaddr_in *)&out->addr;
+		a->sin_family = AF_INET;
+		a->sin_port = htons(r->addr.port);
+		memcpy(&a->sin_addr, r->addr.ip.addr, 4);
+	} else {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&out->addr;
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons(r->addr.port);
+		memcpy(&a->sin6_addr, r->addr.ip.addr, 16);
+	}
+	conf_addr_format((const struct sockaddr *)&out->addr, out->text, sizeof(out->text));
+	if (r->name[0]) {
+		snprintf(out->name, sizeof(out->name), "%s", r->name);
+		return;
+	}
+	/* 7.4 item 4: else the configured name of that address. */
+	for (size_t i = 0; i < n_conf; i++)
+		if (!strcmp(conf[i].text, out->text)) {
+			snprintf(out->name, sizeof(out->name), "%s", conf[i].name);
+			return;
+		}
 }
 
 int iqp_target_parse(const char *text, struct iqp_target *out)

@@ -43,6 +43,8 @@ struct iqp_link_uv {
 	struct iqp_conn *conn;             /* owned while not NULL */
 	const struct iqp_tls_ctx *tls;     /* borrowed; NULL: plain TCP */
 	const struct iqp_target *targets;  /* borrowed: AGW targets */
+	struct iqp_target redirect;        /* AGW: the redirect target (7.4)
+					    * being connected to */
 	const struct iqp_link_uv_ops *ops; /* borrowed */
 	void *arg;
 	char peer[64];                     /* address of the last connection */
@@ -73,6 +75,8 @@ void iqp_link_uv_stop(struct iqp_link_uv *u, unsigned code, const char *text);
 int iqp_link_uv_request(struct iqp_link_uv *u, struct iqp_msg *req, iqp_link_done_h *done,
 			void *arg);
 int iqp_link_uv_answer(struct iqp_link_uv *u, struct iqp_msg *ans, unsigned err_code);
+/* iqp_link_handoff on the loop's clock (AGW, 7.4 item 2). */
+int iqp_link_uv_handoff(struct iqp_link_uv *u, const struct iqp_redirect *t, size_t n);
 /* After a call into the link from outside this module's callbacks
  * (iqp_link_request from a timer or another socket): re-arms the link's
  * timer for the new transaction and settles the link. */
@@ -84,6 +88,10 @@ struct iqp_link_uv *iqp_link_uv_of(struct iqp_link *l);
 bool iqp_link_uv_peer_has_name(const struct iqp_link_uv *u, const char *name);
 bool iqp_link_uv_secure(const struct iqp_link_uv *u);
 
+/* A redirect target (7.4) as a target: its TARGET_NAME, else the name of
+ * the configured target conf[0..n_conf) with the same address, else "". */
+void iqp_target_from_redirect(const struct iqp_redirect *r, const struct iqp_target *conf,
+			      size_t n_conf, struct iqp_target *out);
 /* Parses "IP:PORT[ NAME]" (IPv6 in brackets).  Returns 0 or EINVAL. */
 int iqp_target_parse(const char *text, struct iqp_target *out);
 

@@ -1,8 +1,9 @@
 /* Cases run against an AGW (the suite plays the controller): helpers
  * shared by cf_cases_agw.c (framing, errors, call procedures; the case
  * table), cf_cases_agw_audit.c (AUDIT, 7.11), cf_cases_agw_admin.c
- * (SERVICE_CHANGE toward the AGW, 7.7 and 7.8) and cf_cases_agw_status.c
- * (NODE_STATUS and overload, 7.6). */
+ * (SERVICE_CHANGE toward the AGW, 7.7 and 7.8), cf_cases_agw_status.c
+ * (NODE_STATUS and overload, 7.6) and cf_cases_agw_redirect.c (redirect
+ * and handoff, 7.4). */
 #ifndef IQPLUS_CF_AGW_H
 #define IQPLUS_CF_AGW_H
 
@@ -57,6 +58,8 @@ cf_case_h cf_a_audit_capabilities, cf_a_audit_list_paging, cf_a_audit_list_frame
 /* cf_cases_agw_admin.c */
 cf_case_h cf_a_drain, cf_a_drain_last_release, cf_a_drain_delay, cf_a_forced, cf_a_sc_refused,
 	cf_a_drain_link_loss;
+/* cf_cases_agw_redirect.c */
+cf_case_h cf_a_redirect, cf_a_redirect_dead, cf_a_redirect_limit, cf_a_handoff;
 /* cf_cases_agw_status.c */
 cf_case_h cf_a_node_status, cf_a_overload;
 

@@ -464,6 +464,10 @@ const struct cf_case cf_agw_cases[] = {
 	{ "7.7 item 6", "draining survives link loss: SERVICE_CHANGE GRACEFUL is the first request after re-registration", CF_AGW, false, cf_a_drain_link_loss },
 	{ "7.6 item 2, 11.5", "NODE_STATUS when ACTIVE_CONTEXTS moves by more than 10 % of MAX_CONTEXTS, at most one per T_STATUS_MIN", CF_AGW, false, cf_a_node_status },
 	{ "7.6 items 2, 3, 4", "overload: each level rise reported at once; CRITICAL: 511, EMERGENCY and PRIORITY 8 admitted", CF_AGW, false, cf_a_overload },
+	{ "7.4 item 1, 7.2.1", "REGISTER refused with 1300: CLOSE 1000, REGISTER HANDOFF 903 at the REDIRECT_TARGET", CF_AGW, false, cf_a_redirect },
+	{ "7.4 items 1, 4", "every REDIRECT_TARGET fails: back to the configured list, not HANDOFF", CF_AGW, false, cf_a_redirect_dead },
+	{ "7.4 item 3, 2.5 item 4", "at most MAX_REDIRECTS (3) redirects in a row are followed", CF_AGW, false, cf_a_redirect_limit },
+	{ "7.4 item 2", "SERVICE_CHANGE HANDOFF 903: reply, CLOSE 1000, REGISTER HANDOFF 903 at the target", CF_AGW, false, cf_a_handoff },
 	{ "3.5 check 1", "bad magic: CLOSE 1100", CF_AGW, false, a_bad_magic },
 	{ "7.5 item 2", "unanswered controller: CLOSE 1104 after T_INACT", CF_AGW, false, a_inactivity },
 };

@@ -545,6 +545,7 @@ const struct cf_case cf_controller_cases[] = {
 	{ "4.3 item 1", "child past the end of its parent: 1001", CF_CONTROLLER, false, c_overrun },
 	{ "4.3 item 2", "nesting deeper than MAX_DEPTH: 1002", CF_CONTROLLER, false, c_too_deep },
 	{ "9.1 item 4", "EVENT for an unknown context is ACKed", CF_CONTROLLER, false, cf_c_event_unknown_context },
+	{ "7.9 item 3, 7.11 item 3", "re-registration with the same epoch: AUDIT CONTEXT_LIST, unowned context RELEASEd", CF_CONTROLLER, false, cf_c_reconcile },
 	{ "3.5 check 6", "unknown request code: 443", CF_CONTROLLER, false, c_unknown_code },
 	{ "3.5 check 8", "NOTIFY with a request code: ACK 401", CF_CONTROLLER, false, c_wrong_kind },
 	{ "3.5 check 9", "RESERVE from an AGW: 402", CF_CONTROLLER, false, c_wrong_role },

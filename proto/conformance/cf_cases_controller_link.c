@@ -233,3 +233,108 @@ out_nof:
 	cf_conn_close(&c);
 	return rc;
 }
+
+/* 7.9 item 3, 7.11 item 3: an AGW registers again with its epoch
+ * (DISCONNECTED 900) after a link loss: the controller audits its
+ * contexts (AUDIT CONTEXT_LIST) and RELEASEs the one no call of its owns
+ * (we list 0x7FFFFF10). */
+enum cf_result cf_c_reconcile(struct cf_ctx *x, char *why, size_t len)
+{
+	const uint32_t orphan = 0x7FFFFF10u;
+	struct iqp_node_info me = x->self;
+	enum cf_result rc = CF_PASS;
+	bool audited = false, released = false;
+	uint8_t arena[16384];
+	struct cf_conn c;
+	struct cf_frame f;
+
+	if (cf_ctl_open_registered(x, &c, NULL, why, len))
+		return CF_FAIL;
+	cf_conn_close(&c); /* link loss (7.10) */
+	me.sc_method = IQP_SC_DISCONNECTED;
+	me.sc_reason = 900;
+	if (cf_agw_connect(x, &c, why, len))
+		return CF_FAIL;
+	if (cf_agw_register(x, &c, &me, NULL, why, len)) {
+		cf_conn_close(&c);
+		return CF_FAIL;
+	}
+	long long end = cf_now_ms() + x->timeout_ms;
+	while (!released) {
+		long long left = end - cf_now_ms();
+		int got = left > 0 ? cf_conn_recv(&c, (int)left, &f) : ETIMEDOUT;
+		if (got && audited)
+			FAIL("AUDIT answered listing context %u, no RELEASE of it within %d ms",
+			     orphan, x->timeout_ms);
+		if (got)
+			FAIL("no AUDIT CONTEXT_LIST within %d ms of the re-registration: %s",
+			     x->timeout_ms, got == ETIMEDOUT ? "timed out" : "connection ended");
+		struct cf_msg b;
+		struct iqp_msg m;
+		struct iqp_error err;
+		struct iqp_elem *ctx, *t;
+		const struct iqp_elem *e;
+		uint8_t scope = 0;
+		uint32_t cid = 0;
+		bool req = f.hdr.kind == IQP_KIND_REQUEST;
+		if (req && iqp_msg_decode(&m, &f.hdr, f.body, IQP_ROLE_CONTROLLER, 0, arena,
+					  sizeof(arena), &err)) {
+			iqp_msg_free(&m);
+			uint16_t code = f.hdr.code;
+			cf_frame_free(&f);
+			FAIL("request 0x%04x does not validate: %u %s", code, err.code, err.text);
+		}
+		if (!req) {
+			bool close = f.hdr.kind == IQP_KIND_CLOSE;
+			unsigned code = f.error_code;
+			cf_frame_free(&f);
+			if (close)
+				FAIL("CLOSE %u instead of AUDIT", code);
+			continue;
+		}
+		cf_msg_start(x, &b, IQP_KIND_REPLY, f.hdr.code, f.hdr.txid);
+		switch (f.hdr.code) {
+		case IQP_MSG_AUDIT:
+			if ((e = iqp_find(&m, NULL, IQP_E_AUDIT_SCOPE)))
+				iqp_elem_enum(e, &scope);
+			if (scope != 2 /* CONTEXT_LIST */) {
+				b.m.hdr.flags = IQP_FLAG_E;
+				iqp_link_reg_add_error(&b.m, 501, "only CONTEXT_LIST here", 0);
+				break;
+			}
+			audited = true;
+			iqp_add_container(&b.m, NULL, IQP_E_CONTEXT, &ctx);
+			iqp_add_u32(&b.m, ctx, IQP_E_CONTEXT_ID, orphan);
+			iqp_add_container(&b.m, ctx, IQP_E_TERMINATION, &t);
+			iqp_add_u32(&b.m, t, IQP_E_TERM_ID, 1);
+			iqp_add_enum(&b.m, t, IQP_E_TERM_KIND, 2 /* IMS */);
+			iqp_add_enum(&b.m, t, IQP_E_TERM_STATE, 4 /* ACTIVE */);
+			iqp_add_u32(&b.m, NULL, IQP_E_AUDIT_CURSOR, orphan);
+			iqp_add_bool(&b.m, NULL, IQP_E_AUDIT_MORE, false);
+			break;
+		case IQP_MSG_RELEASE:
+			if ((e = iqp_find(&m, NULL, IQP_E_CONTEXT)) &&
+			    (e = iqp_find(&m, e, IQP_E_CONTEXT_ID)))
+				iqp_elem_u32(e, &cid);
+			if (cid != orphan) {
+				b.m.hdr.flags = IQP_FLAG_E;
+				iqp_link_reg_add_error(&b.m, 411, "unknown context", 0);
+				break;
+			}
+			released = audited;
+			break;
+		case IQP_MSG_HEARTBEAT:
+			break;
+		default:
+			b.m.hdr.flags = IQP_FLAG_E;
+			iqp_link_reg_add_error(&b.m, 501, "not in this case", 0);
+		}
+		iqp_msg_free(&m);
+		cf_frame_free(&f);
+		cf_conn_send_msg(&c, &b.m);
+	}
+	snprintf(why, len, "AUDIT CONTEXT_LIST, then RELEASE of the unowned context");
+out:
+	cf_conn_close(&c);
+	return rc;
+}

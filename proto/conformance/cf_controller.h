@@ -13,6 +13,7 @@ enum cf_result cf_ctl_open_registered(struct cf_ctx *x, struct cf_conn *c,
 				      struct cf_frame *reply, char *why, size_t len);
 
 cf_case_h cf_c_inactivity, cf_c_reg_wait, cf_c_frame_timeout, cf_c_drain, cf_c_forced,
-	cf_c_service_change_refused, cf_c_reply_cache, cf_c_event_unknown_context;
+	cf_c_service_change_refused, cf_c_reply_cache, cf_c_event_unknown_context,
+	cf_c_reconcile;
 
 #endif

@@ -332,57 +332,79 @@ int cf_agw_register(struct cf_ctx *x, struct cf_conn *c, const struct iqp_node_i
 	return 0;
 }
 
-int cf_controller_link(struct cf_ctx *x, char *why, size_t len)
+int cf_controller_accept(struct cf_ctx *x, int lfd, int timeout_ms, struct cf_conn *c,
+			 uint32_t *txid, struct iqp_node_info *agw, char *why, size_t len)
 {
 	struct cf_frame f;
 	struct iqp_error err;
 	struct iqp_msg m;
 	uint8_t arena[65536];
 
-	if (x->linked)
-		return 0;
-	int rc = cf_conn_accept(&x->link, x->lfd, x->tls, 40000);
+	int rc = cf_conn_accept(c, lfd, x->tls, timeout_ms);
 	if (rc) {
-		snprintf(why, len, "the AGW did not connect: %s", x->link.why);
+		snprintf(why, len, "the AGW did not connect: %s", c->why);
 		return rc;
 	}
-	if ((rc = cf_conn_recv(&x->link, x->timeout_ms, &f))) {
-		snprintf(why, len, "no REGISTER from the AGW: %s", x->link.why);
-		cf_conn_close(&x->link);
+	if ((rc = cf_conn_recv(c, x->timeout_ms, &f))) {
+		snprintf(why, len, "no REGISTER from the AGW: %s", c->why);
+		cf_conn_close(c);
 		return rc;
 	}
 	if (f.hdr.kind != IQP_KIND_REQUEST || f.hdr.code != IQP_MSG_REGISTER) {
 		snprintf(why, len, "first frame is not REGISTER (kind %u code 0x%04x)", f.hdr.kind,
 			 f.hdr.code);
 		cf_frame_free(&f);
-		cf_conn_close(&x->link);
+		cf_conn_close(c);
 		return EPROTO;
 	}
 	if ((rc = iqp_msg_decode(&m, &f.hdr, f.body, IQP_ROLE_AGW, 0, arena, sizeof(arena), &err))) {
 		snprintf(why, len, "REGISTER does not validate: %u %s", err.code, err.text);
 		iqp_msg_free(&m);
 		cf_frame_free(&f);
-		cf_conn_close(&x->link);
+		cf_conn_close(c);
 		return EPROTO;
 	}
-	memset(&x->agw, 0, sizeof(x->agw));
-	iqp_link_reg_parse_request(&m, &x->agw);
+	memset(agw, 0, sizeof(*agw));
+	iqp_link_reg_parse_request(&m, agw);
 	iqp_msg_free(&m);
+	*txid = f.hdr.txid;
+	cf_frame_free(&f);
+	return 0;
+}
+
+int cf_controller_accept_reply(struct cf_ctx *x, struct cf_conn *c, uint32_t txid, char *why,
+			       size_t len)
+{
 	struct cf_msg b;
 	struct iqp_link_params p = { .hb_interval = x->hb_ms };
-	cf_msg_start(x, &b, IQP_KIND_REPLY, IQP_MSG_REGISTER, f.hdr.txid);
-	cf_frame_free(&f);
+	int rc;
+
+	cf_msg_start(x, &b, IQP_KIND_REPLY, IQP_MSG_REGISTER, txid);
 	if ((rc = iqp_link_reg_build_reply(&b.m, &x->self, 0x0100, &p)) ||
-	    (rc = cf_conn_send_msg(&x->link, &b.m))) {
+	    (rc = cf_conn_send_msg(c, &b.m))) {
 		snprintf(why, len, "cannot answer REGISTER: %s", strerror(rc));
-		cf_conn_close(&x->link);
+		cf_conn_close(c);
 		return rc;
 	}
-	x->linked = true;
-	x->links++;
-	x->agw_state = CF_IN_SERVICE;
-	x->first_request = 0;
+	if (c == &x->link) {
+		x->linked = true;
+		x->links++;
+		x->agw_state = CF_IN_SERVICE;
+		x->first_request = 0;
+	}
 	return 0;
+}
+
+int cf_controller_link(struct cf_ctx *x, char *why, size_t len)
+{
+	uint32_t txid;
+	int rc;
+
+	if (x->linked)
+		return 0;
+	if ((rc = cf_controller_accept(x, x->lfd, 40000, &x->link, &txid, &x->agw, why, len)))
+		return rc;
+	return cf_controller_accept_reply(x, &x->link, txid, why, len);
 }
 
 void cf_controller_unlink(struct cf_ctx *x)

@@ -152,6 +152,14 @@ long long cf_now_ms(void);
 /* AGW under test: makes sure x->link is a registered connection (accepts
  * and answers the AGW's REGISTER when needed). */
 int cf_controller_link(struct cf_ctx *x, char *why, size_t len);
+/* AGW under test, in pieces: accepts a connection on listener lfd into c
+ * and reads its REGISTER (validated, into *agw; its txid); then answers
+ * it with success (c == &x->link: the suite's link from now on).  Return
+ * 0 or an errno with why (c closed). */
+int cf_controller_accept(struct cf_ctx *x, int lfd, int timeout_ms, struct cf_conn *c,
+			 uint32_t *txid, struct iqp_node_info *agw, char *why, size_t len);
+int cf_controller_accept_reply(struct cf_ctx *x, struct cf_conn *c, uint32_t txid, char *why,
+			       size_t len);
 /* After a case that closed the link on purpose. */
 void cf_controller_unlink(struct cf_ctx *x);
 

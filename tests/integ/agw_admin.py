@@ -14,6 +14,10 @@ drains, SIGUSR2 restores.
    the last context brings FORCED 905, then RESERVE gets 503; with
    iq.drain_timeout the GRACEFUL carries SC_DELAY and at the deadline the
    AGW releases what is left and sends FORCED 905.
+3. Drained by the controller (7.7 item 2): ep-cscf's iq.drain lists the
+   AGW (config file, SIGHUP): SERVICE_CHANGE GRACEFUL 905 from ep-cscf,
+   then the AGW's FORCED 905 (no contexts); removed from the list and
+   reloaded, ep-cscf restores it with RESTART 900.
 Prints TAP lines.  usage: agw_admin.py BINDIR"""
 import json
 import os
@@ -251,9 +255,59 @@ def with_iqp_ctl():
     lab.stop_daemon(tap, agw, "eims-agw (iqp-ctl)", "agw2.log")
 
 
+def controller_drain():
+    ep_state, agw_state = os.path.join(TMP, "ep3"), os.path.join(TMP, "agw3")
+    ep_fp = prepare("ep-cscf", ep_state)
+    agw_fp = prepare("eims-agw", agw_state, "--node_id=agw-drained")
+    iq_port, ep_metrics, agw_metrics = free_port(), free_port(), free_port()
+    conf = os.path.join(TMP, "ep3.conf")
+    base = "iq.trusted_fingerprints = %s\n" % agw_fp
+    with open(conf, "w") as f:
+        f.write(base)
+    ep = lab.daemon(BIN, "ep-cscf", "ep3.log", [
+        "--config=" + conf, "--state_dir=" + ep_state, "--iq.listen=127.0.0.1:%d" % iq_port,
+        "--metrics.listen=127.0.0.1:%d" % ep_metrics, "--sip.wss.listen=127.0.0.1:%d" % free_port(),
+        "--ims.listen=127.0.0.1:%d" % free_port(), "--log.level=info,iq=debug"])
+    agw = lab.daemon(BIN, "eims-agw", "agw3.log", [
+        "--state_dir=" + agw_state, "--node_id=agw-drained", "--metrics.listen=127.0.0.1:%d" % agw_metrics,
+        "--iq.controllers=127.0.0.1:%d ep-cscf" % iq_port, "--iq.trusted_fingerprints=" + ep_fp,
+        "--iq.hb_interval=1000", "--log.level=info,iq=debug"])
+    if not tap.result(ep is not None and agw is not None, "ep-cscf (config file) and eims-agw start",
+                      lab.log("ep3.log")[-600:], lab.log("agw3.log")[-600:]):
+        return
+    agws = 'epcscf_iq_agws{state="%s"}'
+    admin = 'eimsagw_iq_admin_state{state="%s"}'
+    tap.result(wait_metric(ep_metrics, agws % "in_service", 1) == 1, "eims-agw registers in service")
+    with open(conf, "w") as f:
+        f.write(base + "iq.drain = agw-drained\n")
+    ep.send_signal(signal.SIGHUP)
+    oos = wait_metric(ep_metrics, agws % "out_of_service", 1)
+    log = lab.log("ep3.log")
+    tap.result(oos == 1 and metric_value(agw_metrics, admin % "out_of_service") == 1 and
+               re.search(r'msg="iq agw drain" node_id=agw-drained reason=905 by=iq.drain', log) is not None and
+               re.search(r'msg="iq agw service change" node_id=agw-drained method=1 reason=905 '
+                         r'by=controller from=in_service to=draining', log) is not None and
+               re.search(r'msg="iq agw service change".*method=2 reason=905 from=draining to=out_of_service',
+                         log) is not None and
+               metric_value(agw_metrics, 'eimsagw_iq_service_changes_total{by="controller"}') == 1,
+               "iq.drain + SIGHUP: ep-cscf sends GRACEFUL 905; the AGW, without contexts, FORCED 905 "
+               "(7.7 items 2, 4)", *[l for l in log.splitlines() if "iq agw" in l][-4:])
+    with open(conf, "w") as f:
+        f.write(base)
+    ep.send_signal(signal.SIGHUP)
+    ins = wait_metric(ep_metrics, agws % "in_service", 1)
+    tap.result(ins == 1 and wait_metric(agw_metrics, admin % "in_service", 1) == 1 and
+               re.search(r'msg="iq agw restore" node_id=agw-drained reason=900', lab.log("ep3.log")) is not None,
+               "removed from iq.drain + SIGHUP: ep-cscf restores the AGW with RESTART 900 (7.7 item 5)",
+               *[l for l in lab.log("ep3.log").splitlines() if "iq agw" in l][-3:])
+    lab.stop_daemon(tap, agw, "eims-agw", "agw3.log")
+    lab.stop_daemon(tap, ep, "ep-cscf", "ep3.log")
+
+
 try:
     with_ep_cscf()
     with_iqp_ctl()
+    controller_drain()
 finally:
     lab.close(tap)
 sys.exit(1 if tap.failed else 0)

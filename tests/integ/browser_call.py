@@ -125,7 +125,10 @@ def main():
         return
     page_port = free_port()
     origin = "https://127.0.0.1:%d" % page_port
-    ports = call_lab.start(lab, tap, BIN, [origin], UAS_PORT, "127.0.0.1", agws=("agw-1", "agw-2"))
+    # T_HOLD short: the calls of the AGW killed mid-call end (BYE both
+    # ways) when it has not come back within 3 s (SPEC 7.10).
+    ports = call_lab.start(lab, tap, BIN, [origin], UAS_PORT, "127.0.0.1", agws=("agw-1", "agw-2"),
+                           extra="iq.hold_timeout = 3000\n")
     if not ports:
         return
     www = os.path.join(lab.tmp, "www")

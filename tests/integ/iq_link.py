@@ -266,6 +266,12 @@ def main():
     result(m is not None, "the AGW reconnects and re-registers DISCONNECTED/900 with the same epoch",
            lab.log("ep.log")[mark:][-1000:])
     result("restart detected" not in lab.log("ep.log")[mark:], "same epoch: no restart reported")
+    # 7.11 item 3: contexts retained, so reconciled: one AUDIT CONTEXT_LIST
+    # page, answered by the AGW (it holds none, the controller none).
+    result(wait_re("ep.log", r'msg="iq reconcile done" node_id=agw-1 pages=1 listed=0 held=0 '
+                   r'released=0 failed=0 lost=0', 5, mark) is not None,
+           "same epoch: the controller reconciles the AGW's contexts (AUDIT CONTEXT_LIST)",
+           lab.log("ep.log")[mark:][-800:])
 
     # --- kill -9: link loss detected within T_INACT (7.10).
     mark = len(lab.log("ep.log"))

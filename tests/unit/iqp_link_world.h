@@ -26,8 +26,11 @@
 #define MAXEV 512
 #define HB 1000u
 
+struct world;
+
 struct end {
 	struct iqp_link l;
+	struct world *w;
 	bool inited;
 	struct iqp_node_info self;
 	struct end *peer;
@@ -41,6 +44,8 @@ struct end {
 	size_t nq;
 	unsigned connects, closes, close_code, limits;
 	size_t target;
+	bool to_redirect;              /* the last connect went to a redirect target */
+	struct iqp_redirect redirect;  /* ... this one */
 	uint32_t lim_hb, lim_frame;
 	unsigned ev[MAXEV], ev_code[MAXEV];
 	bool ev_remote[MAXEV];
@@ -65,6 +70,13 @@ struct world {
 	uint64_t ctl_epoch;
 	struct iqp_link_hooks agw_hooks, ctl_hooks;
 	struct iqp_link_params agw_params;
+	/* The controller answers the next redirect_left REGISTERs with
+	 * 1300 naming redir_to[0..n_redir_to); a connection to a redirect
+	 * target whose port is refuse_port[0 or 1] is refused. */
+	unsigned redirect_left;
+	struct iqp_redirect redir_to[IQP_MAX_REDIRECT_TARGETS];
+	size_t n_redir_to;
+	uint16_t refuse_port[2];
 };
 
 /* --- Simulated connection -------------------------------------------- */
@@ -101,11 +113,14 @@ static inline void io_close(void *arg, unsigned code, const char *text)
 	e->up = false;
 }
 
-static inline void io_connect(void *arg, size_t target)
+static inline void io_connect(void *arg, size_t target, const struct iqp_redirect *redirect)
 {
 	struct end *e = arg;
 	e->connects++;
 	e->target = target;
+	e->to_redirect = redirect != NULL;
+	if (redirect)
+		e->redirect = *redirect;
 }
 
 static inline void io_limits(void *arg, uint32_t max_frame, uint8_t major, uint32_t hb)
@@ -151,9 +166,25 @@ static inline unsigned on_admit(void *arg, struct iqp_link *l, const struct iqp_
 	struct end *e = arg;
 	(void)l;
 	(void)agw;
+	if (e->w->redirect_left) {
+		e->w->redirect_left--;
+		snprintf(text, len, "go elsewhere");
+		return IQP_ERR_REDIRECT;
+	}
 	snprintf(text, len, "busy");
 	*retry_after = e->retry_after;
 	return e->admit_code;
+}
+
+static inline size_t on_redirect(void *arg, struct iqp_link *l, const struct iqp_node_info *agw,
+				 struct iqp_redirect *out, size_t max)
+{
+	struct end *e = arg;
+	size_t n = e->w->n_redir_to < max ? e->w->n_redir_to : max;
+	(void)l;
+	(void)agw;
+	memcpy(out, e->w->redir_to, n * sizeof(*out));
+	return n;
 }
 
 static inline void on_load(void *arg, struct iqp_load *out)
@@ -243,12 +274,14 @@ static inline void world_init(struct world *w)
 	w->ctl_epoch = 500;
 	w->agw.peer = &w->ctl;
 	w->ctl.peer = &w->agw;
+	w->agw.w = w->ctl.w = w;
 	self_agw(&w->agw.self, "agw-1", 1767225600000ull);
 	snprintf(w->ctl.self.node_id, sizeof(w->ctl.self.node_id), "pcscf-a");
 	w->agw_hooks.event = w->ctl_hooks.event = on_event;
 	w->agw_hooks.load = on_load;
 	w->ctl_hooks.authorize = on_authorize;
 	w->ctl_hooks.admit = on_admit;
+	w->ctl_hooks.redirect = on_redirect;
 	w->agw_params.hb_interval = HB;
 	end_init(w, &w->agw, IQP_ROLE_AGW);
 }
@@ -301,7 +334,10 @@ static inline void pump(struct world *w)
 		/* The AGW asked for a connection. */
 		if (w->agw.l.connecting && !w->agw.up && w->agw.connects &&
 		    !w->connect_hangs) {
-			if (!w->listening) {
+			bool refused = w->agw.to_redirect &&
+				       (w->agw.redirect.addr.port == w->refuse_port[0] ||
+					w->agw.redirect.addr.port == w->refuse_port[1]);
+			if (!w->listening || refused) {
 				iqp_link_conn_down(&w->agw.l, w->now, 0, "connection refused");
 			} else {
 				w->ctl.self.epoch = w->ctl_epoch;

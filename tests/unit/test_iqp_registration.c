@@ -1,22 +1,8 @@
 /* What an Iq+ registration is made of: REGISTER content against
  * Appendix A byte for byte, TLS sessions over memory BIOs with pinned
- * fingerprints (SPEC.md 2.2), and the AGW's realm setting. */
-#include <errno.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <cmocka.h>
-
-#include "iq_realm.h"
-#include "iqp_conn.h"
-#include "iqp_link.h"
-#include "iqp_tls.h"
-#include "iqp_validate.h"
-
+ * fingerprints (SPEC.md 2.2), the AGW's realm setting, and where it
+ * registers: redirect and handoff (7.4) on the simulated link. */
+#include "iqp_link_world.h"
 
 /* Appendix A.1 and A.2 from the structures, byte for byte. */
 static size_t unhex(const char *s, uint8_t *out)
@@ -264,12 +250,239 @@ static void test_realms(void **state)
 	}
 }
 
+
+/* The REDIRECT_TARGETs of the controller of the world: ports 7001, 7002
+ * on 192.0.2.1, the first naming its certificate. */
+static void redirect_to(struct world *w, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct iqp_redirect *t = &w->redir_to[i];
+		memset(t, 0, sizeof(*t));
+		t->addr.ip = (struct iqp_ip){ 4, { 192, 0, 2, 1 } };
+		t->addr.port = (uint16_t)(7001 + i);
+		if (i == 0)
+			snprintf(t->name, sizeof(t->name), "pcscf-b");
+	}
+	w->n_redir_to = n;
+}
+
+/* The REGISTER of the last connection, read by the controller of the
+ * world (refused or not). */
+static void last_register(struct world *w, struct iqp_node_info *out)
+{
+	*out = w->ctl.l.peer;
+}
+
+/* 7.4 item 1: 1300 with targets: CLOSE 1000, the first target at once
+ * with its TARGET_NAME, REGISTER HANDOFF 903 with the epoch unchanged;
+ * after the registration the configured list is used again. */
+static void test_redirect(void **state)
+{
+	struct world w;
+	struct iqp_node_info r;
+	(void)state;
+
+	world_init(&w);
+	redirect_to(&w, 2);
+	w.redirect_left = 1;
+	start(&w);
+	assert_int_equal(w.agw.closes, 1);
+	assert_int_equal(w.agw.close_code, IQP_ERR_NORMAL_CLOSE);
+	assert_int_equal(count(&w.agw, IQP_LEV_REDIRECTED, 0), 1);
+	assert_int_equal(w.agw.ev_code[last(&w.agw, IQP_LEV_REFUSED)], IQP_ERR_REDIRECT);
+	assert_int_equal(w.now, 1000); /* no backoff */
+	assert_int_equal(w.agw.connects, 2);
+	assert_true(w.agw.to_redirect);
+	assert_int_equal(w.agw.redirect.addr.port, 7001);
+	assert_string_equal(w.agw.redirect.name, "pcscf-b");
+	assert_int_equal(w.agw.l.state, IQP_LINK_IN_SERVICE);
+	last_register(&w, &r);
+	assert_int_equal(r.sc_method, IQP_SC_HANDOFF);
+	assert_int_equal(r.sc_reason, 903);
+	assert_int_equal(r.epoch, 1767225600000ull);
+	assert_null(iqp_link_redirect_target(&w.agw.l));
+	assert_int_equal(w.agw.l.redirects, 0);
+
+	/* A later loss: the configured list, with backoff, DISCONNECTED. */
+	iqp_link_stop(&w.ctl.l, w.now, IQP_ERR_NORMAL_CLOSE, "bye");
+	run(&w, w.now);
+	assert_int_equal(w.agw.l.state, IQP_LINK_CONNECTING);
+	assert_true(w.agw.l.t_state >= w.now + 250);
+	run(&w, w.now + 600);
+	assert_false(w.agw.to_redirect);
+	assert_int_equal(w.agw.l.state, IQP_LINK_IN_SERVICE);
+	last_register(&w, &r);
+	assert_int_equal(r.sc_method, IQP_SC_DISCONNECTED);
+	world_free(&w);
+}
+
+/* 7.4 items 1, 4: a failing target is skipped at once; when every target
+ * has failed the AGW returns to its configured list with backoff. */
+static void test_redirect_targets_fail(void **state)
+{
+	struct world w;
+	struct iqp_node_info r;
+	(void)state;
+
+	world_init(&w);
+	redirect_to(&w, 2);
+	w.redirect_left = 1;
+	w.refuse_port[0] = 7001;
+	start(&w);
+	assert_int_equal(w.agw.connects, 3);
+	assert_int_equal(w.agw.redirect.addr.port, 7002);
+	assert_string_equal(w.agw.redirect.name, "");
+	assert_int_equal(w.agw.l.state, IQP_LINK_IN_SERVICE);
+	assert_int_equal(w.now, 1000);
+	last_register(&w, &r);
+	assert_int_equal(r.sc_method, IQP_SC_HANDOFF);
+	world_free(&w);
+
+	world_init(&w);
+	redirect_to(&w, 2);
+	w.redirect_left = 1;
+	w.refuse_port[0] = 7001;
+	w.refuse_port[1] = 7002;
+	start(&w);
+	assert_int_equal(w.agw.connects, 3);
+	assert_int_equal(count(&w.agw, IQP_LEV_FAILED, 0), 3);
+	assert_int_equal(w.agw.l.state, IQP_LINK_CONNECTING);
+	assert_null(iqp_link_redirect_target(&w.agw.l));
+	assert_true(w.agw.l.t_state >= w.now + 250 && w.agw.l.t_state <= w.now + 500);
+	run(&w, w.now + 500);
+	assert_int_equal(w.agw.connects, 4);
+	assert_false(w.agw.to_redirect);
+	assert_int_equal(w.agw.target, 1); /* the next configured one */
+	assert_int_equal(w.agw.l.state, IQP_LINK_IN_SERVICE);
+	last_register(&w, &r);
+	assert_int_equal(r.sc_method, IQP_SC_RESTART); /* never registered: cold */
+	assert_int_equal(r.sc_reason, 901);
+	world_free(&w);
+}
+
+/* 7.4 item 3, 2.5 item 4: at most MAX_REDIRECTS redirects in a row; the
+ * next 1300 sends the AGW back to its configured list with backoff. */
+static void test_redirect_limit(void **state)
+{
+	struct world w;
+	(void)state;
+
+	world_init(&w);
+	redirect_to(&w, 1);
+	w.redirect_left = 100;
+	start(&w);
+	assert_int_equal(w.agw.connects, 1 + IQP_MAX_REDIRECTS);
+	assert_int_equal(count(&w.agw, IQP_LEV_REDIRECTED, 0), IQP_MAX_REDIRECTS);
+	assert_int_equal(count(&w.agw, IQP_LEV_REFUSED, 0), 1 + IQP_MAX_REDIRECTS);
+	assert_int_equal(w.agw.l.state, IQP_LINK_CONNECTING);
+	assert_null(iqp_link_redirect_target(&w.agw.l));
+	assert_true(w.agw.l.t_state >= w.now + 250);
+	w.redirect_left = 0;
+	run(&w, w.now + 500);
+	assert_false(w.agw.to_redirect);
+	assert_int_equal(w.agw.l.state, IQP_LINK_IN_SERVICE);
+	world_free(&w);
+
+	/* Without a redirect hook the controller refuses with 503. */
+	world_init(&w);
+	w.ctl_hooks.redirect = NULL;
+	w.redirect_left = 1;
+	start(&w);
+	assert_int_equal(w.agw.ev_code[last(&w.agw, IQP_LEV_REFUSED)], IQP_ERR_UNAVAILABLE);
+	assert_int_equal(count(&w.agw, IQP_LEV_REDIRECTED, 0), 0);
+	world_free(&w);
+}
+
+/* 7.4 item 2: a handoff after the SERVICE_CHANGE reply: CLOSE 1000 (a
+ * link loss), then the targets at once, HANDOFF 903. */
+static void test_handoff(void **state)
+{
+	struct world w;
+	struct iqp_node_info r;
+	(void)state;
+
+	world_init(&w);
+	start(&w);
+	redirect_to(&w, 2);
+	assert_int_equal(iqp_link_handoff(&w.agw.l, w.now, w.redir_to, 0), EINVAL);
+	assert_int_equal(iqp_link_handoff(&w.ctl.l, w.now, w.redir_to, 2), EINVAL);
+	assert_int_equal(iqp_link_handoff(&w.agw.l, w.now, w.redir_to, 2), 0);
+	assert_int_equal(w.agw.close_code, IQP_ERR_NORMAL_CLOSE);
+	assert_int_equal(count(&w.agw, IQP_LEV_LOST, 0), 1);
+	assert_int_equal(w.agw.ev_code[last(&w.agw, IQP_LEV_REDIRECTED)], 903);
+	run(&w, w.now);
+	/* The old controller link saw the CLOSE 1000: a link loss. */
+	assert_int_equal(count(&w.ctl, IQP_LEV_LOST, 0), 1);
+	assert_int_equal(w.ctl.ev_code[last(&w.ctl, IQP_LEV_LOST)], IQP_ERR_NORMAL_CLOSE);
+	assert_int_equal(w.agw.connects, 2);
+	assert_int_equal(w.agw.redirect.addr.port, 7001);
+	assert_int_equal(w.agw.l.state, IQP_LINK_IN_SERVICE);
+	last_register(&w, &r);
+	assert_int_equal(r.sc_method, IQP_SC_HANDOFF);
+	assert_int_equal(r.sc_reason, 903);
+	assert_int_equal(iqp_link_handoff(&w.agw.l, w.now, w.redir_to, 1), 0);
+	iqp_link_stop(&w.agw.l, w.now, IQP_ERR_NORMAL_CLOSE, "bye");
+	assert_int_equal(iqp_link_handoff(&w.agw.l, w.now, w.redir_to, 1), ENOTCONN);
+	world_free(&w);
+}
+
+/* 12.1.2: REDIRECT_TARGET built and read back; TARGET_ADDR port 0 is
+ * refused by validation (4.2). */
+static void test_redirect_elements(void **state)
+{
+	struct iqp_header h = { 1, IQP_KIND_REPLY, IQP_FLAG_E, IQP_MSG_REGISTER, 9, 0 };
+	struct iqp_redirect t[3], back[8];
+	struct iqp_msg m, d;
+	struct iqp_error err;
+	uint8_t buf[1024];
+	size_t n;
+	(void)state;
+
+	memset(t, 0, sizeof(t));
+	t[0].addr = (struct iqp_ipport){ { 6, { 0x20, 0x01, 0x0d, 0xb8, [15] = 7 } }, 7190 };
+	snprintf(t[0].name, sizeof(t[0].name), "pcscf-c.example");
+	t[1].addr = (struct iqp_ipport){ { 4, { 10, 0, 0, 2 } }, 7191 };
+	t[2].addr = (struct iqp_ipport){ { 4, { 10, 0, 0, 1 } }, 0 };
+	assert_int_equal(iqp_msg_init(&m, &h, NULL, 4096), 0);
+	assert_int_equal(iqp_link_reg_add_error(&m, IQP_ERR_REDIRECT, "elsewhere", 0), 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(iqp_link_reg_add_redirect(&m, &t[i]), 0);
+	assert_int_equal(iqp_msg_encode(&m, buf, sizeof(buf), &n), 0);
+	iqp_msg_free(&m);
+	iqp_header_decode(buf, &h);
+	assert_int_equal(iqp_msg_decode(&d, &h, buf + IQP_HEADER_LEN, IQP_ROLE_CONTROLLER, 0,
+					NULL, 0, &err), 0);
+	assert_int_equal(iqp_link_reg_redirects(&d, back, 8), 2);
+	assert_int_equal(back[0].addr.port, 7190);
+	assert_memory_equal(&back[0].addr.ip, &t[0].addr.ip, sizeof(struct iqp_ip));
+	assert_string_equal(back[0].name, "pcscf-c.example");
+	assert_int_equal(back[1].addr.port, 7191);
+	assert_string_equal(back[1].name, "");
+	assert_int_equal(iqp_link_reg_redirects(&d, back, 1), 1);
+	iqp_msg_free(&d);
+
+	assert_int_equal(iqp_msg_init(&m, &h, NULL, 4096), 0);
+	iqp_link_reg_add_error(&m, IQP_ERR_REDIRECT, "elsewhere", 0);
+	assert_int_equal(iqp_link_reg_add_redirect(&m, &t[2]), 0);
+	assert_int_equal(iqp_msg_encode(&m, buf, sizeof(buf), &n), 0);
+	iqp_msg_free(&m);
+	iqp_header_decode(buf, &h);
+	assert_int_equal(iqp_msg_decode(&d, &h, buf + IQP_HEADER_LEN, IQP_ROLE_CONTROLLER, 0,
+					NULL, 0, &err), EBADMSG);
+	iqp_msg_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_register_content),
 		cmocka_unit_test(test_tls),
 		cmocka_unit_test(test_realms),
+		cmocka_unit_test(test_redirect_elements),
+		cmocka_unit_test(test_redirect),
+		cmocka_unit_test(test_redirect_targets_fail),
+		cmocka_unit_test(test_redirect_limit),
+		cmocka_unit_test(test_handoff),
 	};
 	return cmocka_run_group_tests_name("iqp_registration", tests, NULL, NULL);
 }
