@@ -18,7 +18,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Lab, Tap, free_port, metric_value  # noqa: E402
+from harness import Lab, Tap, cert_fingerprint, free_port, metric_value  # noqa: E402
 from iqp_ctl_proc import Ctl, find, find_all  # noqa: E402
 
 BIN = os.path.abspath(sys.argv[1])
@@ -215,8 +215,40 @@ def main():
                "pids %s" % pids)
 
 
+def with_ep_cscf():
+    """Mutual TLS, pinned both ways, against ep-cscf: both workers register
+    under the one generated certificate (each NODE_ID is one of its names)."""
+    ep_state, agw_state = os.path.join(lab.tmp, "ep"), os.path.join(lab.tmp, "agw-tls")
+    for prog, state, extra in (("ep-cscf", ep_state, []),
+                               ("eims-agw", agw_state, ["--workers=2", "--node_id=" + NODE + "-tls"])):
+        subprocess.run([os.path.join(BIN, prog), "--check-config", "--state_dir=" + state] + extra,
+                       stdout=subprocess.DEVNULL, check=True)
+    ep_fp = cert_fingerprint(os.path.join(ep_state, "iq", "tls", "cert.pem"))
+    agw_fp = cert_fingerprint(os.path.join(agw_state, "iq", "tls", "cert.pem"))
+    iq_port, ep_metrics, agw_metrics = free_port(), free_port(), three_free_ports()
+    ep = lab.daemon(BIN, "ep-cscf", "ep.log", [
+        "--state_dir=" + ep_state, "--iq.listen=127.0.0.1:%d" % iq_port, "--iq.trusted_fingerprints=" + agw_fp,
+        "--metrics.listen=127.0.0.1:%d" % ep_metrics, "--sip.wss.listen=127.0.0.1:%d" % free_port(),
+        "--ims.listen=127.0.0.1:%d" % free_port()])
+    pmin = 33000 + 2 * (os.getpid() % 1000)
+    agw = lab.daemon(BIN, "eims-agw", "agw-tls.log", [
+        "--state_dir=" + agw_state, "--workers=2", "--node_id=" + NODE + "-tls",
+        "--iq.controllers=127.0.0.1:%d ep-cscf" % iq_port, "--iq.trusted_fingerprints=" + ep_fp,
+        "--metrics.listen=127.0.0.1:%d" % agw_metrics,
+        "--media.port_min=%d" % pmin, "--media.port_max=%d" % (pmin + 99)])
+    if not tap.result(ep is not None and agw is not None, "ep-cscf and eims-agw (workers = 2, TLS) start"):
+        return
+    n = wait_for(lambda: metric_value(ep_metrics, 'epcscf_iq_agws{state="in_service"}') == 2, 20)
+    ids = sorted(set(re.findall(r'msg="iq agw registered" node_id=(\S+)', lab.log("ep.log"))))
+    tap.result(n and ids == [NODE + "-tls-w0", NODE + "-tls-w1"],
+               "TLS: ep-cscf has both workers in service, one certificate pinned", "ids %s" % ids)
+    lab.stop_daemon(tap, agw, "eims-agw (workers = 2, TLS)", "agw-tls.log")
+    lab.stop_daemon(tap, ep, "ep-cscf", "ep.log")
+
+
 try:
     main()
+    with_ep_cscf()
 finally:
     lab.close(tap)
 sys.exit(1 if tap.failed else 0)
