@@ -1,6 +1,7 @@
 /* Daemon life cycle shared by ep-cscf and eims-agw. */
 #include "daemon.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -122,7 +123,8 @@ static void on_stop_deadline(uv_timer_t *t)
 {
 	struct daemon *d = t->data;
 	log_error(&d->log, 0, NULL, "stop deadline passed; exiting with handles open",
-		  LF_U("deadline_ms", STOP_DEADLINE_MS));
+		  LF_U("deadline_ms", d->supervising ? SUPERVISOR_KILL_MS + STOP_DEADLINE_MS
+						     : STOP_DEADLINE_MS));
 	exit(DAEMON_EXIT_FATAL);
 }
 
@@ -132,7 +134,9 @@ void daemon_stop(struct daemon *d, int exit_code)
 		return;
 	d->stopping = 1;
 	d->exit_code = exit_code;
-	if (d->ops->stop)
+	if (d->supervising)
+		supervisor_stop(&d->sup);
+	else if (d->ops->stop)
 		d->ops->stop(d);
 	metrics_http_close(&d->http, NULL, NULL);
 	/* Keep the signal watchers until exit, unreferenced so the loop can
@@ -142,7 +146,8 @@ void daemon_stop(struct daemon *d, int exit_code)
 	uv_unref((uv_handle_t *)&d->sig_int);
 	uv_unref((uv_handle_t *)&d->sig_hup);
 	/* A handle that never closes must not keep the process alive. */
-	uv_timer_start(&d->stop_deadline, on_stop_deadline, STOP_DEADLINE_MS, 0);
+	uv_timer_start(&d->stop_deadline, on_stop_deadline,
+		       d->supervising ? SUPERVISOR_KILL_MS + STOP_DEADLINE_MS : STOP_DEADLINE_MS, 0);
 	uv_unref((uv_handle_t *)&d->stop_deadline);
 }
 
@@ -159,6 +164,8 @@ static void on_signal(uv_signal_t *s, int signum)
 		reload(d);
 		if (d->ops->reload && d->app)
 			d->ops->reload(d);
+		if (d->supervising)
+			supervisor_forward(&d->sup, SIGHUP);
 		return;
 	}
 	log_info(&d->log, 0, NULL, "stopping",
@@ -205,6 +212,8 @@ static void print_config(const struct daemon *d)
 	}
 }
 
+static void worker_port(struct conf_addr *a, unsigned k);
+
 static int start(struct daemon *d, char *err, size_t errlen)
 {
 	struct daemon_cfg *c = daemon_common(d);
@@ -229,7 +238,10 @@ static int start(struct daemon *d, char *err, size_t errlen)
 		return ENOMEM;
 	}
 	metric_set(bi, 1);
-	if ((rc = metrics_http_start(&d->http, &d->loop, &c->metrics_listen,
+	struct conf_addr listen = c->metrics_listen;
+	if (d->is_worker)
+		worker_port(&listen, d->worker);
+	if ((rc = metrics_http_start(&d->http, &d->loop, &listen,
 				     &d->metrics, &d->log, 0, err, errlen))) {
 		char why[ERR_MAX];
 		snprintf(why, sizeof(why), "%s: metrics.listen: %s",
@@ -240,7 +252,69 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	conf_addr_format((const struct sockaddr *)&d->http.bound, url, sizeof(url));
 	log_info(&d->log, 0, NULL, "listening", LF_S("service", "metrics"),
 		 LF_S("addr", url));
+	if (d->n_workers > 1 && !d->is_worker) {
+		if ((rc = supervisor_start(&d->sup, &d->loop, &d->log, &d->metrics,
+					   d->n_workers, d->argv, err, errlen)))
+			return rc;
+		d->supervising = true;
+		return 0;
+	}
 	return d->ops->start(d, err, errlen);
+}
+
+static uint16_t addr_port(const struct conf_addr *a)
+{
+	const struct sockaddr_in *in = (const struct sockaddr_in *)&a->ss;
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&a->ss;
+	return ntohs(a->ss.ss_family == AF_INET6 ? in6->sin6_port : in->sin_port);
+}
+
+/* A worker's metrics port: the configured one + 1 + k (0 stays 0). */
+static void worker_port(struct conf_addr *a, unsigned k)
+{
+	uint16_t p = addr_port(a);
+	if (!p)
+		return;
+	p = (uint16_t)(p + 1 + k);
+	if (a->ss.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&a->ss)->sin6_port = htons(p);
+	else
+		((struct sockaddr_in *)&a->ss)->sin_port = htons(p);
+}
+
+/* What only workers and their supervisor check: the worker's number
+ * against the configuration, the metrics ports, the CPU pinning. */
+static int workers_check(struct daemon *d, char *err, size_t errlen)
+{
+	unsigned n = d->n_workers > 1 ? d->n_workers : 1;
+	uint16_t port = addr_port(&daemon_common(d)->metrics_listen);
+
+	if (d->is_worker && d->worker >= n) {
+		snprintf(err, errlen, "%s=%u,%ld: worker %u of %u workers (the configuration changed; "
+			 "restart the daemon)", SUPERVISOR_ENV, d->worker, d->supervisor_pid,
+			 d->worker, n);
+		return EINVAL;
+	}
+	if (n > 1 && port && (unsigned)port + n > 65535) {
+		snprintf(err, errlen, "%s: metrics.listen: port %u leaves no room for the %u "
+			 "workers' ports (%u + 1 ... %u + %u)", daemon_where(d, "metrics.listen"),
+			 port, n, port, port, n);
+		return EINVAL;
+	}
+	return 0;
+}
+
+static int worker_setup(struct daemon *d, char *err, size_t errlen)
+{
+	int cpu = -1, rc = supervisor_worker_setup(d->worker, d->supervisor_pid, &cpu);
+	if (rc) {
+		snprintf(err, errlen, "worker %u: %s", d->worker,
+			 rc == ESRCH ? "the supervisor is gone" : strerror(rc));
+		return rc;
+	}
+	log_info(&d->log, 0, NULL, "worker pinned", LF_I("cpu", cpu),
+		 LF_I("supervisor_pid", d->supervisor_pid));
+	return 0;
 }
 
 /* Closes whatever is still open after a failed start, then runs the loop
@@ -260,11 +334,20 @@ int daemon_main(const struct daemon_ops *ops, int argc, char **argv)
 
 	memset(&d, 0, sizeof(d));
 	d.ops = ops;
+	d.argv = argv;
 	signal(SIGPIPE, SIG_IGN); /* peers vanish; write errors are handled */
 	if (log_init(&d.log, ops->name, ops->subsys, ops->n_subsys)) {
 		fprintf(stderr, "%s: error: too many log subsystems\n", ops->name);
 		return DAEMON_EXIT_FATAL;
 	}
+	int wrc = supervisor_worker_env(&d.worker, &d.supervisor_pid);
+	if (wrc == EINVAL) {
+		fprintf(stderr, "%s: error: %s: not <worker>,<supervisor pid>\n", ops->name,
+			SUPERVISOR_ENV);
+		return DAEMON_EXIT_CONFIG;
+	}
+	d.is_worker = d.log.is_worker = !wrc;
+	d.log.worker = d.worker;
 	metrics_init(&d.metrics, 10000);
 	d.cfg = calloc(1, ops->cfg_size);
 	d.where = calloc(ops->n_opts, sizeof(*d.where));
@@ -295,7 +378,7 @@ int daemon_main(const struct daemon_ops *ops, int argc, char **argv)
 			 daemon_where(&d, "state_dir"));
 		goto fail;
 	}
-	if (ops->prepare(&d, err, sizeof(err)))
+	if (ops->prepare(&d, err, sizeof(err)) || workers_check(&d, err, sizeof(err)))
 		goto fail;
 	if (d.cli.check_only) {
 		print_config(&d);
@@ -307,11 +390,13 @@ int daemon_main(const struct daemon_ops *ops, int argc, char **argv)
 		goto fail;
 	}
 	loop_ready = 1;
-	if (start(&d, err, sizeof(err)))
+	if ((d.is_worker && worker_setup(&d, err, sizeof(err))) || start(&d, err, sizeof(err)))
 		goto fail;
 	log_info(&d.log, 0, NULL, "started", LF_S("version", VERSION),
 		 LF_I("pid", (long long)getpid()));
 	uv_run(&d.loop, UV_RUN_DEFAULT);
+	if (d.supervising && d.sup.exit_code && !d.exit_code)
+		d.exit_code = DAEMON_EXIT_FATAL; /* a worker failed to stop cleanly */
 	log_info(&d.log, 0, NULL, "stopped", LF_I("exit_code", d.exit_code));
 	rc = d.exit_code;
 	goto out;
@@ -341,6 +426,8 @@ out:
 		if (uv_loop_close(&d.loop) == UV_EBUSY)
 			fprintf(stderr, "%s: error: handles left open at exit\n", ops->name);
 	}
+	if (d.supervising)
+		supervisor_free(&d.sup);
 	if (ops->destroy)
 		ops->destroy(&d);
 	metrics_free(&d.metrics);

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "metrics_http.h"
+#include "supervisor.h"
 #include "tls_identity.h"
 
 /* Exit codes: 0 clean stop; 1 fatal error while running; 2 bad
@@ -56,7 +57,9 @@ struct daemon_ops {
 	/* Checks the loaded configuration and loads the files it names
 	 * (certificates), without opening sockets; runs for --check-config
 	 * too.  Creates d->app.  On error writes one line naming the key and
-	 * where it was set. */
+	 * where it was set.  May set d->n_workers (> 1: this process, unless
+	 * it is a worker itself, supervises that many workers instead of
+	 * calling start; common/supervisor.h). */
 	int (*prepare)(struct daemon *d, char *err, size_t errlen);
 	/* Opens listeners on d->loop and logs where they listen. */
 	int (*start)(struct daemon *d, char *err, size_t errlen);
@@ -84,6 +87,16 @@ struct daemon {
 	void *app;                /* the daemon's own root, owned via ops */
 	int stopping;
 	int exit_code;
+	char **argv;              /* borrowed: main's, to start workers with */
+	/* Workers: n_workers from ops->prepare (0 or 1: none).  A worker
+	 * (SUPERVISOR_ENV set) is number `worker`, its metrics listener on
+	 * metrics.listen's port + 1 + worker (port 0: any). */
+	unsigned n_workers;
+	bool is_worker;
+	unsigned worker;
+	long supervisor_pid;
+	bool supervising;         /* this process runs the workers */
+	struct supervisor sup;    /* owned while supervising */
 };
 
 static inline struct daemon_cfg *daemon_common(const struct daemon *d)

@@ -305,6 +305,8 @@ size_t log_format_line(char *buf, size_t len, enum log_format fmt,
 	return o.pos;
 }
 
+#define LOG_EMIT_FIELDS_MAX 48
+
 void log_emit(const struct log *lg, unsigned sub, enum log_level lvl,
 	      const struct log_ids *ids, const char *msg,
 	      const struct log_field *f, size_t nf)
@@ -312,6 +314,14 @@ void log_emit(const struct log *lg, unsigned sub, enum log_level lvl,
 	char line[LOG_LINE_MAX], ts[40];
 	struct timespec now;
 	struct tm tm;
+	struct log_field all[LOG_EMIT_FIELDS_MAX];
+
+	if (lg->is_worker && nf < LOG_EMIT_FIELDS_MAX) {
+		if (nf)
+			memcpy(all, f, nf * sizeof(*f));
+		all[nf++] = LF_U("worker", lg->worker);
+		f = all;
+	}
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);

@@ -6,6 +6,7 @@
 #ifndef COMMON_LOG_H
 #define COMMON_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -50,6 +51,8 @@ struct log {
 	unsigned char level[LOG_MAX_SUBSYS];
 	enum log_format format;
 	FILE *out; /* borrowed; stderr by default */
+	bool is_worker;  /* a worker process: worker=N ends every line */
+	unsigned worker;
 };
 
 /* Sets every subsystem to LOG_INFO, logfmt, stderr.  Returns 0 or EINVAL

@@ -8,6 +8,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -76,13 +77,18 @@ int tls_identity_generate(struct tls_identity *id, const char *common_name,
 			  int valid_days)
 {
 	unsigned char serial[16];
-	char san[300];
+	char cn[256], *san = NULL;
 	int rc = EIO;
+	/* The first name is the subject; every name goes into the SAN. */
+	size_t cn_len = strcspn(common_name, " ");
+	size_t san_cap = 64 + 5 * strlen(common_name) + 8;
 
 	id->key = EVP_EC_gen("P-256");
 	id->cert = X509_new();
-	if (!id->key || !id->cert)
+	if (!id->key || !id->cert || !cn_len || cn_len >= sizeof(cn) || !(san = malloc(san_cap)))
 		goto out;
+	memcpy(cn, common_name, cn_len);
+	cn[cn_len] = '\0';
 	/* A random positive serial: browsers cache certificates by issuer
 	 * and serial, so two runs must never collide. */
 	if (RAND_bytes(serial, sizeof(serial)) != 1)
@@ -95,14 +101,18 @@ int tls_identity_generate(struct tls_identity *id, const char *common_name,
 	}
 	BN_free(bn);
 	X509_NAME *name = X509_get_subject_name(id->cert);
-	snprintf(san, sizeof(san), "DNS:localhost,IP:127.0.0.1,IP:::1%s%s",
-		 strcmp(common_name, "localhost") ? ",DNS:" : "",
-		 strcmp(common_name, "localhost") ? common_name : "");
+	size_t at = (size_t)snprintf(san, san_cap, "DNS:localhost,IP:127.0.0.1,IP:::1");
+	for (const char *p = common_name; *p; p += strspn(p, " ")) {
+		size_t n = strcspn(p, " ");
+		if (n && (n != 9 || strncmp(p, "localhost", 9)))
+			at += (size_t)snprintf(san + at, san_cap - at, ",DNS:%.*s", (int)n, p);
+		p += n;
+	}
 	if (!X509_set_version(id->cert, 2) ||
 	    !X509_gmtime_adj(X509_getm_notBefore(id->cert), -3600) ||
 	    !X509_gmtime_adj(X509_getm_notAfter(id->cert), (long)valid_days * 86400) ||
 	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-					(const unsigned char *)common_name, -1, -1, 0) ||
+					(const unsigned char *)cn, -1, -1, 0) ||
 	    !X509_set_issuer_name(id->cert, name) ||
 	    !X509_set_pubkey(id->cert, id->key) ||
 	    add_ext(id->cert, NID_subject_alt_name, san) ||
@@ -113,6 +123,7 @@ int tls_identity_generate(struct tls_identity *id, const char *common_name,
 		goto out;
 	rc = fingerprint(id);
 out:
+	free(san);
 	if (rc) {
 		EVP_PKEY_free(id->key);
 		X509_free(id->cert);

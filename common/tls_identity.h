@@ -20,7 +20,9 @@ struct tls_identity {
 /* Loads cert_path/key_path when cert_path is non-empty; otherwise uses
  * <state_dir>/tls/{cert,key}.pem, generating them when absent or expiring
  * within a week.  common_name goes into the subject and SAN (DNS:localhost
- * and IP:127.0.0.1 are always added so that the loopback demo works).
+ * and IP:127.0.0.1 are always added so that the loopback demo works); it
+ * may list several names separated by spaces: the first is the subject,
+ * each is a SAN dNSName (the Iq+ names of eims-agw's workers).
  * Returns 0 or an errno value with the reason in err. */
 int tls_identity_load(struct tls_identity *id, const char *cert_path,
 		      const char *key_path, const char *state_dir,

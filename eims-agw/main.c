@@ -18,6 +18,7 @@
 #include "iqp_tls_conf.h"
 #include "media_context.h"
 #include "tls_identity.h"
+#include "worker_share.h"
 
 enum agw_subsys { SUB_CORE, SUB_DTLS, SUB_IQ, SUB_MEDIA, N_SUBSYS };
 static const char *const subsys_names[N_SUBSYS] = { "core", "dtls", "iq", "media" };
@@ -35,6 +36,7 @@ struct agw_cfg {
 	long long port_min, port_max, consent_timeout, ice_timeout, dtls_timeout, term_hb, iq_hold;
 	long long iq_drain_timeout, overload_minor, overload_major, overload_critical;
 	bool strict_source;
+	char *workers;
 };
 
 static const char *const iq_securities[] = { "tls", "tcp", NULL };
@@ -49,6 +51,9 @@ static const struct conf_opt opts[] = {
 #define O(f) offsetof(struct agw_cfg, f)
 	{ "node_id", CONF_STRING, O(node_id), "", 0, 0, NULL, 0,
 	  "NODE_ID registered with controllers, 1-64 of A-Z a-z 0-9 . _ - (empty: the host name)" },
+	{ "workers", CONF_STRING, O(workers), "1", 0, 0, NULL, 0,
+	  "worker processes, 1-128 or auto (one per CPU this process may use): each pinned to a "
+	  "CPU, registered as NODE_ID-w<k> with its slice of the media ports" },
 	{ "iq.controllers", CONF_LIST, O(iq_controllers), "127.0.0.1:7190", 0, 0, NULL, 0,
 	  "an Iq+ controller: IP:PORT[ NAME], NAME being required in its certificate (repeatable, in order)" },
 	{ "iq.security", CONF_ENUM, O(iq_security), "tls", 0, 0, iq_securities, 0,
@@ -99,7 +104,9 @@ static const struct conf_opt opts[] = {
 /* Root of the daemon's ownership tree (below struct daemon). */
 struct agw {
 	struct tls_identity dtls; /* owned: one certificate per process (RFC 5763) */
-	char node_id[IQP_NODE_ID_MAX + 1];
+	char node_id[IQP_NODE_ID_MAX + 1];  /* this process's (a worker: node_id-w<k>) */
+	char *node_names;          /* owned: every worker's NODE_ID, for the Iq+ certificate */
+	struct worker_share share; /* this process's ports and capacity */
 	struct tls_identity iq_id; /* owned: Iq+ identity (iq.security tls) */
 	struct iqp_tls_ctx iq_tls; /* owned, idem */
 	struct iq_client iq;       /* owned; its link frees itself */
@@ -110,14 +117,42 @@ struct agw {
 	int iq_tls_ready, iq_started, media_ready, admin_ready, status_ready;
 };
 
+/* With workers: every worker's NODE_ID (all go into a generated Iq+
+ * certificate, so that one pin trusts the node), and this worker's. */
+static int node_names(struct daemon *d, struct agw *e, char *err, size_t errlen)
+{
+	unsigned n = d->n_workers > 1 ? d->n_workers : 1;
+	size_t cap = n * (IQP_NODE_ID_MAX + 2), at = 0;
+	char id[IQP_NODE_ID_MAX + 1];
+
+	if (!(e->node_names = malloc(cap))) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (unsigned k = 0; k < n; k++) {
+		if (worker_node_id(id, sizeof(id), e->node_id, k, n) || !iqp_node_id_valid(id)) {
+			snprintf(err, errlen, "%s: node_id: \"%s\" is too long for %u workers "
+				 "(at most %d characters: each adds \"-w<k>\")",
+				 daemon_where(d, "node_id"), e->node_id, n,
+				 IQP_NODE_ID_MAX - WORKER_SHARE_ID_SUFFIX_MAX);
+			return -1;
+		}
+		at += (size_t)snprintf(e->node_names + at, cap - at, "%s%s", k ? " " : "", id);
+	}
+	if (d->is_worker) {
+		memcpy(id, e->node_id, sizeof(id));
+		worker_node_id(e->node_id, sizeof(e->node_id), id, d->worker, n);
+	}
+	return 0;
+}
+
 /* NODE_ID (7.2.2), the Iq+ identity and context with TLS, the controller
  * list and the realms. */
 static int iq_prepare(struct daemon *d, struct agw *e, char *err, size_t errlen)
 {
 	struct agw_cfg *c = d->cfg;
 	struct iqp_tls_conf tc = {
-		.cert = c->iq_cert, .key = c->iq_key, .state_dir = c->common.state_dir,
-		.node_id = e->node_id, .pins = &c->iq_pins, .ca_file = c->iq_ca_file,
+		.cert = c->iq_cert, .key = c->iq_key, .state_dir = c->common.state_dir, .pins = &c->iq_pins, .ca_file = c->iq_ca_file,
 		.where_cert = daemon_where(d, "iq.cert"), .where_key = daemon_where(d, "iq.key"),
 		.where_ca = daemon_where(d, "iq.ca_file"),
 		.where_state_dir = daemon_where(d, "state_dir"),
@@ -125,8 +160,8 @@ static int iq_prepare(struct daemon *d, struct agw *e, char *err, size_t errlen)
 	struct iq_client_cfg ic = {
 		.controllers = &c->iq_controllers, .realms = c->iq_realm,
 		.where_realm = daemon_where(d, "iq.realm"), .node_id = e->node_id,
-		.max_contexts = (uint32_t)c->iq_max_contexts,
-		.max_ports = (uint32_t)c->iq_max_ports,
+		.max_contexts = e->share.max_contexts,
+		.max_ports = e->share.max_ports,
 		.hb_interval = (uint32_t)c->iq_hb_interval,
 		.calls = iq_calls_table(), .calls_arg = &e->calls,
 		.n_contexts = &e->media.n_ctxs, .bundle = true,
@@ -146,6 +181,9 @@ static int iq_prepare(struct daemon *d, struct agw *e, char *err, size_t errlen)
 			 daemon_where(d, "node_id"), e->node_id);
 		return -1;
 	}
+	if (node_names(d, e, err, errlen))
+		return -1;
+	tc.node_id = e->node_names;
 	if (c->iq_security == IQ_TLS) {
 		/* 2.2 item 5: a name to check needs a CA; pins name the peer. */
 		for (size_t i = 0; i < c->iq_controllers.n; i++)
@@ -163,6 +201,36 @@ static int iq_prepare(struct daemon *d, struct agw *e, char *err, size_t errlen)
 	return iq_client_prepare(&e->iq, &ic, err, errlen);
 }
 
+/* `workers`, and this process's share of ports and capacity. */
+static int workers_prepare(struct daemon *d, struct agw *e, char *err, size_t errlen)
+{
+	struct agw_cfg *c = d->cfg;
+	unsigned n;
+	char why[256];
+
+	if (worker_count_parse(c->workers, supervisor_cpus(), SUPERVISOR_MAX_WORKERS, &n)) {
+		snprintf(err, errlen, "%s: workers: \"%s\" is not a number of workers (1-%u) or auto",
+			 daemon_where(d, "workers"), c->workers, SUPERVISOR_MAX_WORKERS);
+		return -1;
+	}
+	d->n_workers = n;
+	struct worker_share node = {
+		.port_min = (uint16_t)c->port_min, .port_max = (uint16_t)c->port_max,
+		.max_contexts = (uint32_t)c->iq_max_contexts, .max_ports = (uint32_t)c->iq_max_ports,
+	};
+	if (node.port_min >= node.port_max) {
+		snprintf(err, errlen, "%s: media.port_min must be below media.port_max",
+			 daemon_where(d, "media.port_min"));
+		return -1;
+	}
+	if (worker_share_of(&node, d->is_worker && d->worker < n ? d->worker : 0, n, &e->share,
+			    why, sizeof(why))) {
+		snprintf(err, errlen, "%s: workers: %s", daemon_where(d, "workers"), why);
+		return -1;
+	}
+	return 0;
+}
+
 static int agw_prepare(struct daemon *d, char *err, size_t errlen)
 {
 	struct agw *e = calloc(1, sizeof(*e));
@@ -171,6 +239,8 @@ static int agw_prepare(struct daemon *d, char *err, size_t errlen)
 		return -1;
 	}
 	d->app = e;
+	if (workers_prepare(d, e, err, errlen))
+		return -1;
 	if (daemon_load_identity(d, &e->dtls, "dtls.cert", "dtls.key", "eims-agw", err, errlen))
 		return -1;
 	return iq_prepare(d, e, err, errlen);
@@ -208,19 +278,19 @@ static int agw_start(struct daemon *d, char *err, size_t errlen)
 				 LF_S("reason", "iq.trusted_fingerprints and iq.ca_file are empty: "
 					       "every controller is refused"));
 	}
+	if (d->is_worker)
+		log_info(&d->log, SUB_CORE, NULL, "worker share", LF_S("node_id", e->node_id),
+			 LF_U("port_min", e->share.port_min), LF_U("port_max", e->share.port_max),
+			 LF_U("max_contexts", e->share.max_contexts),
+			 LF_U("max_ports", e->share.max_ports));
 	struct media_plane_cfg mc = {
-		.port_min = (uint16_t)c->port_min, .port_max = (uint16_t)c->port_max,
+		.port_min = e->share.port_min, .port_max = e->share.port_max,
 		.consent_timeout_ms = (uint32_t)c->consent_timeout,
 		.ice_timeout_ms = (uint32_t)c->ice_timeout,
 		.dtls_timeout_ms = (uint32_t)c->dtls_timeout,
 		.term_hb_ms = (uint32_t)c->term_hb,
 		.strict_source = c->strict_source,
 	};
-	if (c->port_min >= c->port_max) {
-		snprintf(err, errlen, "%s: media.port_min must be below media.port_max",
-			 daemon_where(d, "media.port_min"));
-		return -1;
-	}
 	if (media_plane_init(&e->media, &d->loop, &d->log, SUB_MEDIA, &mc, &e->dtls,
 			     e->iq.self.realms, e->iq.self.n_realms, &d->metrics, err, errlen))
 		return -1;
@@ -277,6 +347,7 @@ static void agw_destroy(struct daemon *d)
 		iqp_tls_ctx_free(&e->iq_tls);
 		tls_identity_free(&e->iq_id);
 	}
+	free(e->node_names);
 	free(e);
 	d->app = NULL;
 }

@@ -190,6 +190,24 @@ void iqp_tls_ctx_free(struct iqp_tls_ctx *c)
 	memset(c, 0, sizeof(*c));
 }
 
+/* Every name of the space-separated list is in the certificate. */
+static bool cert_has_names(X509 *c, const char *names)
+{
+	char one[256];
+
+	for (const char *p = names + strspn(names, " "); *p; p += strspn(p, " ")) {
+		size_t n = strcspn(p, " ");
+		if (n >= sizeof(one))
+			return false;
+		memcpy(one, p, n);
+		one[n] = '\0';
+		if (!iqp_tls_cert_has_name(c, one))
+			return false;
+		p += n;
+	}
+	return true;
+}
+
 int iqp_tls_identity_load(struct tls_identity *id, const char *cert_path,
 			  const char *key_path, const char *state_dir,
 			  const char *node_id, char *err, size_t errlen)
@@ -206,7 +224,7 @@ int iqp_tls_identity_load(struct tls_identity *id, const char *cert_path,
 	}
 	if ((rc = tls_identity_load(id, "", "", dir, node_id, err, errlen)))
 		return rc;
-	if (iqp_tls_cert_has_name(id->cert, node_id))
+	if (cert_has_names(id->cert, node_id))
 		return 0;
 	/* Made for another node id: ours to replace. */
 	tls_identity_free(id);

@@ -64,8 +64,10 @@ int iqp_tls_ctx_trust(struct iqp_tls_ctx *c, const char *const *pins, size_t n_p
 
 /* Loads the Iq+ identity: cert_path/key_path when cert_path is set, else
  * a certificate generated under <state_dir>/iq/tls/ whose subjectAltName
- * carries node_id as a dNSName (made again when node_id changed).  As
- * tls_identity_load otherwise. */
+ * carries node_id as a dNSName (made again when node_id changed).  node_id
+ * may list several node ids separated by spaces (eims-agw's workers): a
+ * generated certificate then carries them all.  As tls_identity_load
+ * otherwise. */
 int iqp_tls_identity_load(struct tls_identity *id, const char *cert_path,
 			  const char *key_path, const char *state_dir,
 			  const char *node_id, char *err, size_t errlen);

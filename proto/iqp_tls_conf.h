@@ -12,7 +12,8 @@
 struct iqp_tls_conf {
 	const char *cert, *key;         /* iq.cert, iq.key ("": generated) */
 	const char *state_dir;
-	const char *node_id;            /* goes into a generated certificate */
+	const char *node_id;            /* goes into a generated certificate;
+					 * several separated by spaces: all */
 	const struct conf_list *pins;   /* iq.trusted_fingerprints */
 	const char *ca_file;            /* iq.ca_file ("": none) */
 	/* Where each option was set ("file:line", "<default>"...). */

@@ -189,6 +189,27 @@ case_ "realm with a bad address" eims-agw \
 case_ "bad AGW Iq+ security" eims-agw \
 	'eims-agw: error: @F@:1: iq.security: "none" is not one of tls, tcp' \
 	'iq.security = none\n'
+case_ "bad workers" eims-agw \
+	'eims-agw: error: @F@:1: workers: "many" is not a number of workers (1-128) or auto' \
+	'workers = many\n'
+case_ "workers 0" eims-agw \
+	'eims-agw: error: command line: workers: "0" is not a number of workers (1-128) or auto' \
+	- --workers=0
+case_ "more workers than media ports" eims-agw \
+	'eims-agw: error: @F@:1: workers: 3 workers need at least 12 media ports (4 each); media.port_min..media.port_max has 11' \
+	'workers = 3\nmedia.port_min = 20000\nmedia.port_max = 20010\n'
+case_ "more workers than contexts" eims-agw \
+	'eims-agw: error: command line: workers: 4 workers need iq.max_contexts of at least 4 (one context each); it is 3' \
+	- --workers=4 --iq.max_contexts=3
+case_ "more workers than declared ports" eims-agw \
+	'eims-agw: error: command line: workers: 4 workers need iq.max_ports of 0 or at least 4; it is 2' \
+	- --workers=4 --iq.max_ports=2
+case_ "node id too long for workers" eims-agw \
+	'eims-agw: error: command line: node_id: "agw-0123456789-0123456789-0123456789-0123456789-0123456789-x" is too long for 2 workers (at most 59 characters: each adds "-w<k>")' \
+	- --workers=2 --node_id=agw-0123456789-0123456789-0123456789-0123456789-0123456789-x
+case_ "no metrics ports left for workers" eims-agw \
+	'eims-agw: error: command line: metrics.listen: port 65534 leaves no room for the 2 workers'"'"' ports (65534 + 1 ... 65534 + 2)' \
+	- --workers=2 --metrics.listen=127.0.0.1:65534
 
 # Port in use: hold a listening socket, then point the daemon at it.
 python3 -c '

@@ -130,9 +130,35 @@ static void test_macro_filters_by_level(void **state)
 	assert_int_equal(log_init(&lg, "t", subsys, LOG_MAX_SUBSYS + 1), EINVAL);
 }
 
+static void test_worker_field(void **state)
+{
+	struct log lg;
+	char *out = NULL;
+	size_t len = 0;
+	(void)state;
+
+	assert_int_equal(log_init(&lg, "t", subsys, 3), 0);
+	lg.out = open_memstream(&out, &len);
+	assert_non_null(lg.out);
+	log_info(&lg, 0, NULL, "before");
+	lg.is_worker = true;
+	lg.worker = 3;
+	log_info(&lg, 0, NULL, "plain");
+	log_info(&lg, 1, NULL, "with", LF_S("k", "v"), LF_I("n", -2));
+	lg.format = LOG_FORMAT_JSON;
+	log_info(&lg, 0, NULL, "json");
+	fclose(lg.out);
+	assert_non_null(strstr(out, "msg=before\n"));
+	assert_non_null(strstr(out, "msg=plain worker=3\n"));
+	assert_non_null(strstr(out, "msg=with k=v n=-2 worker=3\n"));
+	assert_non_null(strstr(out, "\"msg\":\"json\",\"worker\":3}\n"));
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_worker_field),
 		cmocka_unit_test(test_levels),
 		cmocka_unit_test(test_logfmt),
 		cmocka_unit_test(test_json),

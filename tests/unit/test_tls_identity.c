@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <openssl/pem.h>
+#include <openssl/x509v3.h>
 
 #include "tls_identity.h"
 
@@ -138,9 +139,30 @@ static void test_unwritable_state_dir(void **state)
 	assert_non_null(strstr(err, "cannot create"));
 }
 
+/* Several names: the first is the subject, each one a dNSName. */
+static void test_generate_several_names(void **state)
+{
+	struct tls_identity a = { 0 };
+	(void)state;
+
+	assert_int_equal(tls_identity_generate(&a, "n-w0 n-w1  n-w2", 10), 0);
+	char cn[64];
+	X509_NAME_get_text_by_NID(X509_get_subject_name(a.cert), NID_commonName, cn, sizeof(cn));
+	assert_string_equal(cn, "n-w0");
+	const char *want[] = { "n-w0", "n-w1", "n-w2", "localhost" };
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(X509_check_host(a.cert, want[i], 0, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT,
+						 NULL), 1);
+	assert_int_not_equal(X509_check_host(a.cert, "n-w3", 0, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT,
+					     NULL), 1);
+	tls_identity_free(&a);
+	assert_int_not_equal(tls_identity_generate(&a, " lead", 10), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_generate_several_names),
 		cmocka_unit_test(test_generate_then_reuse),
 		cmocka_unit_test(test_configured_errors),
 		cmocka_unit_test(test_expired_is_regenerated_in_state_dir),
