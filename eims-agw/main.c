@@ -129,8 +129,11 @@ static int node_names(struct daemon *d, struct agw *e, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	/* One limit whatever the worker count, so that raising `workers` later
+	 * cannot make a node id too long. */
+	bool too_long = n > 1 && strlen(e->node_id) > IQP_NODE_ID_MAX - WORKER_SHARE_ID_SUFFIX_MAX;
 	for (unsigned k = 0; k < n; k++) {
-		if (worker_node_id(id, sizeof(id), e->node_id, k, n) || !iqp_node_id_valid(id)) {
+		if (too_long || worker_node_id(id, sizeof(id), e->node_id, k, n) || !iqp_node_id_valid(id)) {
 			snprintf(err, errlen, "%s: node_id: \"%s\" is too long for %u workers "
 				 "(at most %d characters: each adds \"-w<k>\")",
 				 daemon_where(d, "node_id"), e->node_id, n,

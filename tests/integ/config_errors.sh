@@ -20,7 +20,8 @@ case_() {
 		printf '%b' "$text" >"$TMP/c.conf"
 		conf=(-c "$TMP/c.conf")
 	fi
-	err=$("$BIN/$daemon" "${conf[@]}" --state_dir="$TMP/state" "$@" 2>&1 >/dev/null)
+	# A daemon that starts instead of refusing must fail the case, not hang it.
+	err=$(timeout 30 "$BIN/$daemon" "${conf[@]}" --state_dir="$TMP/state" "$@" 2>&1 >/dev/null)
 	rc=$?
 	want=${want//@F@/$TMP/c.conf}
 	want=${want//@T@/$TMP}
