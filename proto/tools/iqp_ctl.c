@@ -481,6 +481,7 @@ int main(int argc, char **argv)
 		{ "cert", required_argument, NULL, 'c' }, { "key", required_argument, NULL, 'k' },
 		{ "pin", required_argument, NULL, 'p' }, { "hb-interval", required_argument, NULL, 'h' },
 		{ "exit-on-lost", no_argument, NULL, 'x' }, { "help", no_argument, NULL, '?' },
+		{ "epoch", required_argument, NULL, 'e' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *listen = "127.0.0.1:7190", *node = "iqp-ctl", *state = "/tmp/iqp-ctl";
@@ -492,6 +493,7 @@ int main(int argc, char **argv)
 	char err[CONF_ERR_MAX];
 	int opt;
 	unsigned hb = 5000;
+	uint64_t epoch = 0; /* 0: a new one, from the clock */
 
 	memset(&c, 0, sizeof(c));
 	c.tls_on = true;
@@ -519,6 +521,13 @@ int main(int argc, char **argv)
 			break;
 		case 'h': hb = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'x': c.exit_on_lost = true; break;
+		case 'e': /* a restart that kept its state keeps its epoch (SPEC 7.9) */
+			epoch = strtoull(optarg, NULL, 10);
+			if (!epoch) {
+				fputs("iqp-ctl: --epoch: a non-zero integer\n", stderr);
+				return 2;
+			}
+			break;
 		default: usage(); return 2;
 		}
 	}
@@ -544,7 +553,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	uv_loop_init(&c.loop);
 	snprintf(c.self.node_id, sizeof(c.self.node_id), "%s", node);
-	c.self.epoch = (uint64_t)time(NULL) * 1000;
+	c.self.epoch = epoch ? epoch : (uint64_t)time(NULL) * 1000;
 	snprintf(c.self.software, sizeof(c.self.software), "iqp-ctl");
 	c.cfg.role = IQP_ROLE_CONTROLLER;
 	c.cfg.self = &c.self;

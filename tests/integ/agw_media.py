@@ -111,10 +111,12 @@ class Echo:
 class Ctl:
     """iqp-ctl as a subprocess: JSON lines in, JSON lines out."""
 
-    def __init__(self, port):
+    def __init__(self, port, epoch=None):
         self.log = open(os.path.join(lab.tmp, "iqp-ctl.err"), "w")
+        self.epoch = epoch or int(time.time() * 1000)
         self.p = subprocess.Popen([os.path.join(BIN, "iqp-ctl"), "--listen", "127.0.0.1:%d" % port,
-                                   "--security", "tcp"], stdin=subprocess.PIPE,
+                                   "--security", "tcp", "--epoch", str(self.epoch)],
+                                  stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, stderr=self.log, start_new_session=True)
         lab.procs.append(self.p)
         self.q = queue.Queue()
@@ -1091,10 +1093,12 @@ def held_events(ctl, iq_port):
         {"TERMINATION": [{"TERM_ID": CHOOSE}, {"TERM_KIND": "IMS"}, {"REALM_NAME": "ims"}, {"UNUSED_TIMEOUT": 1},
                          {"STREAM": [{"STREAM_ID": 1}, {"MEDIA_TYPE": "AUDIO"}, {"TRANSPORT_PROTO": "RTP/AVP"}] + pcmu}]}]}])
     cid = find(find(r["reply"]["body"], "CONTEXT"), "CONTEXT_ID") if r and "reply" in r else None
+    # The controller comes back with the state (and so the epoch) it had:
+    # with another epoch the AGW would release the contexts silently (7.9 item 4).
     os.killpg(ctl.p.pid, signal.SIGKILL)
     ctl.p.wait()
     time.sleep(1.5)
-    ctl = Ctl(iq_port)
+    ctl = Ctl(iq_port, epoch=ctl.epoch)
     reg = ctl.wait(lambda x: x.get("link") == "registered", 10)
     ev = ctl.event(7, 5, cid)
     tap.result(cid is not None and reg is not None and ev is not None and "iq event held" in lab.log("agw.log"),
