@@ -21,16 +21,15 @@ drains, SIGUSR2 restores.
 Prints TAP lines.  usage: agw_admin.py BINDIR"""
 import json
 import os
-import queue
 import re
 import signal
 import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Lab, Tap, cert_fingerprint, free_port, metric_value  # noqa: E402
+from iqp_ctl_proc import Ctl, find  # noqa: E402
 
 BIN = os.path.abspath(sys.argv[1])
 CHOOSE = 4294967294
@@ -131,62 +130,6 @@ def with_ep_cscf():
     lab.stop_daemon(tap, ep, "ep-cscf", "ep2.log")
 
 
-class Ctl:
-    """iqp-ctl as a subprocess: JSON lines in, JSON lines out."""
-
-    def __init__(self, port):
-        self.err = open(os.path.join(TMP, "iqp-ctl.err"), "w")
-        self.p = subprocess.Popen([os.path.join(BIN, "iqp-ctl"), "--listen", "127.0.0.1:%d" % port,
-                                   "--security", "tcp"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=self.err, start_new_session=True)
-        lab.procs.append(self.p)
-        self.q = queue.Queue()
-        self.lines = []
-        threading.Thread(target=self.reader, daemon=True).start()
-
-    def reader(self):
-        for raw in self.p.stdout:
-            with open(os.path.join(TMP, "iqp-ctl.out"), "a") as f:
-                f.write(raw.decode())
-            self.q.put(json.loads(raw))
-
-    def wait(self, pred, secs=10):
-        end = time.time() + secs
-        for line in self.lines:
-            if pred(line):
-                self.lines.remove(line)
-                return line
-        while True:
-            left = end - time.time()
-            if left <= 0:
-                return None
-            try:
-                line = self.q.get(timeout=left)
-            except queue.Empty:
-                return None
-            if pred(line):
-                return line
-            self.lines.append(line)
-
-    def request(self, tag, code, body, secs=10):
-        self.p.stdin.write((json.dumps({"tag": tag, "header": {"code": code}, "body": body}) + "\n").encode())
-        self.p.stdin.flush()
-        return self.wait(lambda l: l.get("tag") == tag, secs)
-
-    def service_change(self, method, reason, secs=10):
-        def match(l):
-            b = l.get("service_change", {}).get("body", [])
-            return find(b, "SC_METHOD") == method and find(b, "SC_REASON") == reason
-        return self.wait(match, secs)
-
-
-def find(elems, name):
-    for e in elems or []:
-        if name in e:
-            return e[name]
-    return None
-
-
 def code_of(r):
     return r["error"]["code"] if r and "error" in r else (0 if r and "reply" in r else None)
 
@@ -206,7 +149,7 @@ def reserve(ctl, tag, ctx=CHOOSE):
 
 def with_iqp_ctl():
     port, metrics_port = free_port(), free_port()
-    ctl = Ctl(port)
+    ctl = Ctl(BIN, lab, port)
     tap.result(ctl.wait(lambda l: l.get("link") == "listening") is not None, "iqp-ctl listens")
     agw = lab.daemon(BIN, "eims-agw", "agw2.log", [
         "--state_dir=" + os.path.join(TMP, "agw2"), "--node_id=agw-admin-2", "--iq.security=tcp",

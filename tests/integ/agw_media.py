@@ -11,7 +11,6 @@ import fractions
 import json
 import math
 import os
-import queue
 import random
 import re
 import signal
@@ -22,7 +21,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Lab, Tap, cert_fingerprint, free_port, metric_value, metrics as metrics_text  # noqa: E402
+from harness import Lab, Tap, cert_fingerprint, free_port, metric_value  # noqa: E402
+from iqp_ctl_proc import Ctl as IqpCtl, find, find_all  # noqa: E402
 
 import av  # noqa: E402  (aiortc's dependency)
 from aiortc import RTCPeerConnection, RTCSessionDescription  # noqa: E402
@@ -108,74 +108,14 @@ class Echo:
             s.sendto(data, src)
 
 
-class Ctl:
-    """iqp-ctl as a subprocess: JSON lines in, JSON lines out."""
-
-    def __init__(self, port, epoch=None):
-        self.log = open(os.path.join(lab.tmp, "iqp-ctl.err"), "w")
-        self.epoch = epoch or int(time.time() * 1000)
-        self.p = subprocess.Popen([os.path.join(BIN, "iqp-ctl"), "--listen", "127.0.0.1:%d" % port,
-                                   "--security", "tcp", "--epoch", str(self.epoch)],
-                                  stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, stderr=self.log, start_new_session=True)
-        lab.procs.append(self.p)
-        self.q = queue.Queue()
-        self.lines = []
-        threading.Thread(target=self.reader, daemon=True).start()
-
-    def reader(self):
-        for raw in self.p.stdout:
-            line = json.loads(raw)
-            with open(os.path.join(lab.tmp, "iqp-ctl.out"), "a") as f:
-                f.write(raw.decode())
-            self.q.put(line)
-
-    def wait(self, pred, secs=10):
-        """First line (seen before or arriving within secs) matching pred."""
-        end = time.time() + secs
-        for line in self.lines:
-            if pred(line):
-                self.lines.remove(line)
-                return line
-        while True:
-            left = end - time.time()
-            if left <= 0:
-                return None
-            try:
-                line = self.q.get(timeout=left)
-            except queue.Empty:
-                return None
-            if pred(line):
-                return line
-            self.lines.append(line)
-
-    def request(self, tag, code, body, secs=10):
-        self.p.stdin.write((json.dumps({"tag": tag, "header": {"code": code}, "body": body}) + "\n").encode())
-        self.p.stdin.flush()
-        return self.wait(lambda l: l.get("tag") == tag, secs)
-
-    def event(self, etype, secs=10, ctx=None):
-        """The next EVENT of type etype (of context ctx when given)."""
-        return self.wait(lambda l: "event" in l and any(
-            find(ev["EVENT"], "EVENT_TYPE") == etype and ctx in (None, find(ev["EVENT"], "CONTEXT_ID"))
-            for ev in l["event"]["body"]), secs)
+def Ctl(port, epoch=None):
+    """iqp-ctl on port, with an explicit epoch so that a restart can keep it."""
+    return IqpCtl(BIN, lab, port, epoch=epoch or int(time.time() * 1000))
 
 
 async def aw(fn, *args):
     """A blocking iqp-ctl wait, off the event loop aiortc runs on."""
     return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
-
-
-def find(elems, name):
-    """Value of the first child `name` in a decoded element list."""
-    for e in elems:
-        if name in e:
-            return e[name]
-    return None
-
-
-def find_all(elems, name):
-    return [e[name] for e in elems if name in e]
 
 
 def parse_offer(sdp):
@@ -1143,14 +1083,8 @@ def tls_link(bindir):
                     "--node_id=agw-tls"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
     agw_fp = cert_fingerprint(os.path.join(state, "agw", "iq", "tls", "cert.pem"))
     port = free_port()
-    log = open(os.path.join(lab.tmp, "iqp-ctl-tls.err"), "w")
-    ctl = Ctl.__new__(Ctl)
-    ctl.p = subprocess.Popen([os.path.join(bindir, "iqp-ctl"), "--listen", "127.0.0.1:%d" % port,
-                              "--state-dir", os.path.join(state, "ctl"), "--pin", agw_fp],
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, start_new_session=True)
-    lab.procs.append(ctl.p)
-    ctl.q, ctl.lines = queue.Queue(), []
-    threading.Thread(target=ctl.reader, daemon=True).start()
+    ctl = IqpCtl(bindir, lab, port, name="iqp-ctl-tls",
+                 args=["--state-dir", os.path.join(state, "ctl"), "--pin", agw_fp])
     l = ctl.wait(lambda x: x.get("link") == "listening", 10)
     ok = l is not None and l.get("security") == "tls" and len(l.get("fingerprint", "")) == 95
     tap.result(ok, "iqp-ctl over TLS prints its certificate fingerprint", repr(l))

@@ -10,14 +10,19 @@ import time
 
 
 class Ctl:
-    """One iqp-ctl listening on 127.0.0.1:port, plain TCP; its stdout is
-    copied to <tmp>/<name>.out, its stderr to <tmp>/<name>.err."""
+    """One iqp-ctl listening on 127.0.0.1:port (plain TCP unless `args`
+    say otherwise); its stdout is copied to <tmp>/<name>.out, its stderr to
+    <tmp>/<name>.err.  `epoch`: the controller's EPOCH (a restart that kept
+    its state passes the old one, SPEC 7.9); None: iqp-ctl picks one."""
 
-    def __init__(self, bindir, lab, port, name="iqp-ctl"):
+    def __init__(self, bindir, lab, port, name="iqp-ctl", epoch=None, args=("--security", "tcp")):
         self.out = os.path.join(lab.tmp, name + ".out")
         self.err = open(os.path.join(lab.tmp, name + ".err"), "w")
-        self.p = subprocess.Popen([os.path.join(bindir, "iqp-ctl"), "--listen", "127.0.0.1:%d" % port,
-                                   "--security", "tcp"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        self.epoch = epoch
+        cmd = [os.path.join(bindir, "iqp-ctl"), "--listen", "127.0.0.1:%d" % port] + list(args)
+        if epoch:
+            cmd += ["--epoch", str(epoch)]
+        self.p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                   stderr=self.err, start_new_session=True)
         lab.procs.append(self.p)
         self.q = queue.Queue()
@@ -53,6 +58,12 @@ class Ctl:
         self.p.stdin.write((json.dumps({"tag": tag, "header": {"code": code}, "body": body}) + "\n").encode())
         self.p.stdin.flush()
         return self.wait(lambda l: l.get("tag") == tag, secs)
+
+    def event(self, etype, secs=10, ctx=None):
+        """The next EVENT of type etype (of context ctx when given)."""
+        return self.wait(lambda l: "event" in l and any(
+            find(ev["EVENT"], "EVENT_TYPE") == etype and ctx in (None, find(ev["EVENT"], "CONTEXT_ID"))
+            for ev in l["event"]["body"]), secs)
 
     def service_change(self, method, reason, secs=10):
         def match(l):
