@@ -107,7 +107,7 @@ run: deps
 	./deploy/run-demo.sh
 
 test: deps
-	$(MAKE) -j$(NPROC) VARIANT=release bins
+	$(MAKE) -j$(NPROC) VARIANT=release bins benches
 	$(MAKE) -j$(NPROC) VARIANT=asan bins units
 	$(MAKE) -j$(NPROC) VARIANT=fuzz fuzzers
 	./tests/run-all.sh
@@ -162,5 +162,8 @@ $(BUILD)/tests/fuzz/%: $(call obj,tests/fuzz/%.c) $(ALL_LIBS)
 $(BUILD)/tests/bench/%: $(call obj,tests/bench/%.c) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(ALL_PKGS))
+
+# A bench's own helper files: tests/bench/<name>_*.c beside bench_<name>.c.
+$(BUILD)/tests/bench/bench_wss_load: $(call obj,$(wildcard tests/bench/wss_load_*.c))
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

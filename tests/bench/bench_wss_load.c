@@ -36,64 +36,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#define IN_CAP 16384
-#define OUT_CAP 4096
-#define AUTH_MAX 600
 
-enum cstate { C_NEW, C_CONNECTING, C_TLS, C_UPGRADE, C_OPEN, C_DEAD };
+#include "wss_load.h"
 
-enum fail_kind { F_CONNECT, F_TLS, F_UPGRADE, F_TIMEOUT, F_CLOSED, F_SIP, N_FAIL };
 static const char *const fail_names[N_FAIL] = { "connect", "tls", "upgrade", "timeout",
 						"closed", "sip" };
 
-struct conn {
-	int fd;
-	SSL *ssl; /* owned */
-	enum cstate st;
-	uint32_t ev;        /* events registered with epoll */
-	int want_write;     /* SSL wants the socket writable */
-	double t_start;     /* connect started, or REGISTER sent */
-	unsigned char in[IN_CAP];
-	size_t in_len;
-	char out[OUT_CAP];  /* a frame SSL_write has not taken yet */
-	size_t out_len;
-	char key[32];       /* Sec-WebSocket-Key */
-	/* SIP */
-	unsigned cseq, branch, challenges;
-	int waiting;        /* a REGISTER is outstanding */
-	int registered;
-	char call_id[40], tag[20];
-	char auth[AUTH_MAX]; /* Authorization header value, or "" */
-};
-
-struct opts {
-	const char *host, *origin, *user, *password, *domain;
-	int port;
-	unsigned conns, inflight, reg_conc, loop, loop_conc;
-	int do_register, control;
-	double timeout;
-};
-
-struct client {
-	struct opts o;
-	SSL_CTX *ctx;
-	int ep;
-	struct conn *c;      /* owned array of o.conns */
-	struct sockaddr_in addr;
-	uint64_t rng;
-	/* phase counters */
-	unsigned started, opened, failed, fails[N_FAIL];
-	unsigned in_handshake;
-	unsigned reg_next, reg_out, reg_ok, reg_fail, rechallenge;
-	unsigned loop_started, loop_done, loop_fail;
-	double lat_sum;
-	int stdin_line;      /* a control line arrived */
-	int in_loop;         /* phase: loop (round robin over open conns) */
-	unsigned rr;
-	char tls_info[128];
-};
-
-static double now_s(void)
+double now_s(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -108,27 +57,13 @@ static double self_cpu(void)
 	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
-static uint64_t rnd(struct client *cl)
+uint64_t rnd(struct client *cl)
 {
 	/* xorshift64*, seeded from RAND_bytes: mask keys and ids. */
 	cl->rng ^= cl->rng >> 12;
 	cl->rng ^= cl->rng << 25;
 	cl->rng ^= cl->rng >> 27;
 	return cl->rng * 2685821657736338717ULL;
-}
-
-static void b64(const unsigned char *in, size_t n, char *out)
-{
-	EVP_EncodeBlock((unsigned char *)out, in, (int)n);
-}
-
-static void md5_hex(const char *s, char out[33])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-	EVP_Digest(s, strlen(s), md, &n, EVP_md5(), NULL);
-	for (unsigned i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
 static void set_events(struct client *cl, struct conn *c, uint32_t ev)
@@ -154,7 +89,7 @@ static void conn_close(struct client *cl, struct conn *c)
 	c->ev = 0;
 }
 
-static void conn_fail(struct client *cl, struct conn *c, enum fail_kind k)
+void conn_fail(struct client *cl, struct conn *c, enum fail_kind k)
 {
 	int was_open = c->st == C_OPEN;
 	if (c->st == C_DEAD)
@@ -182,176 +117,17 @@ static void conn_fail(struct client *cl, struct conn *c, enum fail_kind k)
 	c->waiting = 0;
 }
 
-/* Pushes c->out through TLS; 0 when written or pending, -1 on error. */
-static int flush_out(struct client *cl, struct conn *c)
-{
-	if (!c->out_len)
-		return 0;
-	int n = SSL_write(c->ssl, c->out, (int)c->out_len);
-	if (n > 0) {
-		c->out_len = 0;
-		c->want_write = 0;
-		return 0;
-	}
-	int e = SSL_get_error(c->ssl, n);
-	if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) {
-		c->want_write = e == SSL_ERROR_WANT_WRITE;
-		return 0;
-	}
-	(void)cl;
-	return -1;
-}
-
-/* Queues one masked WebSocket frame (opcode op) and tries to send it:
- * 0 sent or pending, 1 busy (a frame is still pending), -1 error. */
-static int ws_send(struct client *cl, struct conn *c, int op, const char *p, size_t n)
-{
-	unsigned char *o = (unsigned char *)c->out;
-	size_t h = 2;
-
-	if (n + 14 > OUT_CAP)
-		return -1;
-	if (c->out_len)
-		return 1; /* one frame at a time per connection: busy */
-	o[0] = (unsigned char)(0x80 | op);
-	if (n < 126) {
-		o[1] = (unsigned char)(0x80 | n);
-	} else {
-		o[1] = 0x80 | 126;
-		o[2] = (unsigned char)(n >> 8);
-		o[3] = (unsigned char)n;
-		h = 4;
-	}
-	uint64_t r = rnd(cl);
-	unsigned char mask[4] = { (unsigned char)r, (unsigned char)(r >> 8),
-				  (unsigned char)(r >> 16), (unsigned char)(r >> 24) };
-	memcpy(o + h, mask, 4);
-	h += 4;
-	for (size_t i = 0; i < n; i++)
-		o[h + i] = (unsigned char)p[i] ^ mask[i & 3];
-	c->out_len = h + n;
-	return flush_out(cl, c);
-}
-
-static void conn_events(struct client *cl, struct conn *c)
+void conn_events(struct client *cl, struct conn *c)
 {
 	if (c->st == C_DEAD)
 		return;
 	set_events(cl, c, EPOLLIN | (c->want_write ? EPOLLOUT : 0));
 }
 
-static int send_register(struct client *cl, struct conn *c)
-{
-	char msg[2048];
-	char auth[AUTH_MAX + 32] = "";
-
-	if (c->auth[0])
-		snprintf(auth, sizeof(auth), "Authorization: %s\r\n", c->auth);
-	c->cseq++;
-	c->branch++;
-	int n = snprintf(msg, sizeof(msg),
-			 "REGISTER sip:%s SIP/2.0\r\n"
-			 "Via: SIP/2.0/WSS bench%u.invalid;branch=z9hG4bK%sx%u\r\n"
-			 "Max-Forwards: 69\r\n"
-			 "To: <sip:%s@%s>\r\n"
-			 "From: <sip:%s@%s>;tag=%s\r\n"
-			 "Call-ID: %s\r\n"
-			 "CSeq: %u REGISTER\r\n"
-			 "Contact: <sip:bench@bench.invalid;transport=ws>;+sip.ice;reg-id=1;"
-			 "+sip.instance=\"<urn:uuid:6f1b4c2e-0000-4000-8000-00000000be00>\";expires=600\r\n"
-			 "Expires: 600\r\n"
-			 "Allow: INVITE,ACK,CANCEL,BYE,UPDATE,MESSAGE,OPTIONS,REFER,INFO,NOTIFY\r\n"
-			 "Supported: path,gruu,outbound\r\n"
-			 "User-Agent: bench-wss-load\r\n"
-			 "%s"
-			 "Content-Length: 0\r\n\r\n",
-			 cl->o.domain, (unsigned)(c - cl->c), c->call_id, c->branch, cl->o.user,
-			 cl->o.domain, cl->o.user, cl->o.domain, c->tag, c->call_id, c->cseq, auth);
-	if (n <= 0 || (size_t)n >= sizeof(msg))
-		return -1;
-	c->waiting = 1;
-	c->t_start = now_s();
-	return ws_send(cl, c, 1, msg, (size_t)n);
-}
-
-/* Value of header `name` (case-insensitive, at a line start) in msg, copied. */
-static int sip_header(const char *msg, const char *name, char *out, size_t len)
-{
-	size_t nl = strlen(name);
-	for (const char *p = strstr(msg, "\r\n"); p; p = strstr(p, "\r\n")) {
-		p += 2;
-		if (!strncasecmp(p, name, nl) && p[nl] == ':') {
-			const char *v = p + nl + 1;
-			v += strspn(v, " \t");
-			size_t n = strcspn(v, "\r\n");
-			if (n >= len)
-				n = len - 1;
-			memcpy(out, v, n);
-			out[n] = '\0';
-			return 0;
-		}
-		if (p[0] == '\r')
-			break;
-	}
-	return -1;
-}
-
-static void param(const char *hdr, const char *name, char *out, size_t len)
-{
-	char pat[32];
-	out[0] = '\0';
-	snprintf(pat, sizeof(pat), "%s=", name);
-	for (const char *p = strstr(hdr, pat); p; p = strstr(p + 1, pat)) {
-		if (p != hdr && p[-1] != ' ' && p[-1] != ',' && p[-1] != '\t')
-			continue;
-		p += strlen(pat);
-		int q = *p == '"';
-		p += q;
-		size_t n = strcspn(p, q ? "\"" : ", \t");
-		if (n >= len)
-			n = len - 1;
-		memcpy(out, p, n);
-		out[n] = '\0';
-		return;
-	}
-}
-
-static int make_auth(struct client *cl, struct conn *c, const char *www)
-{
-	char realm[128], nonce[256], qop[64], opaque[128], buf[512];
-	char ha1[33], ha2[33], resp[33], cnonce[17];
-
-	param(www, "realm", realm, sizeof(realm));
-	param(www, "nonce", nonce, sizeof(nonce));
-	param(www, "qop", qop, sizeof(qop));
-	param(www, "opaque", opaque, sizeof(opaque));
-	if (!nonce[0])
-		return -1;
-	snprintf(cnonce, sizeof(cnonce), "%016llx", (unsigned long long)rnd(cl));
-	snprintf(buf, sizeof(buf), "%s:%s:%s", cl->o.user, realm, cl->o.password);
-	md5_hex(buf, ha1);
-	snprintf(buf, sizeof(buf), "REGISTER:sip:%s", cl->o.domain);
-	md5_hex(buf, ha2);
-	int has_qop = strstr(qop, "auth") != NULL;
-	if (has_qop)
-		snprintf(buf, sizeof(buf), "%s:%s:00000001:%s:auth:%s", ha1, nonce, cnonce, ha2);
-	else
-		snprintf(buf, sizeof(buf), "%s:%s:%s", ha1, nonce, ha2);
-	md5_hex(buf, resp);
-	int n = snprintf(c->auth, sizeof(c->auth),
-			 "Digest username=\"%s\", realm=\"%s\", nonce=\"%s\", uri=\"sip:%s\", "
-			 "response=\"%s\", algorithm=MD5%s%s%s%s%s%s",
-			 cl->o.user, realm, nonce, cl->o.domain, resp,
-			 has_qop ? ", qop=auth, nc=00000001, cnonce=\"" : "", has_qop ? cnonce : "",
-			 has_qop ? "\"" : "", opaque[0] ? ", opaque=\"" : "", opaque,
-			 opaque[0] ? "\"" : "");
-	return n > 0 && (size_t)n < sizeof(c->auth) ? 0 : -1;
-}
-
 static void reg_next(struct client *cl);
 
 /* A REGISTER ended on c (ok: 200). */
-static void reg_done(struct client *cl, struct conn *c, int ok)
+void reg_done(struct client *cl, struct conn *c, int ok)
 {
 	c->waiting = 0;
 	if (cl->in_loop) {
@@ -370,143 +146,6 @@ static void reg_done(struct client *cl, struct conn *c, int ok)
 		}
 	}
 	reg_next(cl);
-}
-
-static void on_sip(struct client *cl, struct conn *c, char *msg, size_t n)
-{
-	char www[600];
-	msg[n] = '\0';
-	if (strncmp(msg, "SIP/2.0 ", 8) || !c->waiting)
-		return; /* keep-alive pong, or a request (none expected) */
-	int status = atoi(msg + 8);
-	if (status < 200)
-		return;
-	if (status == 401 && c->challenges < 3 &&
-	    !sip_header(msg, "WWW-Authenticate", www, sizeof(www)) && !make_auth(cl, c, www)) {
-		c->challenges++;
-		if (cl->in_loop)
-			cl->rechallenge++;
-		if (send_register(cl, c)) {
-			conn_fail(cl, c, F_CLOSED);
-			return;
-		}
-		conn_events(cl, c);
-		return;
-	}
-	if (status != 200) {
-		if (cl->fails[F_SIP]++ < 5)
-			fprintf(stderr, "bench_wss_load: REGISTER got %.60s\n", msg);
-	}
-	c->challenges = 0;
-	reg_done(cl, c, status == 200);
-}
-
-/* Parses the frames in c->in; -1 when the connection must go. */
-static int on_frames(struct client *cl, struct conn *c)
-{
-	size_t off = 0;
-	while (c->in_len - off >= 2) {
-		unsigned char *p = c->in + off;
-		int op = p[0] & 0x0f;
-		uint64_t n = p[1] & 0x7f;
-		size_t h = 2;
-		if (p[1] & 0x80)
-			return -1; /* servers never mask */
-		if (n == 126) {
-			if (c->in_len - off < 4)
-				break;
-			n = (uint64_t)p[2] << 8 | p[3];
-			h = 4;
-		} else if (n == 127) {
-			if (c->in_len - off < 10)
-				break;
-			n = 0;
-			for (int i = 0; i < 8; i++)
-				n = n << 8 | p[2 + i];
-			h = 10;
-		}
-		if (n + h + 1 > IN_CAP)
-			return -1;
-		if (c->in_len - off < h + n)
-			break;
-		char *pl = (char *)p + h;
-		if (op == 1 || op == 2) {
-			char save = pl[n];
-			on_sip(cl, c, pl, (size_t)n);
-			if (c->st == C_DEAD)
-				return 0;
-			pl[n] = save;
-		} else if (op == 9) {
-			if (ws_send(cl, c, 10, pl, (size_t)n) < 0)
-				return -1; /* busy: this pong is skipped */
-		} else if (op == 8) {
-			return -1;
-		}
-		off += h + n;
-	}
-	memmove(c->in, c->in + off, c->in_len - off);
-	c->in_len -= off;
-	return 0;
-}
-
-static int tls_read(struct conn *c)
-{
-	for (;;) {
-		if (c->in_len >= IN_CAP - 1)
-			return -1;
-		int n = SSL_read(c->ssl, c->in + c->in_len, (int)(IN_CAP - 1 - c->in_len));
-		if (n > 0) {
-			c->in_len += (size_t)n;
-			continue;
-		}
-		int e = SSL_get_error(c->ssl, n);
-		if (e == SSL_ERROR_WANT_READ)
-			return 0;
-		if (e == SSL_ERROR_WANT_WRITE) {
-			c->want_write = 1;
-			return 0;
-		}
-		return -1;
-	}
-}
-
-static void send_upgrade(struct client *cl, struct conn *c)
-{
-	unsigned char k[16];
-	uint64_t a = rnd(cl), b = rnd(cl);
-	memcpy(k, &a, 8);
-	memcpy(k + 8, &b, 8);
-	b64(k, 16, c->key);
-	int n = snprintf(c->out, sizeof(c->out),
-			 "GET / HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-			 "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
-			 "Sec-WebSocket-Protocol: sip\r\nOrigin: %s\r\n"
-			 "User-Agent: bench-wss-load\r\n\r\n",
-			 cl->o.host, cl->o.port, c->key, cl->o.origin);
-	c->out_len = (size_t)n;
-}
-
-static int check_upgrade(struct conn *c)
-{
-	char want[64], got[128], proto[64];
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdn = 0;
-	char *end = strstr((char *)c->in, "\r\n\r\n");
-
-	if (strncmp((char *)c->in, "HTTP/1.1 101", 12))
-		return -1;
-	*end = '\0';
-	snprintf(got, sizeof(got), "%s258EAFA5-E914-47DA-95CA-C5AB0DC85B11", c->key);
-	EVP_Digest(got, strlen(got), md, &mdn, EVP_sha1(), NULL);
-	b64(md, mdn, want);
-	if (sip_header((char *)c->in, "Sec-WebSocket-Accept", got, sizeof(got)) || strcmp(got, want) ||
-	    sip_header((char *)c->in, "Sec-WebSocket-Protocol", proto, sizeof(proto)) ||
-	    strcmp(proto, "sip"))
-		return -1;
-	size_t used = (size_t)(end + 4 - (char *)c->in);
-	memmove(c->in, c->in + used, c->in_len - used);
-	c->in_len -= used;
-	return 0;
 }
 
 static void became_open(struct client *cl, struct conn *c)
