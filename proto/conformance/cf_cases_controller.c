@@ -223,32 +223,40 @@ static enum cf_result c_duplicate(struct cf_ctx *x, char *why, size_t len)
 	return refused_with(x, &b, 456, true, why, len);
 }
 
-/* 4.3 item 1: a child past the end of its parent is 1001. */
-static enum cf_result c_overrun(struct cf_ctx *x, char *why, size_t len)
+/* A HEARTBEAT whose body is the raw bytes given (what the builder refuses
+ * to make) must get an error REPLY with `want` (4.3). */
+static enum cf_result raw_body_refused(struct cf_ctx *x, const uint8_t *body, size_t n,
+				       unsigned want, char *why, size_t len)
 {
 	struct cf_conn c;
 	struct cf_frame f;
 	enum cf_result rc = CF_PASS;
-	/* LOAD container of length 7 holding CPU_LOAD whose value claims 2
-	 * bytes: the child ends one byte past its parent. */
-	static const uint8_t body[] = { 0xC0, 0x84, 0, 0, 0, 7, 0x00, 0x87, 0, 0, 0, 2, 10 };
 
 	if (cf_ctl_open_registered(x, &c, NULL, why, len))
 		return CF_FAIL;
 	uint32_t txid = cf_txid(x);
-	cf_send_header(&c, 1, IQP_KIND_REQUEST, 0, IQP_MSG_HEARTBEAT, txid, sizeof(body), body,
-		       sizeof(body));
+	cf_send_header(&c, 1, IQP_KIND_REQUEST, 0, IQP_MSG_HEARTBEAT, txid, (uint32_t)n, body, n);
 	if (cf_expect_answer(x, &c, txid, IQP_KIND_REPLY, IQP_MSG_HEARTBEAT, &f, why, len)) {
 		rc = CF_FAIL;
 		goto out_nof;
 	}
-	if (!(f.hdr.flags & IQP_FLAG_E) || f.error_code != 1001)
-		FAIL("got %u, want error 1001", f.error_code);
+	if (!(f.hdr.flags & IQP_FLAG_E) || f.error_code != want)
+		FAIL("got %u, want error %u", f.error_code, want);
 out:
 	cf_frame_free(&f);
 out_nof:
 	cf_conn_close(&c);
 	return rc;
+}
+
+/* 4.3 item 1: a child past the end of its parent is 1001. */
+static enum cf_result c_overrun(struct cf_ctx *x, char *why, size_t len)
+{
+	/* LOAD container of length 7 holding CPU_LOAD whose value claims 2
+	 * bytes: the child ends one byte past its parent. */
+	static const uint8_t body[] = { 0xC0, 0x84, 0, 0, 0, 7, 0x00, 0x87, 0, 0, 0, 2, 10 };
+
+	return raw_body_refused(x, body, sizeof(body), 1001, why, len);
 }
 
 /* 6.9 item 2: a request before REGISTER gets 505. */
@@ -499,9 +507,6 @@ out:
 /* 4.3 item 2: an element nested deeper than MAX_DEPTH (8): 1002. */
 static enum cf_result c_too_deep(struct cf_ctx *x, char *why, size_t len)
 {
-	struct cf_conn c;
-	struct cf_frame f;
-	enum cf_result rc = CF_PASS;
 	uint8_t body[9 * 6];
 
 	/* Nine nested containers of an unregistered code with M clear (the
@@ -517,22 +522,7 @@ static enum cf_result c_too_deep(struct cf_ctx *x, char *why, size_t len)
 		h[4] = (uint8_t)(inner >> 8);
 		h[5] = (uint8_t)inner;
 	}
-	if (cf_ctl_open_registered(x, &c, NULL, why, len))
-		return CF_FAIL;
-	uint32_t txid = cf_txid(x);
-	cf_send_header(&c, 1, IQP_KIND_REQUEST, 0, IQP_MSG_HEARTBEAT, txid, sizeof(body), body,
-		       sizeof(body));
-	if (cf_expect_answer(x, &c, txid, IQP_KIND_REPLY, IQP_MSG_HEARTBEAT, &f, why, len)) {
-		rc = CF_FAIL;
-		goto out_nof;
-	}
-	if (!(f.hdr.flags & IQP_FLAG_E) || f.error_code != 1002)
-		FAIL("got %u, want error 1002", f.error_code);
-out:
-	cf_frame_free(&f);
-out_nof:
-	cf_conn_close(&c);
-	return rc;
+	return raw_body_refused(x, body, sizeof(body), 1002, why, len);
 }
 
 const struct cf_case cf_controller_cases[] = {
