@@ -23,6 +23,11 @@ const char *cf_agw_w3_realm(const struct cf_ctx *x);
 /* RELEASE of a context (IQP_ALL: every one of the link), answer `want`. */
 enum cf_result cf_agw_release(struct cf_ctx *x, uint32_t ctx_id, unsigned want, char *why,
 			      size_t len);
+/* A case's clean-up: RELEASE of ctx_id.  Its failure makes a passing *rc a
+ * failure with the release's reason (rc NULL: ignored); otherwise `why`,
+ * the case's own result, is kept. */
+void cf_agw_cleanup_release(struct cf_ctx *x, uint32_t ctx_id, enum cf_result *rc, char *why,
+			    size_t len);
 /* CONTEXT_ID, TERM_ID and the IMS stream's addresses of a RESERVE reply;
  * false when one is missing. */
 bool cf_agw_reserve_reply(const struct cf_frame *f, uint32_t *ctx_id, uint32_t *term_id,

@@ -117,34 +117,19 @@ static enum cf_result a_wrong_role(struct cf_ctx *x, char *why, size_t len)
 /* 8.6 item 4: RELEASE of a context that does not exist: 411. */
 static enum cf_result a_release_unknown(struct cf_ctx *x, char *why, size_t len)
 {
-	struct cf_msg b;
-	struct iqp_elem *ctx;
-	cf_msg_start(x, &b, IQP_KIND_REQUEST, IQP_MSG_RELEASE, 0);
-	iqp_add_container(&b.m, NULL, IQP_E_CONTEXT, &ctx);
-	iqp_add_u32(&b.m, ctx, IQP_E_CONTEXT_ID, 0x7FFFFF01u);
-	return cf_agw_answered(x, &b, 411, why, len);
+	return cf_agw_release(x, 0x7FFFFF01u, 411, why, len);
 }
 
 /* 8.6 item 2: RELEASE of ALL contexts of the link always succeeds. */
 static enum cf_result a_release_all(struct cf_ctx *x, char *why, size_t len)
 {
-	struct cf_msg b;
-	struct iqp_elem *ctx;
-	cf_msg_start(x, &b, IQP_KIND_REQUEST, IQP_MSG_RELEASE, 0);
-	iqp_add_container(&b.m, NULL, IQP_E_CONTEXT, &ctx);
-	iqp_add_u32(&b.m, ctx, IQP_E_CONTEXT_ID, 0xFFFFFFFFu);
-	return cf_agw_answered(x, &b, 0, why, len);
+	return cf_agw_release(x, IQP_ALL, 0, why, len);
 }
 
 /* 8.1 item 1: CONTEXT_ID 0 is never valid: 410. */
 static enum cf_result a_context_zero(struct cf_ctx *x, char *why, size_t len)
 {
-	struct cf_msg b;
-	struct iqp_elem *ctx;
-	cf_msg_start(x, &b, IQP_KIND_REQUEST, IQP_MSG_RELEASE, 0);
-	iqp_add_container(&b.m, NULL, IQP_E_CONTEXT, &ctx);
-	iqp_add_u32(&b.m, ctx, IQP_E_CONTEXT_ID, 0);
-	return cf_agw_answered(x, &b, 410, why, len);
+	return cf_agw_release(x, 0, 410, why, len);
 }
 
 /* A RESERVE of one IMS termination with one PCMU stream in `realm`. */
@@ -195,6 +180,17 @@ enum cf_result cf_agw_release(struct cf_ctx *x, uint32_t ctx_id, unsigned want, 
 	iqp_add_container(&b.m, NULL, IQP_E_CONTEXT, &ctx);
 	iqp_add_u32(&b.m, ctx, IQP_E_CONTEXT_ID, ctx_id);
 	return cf_agw_answered(x, &b, want, why, len);
+}
+
+void cf_agw_cleanup_release(struct cf_ctx *x, uint32_t ctx_id, enum cf_result *rc, char *why,
+			    size_t len)
+{
+	char keep[512];
+	snprintf(keep, sizeof(keep), "%s", why);
+	if (cf_agw_release(x, ctx_id, 0, why, len) != CF_PASS && rc && *rc == CF_PASS)
+		*rc = CF_FAIL;
+	else
+		snprintf(why, len, "%s", keep);
 }
 
 /* Reads CONTEXT_ID, TERM_ID and the IMS stream's addresses of a RESERVE
@@ -331,11 +327,7 @@ static enum cf_result a_configure_unknown_term(struct cf_ctx *x, char *why, size
 	iqp_add_container(&b.m, ctx, IQP_E_TERMINATION, &term);
 	iqp_add_u32(&b.m, term, IQP_E_TERM_ID, term_id + 1000);
 	enum cf_result r = cf_agw_answered(x, &b, 430, why, len);
-	char keep[256];
-	snprintf(keep, sizeof(keep), "%s", why);
-	if (cf_agw_release(x, ctx_id, 0, why, len) != CF_PASS)
-		return CF_FAIL;
-	snprintf(why, len, "%s", keep);
+	cf_agw_cleanup_release(x, ctx_id, &r, why, len);
 	return r;
 }
 
@@ -374,12 +366,8 @@ out:
 	cf_frame_free(&f2);
 	if (c1)
 		cf_agw_release(x, c1, 0, why, len);
-	if (c2 && c2 != c1) {
-		char keep[256];
-		snprintf(keep, sizeof(keep), "%s", why);
-		cf_agw_release(x, c2, 0, why, len);
-		snprintf(why, len, "%s", keep);
-	}
+	if (c2 && c2 != c1)
+		cf_agw_cleanup_release(x, c2, NULL, why, len);
 	return rc;
 }
 

@@ -213,12 +213,8 @@ enum cf_result cf_a_audit_list_paging(struct cf_ctx *x, char *why, size_t len)
 out:
 	for (unsigned i = 0; i < 4096; i++)
 		free(refs[i]);
-	for (unsigned k = 0; k < done; k++) {
-		char keep[512];
-		snprintf(keep, sizeof(keep), "%s", why);
-		cf_agw_release(x, ids[k], 0, why, len);
-		snprintf(why, len, "%s", keep);
-	}
+	for (unsigned k = 0; k < done; k++)
+		cf_agw_cleanup_release(x, ids[k], NULL, why, len);
 	free(p);
 	return rc;
 }
@@ -280,14 +276,8 @@ static enum cf_result list_beyond_one_page(struct cf_ctx *x, unsigned n, unsigne
 	snprintf(why, len, "%u contexts of %u termination(s): first page %u, %u pages", n, terms,
 		 first, pages);
 out:
-	if (done) {
-		char keep[512];
-		snprintf(keep, sizeof(keep), "%s", why);
-		if (cf_agw_release(x, IQP_ALL, 0, why, len) != CF_PASS && rc == CF_PASS)
-			rc = CF_FAIL;
-		else
-			snprintf(why, len, "%s", keep);
-	}
+	if (done)
+		cf_agw_cleanup_release(x, IQP_ALL, &rc, why, len);
 	free(ids);
 	free(seen);
 	free(p);
@@ -521,14 +511,8 @@ enum cf_result cf_a_audit_context(struct cf_ctx *x, char *why, size_t len)
 		 f.hdr.body_len);
 out:
 	cf_agw_call_free(&f, &m);
-	if (r.ctx) {
-		char keep[512];
-		snprintf(keep, sizeof(keep), "%s", why);
-		if (cf_agw_release(x, r.ctx, 0, why, len) != CF_PASS && rc == CF_PASS)
-			rc = CF_FAIL;
-		else
-			snprintf(why, len, "%s", keep);
-	}
+	if (r.ctx)
+		cf_agw_cleanup_release(x, r.ctx, &rc, why, len);
 	return rc;
 }
 
@@ -593,14 +577,8 @@ enum cf_result cf_a_audit_statistics(struct cf_ctx *x, char *why, size_t len)
 	snprintf(why, len, "context %u", r.ctx);
 out:
 	cf_agw_call_free(&f, &m);
-	if (r.ctx) {
-		char keep[512];
-		snprintf(keep, sizeof(keep), "%s", why);
-		if (cf_agw_release(x, r.ctx, 0, why, len) != CF_PASS && rc == CF_PASS)
-			rc = CF_FAIL;
-		else
-			snprintf(why, len, "%s", keep);
-	}
+	if (r.ctx)
+		cf_agw_cleanup_release(x, r.ctx, &rc, why, len);
 	return rc;
 }
 

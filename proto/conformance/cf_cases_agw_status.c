@@ -76,16 +76,6 @@ static int active_now(struct cf_ctx *x, uint32_t *n, char *why, size_t len)
 	return rc;
 }
 
-static void release_all(struct cf_ctx *x, enum cf_result *rc, char *why, size_t len)
-{
-	char keep[512];
-	snprintf(keep, sizeof(keep), "%s", why);
-	if (x->linked && cf_agw_release(x, IQP_ALL, 0, why, len) != CF_PASS && *rc == CF_PASS)
-		*rc = CF_FAIL;
-	else
-		snprintf(why, len, "%s", keep);
-}
-
 /* 7.6 item 2, 11.5: more than 10 % of MAX_CONTEXTS more contexts bring a
  * NODE_STATUS (within T_STATUS_MIN) whose ACTIVE_CONTEXTS is within 10 % of
  * MAX_CONTEXTS of the new count, and so does their release; never two
@@ -141,8 +131,8 @@ enum cf_result cf_a_node_status(struct cf_ctx *x, char *why, size_t len)
 	}
 	snprintf(why, len, "%u contexts up and down: %u NODE_STATUS", n, x->n_status - from);
 out:
-	if (done)
-		release_all(x, &rc, why, len);
+	if (done && x->linked)
+		cf_agw_cleanup_release(x, IQP_ALL, &rc, why, len);
 	free(ids);
 	return rc;
 }
@@ -247,7 +237,7 @@ enum cf_result cf_a_overload(struct cf_ctx *x, char *why, size_t len)
 	}
 	snprintf(why, len, "levels (level@contexts) %s; 511 at CRITICAL", rises);
 out:
-	if (done)
-		release_all(x, &rc, why, len);
+	if (done && x->linked)
+		cf_agw_cleanup_release(x, IQP_ALL, &rc, why, len);
 	return rc;
 }
