@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ws_server_int.h"
 
@@ -240,6 +241,60 @@ static int receive(struct ws_server *s, struct ws_conn *c, const void *in, size_
 	return 0;
 }
 
+/* At most this many connections between accept and WebSocket established
+ * (TLS and upgrade handshakes): libwebsockets keeps each one's timeout in
+ * one sorted list, O(handshakes) per insertion; more wait in the kernel's
+ * backlog (ws_listen.h). */
+#define MAX_HANDSHAKES 256
+#define LISTEN_BACKLOG 4096
+
+static int handshake_room(void *arg)
+{
+	struct ws_server *s = arg;
+	return !s->stopping && s->handshakes < MAX_HANDSHAKES;
+}
+
+/* A connection adopted by lws is marked with the server as its opaque
+ * data until its handshake is over (established or gone). */
+static void handshake_over(struct ws_server *s, struct lws *wsi)
+{
+	if (lws_get_opaque_user_data(wsi) != s)
+		return;
+	lws_set_opaque_user_data(wsi, NULL);
+	s->handshakes--;
+	if (s->stopping)
+		return;
+	ws_listen_resume(&s->lst_wss);
+	ws_listen_resume(&s->lst_ws);
+}
+
+static void on_accept(void *arg, struct ws_listen *l, int fd, const struct sockaddr *peer)
+{
+	struct ws_server *s = arg;
+	char ip[INET6_ADDRSTRLEN];
+	lws_sock_file_fd_type d = { .sockfd = fd };
+
+	sockaddr_ip(peer, ip, sizeof(ip));
+	struct ws_ip_count *c = ws_ip_find(&s->ips, ip, 0);
+	if (c && c->n >= s->cfg.max_per_ip) {
+		metric_inc(s->m_rej_ip);
+		log_info(s->log, s->sub, NULL, "connection refused",
+			 LF_S("reason", "too many flows from this address"),
+			 LF_S("ip", ip), LF_U("limit", s->cfg.max_per_ip));
+		close(fd);
+		return;
+	}
+	int secure = l == &s->lst_wss;
+	struct lws *wsi = lws_adopt_descriptor_vhost(
+		secure ? s->vh_wss : s->vh_ws,
+		LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP | (secure ? LWS_ADOPT_ALLOW_SSL : 0), d, NULL,
+		NULL);
+	if (!wsi)
+		return; /* lws closed fd (over its connection limit, or out of memory) */
+	lws_set_opaque_user_data(wsi, s);
+	s->handshakes++;
+}
+
 static int callback_sip(struct lws *wsi, enum lws_callback_reasons reason,
 			void *user, void *in, size_t len)
 {
@@ -250,20 +305,9 @@ static int callback_sip(struct lws *wsi, enum lws_callback_reasons reason,
 	if (!s)
 		return 0;
 	switch (reason) {
-	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: {
-		const struct lws_filter_network_conn_args *a = user;
-		char ip[INET6_ADDRSTRLEN];
-		sockaddr_ip((const struct sockaddr *)&a->cli_addr, ip, sizeof(ip));
-		struct ws_ip_count *c = ws_ip_find(&s->ips, ip, 0);
-		if (c && c->n >= s->cfg.max_per_ip) {
-			metric_inc(s->m_rej_ip);
-			log_info(s->log, s->sub, NULL, "connection refused",
-				 LF_S("reason", "too many flows from this address"),
-				 LF_S("ip", ip), LF_U("limit", s->cfg.max_per_ip));
-			return 1;
-		}
+	case LWS_CALLBACK_WSI_DESTROY:
+		handshake_over(s, wsi); /* if it ended before the upgrade */
 		return 0;
-	}
 	case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
 		/* user is the SSL_CTX: free the 32 KiB of record buffers of
 		 * idle connections, and refuse anything below TLS 1.2. */
@@ -278,6 +322,7 @@ static int callback_sip(struct lws *wsi, enum lws_callback_reasons reason,
 			return -1;
 		return lws_http_transaction_completed(wsi) ? -1 : 0;
 	case LWS_CALLBACK_ESTABLISHED:
+		handshake_over(s, wsi);
 		return established(s, wsi, pss);
 	case LWS_CALLBACK_RECEIVE:
 		return *pss ? receive(s, *pss, in, len) : -1;
@@ -332,18 +377,12 @@ static struct lws_vhost *make_vhost(struct ws_server *s, const struct conf_addr 
 				    int secure, char *err, size_t errlen)
 {
 	struct lws_context_creation_info vi;
-	char ip[INET6_ADDRSTRLEN], text[80];
+	char text[80];
 
 	memset(&vi, 0, sizeof(vi));
-	sockaddr_ip((const struct sockaddr *)&a->ss, ip, sizeof(ip));
 	conf_addr_format((const struct sockaddr *)&a->ss, text, sizeof(text));
 	vi.vhost_name = secure ? "wss" : "ws";
-	vi.iface = ip;
-	vi.port = ntohs(((const struct sockaddr_in *)(const void *)&a->ss)->sin_port);
-	if (a->ss.ss_family == AF_INET6)
-		vi.port = ntohs(((const struct sockaddr_in6 *)(const void *)&a->ss)->sin6_port);
-	if (!vi.port)
-		vi.port = CONTEXT_PORT_NO_LISTEN_SERVER; /* replaced below */
+	vi.port = CONTEXT_PORT_NO_LISTEN_SERVER; /* ws_listen accepts */
 	vi.protocols = s->protocols;
 	vi.user = s;
 	vi.retry_and_idle_policy = &s->retry;
@@ -360,14 +399,9 @@ static struct lws_vhost *make_vhost(struct ws_server *s, const struct conf_addr 
 		vi.ssl_options_set = SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 |
 				     SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE;
 	}
-	if (vi.port == CONTEXT_PORT_NO_LISTEN_SERVER) {
-		snprintf(err, errlen, "%s: port 0 is not supported for WebSocket listeners", text);
-		return NULL;
-	}
 	struct lws_vhost *vh = lws_create_vhost(s->ctx, &vi);
 	if (!vh)
-		snprintf(err, errlen, "cannot listen on %s (address in use or TLS setup failed)",
-			 text);
+		snprintf(err, errlen, "%s: TLS setup failed", text);
 	return vh;
 }
 
@@ -384,6 +418,7 @@ int ws_server_start(struct ws_server **out, uv_loop_t *loop,
 		snprintf(err, errlen, "out of memory");
 		return ENOMEM;
 	}
+	s->lst_wss.fd = s->lst_ws.fd = -1;
 	s->cfg = *cfg;
 	s->flows = flows;
 	s->ops = *ops;
@@ -436,7 +471,15 @@ int ws_server_start(struct ws_server **out, uv_loop_t *loop,
 	if ((cfg->wss.len && !(s->vh_wss = make_vhost(s, &cfg->wss, 1, err, errlen))) ||
 	    (cfg->ws.len && !(s->vh_ws = make_vhost(s, &cfg->ws, 0, err, errlen)))) {
 		*out = s; /* the caller stops and frees it like a running one */
-		return EADDRINUSE;
+		return EIO;
+	}
+	int rc = 0;
+	if ((cfg->wss.len && (rc = ws_listen_open(&s->lst_wss, loop, &cfg->wss, LISTEN_BACKLOG,
+						  on_accept, handshake_room, s, err, errlen))) ||
+	    (cfg->ws.len && (rc = ws_listen_open(&s->lst_ws, loop, &cfg->ws, LISTEN_BACKLOG,
+						 on_accept, handshake_room, s, err, errlen)))) {
+		*out = s;
+		return rc;
 	}
 	uv_timer_init(loop, &s->ka_timer);
 	s->ka_timer.data = s;
@@ -448,8 +491,7 @@ int ws_server_start(struct ws_server **out, uv_loop_t *loop,
 
 int ws_server_port(const struct ws_server *s, int secure)
 {
-	struct lws_vhost *vh = secure ? s->vh_wss : s->vh_ws;
-	return vh ? lws_get_vhost_listen_port(vh) : -1;
+	return ws_listen_port(secure ? &s->lst_wss : &s->lst_ws);
 }
 
 void ws_server_stop(struct ws_server *s)
@@ -458,6 +500,8 @@ void ws_server_stop(struct ws_server *s)
 	 * teardown: lws closes its handles as the loop keeps running. */
 	if (s && s->ctx && !s->stopping) {
 		s->stopping = 1;
+		ws_listen_close(&s->lst_wss);
+		ws_listen_close(&s->lst_ws);
 		if (s->ka_ready)
 			uv_close((uv_handle_t *)&s->ka_timer, NULL); /* s outlives the loop */
 		lws_context_destroy(s->ctx);

@@ -8,6 +8,7 @@
 
 #include "ka_queue.h"
 #include "ws_ip_table.h"
+#include "ws_listen.h"
 #include "ws_server.h"
 
 #define TX_QUEUE_MAX (256 * 1024) /* bytes queued toward one browser */
@@ -42,7 +43,9 @@ struct ws_conn {
 struct ws_server {
 	struct lws_context *ctx;     /* owned */
 	int stopping;
-	struct lws_vhost *vh_wss, *vh_ws;
+	struct lws_vhost *vh_wss, *vh_ws; /* listen nowhere: we adopt */
+	struct ws_listen lst_wss, lst_ws;  /* ours, handing sockets to lws */
+	unsigned handshakes;               /* adopted, not yet established */
 	struct ws_server_cfg cfg;
 	struct flow_table *flows;    /* borrowed from the daemon */
 	struct ws_server_ops ops;
