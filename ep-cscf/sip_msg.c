@@ -24,6 +24,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <sofia-sip/msg_addr.h>
 #include <sofia-sip/msg_header.h>
 #include <sofia-sip/msg_mclass.h>
 #include <sofia-sip/sip_header.h>
@@ -68,8 +69,13 @@ static int is_lws(char c)
 /* RFC 3261 token. */
 static int is_token_char(unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       (c && strchr("-.!%*_+`'~", c));
+	switch (c) {
+	case '-': case '.': case '!': case '%': case '*': case '_': case '+': case '`':
+	case '\'': case '~':
+		return 1;
+	default:
+		return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+	}
 }
 
 /* Length of the LWS before the start line. */
@@ -105,11 +111,11 @@ static void work_take(struct work *w, char *b, size_t len)
 	w->len = len;
 }
 
-/* Removes every quoted-pair NUL ("\" %x00) from the header section.
- * Returns 0, or EBADMSG when a NUL stands elsewhere there. */
-static int strip_quoted_nul(struct work *w)
+/* Removes every quoted-pair NUL ("\" %x00) from the header section, `hl`
+ * bytes long.  Returns 0, or EBADMSG when a NUL stands elsewhere there. */
+static int strip_quoted_nul(struct work *w, size_t hl)
 {
-	size_t hl = header_section_len(w->buf, w->len), o = 0;
+	size_t o = 0;
 
 	if (!memchr(w->buf, '\0', hl))
 		return 0;
@@ -203,24 +209,30 @@ static int sofia_reads_method(const char *m, size_t ml)
  * "PUBLISH"), though an extension method is any token.  Such a method
  * (of the request line, or of CSeq in a response) is replaced there and in
  * CSeq by a stand-in that restore_method() undoes after parsing. */
-static int standin_method(struct work *w)
+static int standin_method(struct work *w, size_t hl)
 {
-	size_t hl = header_section_len(w->buf, w->len), at[4], cl = 0, ml = 0;
-	size_t n = find_cseq_methods(w->buf, hl, at, 4, &cl);
+	size_t at[4], cl = 0, ml = 0, n = 0;
 
 	while (ml < w->len && is_token_char((unsigned char)w->buf[ml]))
 		ml++;
 	/* sofia's test: a first token followed by "/" starts a status line */
 	int request = ml < w->len && w->buf[ml] != '/';
-	const char *m = request ? w->buf : w->buf + (n ? at[0] : 0);
-	if (!request)
+	if (request) {
+		/* The common case, a method sofia reads, needs no CSeq scan. */
+		if (!ml || ml > METHOD_MAX || w->buf[ml] != ' ' || sofia_reads_method(w->buf, ml))
+			return 0;
+		n = find_cseq_methods(w->buf, hl, at, 4, &cl);
+	} else {
+		n = find_cseq_methods(w->buf, hl, at, 4, &cl);
 		ml = n ? cl : 0;
-	if (!ml || ml > METHOD_MAX || (request && w->buf[ml] != ' '))
+	}
+	const char *m = request ? w->buf : w->buf + (n ? at[0] : 0);
+	if (!ml || ml > METHOD_MAX)
 		return 0;
 	for (size_t i = 0; i < ml; i++)
 		if (!is_token_char((unsigned char)m[i]))
 			return 0;
-	if (sofia_reads_method(m, ml))
+	if (!request && sofia_reads_method(m, ml))
 		return 0;
 
 	size_t sl = sizeof(STANDIN_METHOD) - 1, k = 0;
@@ -268,11 +280,29 @@ static void restore_method(const struct work *w, msg_t *msg)
 	}
 }
 
+/* sofia's msg_make() with a bigger arena: its preload (the text and
+ * 1 KiB) goes mostly to the copy of the text, so each parsed header then
+ * cost a malloc and a free.  Three times the text and 4 KiB hold the
+ * parsed headers, those the proxy adds, and the printed copy of a usual
+ * message; sofia takes at most 65535 bytes of preload. */
 static msg_t *make(const struct work *w, int flags)
 {
-	msg_t *msg = msg_make(sip_default_mclass(), flags, w->buf, (ssize_t)w->len);
-	if (msg)
-		restore_method(w, msg);
+	size_t arena = 3 * w->len + 4096;
+	msg_iovec_t iov[2];
+	msg_t *msg;
+
+	if (!w->len || !(msg = msg_create(sip_default_mclass(), flags)))
+		return NULL;
+	su_home_preload(msg_home(msg), 1, arena > 65000 ? 65000 : arena);
+	if (msg_recv_iovec(msg, iov, 2, w->len, 1) != 1 || iov[0].mv_len != w->len) {
+		msg_destroy(msg);
+		return NULL;
+	}
+	memcpy(iov[0].mv_base, w->buf, w->len);
+	msg_recv_commit(msg, w->len, 1);
+	if (msg_extract(msg) < 0)
+		sip_object(msg)->sip_flags |= MSG_FLG_ERROR;
+	restore_method(w, msg);
 	return msg;
 }
 
@@ -383,6 +413,17 @@ static int sip_hostport_bad(url_t const *u)
 			       strspn(u->url_port, "0123456789") != strlen(u->url_port));
 }
 
+/* A byte allowed as is in any part of a URI we forward. */
+static int uri_char_ok(unsigned char c)
+{
+	switch (c) {
+	case '"': case '<': case '>': case '\\': case '^': case '`': case '{': case '|': case '}':
+		return 0;
+	default:
+		return c > ' ' && c < 0x7f;
+	}
+}
+
 #define URI_PARTS(u)                                                                   \
 	{ (u)->url_scheme, (u)->url_user, (u)->url_password, (u)->url_host, (u)->url_port, \
 	  (u)->url_path, (u)->url_params, (u)->url_headers, (u)->url_fragment }
@@ -406,8 +447,7 @@ static int uri_bad(url_t const *u)
 	const char *p[] = URI_PARTS(u);
 	for (size_t i = 0; i < sizeof(p) / sizeof(p[0]); i++)
 		for (const char *c = p[i]; c && *c; c++)
-			if ((unsigned char)*c <= ' ' || (unsigned char)*c >= 0x7f ||
-			    strchr("\"<>\\^`{|}", *c))
+			if (!uri_char_ok((unsigned char)*c))
 				return 1;
 	issize_t n = url_e(stack, sizeof(stack), u);
 	if (n < 0)
@@ -571,7 +611,8 @@ int sip_msg_parse(const char *buf, size_t len, msg_t **out,
 		rc = fail(e, 0, "empty message");
 		goto out;
 	}
-	if (header_section_len(w.buf, w.len) > HEADERS_MAX) {
+	size_t hl = header_section_len(w.buf, w.len);
+	if (hl > HEADERS_MAX) {
 		msg = make_to_answer(&w, 0);
 		sip = msg ? sip_object(msg) : NULL;
 		if (sip && sip->sip_request && (sip->sip_via || find_error(sip, "Via")))
@@ -580,11 +621,13 @@ int sip_msg_parse(const char *buf, size_t len, msg_t **out,
 			rc = fail(e, 0, "headers too large");
 		goto out;
 	}
-	if ((rc = strip_quoted_nul(&w))) {
+	if ((rc = strip_quoted_nul(&w, hl))) {
 		rc = rc == ENOMEM ? fail(e, 0, "out of memory") : fail(e, 0, "NUL byte in header section");
 		goto out;
 	}
-	if (standin_method(&w)) {
+	if (w.owned) /* NULs were taken out */
+		hl = header_section_len(w.buf, w.len);
+	if (standin_method(&w, hl)) {
 		rc = fail(e, 0, "out of memory");
 		goto out;
 	}

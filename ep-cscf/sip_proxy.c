@@ -193,8 +193,16 @@ int sip_proxy_init(struct sip_proxy *p, uv_loop_t *loop,
 	p->metrics = m;
 	p->log = log;
 	p->sub = sub;
-	if (RAND_bytes((unsigned char *)&p->branch_seq, sizeof(p->branch_seq)) != 1)
+	uint64_t icid_base;
+	if (RAND_bytes((unsigned char *)&p->branch_seq, sizeof(p->branch_seq)) != 1 ||
+	    RAND_bytes((unsigned char *)&icid_base, sizeof(icid_base)) != 1)
 		return EIO;
+	snprintf(p->pcv_head, sizeof(p->pcv_head), "P-Charging-Vector: icid-value=%016llx",
+		 (unsigned long long)icid_base);
+	snprintf(p->pcv_tail, sizeof(p->pcv_tail), ";icid-generated-at=%.*s",
+		 (int)strcspn(p->cfg.ims_host, ":"), p->cfg.ims_host);
+	snprintf(p->pvni_line, sizeof(p->pvni_line), "P-Visited-Network-ID: \"%s\"",
+		 p->cfg.visited_network);
 	p->m_bad = metrics_add(m, "epcscf_sip_malformed_total",
 			       "SIP messages refused as malformed.", METRIC_COUNTER,
 			       (const char *)NULL);
@@ -346,6 +354,24 @@ static void remove_unknown(msg_t *msg, sip_t *sip, const char *name)
 	}
 }
 
+/* A P-Charging-Vector line with a new icid (TS 24.229 7.2A.5: globally
+ * unique): 16 random hex digits drawn at start, then a counter, so no
+ * random bytes (and no fork check) per request.  Returns buf. */
+static const char *charging_vector(struct sip_proxy *p, char *buf, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t h = strlen(p->pcv_head), t = strlen(p->pcv_tail);
+	uint64_t v = p->icid_seq++;
+
+	if (h + 16 + t + 1 > len)
+		return "";
+	memcpy(buf, p->pcv_head, h);
+	for (int i = 15; i >= 0; i--, v >>= 4)
+		buf[h + (size_t)i] = hex[v & 15];
+	memcpy(buf + h + 16, p->pcv_tail, t + 1);
+	return buf;
+}
+
 /* Max-Forwards: 483 at zero, else decrement (70 when absent). */
 int sip_proxy_max_forwards(msg_t *msg, sip_t *sip)
 {
@@ -477,8 +503,12 @@ static void request_from_ws(struct sip_proxy *p, struct flow *f, msg_t *msg, siz
 	}
 	struct ims_peer to = { .transport = p->cfg.transport };
 	memcpy(&to.addr, &p->cfg.next_hop, sizeof(to.addr));
-	/* What we add stays well under 600 bytes. */
-	if (to.transport == IMS_UDP && in_len + 600 > UDP_MAX_REQUEST)
+	/* An INVITE's SDP is rewritten on the way: what we add stays well
+	 * under 600 bytes.  Other requests are measured as printed
+	 * (sip_proxy_forward_ims). */
+	if (to.transport == IMS_UDP && in_len + 600 > UDP_MAX_REQUEST &&
+	    (sip->sip_request->rq_method == sip_method_invite ||
+	     sip->sip_request->rq_method == sip_method_ack))
 		to.transport = IMS_TCP;
 	sip_proxy_new_branch(p, branch, sizeof(branch));
 	if (sip_proxy_via_ims(p, msg, &to, branch))
@@ -486,18 +516,8 @@ static void request_from_ws(struct sip_proxy *p, struct flow *f, msg_t *msg, siz
 	/* Never trusted from a UE; the network makes its own charging id. */
 	remove_unknown(msg, sip, "P-Asserted-Identity");
 	remove_unknown(msg, sip, "P-Charging-Vector");
-	{
-		unsigned char r[12];
-		if (RAND_bytes(r, sizeof(r)) != 1)
-			goto oom;
-		snprintf(line, sizeof(line),
-			 "P-Charging-Vector: icid-value=%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x;"
-			 "icid-generated-at=%.*s",
-			 r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11],
-			 (int)strcspn(p->cfg.ims_host, ":"), p->cfg.ims_host);
-		if (add_header(msg, sip, line))
-			goto oom;
-	}
+	if (add_header(msg, sip, charging_vector(p, line, sizeof(line))))
+		goto oom;
 
 	char token[FLOW_TOKEN_LEN + 8];
 	if (sip_proxy_pop_our_routes(p, msg, sip, token, sizeof(token)) && strcmp(token, f->token)) {
@@ -518,9 +538,8 @@ static void request_from_ws(struct sip_proxy *p, struct flow *f, msg_t *msg, siz
 		if (sip_add_make(msg, sip, sip_path_class, line) < 0 ||
 		    sip_add_make(msg, sip, sip_require_class, "path") < 0)
 			goto oom;
-		snprintf(line, sizeof(line), "P-Visited-Network-ID: \"%s\"", p->cfg.visited_network);
 		remove_unknown(msg, sip, "P-Visited-Network-ID");
-		if (add_header(msg, sip, line))
+		if (add_header(msg, sip, p->pvni_line))
 			goto oom;
 	} else {
 		struct reg_binding *b = reg_find(&p->regs, f->id);
@@ -568,14 +587,25 @@ oom:
 }
 
 void sip_proxy_forward_ims(struct sip_proxy *p, struct flow *f, msg_t *msg, const char *branch,
-			   const struct ims_peer *to)
+			   const struct ims_peer *to_in)
 {
-	sip_t const *sip = sip_object(msg);
+	sip_t *sip = sip_object(msg);
 	struct log_ids ids = sip_proxy_ids_of(sip);
+	struct ims_peer to = *to_in;
 	char *text, *wire;
 	size_t len;
+	int rc = sip_msg_print(msg, &text, &len);
 
-	if (sip_msg_print(msg, &text, &len) || !(wire = malloc(len))) {
+	/* RFC 3261 18.1.1: a request over 1300 bytes (the path MTU unknown)
+	 * goes over TCP; its Via says so. */
+	if (!rc && to.transport == IMS_UDP && len > UDP_MAX_REQUEST) {
+		to.transport = IMS_TCP;
+		msg_header_remove(msg, (msg_pub_t *)sip, (msg_header_t *)sip->sip_via);
+		rc = sip_proxy_via_ims(p, msg, &to, branch);
+		if (!rc)
+			rc = sip_msg_print(msg, &text, &len);
+	}
+	if (rc || !(wire = malloc(len))) {
 		sip_proxy_reply_flow(p, f, msg, 500, "Server Internal Error");
 		msg_destroy(msg);
 		return;
@@ -583,7 +613,7 @@ void sip_proxy_forward_ims(struct sip_proxy *p, struct flow *f, msg_t *msg, cons
 	memcpy(wire, text, len);
 	log_debug(p->log, p->sub, &ids, "request to IMS", LF_S("flow", f->token),
 		  LF_S("method", sip->sip_request->rq_method_name), LF_S("branch", branch));
-	if (!txn_client_start(&p->txns, branch, f->id, to, wire, len, msg))
+	if (!txn_client_start(&p->txns, branch, f->id, &to, wire, len, msg))
 		log_error(p->log, p->sub, &ids, "out of memory for a transaction");
 }
 

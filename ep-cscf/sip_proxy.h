@@ -61,6 +61,12 @@ struct sip_proxy {
 	struct range_table ranges; /* owned: WWSF IMPU ranges (range_proxy.h) */
 	struct call_media_cfg *media; /* borrowed: media anchoring (call_media.h) */
 	uint64_t branch_seq;
+	/* P-Charging-Vector: "...icid-value=" and 16 hex digits chosen at
+	 * start, then icid_seq in hex, then the suffix (sip_proxy_icid). */
+	uint64_t icid_seq;
+	char pcv_head[64];
+	char pcv_tail[128];         /* ";icid-generated-at=host" */
+	char pvni_line[160];        /* "P-Visited-Network-ID: ..." */
 	uv_timer_t sweep;          /* lapses unrefreshed registrations */
 	struct metric *m_bad, *m_430, *m_timeout;
 	/* Per-message counters by side (SIP_FROM_*), found once by name:

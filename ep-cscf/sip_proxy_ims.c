@@ -49,11 +49,14 @@ static void response_from_ims(struct sip_proxy *p, msg_t *msg)
 	msg_header_remove(msg, (msg_pub_t *)sip, (msg_header_t *)sip->sip_via);
 	if (sip->sip_cseq->cs_method == sip_method_register && status >= 200 && status < 300 &&
 	    x->req) { /* no req: our own de-registration */
+		int known = reg_find(&p->regs, x->flow_id) != NULL;
 		int rc = reg_apply_200(&p->regs, x->flow_id, sip, sip_object(x->req), uv_now(p->loop));
 		struct reg_binding *b = reg_find(&p->regs, x->flow_id);
-		log_info(p->log, p->sub, &ids, rc == ENOENT ? "deregistered" : "registered",
-			 LF_S("flow", f ? f->token : ""), LF_S("impu", b && b->n_impu ? b->impu[0] : ""),
-			 LF_U("impus", b ? b->n_impu : 0));
+		/* A refresh changes no state worth a line at info level. */
+		log_at(p->log, p->sub, known && rc == 0 ? LOG_DEBUG : LOG_INFO, &ids,
+		       rc == ENOENT ? "deregistered" : known ? "registration refreshed" : "registered",
+		       LF_S("flow", f ? f->token : ""), LF_S("impu", b && b->n_impu ? b->impu[0] : ""),
+		       LF_U("impus", b ? b->n_impu : 0));
 		if (p->tna && rc != ENOMEM)
 			tna_register_result(p->tna, x->flow_id, rc != ENOENT);
 	}

@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Initial buckets; the table doubles when it holds twice as many
+ * transactions (Timer K keeps every UDP one for 5 s: tens of thousands at
+ * a few thousand REGISTERs a second). */
 #define BUCKETS 4096
 
 static size_t hash(const char *s)
@@ -12,7 +15,27 @@ static size_t hash(const char *s)
 	size_t h = 5381;
 	for (; *s; s++)
 		h = h * 33 + (unsigned char)*s;
-	return h & (BUCKETS - 1);
+	return h;
+}
+
+static void push_ours(struct txn_table *t, struct txn *x)
+{
+	struct txn **head = &t->ours[x->h_ours & (t->n_buckets - 1)];
+	x->next_ours = *head;
+	if (*head)
+		(*head)->pprev_ours = &x->next_ours;
+	*head = x;
+	x->pprev_ours = head;
+}
+
+static void push_up(struct txn_table *t, struct txn *x)
+{
+	struct txn **head = &t->up[x->h_up & (t->n_buckets - 1)];
+	x->next_up = *head;
+	if (*head)
+		(*head)->pprev_up = &x->next_up;
+	*head = x;
+	x->pprev_up = head;
 }
 
 int txn_table_init(struct txn_table *t, uv_loop_t *loop, txn_timeout_h *timeout,
@@ -35,20 +58,51 @@ int txn_table_init(struct txn_table *t, uv_loop_t *loop, txn_timeout_h *timeout,
 	return 0;
 }
 
+/* Doubles the buckets; on ENOMEM the table stays as it is (longer
+ * chains, still correct). */
+static void grow(struct txn_table *t)
+{
+	size_t n = t->n_buckets * 2;
+	struct txn **ours = calloc(n, sizeof(*ours)), **up = calloc(n, sizeof(*up));
+	struct txn *all = NULL;
+
+	if (!ours || !up) {
+		free(ours);
+		free(up);
+		return;
+	}
+	for (size_t i = 0; i < t->n_buckets; i++) /* every transaction is in ours */
+		while (t->ours[i]) {
+			struct txn *x = t->ours[i];
+			t->ours[i] = x->next_ours;
+			x->next_ours = all;
+			all = x;
+		}
+	free(t->ours);
+	free(t->up);
+	t->ours = ours;
+	t->up = up;
+	t->n_buckets = n;
+	while (all) {
+		struct txn *x = all;
+		all = x->next_ours;
+		push_ours(t, x);
+		if (x->kind == TXN_SERVER)
+			push_up(t, x);
+	}
+}
+
 static void unlink_txn(struct txn *x)
 {
 	struct txn_table *t = x->table;
-	for (struct txn **pp = &t->ours[hash(x->branch)]; *pp; pp = &(*pp)->next_ours)
-		if (*pp == x) {
-			*pp = x->next_ours;
-			break;
-		}
-	if (x->kind == TXN_SERVER)
-		for (struct txn **pp = &t->up[hash(x->up_branch)]; *pp; pp = &(*pp)->next_up)
-			if (*pp == x) {
-				*pp = x->next_up;
-				break;
-			}
+	*x->pprev_ours = x->next_ours;
+	if (x->next_ours)
+		x->next_ours->pprev_ours = x->pprev_ours;
+	if (x->pprev_up) {
+		*x->pprev_up = x->next_up;
+		if (x->next_up)
+			x->next_up->pprev_up = x->pprev_up;
+	}
 	t->n--;
 }
 
@@ -96,9 +150,10 @@ static struct txn *txn_new(struct txn_table *t, enum txn_kind kind,
 	uv_timer_init(t->loop, &x->lifetime);
 	x->retransmit.data = x->lifetime.data = x;
 	x->handles_open = 2;
-	size_t k = hash(x->branch);
-	x->next_ours = t->ours[k];
-	t->ours[k] = x;
+	if (t->n >= 2 * t->n_buckets)
+		grow(t);
+	x->h_ours = hash(x->branch);
+	push_ours(t, x);
 	t->n++;
 	return x;
 }
@@ -177,9 +232,8 @@ struct txn *txn_server_start(struct txn_table *t, const char *our_branch,
 	if (!x)
 		return NULL;
 	strncpy(x->up_branch, up_branch, sizeof(x->up_branch) - 1);
-	size_t k = hash(x->up_branch);
-	x->next_up = t->up[k];
-	t->up[k] = x;
+	x->h_up = hash(x->up_branch);
+	push_up(x->table, x);
 	x->peer = *from;
 	/* Without an answer from the browser the IMS side gives up at its
 	 * Timer F; keep state as long. */
@@ -205,7 +259,7 @@ void txn_server_final(struct txn *x, const char *buf, size_t len)
 
 struct txn *txn_find_ours(const struct txn_table *t, const char *branch)
 {
-	for (struct txn *x = t->ours[hash(branch)]; x; x = x->next_ours)
+	for (struct txn *x = t->ours[hash(branch) & (t->n_buckets - 1)]; x; x = x->next_ours)
 		if (!strcmp(x->branch, branch))
 			return x;
 	return NULL;
@@ -213,7 +267,7 @@ struct txn *txn_find_ours(const struct txn_table *t, const char *branch)
 
 struct txn *txn_find_up(const struct txn_table *t, const char *up_branch)
 {
-	for (struct txn *x = t->up[hash(up_branch)]; x; x = x->next_up)
+	for (struct txn *x = t->up[hash(up_branch) & (t->n_buckets - 1)]; x; x = x->next_up)
 		if (!strcmp(x->up_branch, up_branch))
 			return x;
 	return NULL;

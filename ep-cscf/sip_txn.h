@@ -38,6 +38,8 @@ typedef void (txn_send_h)(void *arg, const char *buf, size_t len,
 
 struct txn {
 	struct txn *next_ours, *next_up; /* hash chains; owned by the table */
+	struct txn **pprev_ours, **pprev_up; /* what points here: O(1) unlink */
+	size_t h_ours, h_up;             /* full hashes (the table grows) */
 	struct txn_table *table;
 	enum txn_kind kind;
 	char branch[SIP_BRANCH_MAX];     /* ours */

@@ -7,109 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#define TX_QUEUE_MAX (256 * 1024) /* bytes queued toward one browser */
-#define MAX_IP_SLOTS 4096
+#include "ws_server_int.h"
 
-struct tx_item {
-	struct tx_item *next;
-	size_t len;
-	unsigned char buf[]; /* LWS_PRE headroom, then the message */
-};
-
-/* Per-connection state, owned by the server (pointer kept in lws's
- * per-session data). */
-struct ws_conn {
-	struct lws *wsi;
-	struct flow *flow; /* owned by the flow table */
-	char *rx;          /* owned; the message being reassembled */
-	size_t rx_len, rx_cap;
-	struct tx_item *tx_head, *tx_tail; /* owned */
-	size_t tx_bytes;
-	double tokens;
-	uint64_t refill_ms;
-	int close_code;
-	char close_reason[64];
-	char ip[INET6_ADDRSTRLEN];
-	/* Keep-alive: on one of the server's two queues, due at ka_due_ms. */
-	struct ws_conn *ka_prev, *ka_next;
-	struct ka_queue *ka_q;  /* NULL when on none */
-	uint64_t ka_due_ms;
-	int ping_pending;       /* a ping to write when writeable */
-};
-
-/* Flows in order of due time: every entry of a queue has the same delay,
- * so appending keeps it sorted and each step costs O(1).  (lws's own
- * validity timers sit in one sorted list: O(flows) per insertion, which
- * made set-up and keep-alive cost grow with the number of flows.) */
-struct ka_queue {
-	struct ws_conn *head, *tail;
-	uint64_t delay_ms;
-};
-
-struct ip_count {
-	struct ip_count *next;
-	unsigned n;
-	char ip[INET6_ADDRSTRLEN];
-};
-
-struct ws_server {
-	struct lws_context *ctx;     /* owned */
-	int stopping;
-	struct lws_vhost *vh_wss, *vh_ws;
-	struct ws_server_cfg cfg;
-	struct flow_table *flows;    /* borrowed from the daemon */
-	struct ws_server_ops ops;
-	const struct log *log;
-	unsigned sub;
-	uv_loop_t *loop;
-	struct ip_count *ips[256];   /* owned; established flows per address */
-	struct lws_protocols protocols[2];
-	lws_retry_bo_t retry;         /* no lws validity timers: see ka_ */
-	uv_timer_t ka_timer;
-	int ka_ready;
-	struct ka_queue ka_idle;      /* silent for ping_s: ping */
-	struct ka_queue ka_ping;      /* pinged: no answer in ping_s + 10: hang up */
-	struct metric *m_rej_origin, *m_rej_proto, *m_rej_ip, *m_rej_size,
-		*m_rej_rate, *m_rej_slow, *m_msgs_in, *m_msgs_out, *m_opened;
-};
-
-static unsigned ip_hash(const char *ip)
+static struct ws_conn *conn_of(struct ka_entry *e)
 {
-	unsigned h = 2166136261u;
-	for (; *ip; ip++)
-		h = (h ^ (unsigned char)*ip) * 16777619u;
-	return h & 255;
-}
-
-static struct ip_count *ip_find(struct ws_server *s, const char *ip, int create)
-{
-	struct ip_count **pp = &s->ips[ip_hash(ip)];
-	for (; *pp; pp = &(*pp)->next)
-		if (!strcmp((*pp)->ip, ip))
-			return *pp;
-	if (!create)
-		return NULL;
-	struct ip_count *c = calloc(1, sizeof(*c));
-	if (c) {
-		snprintf(c->ip, sizeof(c->ip), "%s", ip);
-		*pp = c;
-	}
-	return c;
-}
-
-static void ip_release(struct ws_server *s, const char *ip)
-{
-	struct ip_count **pp = &s->ips[ip_hash(ip)];
-	for (; *pp; pp = &(*pp)->next)
-		if (!strcmp((*pp)->ip, ip)) {
-			if (--(*pp)->n == 0) {
-				struct ip_count *c = *pp;
-				*pp = c->next;
-				free(c);
-			}
-			return;
-		}
+	return (struct ws_conn *)(void *)e;
 }
 
 static void sockaddr_ip(const struct sockaddr *sa, char *buf, size_t len)
@@ -189,37 +93,6 @@ static int confirm_upgrade(struct ws_server *s, struct lws *wsi, const char *to)
 	return 0;
 }
 
-static void ka_unlink(struct ws_conn *c)
-{
-	struct ka_queue *q = c->ka_q;
-	if (!q)
-		return;
-	if (c->ka_prev)
-		c->ka_prev->ka_next = c->ka_next;
-	else
-		q->head = c->ka_next;
-	if (c->ka_next)
-		c->ka_next->ka_prev = c->ka_prev;
-	else
-		q->tail = c->ka_prev;
-	c->ka_prev = c->ka_next = NULL;
-	c->ka_q = NULL;
-}
-
-/* (Re)queues c at the tail of q, due after q's delay from now. */
-static void ka_arm(struct ws_server *s, struct ka_queue *q, struct ws_conn *c)
-{
-	ka_unlink(c);
-	c->ka_due_ms = uv_now(s->loop) + q->delay_ms;
-	c->ka_q = q;
-	c->ka_prev = q->tail;
-	if (q->tail)
-		q->tail->ka_next = c;
-	else
-		q->head = c;
-	q->tail = c;
-}
-
 /* Once a second: ping flows silent for ping_s, hang up on flows that did
  * not answer a ping (what lws's validity timers did, in O(1) a flow). */
 static void on_ka_tick(uv_timer_t *t)
@@ -228,14 +101,18 @@ static void on_ka_tick(uv_timer_t *t)
 	uint64_t now = uv_now(s->loop);
 	struct ws_conn *c;
 
-	while ((c = s->ka_ping.head) && c->ka_due_ms <= now) {
-		ka_unlink(c);
+	struct ka_entry *e;
+
+	while ((e = ka_due(&s->ka_ping, now))) {
+		c = conn_of(e);
+		ka_unlink(e);
 		log_info(s->log, s->sub, NULL, "flow closed", LF_S("flow", c->flow->token),
 			 LF_S("reason", "no answer to ping"), LF_U("secs", s->ka_ping.delay_ms / 1000));
 		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 	}
-	while ((c = s->ka_idle.head) && c->ka_due_ms <= now) {
-		ka_arm(s, &s->ka_ping, c);
+	while ((e = ka_due(&s->ka_idle, now))) {
+		c = conn_of(e);
+		ka_arm(&s->ka_ping, e, now);
 		if (!c->close_code) {
 			c->ping_pending = 1;
 			lws_callback_on_writable(c->wsi);
@@ -248,7 +125,7 @@ static int established(struct ws_server *s, struct lws *wsi, struct ws_conn **ps
 	char origin[WWSF_ORIGIN_MAX];
 	struct ws_conn *c = calloc(1, sizeof(*c));
 	struct flow *f = c ? flow_table_add(s->flows) : NULL;
-	struct ip_count *ipc;
+	struct ws_ip_count *ipc;
 
 	if (!f) {
 		free(c);
@@ -265,12 +142,12 @@ static int established(struct ws_server *s, struct lws *wsi, struct ws_conn **ps
 	header(wsi, WSI_TOKEN_ORIGIN, origin, sizeof(origin));
 	wwsf_origin_normalize(origin, f->origin, sizeof(f->origin));
 	f->wwsf = wwsf_policy_match(s->cfg.policy, origin);
-	if ((ipc = ip_find(s, c->ip, 1)))
+	if ((ipc = ws_ip_find(&s->ips, c->ip, 1)))
 		ipc->n++;
 	else
 		c->ip[0] = '\0';
 	*pss = c;
-	ka_arm(s, &s->ka_idle, c);
+	ka_arm(&s->ka_idle, &c->ka, uv_now(s->loop));
 	metric_inc(s->m_opened);
 	log_info(s->log, s->sub, NULL, "flow opened", LF_S("flow", f->token),
 		 LF_S("peer", f->peer), LF_S("origin", f->origin),
@@ -283,25 +160,12 @@ static int established(struct ws_server *s, struct lws *wsi, struct ws_conn **ps
 
 static void conn_free(struct ws_server *s, struct ws_conn *c)
 {
-	ka_unlink(c);
-	while (c->tx_head) {
-		struct tx_item *t = c->tx_head;
-		c->tx_head = t->next;
-		free(t);
-	}
+	ka_unlink(&c->ka);
+	ws_send_drop_queue(c);
 	free(c->rx);
 	if (c->ip[0])
-		ip_release(s, c->ip);
+		ws_ip_release(&s->ips, c->ip);
 	free(c);
-}
-
-static void request_close(struct ws_conn *c, int code, const char *reason)
-{
-	if (c->close_code)
-		return;
-	c->close_code = code;
-	snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
-	lws_callback_on_writable(c->wsi);
 }
 
 /* Token bucket: msg_rate per second, msg_burst deep. */
@@ -324,7 +188,7 @@ static int receive(struct ws_server *s, struct ws_conn *c, const void *in, size_
 
 	if (c->close_code)
 		return 0; /* closing: ignore the rest */
-	ka_arm(s, &s->ka_idle, c); /* the peer is alive: no ping for ping_s */
+	ka_arm(&s->ka_idle, &c->ka, uv_now(s->loop)); /* the peer is alive: no ping for ping_s */
 	if (c->rx_len + len > s->cfg.max_message) {
 		metric_inc(s->m_rej_size);
 		log_info(s->log, s->sub, NULL, "flow closed", LF_S("flow", f->token),
@@ -377,37 +241,58 @@ static int receive(struct ws_server *s, struct ws_conn *c, const void *in, size_
 	return 0;
 }
 
-static int writeable(struct ws_server *s, struct ws_conn *c)
+/* At most this many connections between accept and WebSocket established
+ * (TLS and upgrade handshakes): libwebsockets keeps each one's timeout in
+ * one sorted list, O(handshakes) per insertion; more wait in the kernel's
+ * backlog (ws_listen.h). */
+#define MAX_HANDSHAKES 256
+#define LISTEN_BACKLOG 4096
+
+static int handshake_room(void *arg)
 {
-	if (c->close_code) {
-		lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
-				 (unsigned char *)c->close_reason, strlen(c->close_reason));
-		return -1;
+	struct ws_server *s = arg;
+	return !s->stopping && s->handshakes < MAX_HANDSHAKES;
+}
+
+/* A connection adopted by lws is marked with the server as its opaque
+ * data until its handshake is over (established or gone). */
+static void handshake_over(struct ws_server *s, struct lws *wsi)
+{
+	if (lws_get_opaque_user_data(wsi) != s)
+		return;
+	lws_set_opaque_user_data(wsi, NULL);
+	s->handshakes--;
+	if (s->stopping)
+		return;
+	ws_listen_resume(&s->lst_wss);
+	ws_listen_resume(&s->lst_ws);
+}
+
+static void on_accept(void *arg, struct ws_listen *l, int fd, const struct sockaddr *peer)
+{
+	struct ws_server *s = arg;
+	char ip[INET6_ADDRSTRLEN];
+	lws_sock_file_fd_type d = { .sockfd = fd };
+
+	sockaddr_ip(peer, ip, sizeof(ip));
+	struct ws_ip_count *c = ws_ip_find(&s->ips, ip, 0);
+	if (c && c->n >= s->cfg.max_per_ip) {
+		metric_inc(s->m_rej_ip);
+		log_info(s->log, s->sub, NULL, "connection refused",
+			 LF_S("reason", "too many flows from this address"),
+			 LF_S("ip", ip), LF_U("limit", s->cfg.max_per_ip));
+		close(fd);
+		return;
 	}
-	if (c->ping_pending) {
-		/* With a payload: lws does not report an empty PONG. */
-		unsigned char ping[LWS_PRE + 2] = { [LWS_PRE] = 'k', [LWS_PRE + 1] = 'a' };
-		c->ping_pending = 0;
-		if (lws_write(c->wsi, ping + LWS_PRE, 2, LWS_WRITE_PING) < 2)
-			return -1;
-		if (c->tx_head)
-			lws_callback_on_writable(c->wsi);
-		return 0;
-	}
-	struct tx_item *t = c->tx_head;
-	if (!t)
-		return 0;
-	if (lws_write(c->wsi, t->buf + LWS_PRE, t->len, LWS_WRITE_TEXT) < (int)t->len)
-		return -1;
-	metric_inc(s->m_msgs_out);
-	c->tx_head = t->next;
-	if (!c->tx_head)
-		c->tx_tail = NULL;
-	c->tx_bytes -= t->len;
-	free(t);
-	if (c->tx_head)
-		lws_callback_on_writable(c->wsi);
-	return 0;
+	int secure = l == &s->lst_wss;
+	struct lws *wsi = lws_adopt_descriptor_vhost(
+		secure ? s->vh_wss : s->vh_ws,
+		LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP | (secure ? LWS_ADOPT_ALLOW_SSL : 0), d, NULL,
+		NULL);
+	if (!wsi)
+		return; /* lws closed fd (over its connection limit, or out of memory) */
+	lws_set_opaque_user_data(wsi, s);
+	s->handshakes++;
 }
 
 static int callback_sip(struct lws *wsi, enum lws_callback_reasons reason,
@@ -420,20 +305,9 @@ static int callback_sip(struct lws *wsi, enum lws_callback_reasons reason,
 	if (!s)
 		return 0;
 	switch (reason) {
-	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: {
-		const struct lws_filter_network_conn_args *a = user;
-		char ip[INET6_ADDRSTRLEN];
-		sockaddr_ip((const struct sockaddr *)&a->cli_addr, ip, sizeof(ip));
-		struct ip_count *c = ip_find(s, ip, 0);
-		if (c && c->n >= s->cfg.max_per_ip) {
-			metric_inc(s->m_rej_ip);
-			log_info(s->log, s->sub, NULL, "connection refused",
-				 LF_S("reason", "too many flows from this address"),
-				 LF_S("ip", ip), LF_U("limit", s->cfg.max_per_ip));
-			return 1;
-		}
+	case LWS_CALLBACK_WSI_DESTROY:
+		handshake_over(s, wsi); /* if it ended before the upgrade */
 		return 0;
-	}
 	case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
 		/* user is the SSL_CTX: free the 32 KiB of record buffers of
 		 * idle connections, and refuse anything below TLS 1.2. */
@@ -448,16 +322,19 @@ static int callback_sip(struct lws *wsi, enum lws_callback_reasons reason,
 			return -1;
 		return lws_http_transaction_completed(wsi) ? -1 : 0;
 	case LWS_CALLBACK_ESTABLISHED:
+		handshake_over(s, wsi);
 		return established(s, wsi, pss);
 	case LWS_CALLBACK_RECEIVE:
 		return *pss ? receive(s, *pss, in, len) : -1;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
-		return *pss ? writeable(s, *pss) : -1;
+		return *pss ? ws_send_writeable(s, *pss) : -1;
 	case LWS_CALLBACK_RECEIVE_PONG:
 		if (*pss && !(*pss)->close_code)
-			ka_arm(s, &s->ka_idle, *pss);
+			ka_arm(&s->ka_idle, &(*pss)->ka, uv_now(s->loop));
 		return 0;
 	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		if (*pss)
+			(*pss)->peer_closing = 1;
 		if (*pss && len >= 2) {
 			const unsigned char *b = in;
 			log_debug(s->log, s->sub, NULL, "peer closing",
@@ -481,43 +358,6 @@ static int callback_sip(struct lws *wsi, enum lws_callback_reasons reason,
 	}
 }
 
-int ws_flow_send(struct ws_server *s, struct flow *f, const char *buf, size_t len)
-{
-	struct ws_conn *c = f->conn;
-	(void)s;
-
-	if (!c || c->close_code)
-		return ENOTCONN;
-	if (c->tx_bytes + len > TX_QUEUE_MAX) {
-		metric_inc(s->m_rej_slow);
-		log_warn(s->log, s->sub, NULL, "flow closed", LF_S("flow", f->token),
-			 LF_S("reason", "peer not reading"), LF_I("code", 1008));
-		request_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "not reading");
-		return ENOBUFS;
-	}
-	struct tx_item *t = malloc(sizeof(*t) + LWS_PRE + len);
-	if (!t)
-		return ENOMEM;
-	t->next = NULL;
-	t->len = len;
-	memcpy(t->buf + LWS_PRE, buf, len);
-	if (c->tx_tail)
-		c->tx_tail->next = t;
-	else
-		c->tx_head = t;
-	c->tx_tail = t;
-	c->tx_bytes += len;
-	lws_callback_on_writable(c->wsi);
-	return 0;
-}
-
-void ws_flow_close(struct ws_server *s, struct flow *f, int code, const char *reason)
-{
-	(void)s;
-	if (f->conn)
-		request_close(f->conn, code, reason);
-}
-
 /* lws's own diagnostics, as our log lines (lws logging is process-wide). */
 static void lws_log_emit(int level, const char *line)
 {
@@ -537,18 +377,12 @@ static struct lws_vhost *make_vhost(struct ws_server *s, const struct conf_addr 
 				    int secure, char *err, size_t errlen)
 {
 	struct lws_context_creation_info vi;
-	char ip[INET6_ADDRSTRLEN], text[80];
+	char text[80];
 
 	memset(&vi, 0, sizeof(vi));
-	sockaddr_ip((const struct sockaddr *)&a->ss, ip, sizeof(ip));
 	conf_addr_format((const struct sockaddr *)&a->ss, text, sizeof(text));
 	vi.vhost_name = secure ? "wss" : "ws";
-	vi.iface = ip;
-	vi.port = ntohs(((const struct sockaddr_in *)(const void *)&a->ss)->sin_port);
-	if (a->ss.ss_family == AF_INET6)
-		vi.port = ntohs(((const struct sockaddr_in6 *)(const void *)&a->ss)->sin6_port);
-	if (!vi.port)
-		vi.port = CONTEXT_PORT_NO_LISTEN_SERVER; /* replaced below */
+	vi.port = CONTEXT_PORT_NO_LISTEN_SERVER; /* ws_listen accepts */
 	vi.protocols = s->protocols;
 	vi.user = s;
 	vi.retry_and_idle_policy = &s->retry;
@@ -565,14 +399,9 @@ static struct lws_vhost *make_vhost(struct ws_server *s, const struct conf_addr 
 		vi.ssl_options_set = SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 |
 				     SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE;
 	}
-	if (vi.port == CONTEXT_PORT_NO_LISTEN_SERVER) {
-		snprintf(err, errlen, "%s: port 0 is not supported for WebSocket listeners", text);
-		return NULL;
-	}
 	struct lws_vhost *vh = lws_create_vhost(s->ctx, &vi);
 	if (!vh)
-		snprintf(err, errlen, "cannot listen on %s (address in use or TLS setup failed)",
-			 text);
+		snprintf(err, errlen, "%s: TLS setup failed", text);
 	return vh;
 }
 
@@ -589,6 +418,7 @@ int ws_server_start(struct ws_server **out, uv_loop_t *loop,
 		snprintf(err, errlen, "out of memory");
 		return ENOMEM;
 	}
+	s->lst_wss.fd = s->lst_ws.fd = -1;
 	s->cfg = *cfg;
 	s->flows = flows;
 	s->ops = *ops;
@@ -641,7 +471,15 @@ int ws_server_start(struct ws_server **out, uv_loop_t *loop,
 	if ((cfg->wss.len && !(s->vh_wss = make_vhost(s, &cfg->wss, 1, err, errlen))) ||
 	    (cfg->ws.len && !(s->vh_ws = make_vhost(s, &cfg->ws, 0, err, errlen)))) {
 		*out = s; /* the caller stops and frees it like a running one */
-		return EADDRINUSE;
+		return EIO;
+	}
+	int rc = 0;
+	if ((cfg->wss.len && (rc = ws_listen_open(&s->lst_wss, loop, &cfg->wss, LISTEN_BACKLOG,
+						  on_accept, handshake_room, s, err, errlen))) ||
+	    (cfg->ws.len && (rc = ws_listen_open(&s->lst_ws, loop, &cfg->ws, LISTEN_BACKLOG,
+						 on_accept, handshake_room, s, err, errlen)))) {
+		*out = s;
+		return rc;
 	}
 	uv_timer_init(loop, &s->ka_timer);
 	s->ka_timer.data = s;
@@ -653,8 +491,7 @@ int ws_server_start(struct ws_server **out, uv_loop_t *loop,
 
 int ws_server_port(const struct ws_server *s, int secure)
 {
-	struct lws_vhost *vh = secure ? s->vh_wss : s->vh_ws;
-	return vh ? lws_get_vhost_listen_port(vh) : -1;
+	return ws_listen_port(secure ? &s->lst_wss : &s->lst_ws);
 }
 
 void ws_server_stop(struct ws_server *s)
@@ -663,6 +500,8 @@ void ws_server_stop(struct ws_server *s)
 	 * teardown: lws closes its handles as the loop keeps running. */
 	if (s && s->ctx && !s->stopping) {
 		s->stopping = 1;
+		ws_listen_close(&s->lst_wss);
+		ws_listen_close(&s->lst_ws);
 		if (s->ka_ready)
 			uv_close((uv_handle_t *)&s->ka_timer, NULL); /* s outlives the loop */
 		lws_context_destroy(s->ctx);
@@ -677,11 +516,7 @@ void ws_server_free(struct ws_server *s)
 	/* The loop has ended: the second destroy frees the context. */
 	if (s->ctx)
 		lws_context_destroy(s->ctx);
-	for (size_t i = 0; i < 256; i++)
-		while (s->ips[i]) {
-			struct ip_count *c = s->ips[i];
-			s->ips[i] = c->next;
-			free(c);
-		}
+	ws_ip_table_free(&s->ips);
+	free(s->tx_scratch);
 	free(s);
 }

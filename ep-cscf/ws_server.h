@@ -53,9 +53,11 @@ int ws_server_start(struct ws_server **out, uv_loop_t *loop,
 /* Actual listening address of the WSS (secure=1) or WS listener. */
 int ws_server_port(const struct ws_server *s, int secure);
 
-/* Queues one message on the flow's connection (copied).  Returns 0,
- * ENOTCONN when the flow has no connection, or ENOBUFS when the peer does
- * not read (the connection is then closed with 1008). */
+/* Sends one message on the flow's connection: written at once when
+ * nothing waits before it, else queued (copied).  Returns 0, ENOTCONN when
+ * the flow has no connection (or it is closing), EIO when the write
+ * failed (the connection is closed), or ENOBUFS when the peer does not
+ * read (the connection is then closed with 1008). */
 int ws_flow_send(struct ws_server *s, struct flow *f, const char *buf,
 		 size_t len);
 

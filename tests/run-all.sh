@@ -43,6 +43,7 @@ suite "integ/epcscf_ims (Kamailio, SIPp; UDP to IMS)" /usr/bin/python3 tests/int
 suite "integ/epcscf_ims (Kamailio, SIPp; TCP to IMS)" /usr/bin/python3 tests/integ/epcscf_ims.py build/asan/bin tcp
 suite "integ/epcscf_ims (Kamailio, SIPp; mutual TLS to IMS)" /usr/bin/python3 tests/integ/epcscf_ims.py build/asan/bin tls
 suite "integ/sip_torture (RFC 4475 messages over WSS and from IMS)" /usr/bin/python3 tests/integ/sip_torture.py build/asan/bin
+suite "integ/ws_accept (600 WSS connects at once, per-address limit)" /usr/bin/python3 tests/integ/ws_accept.py build/asan/bin
 suite "integ/tna_register (web authentication: Bearer tokens, TNA to Kamailio, SIPp)" /usr/bin/python3 tests/integ/tna_register.py build/asan/bin
 suite "e2e/browser_register (Chromium, JsSIP, Kamailio, SIPp)" /usr/bin/python3 tests/integ/browser_register.py build/asan/bin
 suite "integ/epcscf_calls (WIC, Kamailio, SIPp UAS/UAC; UDP to IMS)" /usr/bin/python3 tests/integ/epcscf_calls.py build/asan/bin udp

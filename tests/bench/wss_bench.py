@@ -198,7 +198,10 @@ class Server:
         d = os.path.join(lab.tmp, tag)
         os.makedirs(d, exist_ok=True)
         if kind == "ep-cscf":
-            ims_port = free_port(socket.SOCK_DGRAM)
+            # Kamailio listens on both TCP and UDP there: a port free for
+            # UDP only (an earlier phase's connections hold many TCP
+            # ports) made it exit after logging its UDP start.
+            ims_port = free_port_tcp_udp()
             rundir = os.path.join(d, "ims")
             os.makedirs(rundir, exist_ok=True)
             self.standin = lab.start(["kamailio", "-f", os.path.join(ROOT, "tests/kamailio/ims-core.cfg"),
@@ -206,6 +209,9 @@ class Server:
                                       "-A", "KAM_PORT=%d" % ims_port], tag + "/ims-core.log")
             if not wait_log(os.path.join(d, "ims-core.log"), "SO_RCVBUF is finally"):
                 raise RuntimeError("IMS core stand-in did not start: see %s" % d)
+            time.sleep(1)
+            if self.standin.poll() is not None:
+                raise RuntimeError("IMS core stand-in exited at start: see %s" % d)
             conf = os.path.join(d, "ep-cscf.conf")
             with open(conf, "w") as f:
                 f.write("state_dir = %s\n" % os.path.join(lab.tmp, "state"))

@@ -252,7 +252,7 @@ start_case() {
 # The WSS port taken: libwebsockets is already up when its listener fails,
 # and must be torn down cleanly (this once aborted in libuv).
 start_case "WSS port in use" ep-cscf \
-	"ep-cscf: error: command line: sip.wss.listen: cannot listen on 127.0.0.1:$PORT (address in use or TLS setup failed)" \
+	"ep-cscf: error: command line: sip.wss.listen: cannot listen on 127.0.0.1:$PORT: address already in use" \
 	--metrics.listen=127.0.0.1:0 --ims.listen=127.0.0.1:0 --iq.listen=127.0.0.1:0 --sip.wss.listen=127.0.0.1:$PORT
 printf 'metrics.listen = 127.0.0.1:%s\n' "$PORT" >"$TMP/p.conf"
 case_ "port in use (file)" eims-agw \
