@@ -58,7 +58,7 @@ suite "integ/iq_link" /usr/bin/python3 tests/integ/iq_link.py build/asan/bin
 suite "conformance/iqplus-conformance (against ep-cscf and eims-agw)" /usr/bin/python3 tests/integ/iqplus_conformance.py build/asan/bin controller agw
 suite "integ/agw_media (aiortc, iqp-ctl, RTP echo)" /usr/bin/python3 tests/integ/agw_media.py build/asan/bin
 suite "integ/agw_admin (SIGUSR1 drain, SIGUSR2 restore; ep-cscf, iqp-ctl)" /usr/bin/python3 tests/integ/agw_admin.py build/asan/bin
-suite "integ/agw_workers (workers = 2: two registrations, port slices, restart; iqp-ctl)" /usr/bin/python3 tests/integ/agw_workers.py build/asan/bin
+suite "integ/agw_workers (workers = 2: two registrations, port slices, DTLS-SRTP through each (aiortc), restart; iqp-ctl)" /usr/bin/python3 tests/integ/agw_workers.py build/asan/bin
 suite "fuzz/smoke" tests/fuzz/smoke.sh build/fuzz/tests/fuzz "${FUZZ_SECONDS:-10}"
 
 echo "== all suites in $((SECONDS - START))s"

@@ -5,9 +5,11 @@ NODE_ID (<node_id>-w0, -w1) and its own slice of the media ports.  Two
 iqp-ctl controllers (each serves one AGW; the second worker, refused by
 the first, moves on to the next controller of iq.controllers) see the two
 registrations; RTP goes through an IMS-IMS context on each worker, on ports
-of its slice; SIGUSR1/SIGUSR2 reach both workers; a worker killed with
+of its slice; aiortc's DTLS-SRTP call reaches the echo and back through each worker
+(AGW client on one, server and BUNDLE on the other); SIGUSR1/SIGUSR2 reach both workers; a worker killed with
 SIGKILL is started again and registers again; SIGTERM stops all, exit 0,
 no sanitizer report.  Prints TAP lines.  usage: agw_workers.py BINDIR"""
+import asyncio
 import os
 import re
 import signal
@@ -20,6 +22,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Lab, Tap, cert_fingerprint, free_port, metric_value  # noqa: E402
 from iqp_ctl_proc import Ctl, find, find_all  # noqa: E402
+from aiortc_leg import Env, session  # noqa: E402
+from aioice.ice import get_host_addresses  # noqa: E402
 
 BIN = os.path.abspath(sys.argv[1])
 CHOOSE = 4294967294
@@ -136,7 +140,9 @@ def main():
     tap.result(all(c.wait(lambda l: l.get("link") == "listening") for c in ctls), "two iqp-ctl listen")
     metrics_port = three_free_ports()
     pmin = 31000 + 2 * (os.getpid() % 1000)
+    host = get_host_addresses(True, False)  # aiortc offers no loopback candidates
     agw = lab.daemon(BIN, "eims-agw", "agw.log", [
+        "--iq.realm=w3=%s ims=127.0.0.1" % (host[0] if host else "127.0.0.1"),
         "--state_dir=" + os.path.join(lab.tmp, "agw"), "--workers=2", "--node_id=" + NODE,
         "--iq.security=tcp", "--iq.controllers=127.0.0.1:%d" % ports[0],
         "--iq.controllers=127.0.0.1:%d" % ports[1], "--iq.hb_interval=1000",
@@ -164,6 +170,15 @@ def main():
     for node in sorted(by_node):
         ok, why = relay(by_node[node], node, sh[node])
         tap.result(ok, "RTP through worker %s, on ports of its slice" % node, why)
+    # DTLS-SRTP through each worker: its own certificate, DTLS timers and
+    # SRTP contexts on its own loop (the AGW as DTLS client on w0, as
+    # server with audio+video bundled on w1).
+    env = Env(tap, lab)
+    tap.result(bool(host), "a non-loopback IPv4 address for aiortc's candidates")
+    for k, (kinds, setup) in enumerate(((["audio"], "ACTIVE"), (["audio", "video"], "PASSIVE"))):
+        node = NODE + "-w%d" % k
+        if node in by_node and host:
+            asyncio.run(session(env, by_node[node], "dtls-%s" % node, host[0], metrics_port + 1 + k, kinds, setup))
 
     agw.send_signal(signal.SIGUSR1)
     drained = [c.service_change("FORCED", 905) for c in ctls]
