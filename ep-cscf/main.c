@@ -1,5 +1,7 @@
-/* ep-cscf: the P-CSCF enhanced for WebRTC.  This file holds the option
- * table and the root object, and wires the parts together:
+/* ep-cscf: the P-CSCF enhanced for WebRTC.  This file holds the daemon's
+ * life cycle (prepare, start, reload, stop, destroy) and wires the parts
+ * together (the option table is epcscf_options.c, the root object
+ * epcscf_root.h, the Iq+ start-up epcscf_iq.c):
  *
  *   browser --WSS--> ws_server --> sip_proxy --UDP--> IMS core
  *                                  (flows, transactions, registrations)
@@ -15,194 +17,11 @@
 #include <signal.h>
 #include <string.h>
 
-#include "call_media.h"
-#include "daemon.h"
-#include "flow_table.h"
-#include "ims_tcp.h"
-#include "ims_udp.h"
+#include "epcscf_root.h"
 #include "iq_drain.h"
-#include "iq_server.h"
-#include "iqp_registry.h"
-#include "iqp_tls_conf.h"
-#include "sip_proxy.h"
-#include "tna_register.h"
-#include "tls_identity.h"
-#include "ws_server.h"
 #include "sip_tls.h"
-#include "wwsf_policy.h"
 
-enum epcscf_subsys { SUB_CORE, SUB_TLS, SUB_WS, SUB_SIP, SUB_IQ, N_SUBSYS };
 static const char *const subsys_names[N_SUBSYS] = { "core", "tls", "ws", "sip", "iq" };
-
-struct epcscf_cfg {
-	struct daemon_cfg common; /* must be first */
-	char *tls_cert;
-	char *tls_key;
-	struct conf_addr wss_listen, ws_listen;
-	struct conf_list wwsf;
-	char *auth_audience;
-	long long auth_leeway, auth_max_token, auth_jti_cache;
-	bool auth_every_request;
-	long long max_message, max_per_ip, max_conns, msg_rate, msg_burst;
-	long long ping_s, handshake_s;
-	struct conf_addr ims_listen, ims_next_hop, ims_tls_listen;
-	int ims_transport;
-	struct conf_list ims_tls_pins;
-	char *ims_tls_ca_file, *ims_tls_name;
-	char *visited_network;
-	struct conf_addr iq_listen;
-	int iq_security;
-	struct conf_list iq_pins;
-	char *iq_ca_file, *iq_cert, *iq_key, *iq_node_id;
-	long long iq_hb_interval, iq_hold;
-	struct conf_list iq_drain;
-	int media_anchor;
-	char *media_w3_realm, *media_ims_realm;
-	bool media_bundle, media_ims_avpf;
-};
-
-static const char *const anchors[] = { "agw", "none", NULL };
-static const char *const transports[] = { "udp", "tcp", "tls", NULL };
-enum { IMS_T_UDP, IMS_T_TCP, IMS_T_TLS };
-static const char *const iq_securities[] = { "tls", "tcp", NULL };
-enum { IQ_TLS, IQ_TCP };
-
-#define O(f) offsetof(struct epcscf_cfg, f)
-static const struct conf_opt opts[] = {
-	DAEMON_COMMON_OPTS(struct epcscf_cfg, "/var/lib/ep-cscf", "127.0.0.1:9101"),
-	{ "tls.cert", CONF_PATH, O(tls_cert), "", 0, 0, NULL, 0,
-	  "PEM certificate for WSS/TLS (empty: generated under state_dir)" },
-	{ "tls.key", CONF_PATH, O(tls_key), "", 0, 0, NULL, 0,
-	  "PEM private key for tls.cert (empty: in the same file)" },
-	{ "sip.wss.listen", CONF_ADDR, O(wss_listen), "127.0.0.1:8443", 0, 0, NULL, 0,
-	  "SIP over secure WebSocket listener (empty: none)" },
-	{ "sip.ws.listen", CONF_ADDR, O(ws_listen), "", 0, 0, NULL, 0,
-	  "SIP over plain WebSocket listener, for tests behind TLS offload (empty: none)" },
-	{ "wwsf", CONF_LIST, O(wwsf), "demo origins=https://localhost:8080,https://127.0.0.1:8080",
-	  0, 0, NULL, 0, "a trusted WWSF: NAME origins=ORIGIN[,...] [issuer=URL jwks=FILE "
-	  "impus=PATTERN[,...] ranges=PATTERN[,...] wafs=ID[,...] max_registrations=N "
-	  "barred=yes|no] (repeatable)" },
-	{ "auth.audience", CONF_STRING, O(auth_audience), "sip:ep-cscf.ims.test", 0, 0, NULL, 0,
-	  "this eP-CSCF's identity: the \"aud\" a WWSF token must name" },
-	{ "auth.leeway", CONF_INT, O(auth_leeway), "30", 0, 300, NULL, 0,
-	  "seconds of clock skew allowed on a token's exp, nbf and iat" },
-	{ "auth.max_token_bytes", CONF_INT, O(auth_max_token), "4096", 256, 16384, NULL, 0,
-	  "longest Bearer token accepted" },
-	{ "auth.jti_cache", CONF_INT, O(auth_jti_cache), "100000", 16, 10000000, NULL, 0,
-	  "token ids kept for replay detection (full of live ids: new tokens refused)" },
-	{ "auth.bearer_every_request", CONF_BOOL, O(auth_every_request), "no", 0, 0, NULL, 0,
-	  "require and re-check the Bearer token on every request of a token registration "
-	  "(TS 24.371 7.2.1), not only on REGISTER" },
-	{ "ws.max_message_bytes", CONF_INT, O(max_message), "65536", 1024, 1048576, NULL, 0,
-	  "largest SIP message over WebSocket (bigger: close 1009)" },
-	{ "ws.max_flows_per_ip", CONF_INT, O(max_per_ip), "100", 1, 1000000, NULL, 0,
-	  "WebSocket flows per source address" },
-	{ "ws.max_connections", CONF_INT, O(max_conns), "20000", 1, 1000000, NULL, 0,
-	  "WebSocket connections in all" },
-	{ "ws.message_rate", CONF_INT, O(msg_rate), "20", 1, 100000, NULL, 0,
-	  "SIP messages per second per flow (more: close 1008)" },
-	{ "ws.message_burst", CONF_INT, O(msg_burst), "50", 1, 100000, NULL, 0,
-	  "burst allowance for ws.message_rate" },
-	{ "ws.ping_interval", CONF_INT, O(ping_s), "30", 5, 3600, NULL, 0,
-	  "seconds of silence before a WebSocket ping" },
-	{ "ws.handshake_timeout", CONF_INT, O(handshake_s), "10", 1, 120, NULL, 0,
-	  "seconds to complete TLS and the upgrade" },
-	{ "ims.listen", CONF_ADDR, O(ims_listen), "127.0.0.1:5070", 0, 0, NULL, 0,
-	  "SIP/UDP address toward the IMS core" },
-	{ "ims.next_hop", CONF_ADDR, O(ims_next_hop), "127.0.0.1:5060", 0, 0, NULL, 0,
-	  "IMS entry point (I-CSCF or registrar), SIP/UDP" },
-	{ "ims.transport", CONF_ENUM, O(ims_transport), "udp", 0, 0, transports, 0,
-	  "transport toward ims.next_hop: udp, tcp or tls (big requests over udp use tcp)" },
-	{ "ims.tls.listen", CONF_ADDR, O(ims_tls_listen), "", 0, 0, NULL, 0,
-	  "SIP over TLS listener toward IMS (empty: none; needed for ims.transport tls)" },
-	{ "ims.tls.trusted_fingerprints", CONF_LIST, O(ims_tls_pins), "", 0, 0, NULL, 0,
-	  "SHA-256 fingerprint of a trusted IMS node certificate (repeatable)" },
-	{ "ims.tls.ca_file", CONF_PATH, O(ims_tls_ca_file), "", 0, 0, NULL, 0,
-	  "PEM CA certificates that IMS node certificates may chain to" },
-	{ "ims.tls.server_name", CONF_STRING, O(ims_tls_name), "", 0, 0, NULL, 0,
-	  "name the next hop's certificate must carry (empty: pins or CA only)" },
-	{ "ims.visited_network", CONF_STRING, O(visited_network), "ims.test", 0, 0, NULL, 0,
-	  "P-Visited-Network-ID added to REGISTER" },
-	{ "iq.listen", CONF_ADDR, O(iq_listen), "127.0.0.1:7190", 0, 0, NULL, 0,
-	  "Iq+ listener for eIMS-AGWs (empty: none)" },
-	{ "iq.security", CONF_ENUM, O(iq_security), "tls", 0, 0, iq_securities, 0,
-	  "Iq+ transport: tls (mutual TLS 1.3) or tcp (plain, only where both ends say so)" },
-	{ "iq.trusted_fingerprints", CONF_LIST, O(iq_pins), "", 0, 0, NULL, 0,
-	  "SHA-256 fingerprint of a trusted AGW certificate (repeatable)" },
-	{ "iq.ca_file", CONF_PATH, O(iq_ca_file), "", 0, 0, NULL, 0,
-	  "PEM CA certificates that AGW certificates may chain to (empty: pins only)" },
-	{ "iq.cert", CONF_PATH, O(iq_cert), "", 0, 0, NULL, 0,
-	  "PEM certificate for Iq+ TLS (empty: generated under state_dir/iq)" },
-	{ "iq.key", CONF_PATH, O(iq_key), "", 0, 0, NULL, 0,
-	  "PEM private key for iq.cert (empty: in the same file)" },
-	{ "iq.node_id", CONF_STRING, O(iq_node_id), "ep-cscf", 0, 0, NULL, 0,
-	  "NODE_ID of this controller (1-64 of A-Z a-z 0-9 . _ -)" },
-	{ "iq.drain", CONF_LIST, O(iq_drain), "", 0, 0, NULL, CONF_RELOADABLE,
-	  "NODE_IDs of the AGWs to drain (SPEC 7.7 item 2; reloadable: edit, then SIGHUP): "
-	  "no new calls, out of service when the last ends; removed again, they are restored" },
-	{ "iq.hold_timeout", CONF_INT, O(iq_hold), "60000", 1000, 3600000, NULL, 0,
-	  "T_HOLD, ms (SPEC 7.10): how long the calls of a lost AGW are kept for it to come back" },
-	{ "iq.hb_interval", CONF_INT, O(iq_hb_interval), "5000", 1000, 60000, NULL, 0,
-	  "heartbeat interval in ms for AGWs that propose none" },
-	{ "media.anchor", CONF_ENUM, O(media_anchor), "agw", 0, 0, anchors, 0,
-	  "media of calls: agw (IMS-ALG rewrites SDP, eIMS-AGWs over Iq+ carry it) or none "
-	  "(SDP passes unchanged, for peers that speak WebRTC media themselves)" },
-	{ "media.w3_realm", CONF_STRING, O(media_w3_realm), "w3", 0, 0, NULL, 0,
-	  "AGW realm of browser-side terminations (REALM_NAME)" },
-	{ "media.ims_realm", CONF_STRING, O(media_ims_realm), "ims", 0, 0, NULL, 0,
-	  "AGW realm of IMS-side terminations (REALM_NAME)" },
-	{ "media.bundle", CONF_BOOL, O(media_bundle), "yes", 0, 0, NULL, 0,
-	  "offer BUNDLE toward browsers (no: one transport per m-line)" },
-	{ "media.ims_avpf", CONF_BOOL, O(media_ims_avpf), "no", 0, 0, NULL, 0,
-	  "offer RTP/AVPF toward IMS (no: RTP/AVP)" },
-};
-#undef O
-
-/* Root of the daemon's ownership tree (below struct daemon). */
-struct epcscf {
-	struct tls_identity tls;   /* owned */
-	struct wwsf_policy policy; /* owned */
-	struct flow_table flows;   /* owned */
-	struct ims_udp udp;        /* owned */
-	struct ims_tcp tcp;        /* owned */
-	struct sip_proxy proxy;    /* owned */
-	struct tna tna;            /* owned: web authentication */
-	struct ws_server *ws;      /* owned */
-	struct ims_tcp tls_tcp;    /* owned: SIP over TLS toward IMS */
-	struct iqp_tls_ctx ims_tls_srv, ims_tls_cli; /* owned when ims_tls_ready */
-	struct tls_identity iq_id; /* owned: Iq+ identity (iq.security tls) */
-	struct iqp_tls_ctx iq_tls; /* owned, idem */
-	struct iq_server iq;       /* owned */
-	struct iq_calls iq_calls;  /* owned: call procedures over Iq+ */
-	struct call_media_cfg media; /* owned */
-	int flows_ready, proxy_ready, tcp_ready, iq_tls_ready, iq_ready, tna_ready;
-	int ims_tls_ready, tls_tcp_ready;
-};
-
-/* Iq+ settings: NODE_ID, then with TLS the identity and the context. */
-static int iq_prepare(struct daemon *d, struct epcscf *e, char *err, size_t errlen)
-{
-	struct epcscf_cfg *c = d->cfg;
-	struct iqp_tls_conf tc = {
-		.cert = c->iq_cert, .key = c->iq_key, .state_dir = c->common.state_dir,
-		.node_id = c->iq_node_id, .pins = &c->iq_pins, .ca_file = c->iq_ca_file,
-		.where_cert = daemon_where(d, "iq.cert"), .where_key = daemon_where(d, "iq.key"),
-		.where_ca = daemon_where(d, "iq.ca_file"),
-		.where_state_dir = daemon_where(d, "state_dir"),
-	};
-
-	if (!iqp_node_id_valid(c->iq_node_id)) {
-		snprintf(err, errlen, "%s: iq.node_id: \"%s\" is not a node id (1-64 of A-Z a-z 0-9 . _ -)",
-			 daemon_where(d, "iq.node_id"), c->iq_node_id);
-		return -1;
-	}
-	if (!c->iq_listen.len || c->iq_security != IQ_TLS)
-		return 0;
-	if (iqp_tls_conf_load(&e->iq_tls, &e->iq_id, true, &tc, err, errlen))
-		return -1;
-	e->iq_tls_ready = 1;
-	return 0;
-}
 
 /* SIP over TLS toward IMS: both contexts, with the WSS identity. */
 static int ims_tls_prepare(struct daemon *d, struct epcscf *e, char *err, size_t errlen)
@@ -281,7 +100,7 @@ static int epcscf_prepare(struct daemon *d, char *err, size_t errlen)
 		return -1;
 	if (ims_tls_prepare(d, e, err, errlen))
 		return -1;
-	return iq_prepare(d, e, err, errlen);
+	return epcscf_iq_prepare(d, e, err, errlen);
 }
 
 static void on_ws_message(void *arg, struct flow *f, const char *buf, size_t len)
@@ -353,100 +172,6 @@ static void sip_port_for_udp_and_tcp(struct conf_addr *a)
 static double flows_gauge(void *arg)
 {
 	return (double)((struct flow_table *)arg)->n;
-}
-
-static void on_media_failed(void *arg, struct iqp_link *l, uint32_t context_id,
-			    unsigned event_type, unsigned code)
-{
-	call_media_failed(arg, l, context_id, event_type, code);
-}
-
-static void on_agw_lost(void *arg, struct iqp_link *l)
-{
-	call_media_link_lost(arg, l);
-}
-
-static bool on_context_known(void *arg, struct iqp_link *l, uint32_t context_id)
-{
-	return call_media_owns(arg, l, context_id);
-}
-
-static void on_agw_held(void *arg, struct iqp_link *l)
-{
-	call_media_link_held(arg, l);
-}
-
-static void on_agw_back(void *arg, const char *node_id, struct iqp_link *l)
-{
-	call_media_link_back(arg, node_id, l);
-}
-
-static void on_hold_end(void *arg, const char *node_id, const char *why)
-{
-	call_media_hold_end(arg, node_id, why);
-}
-
-static int on_contexts(void *arg, struct iqp_link *l, uint32_t **out, size_t *n)
-{
-	return call_media_contexts(arg, l, out, n);
-}
-
-static void on_context_lost(void *arg, struct iqp_link *l, uint32_t context_id)
-{
-	call_media_context_lost(arg, l, context_id);
-}
-
-static int iq_start(struct daemon *d, struct epcscf *e, char *err, size_t errlen)
-{
-	struct epcscf_cfg *c = d->cfg;
-	struct iq_server_cfg ic = {
-		.listen = c->iq_listen,
-		.tls = e->iq_tls_ready ? &e->iq_tls : NULL,
-		.node_id = c->iq_node_id,
-		.hb_interval = (uint32_t)c->iq_hb_interval,
-		.hold_ms = (uint32_t)c->iq_hold,
-	};
-	int rc;
-
-	if (!c->iq_listen.len) {
-		log_info(&d->log, SUB_IQ, NULL, "iq disabled", LF_S("reason", "iq.listen is empty"));
-		return 0;
-	}
-	if (e->iq_tls_ready) {
-		log_info(&d->log, SUB_IQ, NULL, "iq identity", LF_S("node_id", c->iq_node_id),
-			 LF_S("cert", e->iq_id.cert_path),
-			 LF_S("generated", e->iq_id.generated ? "yes" : "no"),
-			 LF_S("fingerprint", e->iq_id.fingerprint_sha256));
-		if (!c->iq_pins.n && !*c->iq_ca_file)
-			log_warn(&d->log, SUB_IQ, NULL, "iq no trusted AGW",
-				 LF_S("reason", "iq.trusted_fingerprints and iq.ca_file are empty: "
-					       "every AGW is refused"));
-	}
-	if ((rc = iq_server_start(&e->iq, &d->loop, &ic, &d->log, SUB_IQ, &d->metrics,
-				  err, errlen))) {
-		char why[512];
-		snprintf(why, sizeof(why), "%s: iq.listen: %s", daemon_where(d, "iq.listen"), err);
-		snprintf(err, errlen, "%s", why);
-		e->iq_ready = 1; /* the listener handle is open: close it */
-		return rc;
-	}
-	e->iq_ready = 1;
-	iq_calls_init(&e->iq_calls, &d->loop, &e->iq.reg, &d->log, SUB_IQ);
-	e->iq_calls.hooks.media_failed = on_media_failed;
-	e->iq_calls.hooks.link_lost = on_agw_lost;
-	e->iq_calls.hooks.context_known = on_context_known;
-	e->iq_calls.hooks.link_held = on_agw_held;
-	e->iq_calls.hooks.link_back = on_agw_back;
-	e->iq_calls.hooks.hold_end = on_hold_end;
-	e->iq_calls.hooks.contexts = on_contexts;
-	e->iq_calls.hooks.context_lost = on_context_lost;
-	e->iq_calls.hooks.arg = &e->proxy;
-	e->iq.calls = &e->iq_calls;
-	iq_drain_apply(&e->iq, &c->iq_drain);
-	log_info(&d->log, SUB_IQ, NULL, "listening", LF_S("service", "iq"),
-		 LF_S("addr", e->iq.bound), LF_S("security", e->iq_tls_ready ? "tls" : "tcp"),
-		 LF_S("node_id", c->iq_node_id), LF_U("epoch", e->iq.self.epoch));
-	return 0;
 }
 
 /* SIGHUP: the WWSFs' JWKS files are read again (key rollover); iq.drain,
@@ -567,7 +292,7 @@ static int epcscf_start(struct daemon *d, char *err, size_t errlen)
 	sip_proxy_attach_tna(&e->proxy, &e->tna);
 	/* Before the WebSocket server: libwebsockets cannot be torn down
 	 * after a failed start. */
-	if ((rc = iq_start(d, e, err, errlen)))
+	if ((rc = epcscf_iq_start(d, e, err, errlen)))
 		return rc;
 
 	struct ws_server_cfg wc = {
@@ -607,7 +332,7 @@ static int epcscf_start(struct daemon *d, char *err, size_t errlen)
 	}
 	log_info(&d->log, SUB_SIP, NULL, "listening", LF_S("service", "sip-ims"),
 		 LF_S("addr", pc.ims_host), LF_S("transports", "udp,tcp"),
-		 LF_S("next_hop_transport", transports[c->ims_transport]));
+		 LF_S("next_hop_transport", epcscf_transports[c->ims_transport]));
 	if (e->tls_tcp_ready)
 		log_info(&d->log, SUB_SIP, NULL, "listening", LF_S("service", "sip-ims-tls"),
 			 LF_S("addr", pc.ims_tls_host), LF_S("fingerprint", e->tls.fingerprint_sha256));
@@ -663,22 +388,22 @@ static void epcscf_destroy(struct daemon *d)
 	d->app = NULL;
 }
 
-static const struct daemon_ops epcscf_ops = {
-	.name = "ep-cscf",
-	.opts = opts,
-	.n_opts = sizeof(opts) / sizeof(opts[0]),
-	.cfg_size = sizeof(struct epcscf_cfg),
-	.subsys = subsys_names,
-	.n_subsys = N_SUBSYS,
-	.build_info_metric = "epcscf_build_info",
-	.prepare = epcscf_prepare,
-	.start = epcscf_start,
-	.stop = epcscf_stop,
-	.reload = epcscf_reload,
-	.destroy = epcscf_destroy,
-};
-
 int main(int argc, char **argv)
 {
-	return daemon_main(&epcscf_ops, argc, argv);
+	const struct daemon_ops ops = {
+		.name = "ep-cscf",
+		.opts = epcscf_opts,
+		.n_opts = epcscf_n_opts,
+		.cfg_size = sizeof(struct epcscf_cfg),
+		.subsys = subsys_names,
+		.n_subsys = N_SUBSYS,
+		.build_info_metric = "epcscf_build_info",
+		.prepare = epcscf_prepare,
+		.start = epcscf_start,
+		.stop = epcscf_stop,
+		.reload = epcscf_reload,
+		.destroy = epcscf_destroy,
+	};
+
+	return daemon_main(&ops, argc, argv);
 }
