@@ -51,7 +51,10 @@ else
 $(error VARIANT must be release, asan or fuzz)
 endif
 
-CFLAGS  += $(CSTD) $(OPT) $(WARN) $(WARN_GCC) $(INC) -DVERSION='"$(VERSION)"' -MMD -MP $(PKG_CFLAGS)
+# The version (VERSION file + commit) is written to $(BUILD)/gen/version.h,
+# rewritten only when it changes, so the objects that print it are rebuilt
+# after a commit (a -D flag would leave them stale: make does not track flags).
+CFLAGS  += $(CSTD) $(OPT) $(WARN) $(WARN_GCC) $(INC) -I$(BUILD)/gen -MMD -MP $(PKG_CFLAGS)
 LDFLAGS += $(filter -fsanitize=%,$(OPT))
 
 COMMON_SRC := $(wildcard common/*.c)
@@ -82,7 +85,7 @@ ALL_PKGS := $(PKGS_EPCSCF) $(PKGS_AGW) $(PKGS_TEST)
 # Keep objects of test programs (otherwise removed as intermediates).
 .SECONDARY:
 
-.PHONY: all bins units fuzzers benches asan fuzz bench deps run test clean
+.PHONY: all bins units fuzzers benches asan fuzz bench deps run test clean FORCE
 .DEFAULT_GOAL := all
 
 all: bins
@@ -115,9 +118,16 @@ test: deps
 clean:
 	rm -rf build
 
-$(BUILD)/obj/%.o: %.c
+$(BUILD)/obj/%.o: %.c | $(BUILD)/gen/version.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/gen/version.h: FORCE
+	@mkdir -p $(dir $@)
+	@echo '#define VERSION "$(VERSION)"' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@
+
+FORCE:
 
 # An empty archive is valid ("ar rcs x.a" with no members); it keeps link
 # lines uniform while a directory has no sources yet.
