@@ -116,6 +116,12 @@ struct alg_call {
 	struct sdpm_session *offer;  /* owned */
 	struct sdpm_session *answer; /* owned */
 	struct alg_plan_line plan[ALG_MAX_M];
+	/* The last completed exchange (what the AGW was last configured
+	 * from): a refused re-offer's MODIFY is undone from it. */
+	struct sdpm_session *est_offer;  /* owned */
+	struct sdpm_session *est_answer; /* owned */
+	enum alg_side est_offerer;
+	struct alg_plan_line est_plan[ALG_MAX_M];
 	bool released;             /* the answer's request was RELEASE */
 	/* TERMINATIONs of the outstanding request, in order: a W3 index or
 	 * -1 for IMS (the reply has them in the same order, 8.3). */
@@ -160,6 +166,11 @@ int alg_build_answer_req(struct alg_call *c, struct iqp_msg *req, void *arena,
 			 size_t cap);
 int alg_build_release(const struct alg_call *c, struct iqp_msg *req,
 		      void *arena, size_t cap);
+/* The MODIFY that takes the AGW from `applied` (after a re-offer's
+ * request) back to c->cur, with c->offer/answer/offerer/plan set to the
+ * exchange that configured c->cur. */
+int alg_build_revert_req(struct alg_call *c, const struct alg_state *applied,
+			 struct iqp_msg *req, void *arena, size_t cap);
 
 /* alg_iq_reply.c: 0 or EPROTO with err (500). */
 int alg_reply_offer(struct alg_call *c, const struct iqp_msg *reply,

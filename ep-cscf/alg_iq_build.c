@@ -24,6 +24,8 @@ struct bctx {
 	struct alg_call *c;
 	struct iqp_msg *m;
 	bool answer;               /* building from the answer */
+	bool revert;               /* undoing a re-offer: lines with a stream
+				    * as they were, nothing removed */
 };
 
 static void add_codec(struct iqp_msg *m, struct iqp_elem *st,
@@ -86,6 +88,8 @@ static bool line_active(const struct bctx *b, unsigned i)
 {
 	const struct alg_plan_line *p = &b->c->plan[i];
 
+	if (b->revert && !b->c->cur.m[i].sid)
+		return false;
 	return (p->act == ALG_A_NEW || p->act == ALG_A_KEEP) &&
 	       (!b->answer || p->answer_ok);
 }
@@ -94,6 +98,8 @@ static bool line_goes(const struct bctx *b, unsigned i)
 {
 	const struct alg_plan_line *p = &b->c->plan[i];
 
+	if (b->revert)
+		return false;
 	if (b->answer)
 		return (p->act == ALG_A_NEW || p->act == ALG_A_KEEP) &&
 		       !p->answer_ok;
@@ -308,7 +314,8 @@ static int plan_tag(const struct alg_call *c, int w)
 	return -1;
 }
 
-static void add_w3_term(struct bctx *b, struct iqp_elem *ctx, int w)
+static struct iqp_elem *add_w3_term(struct bctx *b, struct iqp_elem *ctx,
+				    int w)
 {
 	struct alg_call *c = b->c;
 	struct alg_w3 *t = &c->cur.w3[w];
@@ -324,7 +331,7 @@ static void add_w3_term(struct bctx *b, struct iqp_elem *ctx, int w)
 		any |= c->cur.m[i].w3 == w &&
 		       (line_active(b, i) || line_goes(b, i));
 	if (!any || iqp_add_container(b->m, ctx, IQP_E_TERMINATION, &te))
-		return;
+		return NULL;
 	c->req_term[c->n_req_term++] = (int8_t)w;
 	if (create) {
 		iqp_add_u32(b->m, te, IQP_E_TERM_ID, IQP_CHOOSE);
@@ -386,15 +393,17 @@ static void add_w3_term(struct bctx *b, struct iqp_elem *ctx, int w)
 		if (c->cur.m[i].w3 == w &&
 		    (line_active(b, i) || line_goes(b, i)))
 			add_stream(b, te, i, ALG_W3);
+	return te;
 }
 
-static void add_ims_term(struct bctx *b, struct iqp_elem *ctx, bool create)
+static struct iqp_elem *add_ims_term(struct bctx *b, struct iqp_elem *ctx,
+				     bool create)
 {
 	struct alg_call *c = b->c;
 	struct iqp_elem *te = NULL;
 
 	if (iqp_add_container(b->m, ctx, IQP_E_TERMINATION, &te))
-		return;
+		return NULL;
 	c->req_term[c->n_req_term++] = -1;
 	if (create) {
 		iqp_add_u32(b->m, te, IQP_E_TERM_ID, IQP_CHOOSE);
@@ -406,6 +415,7 @@ static void add_ims_term(struct bctx *b, struct iqp_elem *ctx, bool create)
 	for (unsigned i = 0; i < c->cur.n_m; i++)
 		if (c->cur.m[i].sid && (line_active(b, i) || line_goes(b, i)))
 			add_stream(b, te, i, ALG_IMS);
+	return te;
 }
 
 /* After the request: removed lines lose their stream (or park it). */
@@ -455,7 +465,7 @@ static int finish(struct bctx *b)
 int alg_build_offer_req(struct alg_call *c, struct iqp_msg *req, void *arena,
 			size_t cap)
 {
-	struct bctx b = { c, req, false };
+	struct bctx b = { c, req, false, false };
 	struct iqp_elem *ctx = NULL;
 	int e;
 
@@ -477,7 +487,7 @@ int alg_build_offer_req(struct alg_call *c, struct iqp_msg *req, void *arena,
 int alg_build_answer_req(struct alg_call *c, struct iqp_msg *req, void *arena,
 			 size_t cap)
 {
-	struct bctx b = { c, req, true };
+	struct bctx b = { c, req, true, false };
 	struct iqp_elem *ctx = NULL;
 	bool removes = false;
 	int e;
@@ -499,6 +509,54 @@ int alg_build_answer_req(struct alg_call *c, struct iqp_msg *req, void *arena,
 		if (c->cur.w3[w].in_use)
 			add_w3_term(&b, ctx, w);
 	add_ims_term(&b, ctx, false);
+	return finish(&b);
+}
+
+/* Whether `applied` has a stream on line i that c->cur does not. */
+static bool added_by_offer(const struct alg_call *c,
+			   const struct alg_state *applied, unsigned i)
+{
+	return applied->m[i].sid &&
+	       (i >= c->cur.n_m || c->cur.m[i].sid != applied->m[i].sid);
+}
+
+/* Streams the undone offer added go (REMOVE).  A re-offer never creates a
+ * W3 termination (alg_offer.c: RESERVE and MODIFY cannot be one request),
+ * so an added stream's termination exists in c->cur too and keeps its
+ * earlier streams: the removal is never of its last stream (8.5 item 2). */
+static void remove_added(struct bctx *b, struct iqp_elem *te,
+			 const struct alg_state *applied, int w)
+{
+	for (unsigned i = 0; te && i < applied->n_m; i++) {
+		struct iqp_elem *st = NULL;
+
+		if ((w >= 0 && applied->m[i].w3 != w) ||
+		    !added_by_offer(b->c, applied, i) ||
+		    iqp_add_container(b->m, te, IQP_E_STREAM, &st))
+			continue;
+		iqp_add_u16(b->m, st, IQP_E_STREAM_ID, applied->m[i].sid);
+		iqp_add_bool(b->m, st, IQP_E_REMOVE, true);
+	}
+}
+
+int alg_build_revert_req(struct alg_call *c, const struct alg_state *applied,
+			 struct iqp_msg *req, void *arena, size_t cap)
+{
+	struct bctx b = { c, req, true, true };
+	struct iqp_elem *ctx = NULL;
+	int e;
+
+	c->n_req_term = 0;
+	c->req_code = IQP_MSG_MODIFY;
+	if ((e = start(req, arena, cap, IQP_MSG_MODIFY, c->cur.context_id,
+		       &ctx))) {
+		iqp_msg_free(req);
+		return e;
+	}
+	for (int w = 0; w < ALG_MAX_W3; w++)
+		if (c->cur.w3[w].in_use)
+			remove_added(&b, add_w3_term(&b, ctx, w), applied, w);
+	remove_added(&b, add_ims_term(&b, ctx, false), applied, -1);
 	return finish(&b);
 }
 

@@ -41,6 +41,7 @@ struct call_media {
 	char agw[IQP_NODE_ID_MAX + 1]; /* while held: the AGW's NODE_ID */
 	uint32_t held_ctx;           /* while held: the CONTEXT_ID */
 	struct iq_call_req *req;     /* outstanding request, detached on release */
+	bool reverting;              /* req undoes a refused re-offer (busy) */
 	enum exchange ex;
 	unsigned need;               /* IQ_NEED_* of the context's AGW */
 	int offer_from;              /* side of the outstanding offer, -1 */
@@ -296,12 +297,62 @@ void call_media_sdp(struct sip_proxy *p, struct call *c, enum call_side from, ms
 	run(p, c);
 }
 
+static void on_revert_reply(void *arg, struct iqp_link *link, const struct iqp_msg *reply,
+			    const struct iqp_error *err)
+{
+	struct call *c = arg;
+	struct sip_proxy *p = c->proxy;
+	struct call_media *m = c->media;
+	struct log_ids ids = call_log_ids(c);
+
+	(void)reply;
+	iqp_msg_free(&m->msg);
+	m->req = NULL;
+	m->reverting = false;
+	m->busy = 0;
+	if (err)
+		log_warn(p->log, p->sub, &ids, "refused offer not undone on the AGW", LF_U("call", c->serial),
+			 LF_S("node_id", link ? link->peer.node_id : "-"), LF_U("code", err->code),
+			 LF_S("reason", err->text));
+	else
+		log_debug(p->log, p->sub, &ids, "refused offer undone on the AGW", LF_U("call", c->serial),
+			  LF_U("context_id", alg_context_id(m->alg)));
+	run(p, c);
+}
+
+/* The outstanding offer was refused (failure response, CANCEL): the call
+ * goes back to its state before it, and so does the AGW when the offer's
+ * MODIFY already changed it (RFC 3264 section 8). */
 void call_media_abandon(struct sip_proxy *p, struct call *c)
 {
-	(void)p;
-	if (c->media && c->media->alg && c->media->offer_from >= 0 && !c->media->cur) {
-		alg_offer_abandon(c->media->alg);
-		c->media->offer_from = -1;
+	struct call_media *m = c->media;
+	struct log_ids ids;
+	int rc;
+
+	if (!m || !m->alg || m->offer_from < 0 || m->cur)
+		return;
+	m->offer_from = -1;
+	if (!m->link) { /* held or lost: nothing to tell */
+		alg_offer_abandon(m->alg);
+		return;
+	}
+	rc = alg_offer_revert(m->alg, &m->msg, m->arena, sizeof(m->arena));
+	if (rc == ENOENT)
+		return;
+	ids = call_log_ids(c);
+	if (rc) {
+		log_warn(p->log, p->sub, &ids, "refused offer not undone on the AGW", LF_U("call", c->serial),
+			 LF_S("reason", "request not built"));
+		return;
+	}
+	m->busy = 1; /* later SDP waits for the AGW's reply */
+	m->reverting = true;
+	if (iq_call_send(p->media->iq, m->link, m->need, &m->msg, on_revert_reply, c, &m->req)) {
+		iqp_msg_free(&m->msg);
+		m->busy = 0;
+		m->reverting = false;
+		log_warn(p->log, p->sub, &ids, "refused offer not undone on the AGW", LF_U("call", c->serial),
+			 LF_S("reason", "media gateway link down"));
 	}
 }
 
@@ -322,6 +373,10 @@ void call_media_release(struct sip_proxy *p, struct call *c)
 		iqp_msg_free(&m->msg);
 	}
 	m->req = NULL;
+	if (m->reverting) { /* its reply will not come: nothing waits on it */
+		m->reverting = false;
+		m->busy = 0;
+	}
 	if (m->cur) {
 		msg_destroy(m->cur->msg);
 		free(m->cur);

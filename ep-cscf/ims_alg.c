@@ -47,11 +47,26 @@ static void drop_exchange(struct alg_call *c)
 	c->released = false;
 }
 
+/* The exchange completed: it becomes the one a refused re-offer is
+ * undone from. */
+static void keep_established(struct alg_call *c)
+{
+	sdp_model_free(c->est_offer);
+	sdp_model_free(c->est_answer);
+	c->est_offer = c->offer;
+	c->est_answer = c->answer;
+	c->est_offerer = c->offerer;
+	memcpy(c->est_plan, c->plan, sizeof(c->plan));
+	c->offer = c->answer = NULL;
+}
+
 void alg_call_free(struct alg_call *c)
 {
 	if (!c)
 		return;
 	drop_exchange(c);
+	sdp_model_free(c->est_offer);
+	sdp_model_free(c->est_answer);
 	free(c);
 }
 
@@ -214,6 +229,7 @@ int alg_answer_out(struct alg_call *c, const struct iqp_msg *reply, char *out,
 		c->cur = before;
 		return print_result(e, err);
 	}
+	keep_established(c);
 	drop_exchange(c);
 	return 0;
 }
@@ -228,6 +244,54 @@ void alg_offer_abandon(struct alg_call *c)
 	if (c->first)
 		c->cur.context_id = ctx;
 	drop_exchange(c);
+}
+
+int alg_offer_revert(struct alg_call *c, struct iqp_msg *req, void *arena,
+		     size_t cap)
+{
+	struct alg_state applied;
+	struct sdpm_session *offer, *answer;
+	enum alg_side offerer;
+	int e;
+
+	if (c->phase != ALG_P_OFFER_OUT || c->first || !c->est_offer ||
+	    !c->est_answer || !c->saved.context_id ||
+	    c->est_offer->n_media != c->saved.n_m) {
+		alg_offer_abandon(c);
+		return ENOENT;
+	}
+	applied = c->cur;
+	c->cur = c->saved;
+	/* Neither a STREAM_ID the AGW has seen nor an o= version a peer has
+	 * seen is given out again. */
+	if (applied.next_sid > c->cur.next_sid)
+		c->cur.next_sid = applied.next_sid;
+	memcpy(c->cur.o_ver, applied.o_ver, sizeof(c->cur.o_ver));
+	for (unsigned i = 0; i < c->saved.n_m; i++) {
+		struct alg_line *l = &c->cur.m[i];
+
+		if (c->plan[i].act != ALG_A_REMOVE || applied.m[i].sid)
+			continue;
+		/* Removed on the AGW by the offer's MODIFY: gone for good. */
+		l->sid = 0;
+		l->w3 = applied.m[i].w3;
+		l->parked_sid = applied.m[i].parked_sid;
+		if (!l->parked_sid)
+			l->w3 = -1;
+	}
+	offer = c->offer;
+	answer = c->answer;
+	offerer = c->offerer;
+	c->offer = c->est_offer;
+	c->answer = c->est_answer;
+	c->offerer = c->est_offerer;
+	memcpy(c->plan, c->est_plan, sizeof(c->plan));
+	e = alg_build_revert_req(c, &applied, req, arena, cap);
+	c->offer = offer;
+	c->answer = answer;
+	c->offerer = offerer;
+	drop_exchange(c);
+	return e;
 }
 
 int alg_release(struct alg_call *c, struct iqp_msg *req, void *arena,

@@ -102,6 +102,18 @@ int alg_answer_out(struct alg_call *c, const struct iqp_msg *reply, char *out,
  * alg_context_id() is non-zero. */
 void alg_offer_abandon(struct alg_call *c);
 
+/* As alg_offer_abandon, for a re-offer whose request the AGW has already
+ * applied (its MODIFY changed modes, codecs, remote addresses, added
+ * streams): restores the call and builds into req the MODIFY that returns
+ * the AGW to the last completed exchange (RFC 3264 section 8: a refused
+ * offer leaves the session as it was).  Streams the offer added are
+ * removed; streams it removed cannot come back and stay unserved; an ICE restart or a new DTLS association it started is not
+ * undone.  STREAM_IDs and o= versions are not reused.
+ * Returns 0 (send req), ENOENT (nothing to undo: the call was restored as
+ * by alg_offer_abandon) or an errno value (restored; req not built). */
+int alg_offer_revert(struct alg_call *c, struct iqp_msg *req, void *arena,
+		     size_t cap);
+
 /* Builds the RELEASE of the whole context into req.  Returns 0, ENOENT (no
  * context was ever reserved: nothing to send), or an errno value. */
 int alg_release(struct alg_call *c, struct iqp_msg *req, void *arena,

@@ -11,6 +11,7 @@ import asyncio
 import fractions
 import math
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -21,7 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import call_lab  # noqa: E402
 from harness import ROOT, Lab, Tap, free_port, wait_log  # noqa: E402
 from wic_call import Call, final, responses_until  # noqa: E402
-from wic_client import Wic, header, headers  # noqa: E402
+from wic_client import Wic, header, headers, rand  # noqa: E402
 
 import av  # noqa: E402
 from aioice.ice import get_host_addresses  # noqa: E402
@@ -131,6 +132,68 @@ async def scenario(ports):
     await pc.close()
     rc = uas.wait(20)
     result(rc == 0, "the far end saw the whole call (SIPp UAS with RTP echo)", "exit %s" % rc)
+
+    # A re-INVITE refused by the far end (RFC 3264 section 8: the session
+    # stays as it was).  The browser puts the call on hold (a=sendonly); the
+    # offer's MODIFY gates the AGW's W3 stream RECVONLY; the far end answers
+    # 488; the eP-CSCF undoes the MODIFY, so the echo reaches aiortc again.
+    uas = call_lab.sipp_echo_uas(lab, UAS_PORT, "invite_uas_reinvite488.xml", {}, name="uas_488")
+    await asyncio.sleep(0.3)
+    pc = RTCPeerConnection()
+    pc.addTrack(Tone())
+
+    @pc.on("track")
+    def on_track2(track):
+        async def consume():
+            while True:
+                try:
+                    await track.recv()
+                except Exception:
+                    return
+        asyncio.ensure_future(consume())
+
+    await pc.setLocalDescription(await pc.createOffer())
+    offer = pc.localDescription.sdp.replace("\r\n", "\n").replace("\n", "\r\n")
+    c = Call(w, "uas")
+    await c.invite(offer)
+    _, ok = await responses_until(w, final, 15)
+    if ok and ok.get("status") == 200:
+        c.learn(ok)
+        await w.send_raw(c.in_dialog("ACK", 1))
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=ok["body"], type="answer"))
+        for _ in range(40):
+            await asyncio.sleep(0.25)
+            if min(await rtp_stats(pc)) > 20:
+                break
+        o = re.search(r"o=(\S+) (\d+) (\d+) ", offer)
+        hold = offer.replace(o.group(0), "o=%s %s %d " % (o.group(1), o.group(2), int(o.group(3)) + 1), 1)
+        hold = hold.replace("a=sendrecv", "a=sendonly")
+        branch = "z9hG4bK" + rand(12)
+        reinv = c.in_dialog("INVITE", 2, branch).replace(
+            "Content-Length: 0\r\n\r\n",
+            "Contact: <sip:%s@%s;transport=ws;ob>\r\nContent-Type: application/sdp\r\n"
+            "Content-Length: %d\r\n\r\n%s" % (rand(6), w.host, len(hold), hold))
+        await w.send_raw(reinv)
+        _, fin = await responses_until(w, final, 10)
+        result(fin is not None and fin.get("status") == 488, "a hold re-INVITE refused by the far end: 488",
+               str(fin and fin["start"]))
+        await w.send_raw(c.in_dialog("ACK", 2, branch).replace("To: %s" % c.to, "To: %s" % header(fin, "to"))
+                         if fin else c.in_dialog("ACK", 2, branch))
+        undone = wait_log(os.path.join(lab.tmp, "ep-cscf.log"), 'msg="refused offer undone on the AGW"', 5)
+        result(undone, "the eP-CSCF undoes the refused offer's MODIFY on the AGW")
+        await asyncio.sleep(0.5)
+        r0 = (await rtp_stats(pc))[1]
+        await asyncio.sleep(2)
+        r1 = (await rtp_stats(pc))[1]
+        result(r1 - r0 > 50, "after the refused hold the echo reaches aiortc again (getStats)",
+               "packetsReceived +%d in 2 s" % (r1 - r0))
+        await w.send_raw(c.in_dialog("BYE", 3))
+        await responses_until(w, lambda m: "BYE" in (header(m, "cseq") or ""), 10)
+    else:
+        result(False, "a hold re-INVITE refused by the far end: 488", "no 200 for the INVITE")
+    await pc.close()
+    rc = uas.wait(20)
+    result(rc == 0, "the far end saw INVITE, ACK, re-INVITE refused 488, ACK, BYE", "exit %s" % rc)
 
     # The browser's media goes away mid-call while its WebSocket stays: the
     # AGW reports it (consent lost or DTLS failed) and the eP-CSCF ends

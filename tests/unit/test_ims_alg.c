@@ -10,6 +10,8 @@
  *   answer-fail IN.sdp ERR
  *   offer-out-fail REPLY.json ERR   a reply that does not fit
  *   abandon                         alg_offer_abandon
+ *   revert REQ.json                 alg_offer_revert: the undoing MODIFY
+ *   revert-none                     alg_offer_revert with nothing to undo
  *   release REQ.json | release-none alg_release (ENOENT for none)
  *
  * Every request is encoded and decoded back through proto's validator
@@ -344,6 +346,18 @@ static void step(struct run *r, char **w, int n)
 		check_sdp_out(r, w[2], out_len);
 	} else if (!strcmp(w[0], "abandon") && n == 1) {
 		alg_offer_abandon(r->c);
+	} else if (!strcmp(w[0], "revert") && n == 2) {
+		drop_req(r);
+		e = alg_offer_revert(r->c, &r->req, r->arena, sizeof(r->arena));
+		if (e)
+			fail_msg("revert: %d", e);
+		r->have_req = true;
+		check_req(r, w[1]);
+	} else if (!strcmp(w[0], "revert-none") && n == 1) {
+		struct iqp_msg m;
+
+		assert_int_equal(alg_offer_revert(r->c, &m, r->arena,
+						  sizeof(r->arena)), ENOENT);
 	} else if (!strcmp(w[0], "release") && n == 2) {
 		drop_req(r);
 		assert_int_equal(alg_release(r->c, &r->req, r->arena,
