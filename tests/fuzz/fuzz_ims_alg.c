@@ -1,7 +1,8 @@
 /* libFuzzer: the IMS-ALG (ep-cscf/ims_alg.h) with SDP from outside.
  * Input: one selector byte (bit 0: first offer from IMS, else W3; bit 1:
  * BUNDLE-less mode; bit 2: RTP/AVPF toward IMS; bit 3: re-offer from IMS,
- * else W3), then up to three SDPs separated by a line "--": the offer,
+ * else W3; bit 4: the re-offer is first refused after the AGW applied it,
+ * undone with alg_offer_revert, then made again), then up to three SDPs separated by a line "--": the offer,
  * the answer, a re-offer (and its answer reuses the first answer).  The
  * AGW is the canned one of the unit test (tests/unit/alg_canned_agw.h).
  *
@@ -84,9 +85,27 @@ static int agw_step(struct fz *z, struct canned_agw *agw, struct alg_call *c,
 	return e;
 }
 
+/* The offer step done, the offer is refused: the undoing MODIFY must be
+ * a valid request the AGW takes. */
+static void refuse(struct fz *z, struct canned_agw *agw, struct alg_call *c)
+{
+	struct iqp_msg req, rep;
+
+	if (alg_offer_revert(c, &req, z->arena, sizeof(z->arena)))
+		return;
+	if (req.hdr.code != IQP_MSG_MODIFY)
+		abort();
+	req.hdr.txid = 1;
+	validate(&req, IQP_ROLE_CONTROLLER, z->frame, sizeof(z->frame));
+	if (!canned_agw_reply(agw, &req, &rep))
+		validate(&rep, IQP_ROLE_AGW, z->frame, sizeof(z->frame));
+	iqp_msg_free(&rep);
+	iqp_msg_free(&req);
+}
+
 static int exchange(struct fz *z, struct canned_agw *agw, struct alg_call *c,
 		    enum alg_side from, const char *offer, size_t olen,
-		    const char *answer, size_t alen)
+		    const char *answer, size_t alen, bool refused)
 {
 	struct iqp_msg req;
 	struct alg_error err;
@@ -100,6 +119,10 @@ static int exchange(struct fz *z, struct canned_agw *agw, struct alg_call *c,
 	}
 	e = agw_step(z, agw, c, &req, true);
 	iqp_msg_free(&req);
+	if (!e && refused) {
+		refuse(z, agw, c);
+		return -1;
+	}
 	if (e || !answer) {
 		alg_offer_abandon(c);
 		return e;
@@ -155,9 +178,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	canned_agw_init(&agw);
 	if (!exchange(z, &agw, c, sel & 1 ? ALG_IMS : ALG_W3, part[0], plen[0],
-		      part[1], plen[1]) && part[2])
+		      part[1], plen[1], false) && part[2]) {
+		if (sel & 16)
+			exchange(z, &agw, c, sel & 8 ? ALG_IMS : ALG_W3, part[2],
+				 plen[2], part[1], plen[1], true);
 		exchange(z, &agw, c, sel & 8 ? ALG_IMS : ALG_W3, part[2],
-			 plen[2], part[1], plen[1]);
+			 plen[2], part[1], plen[1], false);
+	}
 	if (!alg_release(c, &req, z->arena, sizeof(z->arena))) {
 		validate(&req, IQP_ROLE_CONTROLLER, z->frame, sizeof(z->frame));
 		iqp_msg_free(&req);
