@@ -169,26 +169,28 @@ def main():
         lab = Lab("call_setup.")
         ims_port = free_port(socket.SOCK_DGRAM)  # free for UDP and TCP
         extra = "media.anchor = %s\nws.message_rate = 100000\nws.message_burst = 100000\n" % mode
-        if mode == "agw":
-            ports = call_lab.start(lab, tap, a.bindir, [ORIGIN], 0, "127.0.0.1", extra=extra,
-                                   ims_port=ims_port)
-        else:
-            ports = lab.ep_cscf(a.bindir, ims_port, [ORIGIN], extra)
-        if not ports:
-            print("# start failed; logs in %s" % lab.tmp)
-            sys.exit(1)
-        agws = ports.get("agws", {})
-        lat, rate = asyncio.run(run("wss://127.0.0.1:%d" % ports["wss"], ims_port, a.calls,
-                                    a.rate_calls, a.concurrency, sdp))
-        print("media.anchor=%s calls=%d p50=%.3f ms p90=%.3f ms p99=%.3f ms max=%.3f ms mean=%.3f ms "
-              "rate=%.0f calls/s (concurrency %d)" % (
-                  mode, len(lat), pct(lat, 50), pct(lat, 90), pct(lat, 99), max(lat),
-                  statistics.mean(lat), rate, a.concurrency))
-        sys.stdout.flush()
-        for n, p in agws.items():
-            lab.stop_daemon(tap, p, n, n + ".log")
-        lab.stop_ep_cscf(tap)
-        lab.close(tap)
+        try:
+            if mode == "agw":
+                ports = call_lab.start(lab, tap, a.bindir, [ORIGIN], 0, "127.0.0.1", extra=extra,
+                                       ims_port=ims_port)
+            else:
+                ports = lab.ep_cscf(a.bindir, ims_port, [ORIGIN], extra)
+            if not ports:
+                print("# start failed; logs in %s" % lab.tmp)
+                sys.exit(1)
+            agws = ports.get("agws", {})
+            lat, rate = asyncio.run(run("wss://127.0.0.1:%d" % ports["wss"], ims_port, a.calls,
+                                        a.rate_calls, a.concurrency, sdp))
+            print("media.anchor=%s calls=%d p50=%.3f ms p90=%.3f ms p99=%.3f ms max=%.3f ms mean=%.3f ms "
+                  "rate=%.0f calls/s (concurrency %d)" % (
+                      mode, len(lat), pct(lat, 50), pct(lat, 90), pct(lat, 99), max(lat),
+                      statistics.mean(lat), rate, a.concurrency))
+            sys.stdout.flush()
+            for n, p in agws.items():
+                lab.stop_daemon(tap, p, n, n + ".log")
+            lab.stop_ep_cscf(tap)
+        finally:
+            lab.close(tap)  # kills whatever is still running, even on Ctrl-C
 
 
 main()
