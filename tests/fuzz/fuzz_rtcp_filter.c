@@ -1,11 +1,14 @@
-/* Decrypted RTCP and RTP from the WIC: the RTCP filter toward IMS, the
- * header extension reader and stripper, and BUNDLE routing on arbitrary
- * bytes: no crash, no read past the end, lengths only shrink. */
+/* Decrypted RTCP and RTP from the WIC: the RTCP filter toward IMS, PLI ->
+ * FIR (RFC 5104), the header extension reader and stripper, and BUNDLE
+ * routing on arbitrary bytes: no crash, no read past the end, lengths
+ * only shrink (PLI -> FIR: grow by exactly 8 per PLI, within the room
+ * given, and what it makes parses as RTCP again). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "rtcp_ccm.h"
 #include "rtcp_filter.h"
 #include "rtp_ext.h"
 #include "w3_bundle.h"
@@ -26,6 +29,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	len = size;
 	if (!rtcp_filter_to_ims(buf, &len, &r) && len > size)
 		abort();
+	memcpy(buf, data, size);
+	len = size;
+	{
+		uint8_t seq = data[0] & 0xff, seq0 = seq;
+		unsigned n = 0, n2 = 0;
+		size_t cap = size + (size ? data[size - 1] : 0);
+		if (cap > sizeof(buf))
+			cap = sizeof(buf);
+		if (!rtcp_pli_to_fir(buf, &len, cap, &seq, &n)) {
+			if (len != size + 8 * (size_t)n || len > cap || (uint8_t)(seq0 + n) != seq)
+				abort();
+			/* The result is a well-formed compound without PLIs. */
+			if (rtcp_pli_to_fir(buf, &len, sizeof(buf), &seq, &n2) || n2)
+				abort();
+		} else if (len != size || seq != seq0 || memcmp(buf, data, size)) {
+			abort();
+		}
+	}
 	memcpy(buf, data, size);
 	len = size;
 	if (size && !rtp_ext_find(buf, size, (uint8_t)(data[0] & 0x0f), &v, &vl) &&
