@@ -415,6 +415,16 @@ static msg_error_t const *find_error(sip_t const *sip, const char *name)
 	return NULL;
 }
 
+static int is_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+static int is_hex(char c)
+{
+	return (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || (c >= '0' && c <= '9');
+}
+
 /* The host and port of a SIP or SIPS URI, which sofia takes loosely
  * ("sip:a$b:/c" has host "a$b" and port "/c", printed as "c"). */
 static int sip_hostport_bad(url_t const *u)
@@ -425,14 +435,25 @@ static int sip_hostport_bad(url_t const *u)
 	if (!hl || u->url_path)
 		return 1;
 	if (h[0] == '[') {
-		if (hl < 3 || h[hl - 1] != ']' ||
-		    strspn(h + 1, "0123456789abcdefABCDEF:.") != hl - 2)
+		if (hl < 3 || h[hl - 1] != ']')
 			return 1;
-	} else if (strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._") != hl) {
-		return 1;
+		for (size_t i = 1; i + 1 < hl; i++)
+			if (!is_hex(h[i]) && h[i] != ':' && h[i] != '.')
+				return 1;
+	} else {
+		for (size_t i = 0; i < hl; i++)
+			if (!is_alnum(h[i]) && h[i] != '-' && h[i] != '.' && h[i] != '_')
+				return 1;
 	}
-	return u->url_port && (!u->url_port[0] || strlen(u->url_port) > 5 ||
-			       strspn(u->url_port, "0123456789") != strlen(u->url_port));
+	if (!u->url_port)
+		return 0;
+	size_t pl = strlen(u->url_port);
+	if (!pl || pl > 5)
+		return 1;
+	for (size_t i = 0; i < pl; i++)
+		if (u->url_port[i] < '0' || u->url_port[i] > '9')
+			return 1;
+	return 0;
 }
 
 /* A byte allowed as is in any part of a URI we forward. */
