@@ -19,6 +19,7 @@
 #include "sip_msg.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,17 +88,38 @@ static size_t start_of(const char *b, size_t len)
 	return i;
 }
 
+/* Whether one of the 8 bytes of w is below 14 (LF is 10, CR 13); may
+ * also say so for a byte after one of 0x80 or more (then checked byte by
+ * byte), never misses one. */
+static int word_may_hold_eol(uint64_t w)
+{
+	return ((w - 0x0e0e0e0e0e0e0e0eull) & ~w & 0x8080808080808080ull) != 0;
+}
+
 /* Length of the start line and headers: up to the line end that is
- * followed by another line end (any of CRLF, CR, LF, as sofia reads). */
+ * followed by another line end (any of CRLF, CR, LF, as sofia reads).
+ * Runs on every message: words without a line end are skipped whole. */
 static size_t header_section_len(const char *b, size_t len)
 {
-	for (size_t i = 0; i < len; i++) {
-		if (!is_eol(b[i]))
+	size_t i = 0;
+
+	while (i < len) {
+		uint64_t w;
+		if (i + 8 <= len) {
+			memcpy(&w, b + i, sizeof(w));
+			if (!word_may_hold_eol(w)) {
+				i += 8;
+				continue;
+			}
+		}
+		if (!is_eol(b[i])) {
+			i++;
 			continue;
+		}
 		size_t n = b[i] == '\r' && i + 1 < len && b[i + 1] == '\n' ? 2 : 1;
 		if (i + n >= len || is_eol(b[i + n]))
 			return i + n;
-		i += n - 1;
+		i += n;
 	}
 	return len;
 }
@@ -393,6 +415,16 @@ static msg_error_t const *find_error(sip_t const *sip, const char *name)
 	return NULL;
 }
 
+static int is_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+static int is_hex(char c)
+{
+	return (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || (c >= '0' && c <= '9');
+}
+
 /* The host and port of a SIP or SIPS URI, which sofia takes loosely
  * ("sip:a$b:/c" has host "a$b" and port "/c", printed as "c"). */
 static int sip_hostport_bad(url_t const *u)
@@ -403,14 +435,25 @@ static int sip_hostport_bad(url_t const *u)
 	if (!hl || u->url_path)
 		return 1;
 	if (h[0] == '[') {
-		if (hl < 3 || h[hl - 1] != ']' ||
-		    strspn(h + 1, "0123456789abcdefABCDEF:.") != hl - 2)
+		if (hl < 3 || h[hl - 1] != ']')
 			return 1;
-	} else if (strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._") != hl) {
-		return 1;
+		for (size_t i = 1; i + 1 < hl; i++)
+			if (!is_hex(h[i]) && h[i] != ':' && h[i] != '.')
+				return 1;
+	} else {
+		for (size_t i = 0; i < hl; i++)
+			if (!is_alnum(h[i]) && h[i] != '-' && h[i] != '.' && h[i] != '_')
+				return 1;
 	}
-	return u->url_port && (!u->url_port[0] || strlen(u->url_port) > 5 ||
-			       strspn(u->url_port, "0123456789") != strlen(u->url_port));
+	if (!u->url_port)
+		return 0;
+	size_t pl = strlen(u->url_port);
+	if (!pl || pl > 5)
+		return 1;
+	for (size_t i = 0; i < pl; i++)
+		if (u->url_port[i] < '0' || u->url_port[i] > '9')
+			return 1;
+	return 0;
 }
 
 /* A byte allowed as is in any part of a URI we forward. */
@@ -593,6 +636,31 @@ static int check_request(msg_t *msg, sip_t *sip, struct sip_msg_error *e)
 	return 0;
 }
 
+/* What standin_method() takes for a status line: a first token followed
+ * by "/", or nothing but a token. */
+static int status_line_first(const struct work *w)
+{
+	size_t ml = 0;
+
+	while (ml < w->len && is_token_char((unsigned char)w->buf[ml]))
+		ml++;
+	return !(ml < w->len && w->buf[ml] != '/');
+}
+
+/* Whether a response parsed without a stand-in is what standin_method()
+ * would have left as is: one CSeq, parsed, with a method sofia reads.
+ * Anything else is parsed again the long way. */
+static int cseq_read_as_is(msg_t *msg)
+{
+	sip_t const *sip = msg ? sip_object(msg) : NULL;
+	const char *m;
+
+	if (!sip || !sip->sip_status || !sip->sip_cseq || find_error(sip, "CSeq"))
+		return 0;
+	m = sip->sip_cseq->cs_method_name;
+	return m && m[0] && strlen(m) <= METHOD_MAX && sofia_reads_method(m, strlen(m));
+}
+
 int sip_msg_parse(const char *buf, size_t len, msg_t **out,
 		  struct sip_msg_error *e)
 {
@@ -627,11 +695,24 @@ int sip_msg_parse(const char *buf, size_t len, msg_t **out,
 	}
 	if (w.owned) /* NULs were taken out */
 		hl = header_section_len(w.buf, w.len);
-	if (standin_method(&w, hl)) {
+	/* A response is parsed as is first: its CSeq method is one sofia
+	 * reads but for odd ones, which take the stand-in path below. */
+	int response = status_line_first(&w);
+	if (!response && standin_method(&w, hl)) {
 		rc = fail(e, 0, "out of memory");
 		goto out;
 	}
 	msg = make(&w, 0);
+	if (response && !cseq_read_as_is(msg)) {
+		if (msg)
+			msg_destroy(msg);
+		if (standin_method(&w, hl)) {
+			msg = NULL;
+			rc = fail(e, 0, "out of memory");
+			goto out;
+		}
+		msg = make(&w, 0);
+	}
 	if (!msg) {
 		rc = fail(e, 0, "unparsable message");
 		goto out;
@@ -792,8 +873,9 @@ int sip_msg_print(msg_t *msg, char **text, size_t *len)
 		strcpy(sip->sip_separator->sep_data, "\r\n");
 		msg_fragment_clear(sip->sip_separator->sep_common);
 	}
-	if (msg_serialize(msg, (msg_pub_t *)sip) < 0 || msg_prepare(msg) < 0)
-		return ENOMEM;
+	/* msg_as_string() serializes and encodes every header itself (it
+	 * ignores the encodings msg_prepare() would keep): a msg_prepare()
+	 * before it encoded the message twice. */
 	*text = msg_as_string(msg_home(msg), msg, NULL, 0, len);
 	return *text ? 0 : ENOMEM;
 }

@@ -51,6 +51,8 @@ int txn_table_init(struct txn_table *t, uv_loop_t *loop, txn_timeout_h *timeout,
 	}
 	t->n_buckets = BUCKETS;
 	t->loop = loop;
+	uv_timer_init(loop, &t->k_timer);
+	t->k_timer.data = t;
 	t->timeout = timeout;
 	t->send = send;
 	t->free_req = free_req;
@@ -128,6 +130,8 @@ void txn_destroy(struct txn *x)
 
 void txn_table_close(struct txn_table *t)
 {
+	t->k_head = t->k_tail = NULL; /* all destroyed below */
+	uv_close((uv_handle_t *)&t->k_timer, NULL);
 	for (size_t i = 0; i < t->n_buckets; i++)
 		while (t->ours[i])
 			txn_destroy(t->ours[i]);
@@ -198,6 +202,39 @@ struct txn *txn_client_start(struct txn_table *t, const char *branch,
 	return x;
 }
 
+/* Timer K fired for the transactions at the head of the queue. */
+static void on_timer_k(uv_timer_t *tm)
+{
+	struct txn_table *t = tm->data;
+	uint64_t now = uv_now(t->loop);
+
+	while (t->k_head && t->k_head->k_due <= now) {
+		struct txn *x = t->k_head;
+		t->k_head = x->k_next;
+		if (!t->k_head)
+			t->k_tail = NULL;
+		txn_destroy(x);
+	}
+	if (t->k_head)
+		uv_timer_start(&t->k_timer, on_timer_k, t->k_head->k_due - now, 0);
+}
+
+static void start_timer_k(struct txn *x)
+{
+	struct txn_table *t = x->table;
+
+	uv_timer_stop(&x->lifetime);
+	x->k_due = uv_now(t->loop) + SIP_T4_MS;
+	x->k_next = NULL;
+	if (t->k_tail)
+		t->k_tail->k_next = x;
+	else
+		t->k_head = x;
+	t->k_tail = x;
+	if (!uv_is_active((uv_handle_t *)&t->k_timer))
+		uv_timer_start(&t->k_timer, on_timer_k, SIP_T4_MS, 0);
+}
+
 void txn_client_response(struct txn *x, int status)
 {
 	if (x->final)
@@ -210,8 +247,10 @@ void txn_client_response(struct txn *x, int status)
 	x->final = 1;
 	uv_timer_stop(&x->retransmit);
 	/* Timer K: absorb retransmitted responses for T4; 0 when reliable. */
-	uv_timer_start(&x->lifetime, on_lifetime,
-		       x->peer.transport == IMS_UDP ? SIP_T4_MS : 0, 0);
+	if (x->peer.transport == IMS_UDP)
+		start_timer_k(x);
+	else
+		uv_timer_start(&x->lifetime, on_lifetime, 0, 0);
 }
 
 void txn_client_drop_request(struct txn *x)

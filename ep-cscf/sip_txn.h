@@ -53,6 +53,8 @@ struct txn {
 	unsigned rtx_ms;
 	uv_timer_t retransmit, lifetime; /* E / F (client), J (server) */
 	int handles_open;
+	struct txn *k_next;              /* Timer K queue (UDP client, final) */
+	uint64_t k_due;                  /* loop time Timer K fires */
 };
 
 struct txn_table {
@@ -63,6 +65,13 @@ struct txn_table {
 	txn_send_h *send;
 	void *arg;
 	void (*free_req)(void *req);
+	/* Timer K: the same T4 for every UDP client transaction, so a FIFO
+	 * is in expiry order and one libuv timer serves it.  Tens of
+	 * thousands wait there at thousands of REGISTERs a second; in
+	 * libuv's timer heap each would make every other timer's start and
+	 * stop dearer. */
+	struct txn *k_head, *k_tail;
+	uv_timer_t k_timer;
 };
 
 int txn_table_init(struct txn_table *t, uv_loop_t *loop, txn_timeout_h *timeout,

@@ -218,6 +218,9 @@ class Server:
                 if cert:
                     f.write("tls.cert = %s\ntls.key = %s\n" % (cert, key))
                 f.write("metrics.listen = 127.0.0.1:%d\n" % free_port())
+                # Not the default 7190: another ep-cscf on the machine
+                # (a demo) would make this one exit at start.
+                f.write("iq.listen = 127.0.0.1:%d\n" % free_port())
                 f.write("sip.wss.listen = 127.0.0.1:%d\n" % self.port)
                 f.write("ims.listen = 127.0.0.1:%d\n" % free_port_tcp_udp())
                 f.write("ims.next_hop = 127.0.0.1:%d\n" % ims_port)
