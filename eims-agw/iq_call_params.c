@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "iqp_schema.h"
 #include "media_relay.h"
@@ -280,6 +281,15 @@ static size_t read_codecs(const struct iqp_msg *m, const struct iqp_elem *se,
 		if ((e = iqp_find(m, ce, IQP_E_CHANNELS)))
 			iqp_elem_u8(e, &ch);
 		k->channels = ch;
+		EACH(fe, m, ce, IQP_E_RTCP_FB) {
+			char fb[64];
+			if (iqp_elem_strcpy(fe, fb, sizeof(fb)))
+				continue;
+			if (!strcasecmp(fb, "nack pli"))
+				k->fb |= MEDIA_FB_PLI;
+			else if (!strcasecmp(fb, "ccm fir"))
+				k->fb |= MEDIA_FB_FIR;
+		}
 	}
 	return n;
 }
@@ -425,6 +435,8 @@ static void apply_stream(const struct iqp_msg *m, const struct iqp_elem *se, str
 	}
 	if ((e = iqp_find(m, se, IQP_E_DSCP)))
 		iqp_elem_u8(e, &s->dscp);
+	if ((e = iqp_find(m, se, IQP_E_CCM_INTERWORK)))
+		iqp_elem_bool(e, &s->ccm_interwork);
 }
 
 /* 8.2 item 4: BUNDLE replaces the stored map as a whole. */

@@ -73,6 +73,9 @@ static int add_metrics(struct media_plane *mp, struct metrics *m)
 	mp->rtcp_filtered = metrics_add(m, "eimsagw_media_rtcp_feedback_removed_total",
 					"Browser-only RTCP feedback (transport-cc, REMB) not forwarded to IMS.",
 					METRIC_COUNTER, (const char *)NULL);
+	mp->rtcp_pli_to_fir = metrics_add(m, "eimsagw_media_rtcp_pli_to_fir_total",
+					  "PLIs from the WIC sent on as FIRs to an IMS peer that negotiated only ccm fir.",
+					  METRIC_COUNTER, (const char *)NULL);
 	for (unsigned i = 1; i < 10; i++)
 		mp->ev_sent[i] = metrics_add(m, "eimsagw_iq_events_total",
 					     "Iq+ EVENT notifications sent, by type.", METRIC_COUNTER,
@@ -385,10 +388,22 @@ struct media_stream *media_stream_new(struct media_term *t, uint16_t id)
 	s->id = id;
 	s->mode = MODE_SENDRECV;
 	s->latching = LATCH_OFF;
+	s->ccm_interwork = true;
 	s->created_ms = media_now(t->mp);
 	memset(s->pt_map, MEDIA_PT_NONE, sizeof(s->pt_map));
 	t->s[t->n_streams++] = s;
 	return s;
+}
+
+bool media_stream_fir_only(const struct media_stream *s)
+{
+	uint8_t fb = 0;
+
+	if (!s->ccm_interwork)
+		return false;
+	for (unsigned i = 0; i < s->n_codecs; i++)
+		fb |= s->codecs[i].fb;
+	return fb == MEDIA_FB_FIR;
 }
 
 struct media_stream *media_term_stream(const struct media_term *t, uint16_t id)

@@ -70,9 +70,14 @@ enum media_drop {
 };
 const char *media_drop_name(unsigned why);
 
+/* Feedback a codec's RTCP_FB values allow (RFC 4585 "nack pli", RFC 5104
+ * "ccm fir"). */
+enum { MEDIA_FB_PLI = 1, MEDIA_FB_FIR = 2 };
+
 struct media_codec {
 	uint8_t pt;
 	uint8_t channels;
+	uint8_t fb;                    /* MEDIA_FB_* */
 	uint32_t clock;
 	char name[33];
 };
@@ -109,7 +114,15 @@ struct media_stream {
 	/* POLICING (8.12 item 3): token buckets in bytes, 0 rate: off */
 	struct media_bucket { uint32_t rate, size; double tokens; uint64_t last_ms; } police, peak;
 	uint8_t dscp;                  /* DSCP (8.12 item 2), 0: configuration */
+	/* CCM_INTERWORK (8.9.3 item 3, default true) and the FIR sequence
+	 * number of PLIs turned into FIRs toward this (IMS) stream. */
+	bool ccm_interwork;
+	uint8_t fir_seq;
 };
+
+/* Whether RTCP toward s needs PLI -> FIR: its codecs (what the IMS peer
+ * negotiated) allow FIR but no PLI, and CCM_INTERWORK is on. */
+bool media_stream_fir_only(const struct media_stream *s);
 
 /* SOURCE_FILTER (before anything is counted) and POLICING (after the
  * receive statistics, 9.4) of a packet of len bytes received on s from
@@ -208,6 +221,7 @@ struct media_plane {
 	struct metric *relayed_w3_ims, *relayed_ims_w3, *rtcp_w3_ims, *rtcp_ims_w3;
 	struct metric *rtcp_w3_ims_in;         /* RTCP from the WIC routed to a stream */
 	struct metric *rtcp_filtered;          /* browser-only feedback removed */
+	struct metric *rtcp_pli_to_fir;        /* PLIs sent on as FIRs (RFC 5104) */
 	struct metric *ev_sent[10];
 };
 

@@ -13,6 +13,7 @@
 #include "byte_order.h"
 #include "demux.h"
 #include "media_relay.h"
+#include "rtcp_ccm.h"
 #include "rtcp_filter.h"
 #include "rtp_ext.h"
 #include "term_ims.h"
@@ -196,6 +197,14 @@ static void on_media(struct media_term *t, uint8_t *buf, size_t len, const struc
 			return;
 		}
 		metric_inc(mp->rtcp_w3_ims_in);
+		struct media_stream *ims = media_stream_peer(s);
+		unsigned n_fir = 0;
+		if (ims && media_stream_fir_only(ims)) {
+			/* 8.9.3 item 3: an IMS peer of "ccm fir" only gets FIRs;
+			 * a compound that cannot grow goes on as it is. */
+			if (!rtcp_pli_to_fir(buf, &len, UDP_MTU, &ims->fir_seq, &n_fir))
+				metric_add(mp->rtcp_pli_to_fir, n_fir);
+		}
 		media_relay_rtcp(s, buf, len, UDP_MTU);
 		return;
 	}

@@ -614,7 +614,10 @@ def refusals(ctl):
 async def scenario(ctl, host_ip, metrics_port):
     await aw(refusals, ctl)
     await session(ENV, ctl, "audio", host_ip, metrics_port, ["audio"], "ACTIVE")
-    await session(ENV, ctl, "bundle", host_ip, metrics_port, ["audio", "video"], "PASSIVE", end="consent")
+    await session(ENV, ctl, "bundle", host_ip, metrics_port, ["audio", "video"], "PASSIVE", end="consent",
+                  pli="pli")
+    await session(ENV, ctl, "ccm-fir", host_ip, metrics_port, ["video"], "ACTIVE", ims_fb=("ccm fir",),
+                  pli="fir")
     await unbundled(ctl, host_ip, metrics_port)
     await agw_offers(ctl, host_ip)
     await session(ENV, ctl, "wrong-fingerprint", host_ip, metrics_port, ["audio"], "ACTIVE", wrong_fp=True)

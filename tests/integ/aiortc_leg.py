@@ -84,6 +84,7 @@ class Echo:
                 continue
         self.port = p
         self.count = {"rtp": 0, "rtcp": 0, "rtp_with_ext": 0}
+        self.feedback = []  # (PT, FMT) of every RTCP feedback packet received
         self.sources = set()
         self.stop = False
         for s, k in ((self.rtp, "rtp"), (self.rtcp, "rtcp")):
@@ -101,6 +102,11 @@ class Echo:
             self.count[kind] += 1
             if kind == "rtp" and data and data[0] & 0x10:
                 self.count["rtp_with_ext"] += 1
+            i = 0
+            while kind == "rtcp" and i + 4 <= len(data):
+                if data[i + 1] in (205, 206):
+                    self.feedback.append((data[i + 1], data[i] & 0x1f))
+                i += 4 * (int.from_bytes(data[i + 2:i + 4], "big") + 1)
             self.sources.add((kind, src))
             s.sendto(data, src)
 
@@ -232,12 +238,16 @@ async def flood(env, pc, w3_addr, agw_ufrag, host_ip, metrics_port, ctl):
     rogue.close()
 
 
-async def session(env, ctl, name, host_ip, metrics_port, kinds, setup, wrong_fp=False, end="release"):
+async def session(env, ctl, name, host_ip, metrics_port, kinds, setup, wrong_fp=False, end="release",
+                  ims_fb=(), pli=None):
     """One call leg pair: aiortc with one track per kind (BUNDLE when more
     than one), a W3 termination with one stream per kind, an IMS
     termination with the same streams, each echoed.  setup: the AGW's
     DTLS role (ACTIVE: AGW is the client).  end: "release" (RELEASE with
-    STATS) or "consent" (aiortc goes away: ICE_CONSENT_LOST)."""
+    STATS) or "consent" (aiortc goes away: ICE_CONSENT_LOST).  ims_fb: the
+    RTCP_FB values of the IMS streams' codecs (what the IMS peer
+    negotiated); pli: aiortc sends a PLI for its video and the echo must
+    see it as "pli" (PSFB FMT 1) or "fir" (FMT 4, RFC 5104)."""
     pc = RTCPeerConnection()
     frames = {}
 
@@ -274,8 +284,11 @@ async def session(env, ctl, name, host_ip, metrics_port, kinds, setup, wrong_fp=
         w3_streams.append({"STREAM": [{"STREAM_ID": i + 1}, {"MEDIA_TYPE": mt},
                                       {"TRANSPORT_PROTO": "UDP/TLS/RTP/SAVPF"}] + codec_elems(c)})
         ims_c = [(WANT[kind][1],) + c[0][1:]]
+        ims_codecs = codec_elems(ims_c)
+        for ce in ims_codecs:
+            ce["CODEC"] += [{"RTCP_FB": v} for v in ims_fb]
         ims_streams.append({"STREAM": [{"STREAM_ID": i + 1}, {"MEDIA_TYPE": mt},
-                                       {"TRANSPORT_PROTO": "RTP/AVP"}] + codec_elems(ims_c)})
+                                       {"TRANSPORT_PROTO": "RTP/AVPF" if ims_fb else "RTP/AVP"}] + ims_codecs})
         echoes.append(Echo())
     w3_term = [{"TERM_ID": CHOOSE}, {"TERM_KIND": "W3"}, {"REALM_NAME": "w3"},
                {"ICE": [{"ICE_MODE": "LITE"}]}, {"DTLS": [{"DTLS_SETUP": "ACTPASS"}]}] + w3_streams
@@ -386,6 +399,21 @@ async def session(env, ctl, name, host_ip, metrics_port, kinds, setup, wrong_fp=
                 src == ("127.0.0.1", rtp_p + (k == "rtcp")) for k, src in echoes[i].sources),
                 "%s: %s RTP from the AGW's RTP port, RTCP from its RTCP port (rtcp-mux split)" % (name, kind),
                 repr(echoes[i].sources), repr(echoes[i].count))
+        if pli:
+            # The browser asks for a key frame: PLI (RFC 4585) toward the
+            # IMS peer, as FIR (RFC 5104) when that peer negotiated only
+            # "ccm fir" (SPEC 8.9.3 item 3).
+            k = kinds.index("video")
+            rcv = [x for x in pc.getReceivers() if x.track and x.track.kind == "video"][0]
+            ssrc = [x for x in (await rcv.getStats()).values() if x.type == "inbound-rtp"][0].ssrc
+            before = len(echoes[k].feedback)
+            for _ in range(3):
+                await rcv._send_rtcp_pli(ssrc)
+            await asyncio.sleep(0.5)
+            fb = echoes[k].feedback[before:]
+            want = (206, 4 if pli == "fir" else 1)
+            env.tap.result(fb.count(want) >= 3 and (206, 1 if pli == "fir" else 4) not in fb,
+                           "%s: aiortc's PLI reaches the IMS peer as %s" % (name, pli.upper()), repr(fb))
         if mid_ext and len(kinds) > 1:
             env.tap.result(all(e.count["rtp_with_ext"] == 0 for e in echoes),
                        "%s: header extensions (aiortc sends the MID) not forwarded toward IMS" % name,
