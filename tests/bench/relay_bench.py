@@ -8,7 +8,8 @@ Per relay and per load step (streams), on a freshly started relay:
   * eims-agw: iqp-ctl (plain TCP) RESERVEs and CONFIGUREs one context per
     stream (W3 + IMS, PCMU); the generator runs the ICE check and a DTLS
     client handshake per stream (the AGW is DTLS server) and sends SRTP
-    (AES_CM_128_HMAC_SHA1_80 as negotiated) to each W3 port;
+    (the generator offers AES_CM_128_HMAC_SHA1_80 only, the profile the
+    other two relays use: same crypto for all three) to each W3 port;
   * rtpengine: one ng offer/answer per stream (RTP/SAVP with a=crypto from
     the generator, RTP/AVP toward the generator's IMS socket); keys by SDES
     (the key exchange is not on the measured path; rtpengine's DTLS needs
@@ -177,6 +178,8 @@ def agw_step(args, n, tmp):
         ready = gen.get(120)
         if not ready.startswith("ready"):
             raise RuntimeError("generator: %s" % ready)
+        if ready.split()[-1] != "SRTP_AES128_CM_SHA1_80":
+            raise RuntimeError("DTLS negotiated %s, not the benchmark's profile" % ready.split()[-1])
         return run_steps(gen, agw.pid, args.seconds, args.repeat)
     finally:
         gen.stop()
