@@ -3,7 +3,8 @@
  * queued and leave with sendmmsg, grouped by socket, once the batch is
  * handled.  No allocation per packet; one syscall per batch each way.
  * The receive vector adapts per socket (doubled while it comes back
- * full, else the count that came): a socket with one packet per wake-up
+ * full, from one only for a socket with a backlog; else the count that
+ * came): a socket with one packet per wake-up
  * (a stream at 50 packets/s) costs one recvmsg, not a recvmmsg that tries
  * again and finds the queue empty; a run of one packet leaves with
  * sendmsg.
@@ -55,7 +56,8 @@ struct udp_sock {
 	void *arg;
 	void (*on_closed)(struct udp_sock *s); /* may be NULL */
 	int closing;
-	unsigned rx_want; /* datagrams asked for at the next wake-up, 1..UDP_BATCH */
+	unsigned rx_want;     /* datagrams asked for at the next wake-up, 1..UDP_BATCH */
+	uint64_t rx_last_ms;  /* loop time of the last receive */
 };
 
 void udp_io_init(struct udp_io *io, uv_loop_t *loop);
