@@ -17,7 +17,8 @@ Per relay and per load step (streams), on a freshly started relay:
   * min-relay: bench_min_relay opens a W3 and an IMS socket per stream and
     gets a pre-shared key per stream on stdin (the generator the same);
     epoll, recv, SRTP unprotect (eims-agw's srtp_transform on OpenSSL),
-    sendto; nothing else;
+    sendto; nothing else; its IMS sockets are polled too, as a relay that
+    relays back must (min-oneway: not polled, for comparison);
   * the generator sends 50 packets/s per stream, 160-byte payload, for 1 s of
     warm-up then --seconds measured, and receives the plain RTP on one
     socket; late (> 100 ms) counts as lost;
@@ -191,14 +192,15 @@ def agw_step(args, n, tmp):
             agw.kill()
 
 
-def min_relay_step(args, n, tmp):
+def min_relay_step(args, n, tmp, oneway=False):
     """bench_min_relay (the reference: epoll, recv, SRTP unprotect with
     eims-agw's transform, send; no ICE, DTLS, demux or stats), keys
-    pre-shared per stream as with rtpengine's SDES."""
+    pre-shared per stream as with rtpengine's SDES.  oneway: its IMS
+    sockets are not polled (a relay that could not relay back)."""
     gw3, gims = free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_DGRAM)
     logs = {k: open(os.path.join(tmp, "%s-%d.log" % (k, n)), "w") for k in ("min-relay", "gen")}
     rel = Lines(["taskset", "-c", "1", os.path.join(args.builddir, "tests/bench/bench_min_relay"),
-                 str(gims)], logs["min-relay"])
+                 str(gims)] + (["oneway"] if oneway else []), logs["min-relay"])
     gen = Lines(["taskset", "-c", "0", os.path.join(args.builddir, "tests/bench/bench_relay_load"),
                  str(gw3), str(gims)], logs["gen"])
     try:
@@ -332,7 +334,8 @@ def rtpengine_step(args, n, tmp):
             rtpe.kill()
 
 
-STEPS = {"eims-agw": agw_step, "rtpengine": rtpengine_step, "min-relay": min_relay_step}
+STEPS = {"eims-agw": agw_step, "rtpengine": rtpengine_step, "min-relay": min_relay_step,
+         "min-oneway": lambda args, n, tmp: min_relay_step(args, n, tmp, oneway=True)}
 
 
 def summary(runs):
@@ -350,7 +353,7 @@ def ratios(results):
         ours = results[n].get("eims-agw")
         if not ours or not ours["cpu_us_per_packet"]:
             continue
-        for other in ("min-relay", "rtpengine"):
+        for other in ("min-relay", "min-oneway", "rtpengine"):
             ref = results[n].get(other)
             if ref and ref["cpu_us_per_packet"]:
                 r = ours["cpu_us_per_packet"] / ref["cpu_us_per_packet"]
