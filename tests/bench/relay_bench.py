@@ -62,10 +62,11 @@ def free_port(kind=socket.SOCK_STREAM):
             return p
 
 
-def cpu_s(pid):
+def cpu_us(pid):
+    """(utime, stime) of pid in seconds."""
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
+    return int(fields[11]) / TICK, int(fields[12]) / TICK
 
 
 class Lines:
@@ -113,15 +114,18 @@ def run_steps(gen, relay_pid, seconds, repeat):
         gen.send("run %g 50 160\n" % seconds)
         line = gen.get(seconds + 30)
         assert line == "t0", line
-        c0 = cpu_s(relay_pid)
+        u0, s0 = cpu_us(relay_pid)
         line = gen.get(seconds + 30)
         assert line == "t1", line
-        c1 = cpu_s(relay_pid)
+        u1, s1 = cpu_us(relay_pid)
         res = json.loads(gen.get(30))
-        res["relay_cpu_s"] = c1 - c0
+        cpu = (u1 - u0) + (s1 - s0)
+        res["relay_cpu_s"] = cpu
+        res["relay_user_s"], res["relay_sys_s"] = u1 - u0, s1 - s0
         res["loss"] = 1 - res["received"] / res["sent"] if res["sent"] else 1
         res["pps"] = res["received"] / seconds
-        res["cpu_us_per_packet"] = (c1 - c0) * 1e6 / res["received"] if res["received"] else None
+        res["cpu_us_per_packet"] = cpu * 1e6 / res["received"] if res["received"] else None
+        res["user_share"] = res["relay_user_s"] / cpu if cpu else 0
         out.append(res)
         time.sleep(0.5)
     return out
@@ -342,6 +346,7 @@ def summary(runs):
     med = lambda k: statistics.median(r[k] for r in runs if r[k] is not None)  # noqa: E731
     return {"pps": med("pps"), "loss": med("loss"), "p50_us": med("p50_us"), "p99_us": med("p99_us"),
             "cpu_us_per_packet": med("cpu_us_per_packet"), "relay_cpu_s": med("relay_cpu_s"),
+            "user_share": med("user_share"),
             "runs": runs}
 
 
@@ -384,8 +389,9 @@ def main():
                 continue
             results.setdefault(str(n), {})[relay] = res
             print("%-9s %5d streams: %8.0f pkt/s delivered, loss %.4f%%, p50 %5d us, p99 %6d us, "
-                  "%.2f CPU-us/packet" % (relay, n, res["pps"], 100 * res["loss"], res["p50_us"],
-                                          res["p99_us"], res["cpu_us_per_packet"] or -1), flush=True)
+                  "%.2f CPU-us/packet (%.0f%% user)" % (relay, n, res["pps"], 100 * res["loss"], res["p50_us"],
+                                                       res["p99_us"], res["cpu_us_per_packet"] or -1,
+                                                       100 * res["user_share"]), flush=True)
     ratios(results)
     if args.json:
         with open(args.json, "w") as f:
