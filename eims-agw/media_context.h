@@ -98,6 +98,7 @@ struct media_stream {
 	uint32_t inactivity_ms;        /* 0: off */
 	uint64_t last_rx_ms;
 	uint64_t tx_packets, tx_octets;
+	struct media_stream *peer;     /* borrowed: media_stream_peer */
 	/* POLICING (8.12 item 3): token buckets in bytes, 0 rate: off */
 	struct media_bucket { uint32_t rate, size; double tokens; uint64_t last_ms; } police, peak;
 	struct rtp_rx_stats rx;        /* STATS_RX */
@@ -252,8 +253,14 @@ void media_term_release(struct media_plane *mp, struct media_term *t);
 struct media_stream *media_stream_new(struct media_term *t, uint16_t id);
 struct media_stream *media_term_stream(const struct media_term *t, uint16_t id);
 /* The stream with the same STREAM_ID in another termination of the same
- * context (8.1 item 3), or NULL. */
-struct media_stream *media_stream_peer(const struct media_stream *s);
+ * context (8.1 item 3), or NULL: kept in s->peer by media_context.c
+ * whenever a termination joins or leaves a context or a stream is added
+ * or removed (the only places that change it), so the packet path reads
+ * one pointer instead of searching the context. */
+static inline struct media_stream *media_stream_peer(const struct media_stream *s)
+{
+	return s->peer;
+}
 /* Removes one stream (MODIFY); its sockets close on the loop. */
 void media_stream_remove(struct media_term *t, struct media_stream *s);
 

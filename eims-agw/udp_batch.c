@@ -29,9 +29,12 @@ void udp_io_flush(struct udp_io *io)
 		unsigned sent = 0;
 		while (sent < j - i) {
 			/* One packet (a stream's own socket at 50 packets/s, the
-			 * usual case): sendmsg, without sendmmsg's vector. */
+			 * usual case): sendto, without sendmmsg's vector and
+			 * message header to copy in. */
+			const struct msghdr *h = &io->tx_msg[i + sent].msg_hdr;
 			int n = j - i - sent == 1
-					? (sendmsg(io->tx_sock[i]->fd, &io->tx_msg[i + sent].msg_hdr, 0) < 0 ? -1 : 1)
+					? (sendto(io->tx_sock[i]->fd, h->msg_iov->iov_base, h->msg_iov->iov_len, 0,
+						  h->msg_name, h->msg_namelen) < 0 ? -1 : 1)
 					: sendmmsg(io->tx_sock[i]->fd, io->tx_msg + i + sent, j - i - sent, 0);
 			io->tx_syscalls++;
 			if (n < 0) {
@@ -95,8 +98,13 @@ static void on_readable(uv_poll_t *h, int status, int events)
 				.msg_iovlen = 1,
 			};
 		if (want == 1) {
-			ssize_t k = recvmsg(s->fd, &io->rx_msg[0].msg_hdr, MSG_DONTWAIT);
-			io->rx_msg[0].msg_len = k > 0 ? (unsigned)k : 0;
+			/* recvfrom: no message header to copy in; MSG_TRUNC
+			 * makes it return the datagram's real length. */
+			struct msghdr *mh = &io->rx_msg[0].msg_hdr;
+			ssize_t k = recvfrom(s->fd, io->rx_buf[0], UDP_MTU, MSG_DONTWAIT | MSG_TRUNC,
+					     (struct sockaddr *)&io->rx_from[0], &mh->msg_namelen);
+			mh->msg_flags = k > UDP_MTU ? MSG_TRUNC : 0;
+			io->rx_msg[0].msg_len = k > 0 ? (unsigned)(k > UDP_MTU ? UDP_MTU : k) : 0;
 			n = k < 0 ? -1 : 1;
 		} else {
 			n = recvmmsg(s->fd, io->rx_msg, want, MSG_DONTWAIT, NULL);

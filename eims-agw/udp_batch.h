@@ -5,9 +5,9 @@
  * The receive vector adapts per socket (doubled while it comes back
  * full, from one only for a socket with a backlog; else the count that
  * came): a socket with one packet per wake-up
- * (a stream at 50 packets/s) costs one recvmsg, not a recvmmsg that tries
+ * (a stream at 50 packets/s) costs one recvfrom, not a recvmmsg that tries
  * again and finds the queue empty; a run of one packet leaves with
- * sendmsg.
+ * sendto.
  *
  * Buffers live in one struct udp_io per loop (the daemon root owns it), not
  * per socket: thousands of sockets share them because the loop runs one
