@@ -340,13 +340,11 @@ struct media_term *media_term_new(struct media_plane *mp, uint8_t kind)
 	return t;
 }
 
-static void peers_update(struct media_ctx *c);
-
 void media_term_attach(struct media_ctx *c, struct media_term *t)
 {
 	t->ctx = c;
 	c->t[c->n_terms++] = t;
-	peers_update(c);
+	media_ctx_peers_update(c);
 }
 
 void media_term_release(struct media_plane *mp, struct media_term *t)
@@ -365,7 +363,7 @@ void media_term_release(struct media_plane *mp, struct media_term *t)
 		if (!c->n_terms)
 			media_ctx_delete(mp, c);
 		else
-			peers_update(c);
+			media_ctx_peers_update(c);
 	}
 	t->ctx = NULL;
 	for (unsigned i = 0; i < t->n_streams; i++)
@@ -396,7 +394,7 @@ struct media_stream *media_stream_new(struct media_term *t, uint16_t id)
 	memset(s->pt_map, MEDIA_PT_NONE, sizeof(s->pt_map));
 	t->s[t->n_streams++] = s;
 	if (t->ctx)
-		peers_update(t->ctx);
+		media_ctx_peers_update(t->ctx);
 	return s;
 }
 
@@ -423,8 +421,7 @@ static struct media_stream *peer_find(const struct media_stream *s)
 	return NULL;
 }
 
-/* After any change of c's terminations or their streams. */
-static void peers_update(struct media_ctx *c)
+void media_ctx_peers_update(struct media_ctx *c)
 {
 	for (unsigned i = 0; i < c->n_terms; i++)
 		for (unsigned k = 0; k < c->t[i]->n_streams; k++)
@@ -441,7 +438,7 @@ void media_stream_remove(struct media_term *t, struct media_stream *s)
 		}
 	s->peer = NULL;
 	if (t->ctx)
-		peers_update(t->ctx);
+		media_ctx_peers_update(t->ctx);
 	s->removed = true;
 	term_ims_close_stream(s); /* frees s once its sockets closed */
 }

@@ -261,6 +261,9 @@ static inline struct media_stream *media_stream_peer(const struct media_stream *
 {
 	return s->peer;
 }
+/* Recomputes media_stream_peer for every stream of c (media_context.c
+ * calls it on every change; media_relay_update too). */
+void media_ctx_peers_update(struct media_ctx *c);
 /* Removes one stream (MODIFY); its sockets close on the loop. */
 void media_stream_remove(struct media_term *t, struct media_stream *s);
 
