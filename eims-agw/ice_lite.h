@@ -83,16 +83,18 @@ enum ice_lite_state {
 /* Embedded by its owner (no allocation); callers read the fields only
  * through the functions below. */
 struct ice_lite {
+	/* What ice_lite_media_allowed reads per packet first, then the
+	 * candidates (the selected one is usually the first). */
+	enum ice_lite_state state;
+	int selected;             /* index in cand, -1 for none */
+	uint64_t consent_ms;      /* last valid check on the selected pair */
+	uint64_t consent_timeout_ms;
+	struct ice_lite_cand cand[ICE_LITE_CAND_MAX];
+	size_t n_cand;
 	char lufrag[ICE_LITE_UFRAG_MAX + 1], lpwd[ICE_LITE_PWD_MAX + 1];
 	char rufrag[ICE_LITE_UFRAG_MAX + 1], rpwd[ICE_LITE_PWD_MAX + 1];
 	size_t lufrag_len, lpwd_len, rufrag_len;
 	bool remote_known;
-	struct ice_lite_cand cand[ICE_LITE_CAND_MAX];
-	size_t n_cand;
-	int selected;             /* index in cand, -1 for none */
-	enum ice_lite_state state;
-	uint64_t consent_ms;      /* last valid check on the selected pair */
-	uint64_t consent_timeout_ms;
 };
 
 /* Sets up a responder with our credentials (given by the controller);

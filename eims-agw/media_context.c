@@ -347,6 +347,7 @@ void media_term_attach(struct media_ctx *c, struct media_term *t)
 {
 	t->ctx = c;
 	c->t[c->n_terms++] = t;
+	media_ctx_peers_update(c);
 }
 
 void media_term_release(struct media_plane *mp, struct media_term *t)
@@ -364,8 +365,12 @@ void media_term_release(struct media_plane *mp, struct media_term *t)
 			}
 		if (!c->n_terms)
 			media_ctx_delete(mp, c);
+		else
+			media_ctx_peers_update(c);
 	}
 	t->ctx = NULL;
+	for (unsigned i = 0; i < t->n_streams; i++)
+		t->s[i]->peer = NULL;
 	t->released = true;
 	mp->n_terms--;
 	for (unsigned i = 0; i < t->n_streams; i++)
@@ -392,6 +397,8 @@ struct media_stream *media_stream_new(struct media_term *t, uint16_t id)
 	s->created_ms = media_now(t->mp);
 	memset(s->pt_map, MEDIA_PT_NONE, sizeof(s->pt_map));
 	t->s[t->n_streams++] = s;
+	if (t->ctx)
+		media_ctx_peers_update(t->ctx);
 	return s;
 }
 
@@ -414,7 +421,8 @@ struct media_stream *media_term_stream(const struct media_term *t, uint16_t id)
 	return NULL;
 }
 
-struct media_stream *media_stream_peer(const struct media_stream *s)
+/* The search media_stream_peer's answer comes from. */
+static struct media_stream *peer_find(const struct media_stream *s)
 {
 	const struct media_ctx *c = s->term->ctx;
 
@@ -428,6 +436,13 @@ struct media_stream *media_stream_peer(const struct media_stream *s)
 	return NULL;
 }
 
+void media_ctx_peers_update(struct media_ctx *c)
+{
+	for (unsigned i = 0; i < c->n_terms; i++)
+		for (unsigned k = 0; k < c->t[i]->n_streams; k++)
+			c->t[i]->s[k]->peer = peer_find(c->t[i]->s[k]);
+}
+
 void media_stream_remove(struct media_term *t, struct media_stream *s)
 {
 	for (unsigned i = 0; i < t->n_streams; i++)
@@ -436,6 +451,9 @@ void media_stream_remove(struct media_term *t, struct media_stream *s)
 			t->n_streams--;
 			break;
 		}
+	s->peer = NULL;
+	if (t->ctx)
+		media_ctx_peers_update(t->ctx);
 	s->removed = true;
 	term_ims_close_stream(s); /* frees s once its sockets closed */
 }

@@ -86,36 +86,42 @@ struct media_term;
 struct term_w3;
 
 struct media_stream {
+	/* The packet path's scalars first, together (a relayed packet
+	 * touches few cache lines of the two streams). */
 	struct media_term *term;       /* borrowed: owner */
 	uint16_t id;
 	uint8_t media_type, transport, mode;
 	uint8_t n_codecs;
-	struct media_codec codecs[MEDIA_MAX_CODECS];
+	bool inactive;                 /* event 8 sent, not re-armed yet */
+	bool rtp_open, rtcp_open;      /* IMS side: sockets open */
+	bool has_remote, has_remote_rtcp, rtcp_mux, latched;
+	uint8_t latching;
+	bool removed;                  /* MODIFY removed it: freed once closed */
+	uint8_t n_filter;              /* SOURCE_FILTER entries, 0: any */
+	uint8_t dscp;                  /* DSCP (8.12 item 2), 0: configuration */
+	uint16_t port;                 /* from the pool (RTP; RTCP is port+1) */
+	uint32_t inactivity_ms;        /* 0: off */
+	uint64_t last_rx_ms;
+	uint64_t tx_packets, tx_octets;
+	struct media_stream *peer;     /* borrowed: media_stream_peer */
+	/* POLICING (8.12 item 3): token buckets in bytes, 0 rate: off */
+	struct media_bucket { uint32_t rate, size; double tokens; uint64_t last_ms; } police, peak;
+	struct rtp_rx_stats rx;        /* STATS_RX */
+	struct sockaddr_storage remote; /* IMS side: where RTP goes */
 	/* Egress payload type for each payload type received on this stream
 	 * (8.11), MEDIA_PT_NONE: dropped.  Rebuilt when codecs change. */
 	uint8_t pt_map[128];
-	uint32_t inactivity_ms;        /* 0: off */
-	bool inactive;                 /* event 8 sent, not re-armed yet */
-	uint64_t created_ms, last_rx_ms;
-	struct rtp_rx_stats rx;        /* STATS_RX */
-	uint64_t tx_packets, tx_octets;
+	struct media_codec codecs[MEDIA_MAX_CODECS];
+	uint64_t created_ms;
 	/* IMS side (term kind IMS) */
 	struct udp_sock rtp, rtcp;     /* owned when *_open */
-	bool rtp_open, rtcp_open;
 	struct sockaddr_storage local, local_rtcp;
-	struct sockaddr_storage remote, remote_rtcp;
-	bool has_remote, has_remote_rtcp, rtcp_mux, latched;
-	uint8_t latching;
-	uint16_t port;                 /* from the pool (RTP; RTCP is port+1) */
-	bool removed;                  /* MODIFY removed it: freed once closed */
-	/* SOURCE_FILTER (8.10 item 4): accepted source addresses, 0: any */
-	uint8_t n_filter;
+	struct sockaddr_storage remote_rtcp;
+	/* SOURCE_FILTER (8.10 item 4): accepted source addresses */
 	struct iqp_ip filter[4];
-	/* POLICING (8.12 item 3): token buckets in bytes, 0 rate: off */
-	struct media_bucket { uint32_t rate, size; double tokens; uint64_t last_ms; } police, peak;
-	uint8_t dscp;                  /* DSCP (8.12 item 2), 0: configuration */
 	/* CCM_INTERWORK (8.9.3 item 3, default true) and the FIR sequence
-	 * number of PLIs turned into FIRs toward this (IMS) stream. */
+	 * number of PLIs turned into FIRs toward this (IMS) stream (per
+	 * RTCP packet, not per RTP packet: kept out of the hot lines). */
 	bool ccm_interwork;
 	uint8_t fir_seq;
 };
@@ -143,15 +149,15 @@ struct media_term {
 	uint8_t kind, state;
 	uint8_t realm;                 /* index into mp->realms */
 	uint8_t family;                /* ADDR_FAMILY wanted, 0: any */
-	struct media_stream *s[MEDIA_MAX_STREAMS]; /* owned */
+	bool released;
 	unsigned n_streams;
+	struct term_w3 *w3;            /* owned; W3 only */
+	struct media_stream *s[MEDIA_MAX_STREAMS]; /* owned */
 	uint32_t unused_timeout_s, event_mask;
 	uint64_t state_since_ms;       /* entered the current state */
 	uint64_t hb_next_ms;           /* T_TERM_HB: next event 9 */
 	uv_timer_t timer;              /* owned: the next deadline */
 	unsigned handles;              /* libuv handles still open */
-	bool released;
-	struct term_w3 *w3;            /* owned; W3 only */
 };
 
 struct media_ctx {
@@ -262,8 +268,17 @@ void media_term_release(struct media_plane *mp, struct media_term *t);
 struct media_stream *media_stream_new(struct media_term *t, uint16_t id);
 struct media_stream *media_term_stream(const struct media_term *t, uint16_t id);
 /* The stream with the same STREAM_ID in another termination of the same
- * context (8.1 item 3), or NULL. */
-struct media_stream *media_stream_peer(const struct media_stream *s);
+ * context (8.1 item 3), or NULL: kept in s->peer by media_context.c
+ * whenever a termination joins or leaves a context or a stream is added
+ * or removed (the only places that change it), so the packet path reads
+ * one pointer instead of searching the context. */
+static inline struct media_stream *media_stream_peer(const struct media_stream *s)
+{
+	return s->peer;
+}
+/* Recomputes media_stream_peer for every stream of c (media_context.c
+ * calls it on every change; media_relay_update too). */
+void media_ctx_peers_update(struct media_ctx *c);
 /* Removes one stream (MODIFY); its sockets close on the loop. */
 void media_stream_remove(struct media_term *t, struct media_stream *s);
 

@@ -53,6 +53,7 @@ static void build_map(struct media_stream *in, const struct media_stream *out)
 
 void media_relay_update(struct media_ctx *c)
 {
+	media_ctx_peers_update(c);
 	for (unsigned i = 0; i < c->n_terms; i++)
 		for (unsigned k = 0; k < c->t[i]->n_streams; k++) {
 			struct media_stream *s = c->t[i]->s[k];

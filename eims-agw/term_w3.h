@@ -23,10 +23,20 @@
 #define W3_MAX_PROFILES 4
 
 struct term_w3 {
+	/* The packet path's fields first, in one cache line with the
+	 * BUNDLE switch (bundle.on) and then ICE's verdict (ice_lite keeps
+	 * its per-packet fields first): a packet touches few lines of this
+	 * large struct. */
+	struct srtp_transform *srtp_in, *srtp_out; /* owned */
+	struct udp_sock *sel_sock;            /* borrowed: selected pair */
+	bool has_sel;
+	bool restarting;                      /* ICE restart: old pair until a new one */
+	struct w3_bundle bundle;              /* BUNDLE map and learned SSRCs */
+	struct ice_lite ice;
+	struct sockaddr_storage sel;
 	struct udp_sock sock[W3_MAX_SOCKS];   /* owned */
 	uint16_t port[W3_MAX_SOCKS];
 	unsigned n_sock;
-	struct ice_lite ice;
 	char lufrag[W3_UFRAG_LEN + 1], lpwd[W3_PWD_LEN + 1];
 	char rufrag[ICE_LITE_UFRAG_MAX + 1], rpwd[ICE_LITE_PWD_MAX + 1];
 	bool has_rcreds;
@@ -41,18 +51,11 @@ struct term_w3 {
 	uint16_t profiles[W3_MAX_PROFILES];   /* SRTP_PROFILE list, 0 entries: default */
 	unsigned n_profiles;
 	bool rtcp_mux, rtcp_rsize;
-	struct w3_bundle bundle;              /* BUNDLE map and learned SSRCs */
 	/* DTLS */
 	struct dtls_session dtls;
 	bool dtls_on, dtls_reported;
 	struct udp_sock *dtls_sock;           /* borrowed: where records go */
 	struct sockaddr_storage dtls_peer;
-	struct srtp_transform *srtp_in, *srtp_out; /* owned */
-	/* ICE */
-	struct udp_sock *sel_sock;            /* borrowed: selected pair */
-	struct sockaddr_storage sel;
-	bool has_sel;
-	bool restarting;                      /* ICE restart: old pair until a new one */
 	uint64_t configured_ms, selected_ms;
 };
 

@@ -2,6 +2,12 @@
  * datagrams per wake-up, and packets produced while handling them are
  * queued and leave with sendmmsg, grouped by socket, once the batch is
  * handled.  No allocation per packet; one syscall per batch each way.
+ * The receive vector adapts per socket (doubled while it comes back
+ * full, from one only for a socket with a backlog; else the count that
+ * came): a socket with one packet per wake-up
+ * (a stream at 50 packets/s) costs one recvfrom, not a recvmmsg that tries
+ * again and finds the queue empty; a run of one packet leaves with
+ * sendto.
  *
  * Buffers live in one struct udp_io per loop (the daemon root owns it), not
  * per socket: thousands of sockets share them because the loop runs one
@@ -50,6 +56,8 @@ struct udp_sock {
 	void *arg;
 	void (*on_closed)(struct udp_sock *s); /* may be NULL */
 	int closing;
+	unsigned rx_want;     /* datagrams asked for at the next wake-up, 1..UDP_BATCH */
+	uint64_t rx_last_ms;  /* loop time of the last receive */
 };
 
 void udp_io_init(struct udp_io *io, uv_loop_t *loop);

@@ -14,7 +14,10 @@
  *                                         and SECONDS measured; prints "t0"
  *                                         and "t1" around the measurement,
  *                                         then one JSON line of results
- * argv: W3_SOURCE_PORT IMS_RECEIVE_PORT.
+ * argv: W3_SOURCE_PORT IMS_RECEIVE_PORT [SRTP_PROFILES]: the DTLS-SRTP
+ * profiles the client offers (OpenSSL names, ':'-separated; default
+ * SRTP_AES128_CM_SHA1_80, the profile of issue 5 and of the SDES streams,
+ * so that every relay does the same crypto).
  *
  * Each RTP packet carries its stream index as SSRC and its send time in the
  * payload; a packet received more than 100 ms after it was sent counts as
@@ -58,6 +61,8 @@ struct stream {
 static struct stream *st;
 static unsigned n;
 static int w3_fd, ims_fd;
+static const char *srtp_profiles = "SRTP_AES128_CM_SHA1_80";
+static const char *negotiated = "SRTP_AES128_CM_SHA1_80"; /* static; SDES: this one */
 static uint32_t *lat_us;       /* latencies of received packets */
 static size_t n_lat, cap_lat;
 
@@ -164,8 +169,8 @@ static int setup_dtls(struct dtls_ctx *ctx)
 	if (answered < pending)
 		return ETIMEDOUT;
 	for (unsigned i = 0; i < n; i++)
-		if (st[i].dtls && dtls_session_start(&st[i].s, ctx, DTLS_ACTIVE, st[i].fp, 0, dtls_out,
-						     &st[i], real_ms()))
+		if (st[i].dtls && dtls_session_start_ex(&st[i].s, ctx, DTLS_ACTIVE, st[i].fp,
+							srtp_profiles, 0, dtls_out, &st[i], real_ms()))
 			return EINVAL;
 	unsigned done = 0;
 	while (done < pending && real_ms() - start < 60000) {
@@ -187,6 +192,9 @@ static int setup_dtls(struct dtls_ctx *ctx)
 			continue;
 		if (dtls_session_input(&s->s, buf, (size_t)k, real_ms()) == DTLS_CONNECTED) {
 			const struct dtls_keys *kk = &s->s.keys;
+			struct srtp_profile_info info;
+			if (!srtp_transform_profile_info(kk->profile, &info))
+				negotiated = info.name;
 			if (srtp_transform_create(kk->profile, SRTP_TRANSFORM_OUTBOUND, kk->local_key,
 						  kk->key_len, kk->local_salt, kk->salt_len, &s->out))
 				return EIO;
@@ -361,10 +369,12 @@ int main(int argc, char **argv)
 	struct dtls_ctx ctx;
 	char line[1024];
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: bench_relay_load W3_PORT IMS_PORT < commands\n");
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: bench_relay_load W3_PORT IMS_PORT [SRTP_PROFILES] < commands\n");
 		return 2;
 	}
+	if (argc == 4)
+		srtp_profiles = argv[3];
 	w3_fd = udp((uint16_t)atoi(argv[1]), 8 << 20);
 	ims_fd = udp((uint16_t)atoi(argv[2]), 32 << 20);
 	st = calloc(MAX_STREAMS, sizeof(*st));
@@ -402,7 +412,7 @@ int main(int argc, char **argv)
 			if (rc)
 				printf("failed %d\n", rc);
 			else
-				printf("ready %u\n", n);
+				printf("ready %u %s\n", n, negotiated);
 			fflush(stdout);
 		} else if (!strncmp(line, "run ", 4)) {
 			double secs;

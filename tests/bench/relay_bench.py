@@ -1,17 +1,24 @@
 #!/usr/bin/python3
-"""Issue 5 benchmark: SRTP in -> RTP out through eims-agw and through
-rtpengine (userspace, one worker thread), same machine, same run, same
-load generator (bench_relay_load).
+"""Issue 5 benchmark: SRTP in -> RTP out through eims-agw, through a
+minimal reference relay (bench_min_relay) and through rtpengine
+(userspace, one worker thread), same machine, same run, same load
+generator (bench_relay_load); ratios eims-agw over each at the end.
 
 Per relay and per load step (streams), on a freshly started relay:
   * eims-agw: iqp-ctl (plain TCP) RESERVEs and CONFIGUREs one context per
     stream (W3 + IMS, PCMU); the generator runs the ICE check and a DTLS
     client handshake per stream (the AGW is DTLS server) and sends SRTP
-    (AES_CM_128_HMAC_SHA1_80 as negotiated) to each W3 port;
+    (the generator offers AES_CM_128_HMAC_SHA1_80 only, the profile the
+    other two relays use: same crypto for all three) to each W3 port;
   * rtpengine: one ng offer/answer per stream (RTP/SAVP with a=crypto from
     the generator, RTP/AVP toward the generator's IMS socket); keys by SDES
     (the key exchange is not on the measured path; rtpengine's DTLS needs
     its own handshake driver, which this generator does not have);
+  * min-relay: bench_min_relay opens a W3 and an IMS socket per stream and
+    gets a pre-shared key per stream on stdin (the generator the same);
+    epoll, recv, SRTP unprotect (eims-agw's srtp_transform on OpenSSL),
+    sendto; nothing else; its IMS sockets are polled too, as a relay that
+    relays back must (min-oneway: not polled, for comparison);
   * the generator sends 50 packets/s per stream, 160-byte payload, for 1 s of
     warm-up then --seconds measured, and receives the plain RTP on one
     socket; late (> 100 ms) counts as lost;
@@ -22,7 +29,7 @@ step is repeated --repeat times and medians are reported.  Not a test:
 not in tests/run-all.sh.
 
 usage: relay_bench.py [--builddir build/release] [--streams 500,1000,1500,2000]
-                      [--seconds 10] [--repeat 3] [--relays eims-agw,rtpengine]
+                      [--seconds 10] [--repeat 3] [--relays eims-agw,min-relay,rtpengine]
                       [--json FILE]"""
 import argparse
 import base64
@@ -55,10 +62,11 @@ def free_port(kind=socket.SOCK_STREAM):
             return p
 
 
-def cpu_s(pid):
+def cpu_us(pid):
+    """(utime, stime) of pid in seconds."""
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
+    return int(fields[11]) / TICK, int(fields[12]) / TICK
 
 
 class Lines:
@@ -106,15 +114,18 @@ def run_steps(gen, relay_pid, seconds, repeat):
         gen.send("run %g 50 160\n" % seconds)
         line = gen.get(seconds + 30)
         assert line == "t0", line
-        c0 = cpu_s(relay_pid)
+        u0, s0 = cpu_us(relay_pid)
         line = gen.get(seconds + 30)
         assert line == "t1", line
-        c1 = cpu_s(relay_pid)
+        u1, s1 = cpu_us(relay_pid)
         res = json.loads(gen.get(30))
-        res["relay_cpu_s"] = c1 - c0
+        cpu = (u1 - u0) + (s1 - s0)
+        res["relay_cpu_s"] = cpu
+        res["relay_user_s"], res["relay_sys_s"] = u1 - u0, s1 - s0
         res["loss"] = 1 - res["received"] / res["sent"] if res["sent"] else 1
         res["pps"] = res["received"] / seconds
-        res["cpu_us_per_packet"] = (c1 - c0) * 1e6 / res["received"] if res["received"] else None
+        res["cpu_us_per_packet"] = cpu * 1e6 / res["received"] if res["received"] else None
+        res["user_share"] = res["relay_user_s"] / cpu if cpu else 0
         out.append(res)
         time.sleep(0.5)
     return out
@@ -172,6 +183,8 @@ def agw_step(args, n, tmp):
         ready = gen.get(120)
         if not ready.startswith("ready"):
             raise RuntimeError("generator: %s" % ready)
+        if ready.split()[-1] != "SRTP_AES128_CM_SHA1_80":
+            raise RuntimeError("DTLS negotiated %s, not the benchmark's profile" % ready.split()[-1])
         return run_steps(gen, agw.pid, args.seconds, args.repeat)
     finally:
         gen.stop()
@@ -181,6 +194,40 @@ def agw_step(args, n, tmp):
             agw.wait(15)
         except subprocess.TimeoutExpired:
             agw.kill()
+
+
+def min_relay_step(args, n, tmp, oneway=False):
+    """bench_min_relay (the reference: epoll, recv, SRTP unprotect with
+    eims-agw's transform, send; no ICE, DTLS, demux or stats), keys
+    pre-shared per stream as with rtpengine's SDES.  oneway: its IMS
+    sockets are not polled (a relay that could not relay back)."""
+    gw3, gims = free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_DGRAM)
+    logs = {k: open(os.path.join(tmp, "%s-%d.log" % (k, n)), "w") for k in ("min-relay", "gen")}
+    rel = Lines(["taskset", "-c", "1", os.path.join(args.builddir, "tests/bench/bench_min_relay"),
+                 str(gims)] + (["oneway"] if oneway else []), logs["min-relay"])
+    gen = Lines(["taskset", "-c", "0", os.path.join(args.builddir, "tests/bench/bench_relay_load"),
+                 str(gw3), str(gims)], logs["gen"])
+    try:
+        gen.get(10)  # fingerprint line: unused
+        for _ in range(n):
+            key = base64.b64encode(os.urandom(30)).decode()
+            rel.send("stream %s\n" % key)
+            line = rel.get(10)
+            if not line or not line.startswith("port "):
+                raise RuntimeError("min-relay: %s" % line)
+            gen.send("sdes 127.0.0.1 %s %s\n" % (line.split()[1], key))
+        rel.send("start\n")
+        line = rel.get(10)
+        if not line or not line.startswith("started"):
+            raise RuntimeError("min-relay: %s" % line)
+        gen.send("setup\n")
+        ready = gen.get(60)
+        if not ready.startswith("ready"):
+            raise RuntimeError("generator: %s" % ready)
+        return run_steps(gen, rel.p.pid, args.seconds, args.repeat)
+    finally:
+        gen.stop()
+        rel.stop()
 
 
 # --- rtpengine's ng protocol (bencode over UDP) -------------------------------
@@ -291,11 +338,34 @@ def rtpengine_step(args, n, tmp):
             rtpe.kill()
 
 
+STEPS = {"eims-agw": agw_step, "rtpengine": rtpengine_step, "min-relay": min_relay_step,
+         "min-oneway": lambda args, n, tmp: min_relay_step(args, n, tmp, oneway=True)}
+
+
 def summary(runs):
     med = lambda k: statistics.median(r[k] for r in runs if r[k] is not None)  # noqa: E731
     return {"pps": med("pps"), "loss": med("loss"), "p50_us": med("p50_us"), "p99_us": med("p99_us"),
             "cpu_us_per_packet": med("cpu_us_per_packet"), "relay_cpu_s": med("relay_cpu_s"),
+            "user_share": med("user_share"),
             "runs": runs}
+
+
+def ratios(results):
+    """eims-agw over each other relay, same load, same run: CPU per packet
+    (and, for rtpengine, the loss beside it: a relay that drops packets
+    spends less per delivered one only in appearance)."""
+    for n in sorted(results, key=int):
+        ours = results[n].get("eims-agw")
+        if not ours or not ours["cpu_us_per_packet"]:
+            continue
+        for other in ("min-relay", "min-oneway", "rtpengine"):
+            ref = results[n].get(other)
+            if ref and ref["cpu_us_per_packet"]:
+                r = ours["cpu_us_per_packet"] / ref["cpu_us_per_packet"]
+                ours.setdefault("ratio", {})[other] = r
+                print("%5s streams: eims-agw/%-9s CPU per packet %.3f (%.2f / %.2f us; loss %.4f%% / %.4f%%)"
+                      % (n, other, r, ours["cpu_us_per_packet"], ref["cpu_us_per_packet"],
+                         100 * ours["loss"], 100 * ref["loss"]), flush=True)
 
 
 def main():
@@ -304,14 +374,14 @@ def main():
     ap.add_argument("--streams", default="500,1000,1500,2000")
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--relays", default="eims-agw,rtpengine")
+    ap.add_argument("--relays", default="eims-agw,min-relay,rtpengine")
     ap.add_argument("--json")
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="relay_bench.")
     results = {}
     for n in [int(x) for x in args.streams.split(",")]:
         for relay in args.relays.split(","):
-            fn = agw_step if relay == "eims-agw" else rtpengine_step
+            fn = STEPS[relay]
             try:
                 res = summary(fn(args, n, tmp))
             except Exception as e:  # report and go on with the next step
@@ -319,8 +389,10 @@ def main():
                 continue
             results.setdefault(str(n), {})[relay] = res
             print("%-9s %5d streams: %8.0f pkt/s delivered, loss %.4f%%, p50 %5d us, p99 %6d us, "
-                  "%.2f CPU-us/packet" % (relay, n, res["pps"], 100 * res["loss"], res["p50_us"],
-                                          res["p99_us"], res["cpu_us_per_packet"] or -1), flush=True)
+                  "%.2f CPU-us/packet (%.0f%% user)" % (relay, n, res["pps"], 100 * res["loss"], res["p50_us"],
+                                                       res["p99_us"], res["cpu_us_per_packet"] or -1,
+                                                       100 * res["user_share"]), flush=True)
+    ratios(results)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)
