@@ -201,12 +201,15 @@ class Lab:
         tap.result(not bad, "no sanitizer or leak report in ep-cscf", *bad[:5])
 
     def close(self, tap):
+        # Called from `finally`: an exception on its way up (a suite that
+        # crashed) keeps the logs like a failure does.
+        crashed = sys.exc_info()[0] is not None
         for p in self.procs:
             try:
                 os.killpg(p.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        if tap.failed or os.environ.get("KEEP_LOGS"):
+        if tap.failed or crashed or os.environ.get("KEEP_LOGS"):
             print("# logs kept in %s" % self.tmp)
         else:
             subprocess.run(["rm", "-rf", self.tmp])
