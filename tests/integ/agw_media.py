@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Lab, Tap, cert_fingerprint, free_port, metric_value  # noqa: E402
 from iqp_ctl_proc import Ctl as IqpCtl, find, find_all  # noqa: E402
 from aiortc_leg import (CHOOSE, WANT, Echo, Env, Pattern, Tone, answer_sdp, aw,  # noqa: E402
-                        codec_elems, parse_offer, session)
+                        codec_elems, consume_tracks, parse_offer, session)
 
 from aiortc import RTCPeerConnection, RTCSessionDescription  # noqa: E402
 from aioice.ice import get_host_addresses  # noqa: E402
@@ -319,18 +319,7 @@ async def unbundled(ctl, host_ip, metrics_port):
     pc = RTCPeerConnection()
     frames = {}
 
-    @pc.on("track")
-    def on_track(track):
-        frames[track.kind] = 0
-
-        async def consume():
-            while True:
-                try:
-                    await track.recv()
-                except Exception:
-                    return
-                frames[track.kind] += 1
-        asyncio.ensure_future(consume())
+    consume_tracks(pc, frames)
 
     pc.addTrack(Tone())
     pc.addTrack(Pattern())
@@ -443,18 +432,8 @@ async def agw_offers(ctl, host_ip):
     w3_id = find(w3, "TERM_ID")
     offer = answer_sdp(w3, [("audio", "0", opus)], "ACTPASS", None)
     pc = RTCPeerConnection()
-    got = {"n": 0}
-
-    @pc.on("track")
-    def on_track(track):
-        async def consume():
-            while True:
-                try:
-                    await track.recv()
-                except Exception:
-                    return
-                got["n"] += 1
-        asyncio.ensure_future(consume())
+    got = {}
+    consume_tracks(pc, got)
 
     await pc.setRemoteDescription(RTCSessionDescription(offer, "offer"))
     pc.addTrack(Tone())
@@ -491,7 +470,7 @@ async def agw_offers(ctl, host_ip):
     await asyncio.sleep(3)
     rcv = pc.getReceivers()[0]
     n = sum(x.packetsReceived for x in (await rcv.getStats()).values() if x.type == "inbound-rtp")
-    tap.result(n > 50 and got["n"] > 30, "AGW offer: media flows after the late verification", "received %d" % n)
+    tap.result(n > 50 and sum(got.values()) > 30, "AGW offer: media flows after the late verification", "received %d" % n)
     await aw(ctl.request, "ap-release", "RELEASE", [{"CONTEXT": [{"CONTEXT_ID": cid}]}])
     echo.stop = True
     await pc.close()

@@ -20,6 +20,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import call_lab  # noqa: E402
+from aiortc_leg import consume_tracks  # noqa: E402
 from harness import ROOT, Lab, Tap, free_port, wait_log  # noqa: E402
 from wic_call import Call, final, responses_until  # noqa: E402
 from wic_client import Wic, header, headers, rand  # noqa: E402
@@ -82,15 +83,7 @@ async def scenario(ports):
     pc = RTCPeerConnection()
     pc.addTrack(Tone())
 
-    @pc.on("track")
-    def on_track(track):
-        async def consume():
-            while True:
-                try:
-                    await track.recv()
-                except Exception:
-                    return
-        asyncio.ensure_future(consume())
+    consume_tracks(pc)
 
     await pc.setLocalDescription(await pc.createOffer())
     c = Call(w, "uas")
@@ -142,15 +135,7 @@ async def scenario(ports):
     pc = RTCPeerConnection()
     pc.addTrack(Tone())
 
-    @pc.on("track")
-    def on_track2(track):
-        async def consume():
-            while True:
-                try:
-                    await track.recv()
-                except Exception:
-                    return
-        asyncio.ensure_future(consume())
+    consume_tracks(pc)
 
     await pc.setLocalDescription(await pc.createOffer())
     offer = pc.localDescription.sdp.replace("\r\n", "\n").replace("\n", "\r\n")

@@ -111,6 +111,25 @@ class Echo:
             s.sendto(data, src)
 
 
+def consume_tracks(pc, frames=None):
+    """Reads every track pc receives (so that aiortc decodes and counts
+    it); frames, when given, counts the frames per kind."""
+    @pc.on("track")
+    def on_track(track):
+        if frames is not None:
+            frames[track.kind] = 0
+
+        async def consume():
+            while True:
+                try:
+                    await track.recv()
+                except Exception:
+                    return
+                if frames is not None:
+                    frames[track.kind] += 1
+        asyncio.ensure_future(consume())
+
+
 async def aw(fn, *args):
     """A blocking iqp-ctl wait, off the event loop aiortc runs on."""
     return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
@@ -251,18 +270,7 @@ async def session(env, ctl, name, host_ip, metrics_port, kinds, setup, wrong_fp=
     pc = RTCPeerConnection()
     frames = {}
 
-    @pc.on("track")
-    def on_track(track):
-        frames[track.kind] = 0
-
-        async def consume():
-            while True:
-                try:
-                    await track.recv()
-                except Exception:
-                    return
-                frames[track.kind] += 1
-        asyncio.ensure_future(consume())
+    consume_tracks(pc, frames)
 
     for k in kinds:
         pc.addTrack(Tone() if k == "audio" else Pattern())
