@@ -34,9 +34,15 @@ static void drop(struct tna *t, uint64_t flow_id)
 		}
 }
 
+/* The wall clock for token times.  Not time(): glibc reads the coarse
+ * clock there, up to a tick behind, so a token issued this second (nbf =
+ * now) by a WWSF on the same clock was "not yet valid" with no leeway. */
 static long long now_s(void)
 {
-	return (long long)time(NULL);
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec;
 }
 
 /* Registered flows whose token ran out (with the leeway) end here. */
