@@ -254,7 +254,7 @@ static void receive_all(bool measuring)
 	}
 }
 
-static void run(double seconds, unsigned pps, unsigned payload)
+static void run(double seconds, unsigned pps, unsigned payload, bool spin)
 {
 	static struct mmsghdr m[BATCH];
 	static struct iovec iov[BATCH];
@@ -264,7 +264,9 @@ static void run(double seconds, unsigned pps, unsigned payload)
 	uint64_t *next = calloc(n, sizeof(*next));
 	bool measuring = false;
 	unsigned q = 0;
-	uint64_t consent = start + 5000000000ull;
+	/* Consent checks at once: with --interleave a relay may have sat idle
+	 * for tens of seconds (its consent runs out after 30). */
+	uint64_t consent = start;
 
 	/* Counters are per run. */
 	n_lat = 0;
@@ -324,7 +326,7 @@ static void run(double seconds, unsigned pps, unsigned payload)
 		drain_w3();
 		struct pollfd pf = { ims_fd, POLLIN, 0 };
 		poll(&pf, 1, 0);
-		if (!(pf.revents & POLLIN)) {
+		if (!spin && !(pf.revents & POLLIN)) {
 			struct timespec ts = { 0, 100000 }; /* 0.1 ms */
 			nanosleep(&ts, NULL);
 		}
@@ -417,8 +419,9 @@ int main(int argc, char **argv)
 		} else if (!strncmp(line, "run ", 4)) {
 			double secs;
 			unsigned pps, payload;
-			if (sscanf(line, "run %lf %u %u", &secs, &pps, &payload) == 3 && payload >= 16)
-				run(secs, pps, payload);
+			char mode[16] = "";
+			if (sscanf(line, "run %lf %u %u %15s", &secs, &pps, &payload, mode) >= 3 && payload >= 16)
+				run(secs, pps, payload, !strcmp(mode, "spin"));
 		}
 	}
 	for (unsigned i = 0; i < n; i++) {

@@ -30,9 +30,10 @@ not in tests/run-all.sh.
 
 usage: relay_bench.py [--builddir build/release] [--streams 500,1000,1500,2000]
                       [--seconds 10] [--repeat 3] [--relays eims-agw,min-relay,rtpengine]
-                      [--json FILE]"""
+                      [--interleave] [--json FILE]"""
 import argparse
 import base64
+import contextlib
 import json
 import os
 import queue
@@ -48,6 +49,13 @@ import time
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TICK = os.sysconf("SC_CLK_TCK")
 CHOOSE = 4294967294
+# Disjoint port ranges, both below the ephemeral range (32768-60999, where
+# the generators and bench_min_relay bind), so that --interleave can run
+# all relays at once: 3,000+ streams each (rtpengine takes 4 ports per
+# stream, eims-agw 3).
+RTPENGINE_PORTS = (10000, 21999)
+AGW_PORTS = (22000, 32767)
+SPIN = [""]
 GIVEN = set()
 
 
@@ -111,7 +119,7 @@ def find(elems, name):
 def run_steps(gen, relay_pid, seconds, repeat):
     out = []
     for _ in range(repeat):
-        gen.send("run %g 50 160\n" % seconds)
+        gen.send("run %g 50 160%s\n" % (seconds, SPIN[0]))
         line = gen.get(seconds + 30)
         assert line == "t0", line
         u0, s0 = cpu_us(relay_pid)
@@ -131,15 +139,27 @@ def run_steps(gen, relay_pid, seconds, repeat):
     return out
 
 
-def agw_step(args, n, tmp):
+def agw_ports(slot, slots):
+    """The slot-th of `slots` equal shares of AGW_PORTS (one per eims-agw
+    running at once)."""
+    span = (AGW_PORTS[1] - AGW_PORTS[0] + 1) // slots
+    return AGW_PORTS[0] + slot * span, AGW_PORTS[0] + (slot + 1) * span - 1
+
+
+@contextlib.contextmanager
+def agw_relay(args, n, tmp, agw_build=None, ports=AGW_PORTS):
+    """eims-agw set up for n streams: yields (generator, relay pid).
+    agw_build: the eims-agw of another build directory (A/B of two
+    versions in one --interleave run: --relays eims-agw,eims-agw@DIR)."""
     iq_port, gw3, gims = free_port(), free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_DGRAM)
     logs = {k: open(os.path.join(tmp, "%s-%d.log" % (k, n)), "w") for k in ("agw", "ctl", "gen")}
     ctl = Lines([os.path.join(args.builddir, "bin/iqp-ctl"), "--listen", "127.0.0.1:%d" % iq_port,
                  "--security", "tcp"], logs["ctl"])
-    agw = subprocess.Popen(["taskset", "-c", "1", os.path.join(args.builddir, "bin/eims-agw"),
+    agw = subprocess.Popen(["taskset", "-c", "1", os.path.join(agw_build or args.builddir, "bin/eims-agw"),
                             "--state_dir=%s/agw" % tmp, "--node_id=bench", "--metrics.listen=127.0.0.1:%d" % free_port(),
                             "--iq.security=tcp", "--iq.controllers=127.0.0.1:%d" % iq_port,
-                            "--iq.max_contexts=100000", "--media.port_min=20000", "--media.port_max=45000",
+                            "--iq.max_contexts=100000", "--media.port_min=%d" % ports[0],
+                            "--media.port_max=%d" % ports[1],
                             "--log.level=warn"], stdout=logs["agw"], stderr=subprocess.STDOUT,
                            start_new_session=True)
     gen = Lines(["taskset", "-c", "0", os.path.join(args.builddir, "tests/bench/bench_relay_load"),
@@ -185,7 +205,7 @@ def agw_step(args, n, tmp):
             raise RuntimeError("generator: %s" % ready)
         if ready.split()[-1] != "SRTP_AES128_CM_SHA1_80":
             raise RuntimeError("DTLS negotiated %s, not the benchmark's profile" % ready.split()[-1])
-        return run_steps(gen, agw.pid, args.seconds, args.repeat)
+        yield gen, agw.pid
     finally:
         gen.stop()
         ctl.stop()
@@ -196,7 +216,8 @@ def agw_step(args, n, tmp):
             agw.kill()
 
 
-def min_relay_step(args, n, tmp, oneway=False):
+@contextlib.contextmanager
+def min_relay(args, n, tmp, oneway=False):
     """bench_min_relay (the reference: epoll, recv, SRTP unprotect with
     eims-agw's transform, send; no ICE, DTLS, demux or stats), keys
     pre-shared per stream as with rtpengine's SDES.  oneway: its IMS
@@ -224,7 +245,7 @@ def min_relay_step(args, n, tmp, oneway=False):
         ready = gen.get(60)
         if not ready.startswith("ready"):
             raise RuntimeError("generator: %s" % ready)
-        return run_steps(gen, rel.p.pid, args.seconds, args.repeat)
+        yield gen, rel.p.pid
     finally:
         gen.stop()
         rel.stop()
@@ -292,12 +313,13 @@ def sdp(port, proto, extra=""):
             "m=audio %d %s 0\r\na=rtpmap:0 PCMU/8000\r\n%sa=sendrecv\r\n" % (port, proto, extra))
 
 
-def rtpengine_step(args, n, tmp):
+@contextlib.contextmanager
+def rtpengine_relay(args, n, tmp):
     ng_port, gw3, gims = free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_DGRAM)
     logs = {k: open(os.path.join(tmp, "%s-%d.log" % (k, n)), "w") for k in ("rtpengine", "gen")}
     rtpe = subprocess.Popen(["taskset", "-c", "1", "rtpengine", "--foreground", "--log-stderr",
                              "--interface=127.0.0.1", "--listen-ng=127.0.0.1:%d" % ng_port,
-                             "--port-min=20000", "--port-max=45000", "--num-threads=1", "--table=-1",
+                             "--port-min=%d" % RTPENGINE_PORTS[0], "--port-max=%d" % RTPENGINE_PORTS[1], "--num-threads=1", "--table=-1",
                              "--log-level=3", "--pidfile=%s/rtpengine.pid" % tmp],
                             stdout=logs["rtpengine"], stderr=subprocess.STDOUT, start_new_session=True)
     gen = Lines(["taskset", "-c", "0", os.path.join(args.builddir, "tests/bench/bench_relay_load"),
@@ -328,7 +350,7 @@ def rtpengine_step(args, n, tmp):
         ready = gen.get(60)
         if not ready.startswith("ready"):
             raise RuntimeError("generator: %s" % ready)
-        return run_steps(gen, rtpe.pid, args.seconds, args.repeat)
+        yield gen, rtpe.pid
     finally:
         gen.stop()
         rtpe.send_signal(signal.SIGTERM)
@@ -338,8 +360,51 @@ def rtpengine_step(args, n, tmp):
             rtpe.kill()
 
 
-STEPS = {"eims-agw": agw_step, "rtpengine": rtpengine_step, "min-relay": min_relay_step,
-         "min-oneway": lambda args, n, tmp: min_relay_step(args, n, tmp, oneway=True)}
+RELAYS = {"eims-agw": agw_relay, "rtpengine": rtpengine_relay, "min-relay": min_relay,
+          "min-oneway": lambda args, n, tmp: min_relay(args, n, tmp, oneway=True)}
+
+
+def relay_setup(relay, args, n, tmp, ports=AGW_PORTS):
+    if relay.startswith("eims-agw@"):
+        return agw_relay(args, n, tmp, agw_build=relay.split("@", 1)[1], ports=ports)
+    if relay == "eims-agw":
+        return agw_relay(args, n, tmp, ports=ports)
+    return RELAYS[relay](args, n, tmp)
+
+
+def step(relay, args, n, tmp):
+    """One relay alone: set up, --repeat runs, torn down."""
+    with relay_setup(relay, args, n, tmp) as (gen, pid):
+        return run_steps(gen, pid, args.seconds, args.repeat)
+
+
+def interleaved(relays, args, n, tmp):
+    """All relays set up at once (each with its own generator, all relays
+    on CPU 1, all generators on CPU 0; an idle relay costs nothing), then
+    --repeat rounds of one run each, the order rotated every round.  The
+    machine's speed drifts between minutes (the same binary measured
+    6.6 and 9.1 us per packet in runs an hour apart): runs of the relays
+    next to each other see the same machine, so the ratio of a round is
+    steadier than the ratio of two separate steps.  Returns {relay: runs}
+    and the per-round ratios eims-agw over each other relay."""
+    runs, rounds = {r: [] for r in relays}, []
+    with contextlib.ExitStack() as stack:
+        up = {}
+        agws = [r for r in relays if r.startswith("eims-agw")]
+        for r in relays:
+            ports = agw_ports(agws.index(r), len(agws)) if r in agws else None
+            up[r] = stack.enter_context(relay_setup(r, args, n, tmp, ports))
+        for k in range(args.repeat):
+            order = relays[k % len(relays):] + relays[:k % len(relays)]
+            got = {}
+            for r in order:
+                gen, pid = up[r]
+                got[r] = run_steps(gen, pid, args.seconds, 1)[0]
+                runs[r].append(got[r])
+            if "eims-agw" in got and got["eims-agw"]["cpu_us_per_packet"]:
+                rounds.append({o: got["eims-agw"]["cpu_us_per_packet"] / got[o]["cpu_us_per_packet"]
+                               for o in got if o != "eims-agw" and got[o]["cpu_us_per_packet"]})
+    return runs, rounds
 
 
 def summary(runs):
@@ -353,19 +418,34 @@ def summary(runs):
 def ratios(results):
     """eims-agw over each other relay, same load, same run: CPU per packet
     (and, for rtpengine, the loss beside it: a relay that drops packets
-    spends less per delivered one only in appearance)."""
+    spends less per delivered one only in appearance).  With --interleave
+    also the median of the per-round ratios (the steadier figure)."""
     for n in sorted(results, key=int):
         ours = results[n].get("eims-agw")
         if not ours or not ours["cpu_us_per_packet"]:
             continue
-        for other in ("min-relay", "min-oneway", "rtpengine"):
+        rounds = results[n].get("rounds") or []
+        for other in [r for r in results[n] if r not in ("eims-agw", "rounds")]:
             ref = results[n].get(other)
             if ref and ref["cpu_us_per_packet"]:
                 r = ours["cpu_us_per_packet"] / ref["cpu_us_per_packet"]
                 ours.setdefault("ratio", {})[other] = r
-                print("%5s streams: eims-agw/%-9s CPU per packet %.3f (%.2f / %.2f us; loss %.4f%% / %.4f%%)"
+                per_round = sorted(x[other] for x in rounds if other in x)
+                extra = ""
+                if per_round:
+                    ours.setdefault("round_ratio", {})[other] = statistics.median(per_round)
+                    extra = "; per round: median %.3f, range %.3f-%.3f over %d" % (
+                        statistics.median(per_round), per_round[0], per_round[-1], len(per_round))
+                print("%5s streams: eims-agw/%-9s CPU per packet %.3f (%.2f / %.2f us; loss %.4f%% / %.4f%%)%s"
                       % (n, other, r, ours["cpu_us_per_packet"], ref["cpu_us_per_packet"],
-                         100 * ours["loss"], 100 * ref["loss"]), flush=True)
+                         100 * ours["loss"], 100 * ref["loss"], extra), flush=True)
+
+
+def report(relay, n, res):
+    print("%-9s %5d streams: %8.0f pkt/s delivered, loss %.4f%%, p50 %5d us, p99 %6d us, "
+          "%.2f CPU-us/packet (%.0f%% user)" % (relay, n, res["pps"], 100 * res["loss"], res["p50_us"],
+                                               res["p99_us"], res["cpu_us_per_packet"] or -1,
+                                               100 * res["user_share"]), flush=True)
 
 
 def main():
@@ -374,24 +454,38 @@ def main():
     ap.add_argument("--streams", default="500,1000,1500,2000")
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--relays", default="eims-agw,min-relay,rtpengine")
+    ap.add_argument("--relays", default="eims-agw,min-relay,rtpengine",
+                    help="eims-agw@BUILDDIR: the eims-agw of another build, for an A/B")
+    ap.add_argument("--interleave", action="store_true",
+                    help="all relays up at once, runs alternated round by round (see interleaved())")
+    ap.add_argument("--spin", action="store_true")
     ap.add_argument("--json")
     args = ap.parse_args()
+    if args.spin:
+        SPIN[0] = " spin"
     tmp = tempfile.mkdtemp(prefix="relay_bench.")
     results = {}
+    relays = args.relays.split(",")
     for n in [int(x) for x in args.streams.split(",")]:
-        for relay in args.relays.split(","):
-            fn = STEPS[relay]
+        if args.interleave:
             try:
-                res = summary(fn(args, n, tmp))
+                runs, rounds = interleaved(relays, args, n, tmp)
+            except Exception as e:  # report and go on with the next load
+                print("interleaved %d: failed: %s" % (n, e), flush=True)
+                continue
+            results[str(n)] = {"rounds": rounds}
+            for relay in relays:
+                results[str(n)][relay] = summary(runs[relay])
+                report(relay, n, results[str(n)][relay])
+            continue
+        for relay in relays:
+            try:
+                res = summary(step(relay, args, n, tmp))
             except Exception as e:  # report and go on with the next step
                 print("%s %d: failed: %s" % (relay, n, e), flush=True)
                 continue
             results.setdefault(str(n), {})[relay] = res
-            print("%-9s %5d streams: %8.0f pkt/s delivered, loss %.4f%%, p50 %5d us, p99 %6d us, "
-                  "%.2f CPU-us/packet (%.0f%% user)" % (relay, n, res["pps"], 100 * res["loss"], res["p50_us"],
-                                                       res["p99_us"], res["cpu_us_per_packet"] or -1,
-                                                       100 * res["user_share"]), flush=True)
+            report(relay, n, res)
     ratios(results)
     if args.json:
         with open(args.json, "w") as f:
