@@ -324,6 +324,14 @@ static void walk_close(uv_handle_t *h, void *arg)
 		uv_close(h, NULL);
 }
 
+static void run_loop(struct daemon *d)
+{
+	if (d->ops->run)
+		d->ops->run(d);
+	else
+		uv_run(&d->loop, UV_RUN_DEFAULT);
+}
+
 int daemon_main(const struct daemon_ops *ops, int argc, char **argv)
 {
 	struct daemon d;
@@ -392,7 +400,7 @@ int daemon_main(const struct daemon_ops *ops, int argc, char **argv)
 		goto fail;
 	log_info(&d.log, 0, NULL, "started", LF_S("version", VERSION),
 		 LF_I("pid", (long long)getpid()));
-	uv_run(&d.loop, UV_RUN_DEFAULT);
+	run_loop(&d);
 	if (d.supervising && d.sup.exit_code && !d.exit_code)
 		d.exit_code = DAEMON_EXIT_FATAL; /* a worker failed to stop cleanly */
 	log_info(&d.log, 0, NULL, "stopped", LF_I("exit_code", d.exit_code));
@@ -406,7 +414,7 @@ fail:
 		 * (libwebsockets) close their own handles asynchronously, and
 		 * closing those for them would abort in libuv. */
 		daemon_stop(&d, DAEMON_EXIT_CONFIG);
-		uv_run(&d.loop, UV_RUN_DEFAULT);
+		run_loop(&d);
 	}
 out:
 	if (loop_ready) {

@@ -71,6 +71,10 @@ struct daemon_ops {
 	/* Optional: on SIGHUP, after the options were reloaded, reloads what
 	 * the daemon keeps outside the option table (files it read at start). */
 	void (*reload)(struct daemon *d);
+	/* Optional: runs d->loop until nothing is left to run, as
+	 * uv_run(UV_RUN_DEFAULT) does (the default); for a daemon that waits
+	 * on more than libuv's handles (eims-agw's media sockets). */
+	void (*run)(struct daemon *d);
 };
 
 struct daemon {

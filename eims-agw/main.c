@@ -17,6 +17,7 @@
 #include "iq_status.h"
 #include "iqp_tls_conf.h"
 #include "media_context.h"
+#include "media_loop.h"
 #include "tls_identity.h"
 #include "worker_share.h"
 
@@ -355,6 +356,26 @@ static void agw_destroy(struct daemon *d)
 	d->app = NULL;
 }
 
+/* The worker's loop is the media loop (media_loop.h) once the media plane
+ * exists; a supervisor, or a start that failed before it, runs libuv's. */
+static void agw_run(struct daemon *d)
+{
+	struct agw *e = d->app;
+
+	if (!e || !e->media_ready) {
+		uv_run(&d->loop, UV_RUN_DEFAULT);
+		return;
+	}
+	int rc = media_loop_run(&d->loop, e->media.io);
+	if (rc) {
+		/* epoll or timerfd refused: nothing can be relayed any more. */
+		log_error(&d->log, SUB_MEDIA, NULL, "media loop failed", LF_S("reason", strerror(rc)));
+		daemon_stop(d, DAEMON_EXIT_FATAL);
+		udp_io_reap(e->media.io);
+		uv_run(&d->loop, UV_RUN_DEFAULT);
+	}
+}
+
 static const struct daemon_ops agw_ops = {
 	.name = "eims-agw",
 	.opts = opts,
@@ -367,6 +388,7 @@ static const struct daemon_ops agw_ops = {
 	.start = agw_start,
 	.stop = agw_stop,
 	.destroy = agw_destroy,
+	.run = agw_run,
 };
 
 int main(int argc, char **argv)

@@ -126,7 +126,10 @@ int media_plane_init(struct media_plane *mp, uv_loop_t *loop, const struct log *
 		snprintf(err, errlen, "out of memory");
 		return ENOMEM;
 	}
-	udp_io_init(mp->io, loop);
+	if ((rc = udp_io_init(mp->io, loop))) {
+		snprintf(err, errlen, "cannot create the media epoll set: %s", strerror(rc));
+		goto fail;
+	}
 	if ((rc = dtls_ctx_init(&mp->dtls, dtls_id))) {
 		snprintf(err, errlen, "cannot create the DTLS context");
 		goto fail;
@@ -145,6 +148,7 @@ int media_plane_init(struct media_plane *mp, uv_loop_t *loop, const struct log *
 	}
 	return 0;
 fail:
+	udp_io_free(mp->io);
 	free(mp->io);
 	mp->io = NULL;
 	return rc;
@@ -174,6 +178,7 @@ void media_plane_free(struct media_plane *mp)
 		return;
 	dtls_ctx_free(&mp->dtls);
 	port_pool_free(&mp->ports);
+	udp_io_free(mp->io);
 	free(mp->io);
 	mp->io = NULL;
 }

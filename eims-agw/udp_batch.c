@@ -1,13 +1,14 @@
-/* recvmmsg/sendmmsg on libuv poll handles. */
+/* recvmmsg/sendmmsg on the media epoll set. */
 #include "udp_batch.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
-void udp_io_init(struct udp_io *io, uv_loop_t *loop)
+int udp_io_init(struct udp_io *io, uv_loop_t *loop)
 {
 	memset(io, 0, sizeof(*io));
 	io->loop = loop;
@@ -15,6 +16,28 @@ void udp_io_init(struct udp_io *io, uv_loop_t *loop)
 		io->rx_iov[i].iov_base = io->rx_buf[i];
 		io->rx_iov[i].iov_len = UDP_MTU;
 		io->tx_iov[i].iov_base = io->tx_buf[i];
+	}
+	io->epfd = epoll_create1(EPOLL_CLOEXEC);
+	return io->epfd < 0 ? errno : 0;
+}
+
+void udp_io_free(struct udp_io *io)
+{
+	udp_io_reap(io);
+	if (io->epfd >= 0)
+		close(io->epfd);
+	io->epfd = -1;
+}
+
+void udp_io_reap(struct udp_io *io)
+{
+	while (io->closing) {
+		struct udp_sock *s = io->closing;
+		io->closing = s->next_closing;
+		close(s->fd);
+		io->n_open--;
+		if (s->on_closed)
+			s->on_closed(s); /* may free s */
 	}
 }
 
@@ -78,14 +101,11 @@ int udp_sock_send(struct udp_sock *s, const uint8_t *buf, size_t len,
 	return 0;
 }
 
-static void on_poll_closed(uv_handle_t *h);
-
-static void on_readable(uv_poll_t *h, int status, int events)
+void udp_io_readable(struct udp_sock *s)
 {
-	struct udp_sock *s = h->data;
 	struct udp_io *io = s->io;
 
-	if (status < 0 || !(events & UV_READABLE))
+	if (s->closing)
 		return;
 	for (;;) {
 		unsigned want = s->rx_want;
@@ -161,27 +181,14 @@ int udp_sock_open(struct udp_sock *s, struct udp_io *io, const struct sockaddr *
 	}
 	alen = sizeof(s->bound);
 	getsockname(s->fd, (struct sockaddr *)&s->bound, &alen);
-	int rc = uv_poll_init(io->loop, &s->poll, s->fd);
-	if (!rc) {
-		s->poll.data = s;
-		rc = uv_poll_start(&s->poll, UV_READABLE, on_readable);
-		if (rc) {
-			s->closing = 1;
-			uv_close((uv_handle_t *)&s->poll, on_poll_closed);
-			return -rc; /* the fd is closed with the handle */
-		}
-		return 0;
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = s };
+	if (epoll_ctl(io->epfd, EPOLL_CTL_ADD, s->fd, &ev)) {
+		int e = errno;
+		close(s->fd);
+		return e;
 	}
-	close(s->fd);
-	return -rc;
-}
-
-static void on_poll_closed(uv_handle_t *h)
-{
-	struct udp_sock *s = h->data;
-	close(s->fd);
-	if (s->on_closed)
-		s->on_closed(s);
+	io->n_open++;
+	return 0;
 }
 
 void udp_sock_close(struct udp_sock *s)
@@ -206,6 +213,7 @@ void udp_sock_close(struct udp_sock *s)
 			k++;
 		}
 	io->tx_n = k;
-	uv_poll_stop(&s->poll);
-	uv_close((uv_handle_t *)&s->poll, on_poll_closed);
+	epoll_ctl(io->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+	s->next_closing = io->closing;
+	io->closing = s;
 }

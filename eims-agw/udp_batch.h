@@ -11,7 +11,13 @@
  *
  * Buffers live in one struct udp_io per loop (the daemon root owns it), not
  * per socket: thousands of sockets share them because the loop runs one
- * callback at a time. */
+ * callback at a time.
+ *
+ * The sockets are on the udp_io's own epoll set, not libuv handles: the
+ * worker's loop is media_loop_run (media_loop.h), which waits on that set
+ * with libuv's loop inside it, so a datagram reaches its socket straight
+ * from epoll_wait's event (no watcher table, no libuv iteration per
+ * wake-up). */
 #ifndef AGW_UDP_BATCH_H
 #define AGW_UDP_BATCH_H
 
@@ -31,6 +37,9 @@ typedef void (udp_recv_h)(void *arg, struct udp_sock *s, uint8_t *buf, size_t le
 
 struct udp_io {
 	uv_loop_t *loop;
+	int epfd;                   /* owned: the media sockets' epoll set */
+	unsigned n_open;            /* sockets on it, closing ones included */
+	struct udp_sock *closing;   /* closed, fd and on_closed not yet run */
 	/* receive side */
 	struct mmsghdr rx_msg[UDP_BATCH];
 	struct iovec rx_iov[UDP_BATCH];
@@ -48,7 +57,6 @@ struct udp_io {
 };
 
 struct udp_sock {
-	uv_poll_t poll;
 	int fd;
 	struct udp_io *io;          /* borrowed */
 	struct sockaddr_storage bound;
@@ -56,11 +64,24 @@ struct udp_sock {
 	void *arg;
 	void (*on_closed)(struct udp_sock *s); /* may be NULL */
 	int closing;
+	struct udp_sock *next_closing;
 	unsigned rx_want;     /* datagrams asked for at the next wake-up, 1..UDP_BATCH */
 	uint64_t rx_last_ms;  /* loop time of the last receive */
 };
 
-void udp_io_init(struct udp_io *io, uv_loop_t *loop);
+/* Returns 0 or an errno value (no epoll set). */
+int udp_io_init(struct udp_io *io, uv_loop_t *loop);
+/* Closes the epoll set; every socket must have been closed and reaped. */
+void udp_io_free(struct udp_io *io);
+
+/* Handles one epoll event of a socket (data.ptr): drains it, runs the
+ * handlers, flushes.  A socket closed earlier in the same batch of
+ * events is skipped (its memory lives until udp_io_reap). */
+void udp_io_readable(struct udp_sock *s);
+
+/* Closes the fds of sockets closed since the last call and runs their
+ * on_closed; after each batch of events, outside any handler. */
+void udp_io_reap(struct udp_io *io);
 
 /* Binds a non-blocking UDP socket on addr (port 0: any) and starts
  * receiving.  Returns 0 or an errno value (EADDRINUSE when taken). */
@@ -77,7 +98,8 @@ int udp_sock_send(struct udp_sock *s, const uint8_t *buf, size_t len,
 /* Sends everything queued (sendmmsg per run of the same socket). */
 void udp_io_flush(struct udp_io *io);
 
-/* Stops and closes; on_closed (if set) runs when the handle is closed. */
+/* Stops receiving at once; the fd is closed and on_closed (if set) runs
+ * at the next udp_io_reap, outside the caller's stack. */
 void udp_sock_close(struct udp_sock *s);
 
 #endif

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "media_loop.h"
 #include "udp_batch.h"
 
 #define N_PACKETS 200
@@ -54,7 +55,7 @@ static void test_echo_batched(void **state)
 
 	assert_non_null(io);
 	assert_int_equal(uv_loop_init(&loop), 0);
-	udp_io_init(io, &loop);
+	assert_int_equal(udp_io_init(io, &loop), 0);
 	assert_int_equal(udp_sock_open(&c.echo, io, (struct sockaddr *)&any, on_echo, &c), 0);
 	assert_int_equal(udp_sock_open(&c.client, io, (struct sockaddr *)&any, on_back, &c), 0);
 
@@ -68,7 +69,8 @@ static void test_echo_batched(void **state)
 					       (struct sockaddr *)&c.echo.bound), 0);
 	}
 	udp_io_flush(io);
-	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(media_loop_run(&loop, io), 0);
+	udp_io_free(io);
 
 	assert_int_equal(c.echoed, N_PACKETS);
 	assert_int_equal(c.back, N_PACKETS);
@@ -92,7 +94,7 @@ static void test_limits(void **state)
 
 	assert_non_null(io);
 	assert_int_equal(uv_loop_init(&loop), 0);
-	udp_io_init(io, &loop);
+	assert_int_equal(udp_io_init(io, &loop), 0);
 	assert_int_equal(udp_sock_open(&a, io, (struct sockaddr *)&any, NULL, NULL), 0);
 	assert_int_equal(udp_sock_send(&a, big, sizeof(big), (struct sockaddr *)&a.bound), EMSGSIZE);
 	/* The same port twice: the second bind fails with EADDRINUSE. */
@@ -101,7 +103,8 @@ static void test_limits(void **state)
 	assert_int_equal(udp_sock_send(&a, big, 10, (struct sockaddr *)&a.bound), 0);
 	udp_sock_close(&a);
 	assert_int_equal(io->tx_n, 0);
-	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(media_loop_run(&loop, io), 0);
+	udp_io_free(io);
 	assert_int_equal(uv_loop_close(&loop), 0);
 	free(io);
 }
