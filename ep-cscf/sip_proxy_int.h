@@ -1,6 +1,6 @@
-/* Helpers shared by the two halves of the proxy core: sip_proxy.c
- * (browser side, life cycle) and sip_proxy_ims.c (messages from IMS).
- * Not for other modules. */
+/* Helpers shared by the parts of the proxy core: sip_proxy.c (life
+ * cycle, helpers), sip_proxy_ws.c (messages from browsers) and
+ * sip_proxy_ims.c (messages from IMS).  Not for other modules. */
 #ifndef EPCSCF_SIP_PROXY_INT_H
 #define EPCSCF_SIP_PROXY_INT_H
 
@@ -22,5 +22,9 @@ int sip_proxy_creates_dialog(sip_t const *sip);
  * request leaves toward IMS.  Returns 0 or ENOMEM. */
 int sip_proxy_record_route(struct sip_proxy *p, msg_t *msg, sip_t *sip, const struct flow *f,
 			   int toward_ims);
+/* Host part and transport parameter of our URIs toward IMS (Path,
+ * Record-Route): the TLS listener when the next hop is reached over TLS. */
+const char *sip_proxy_ims_uri_host(const struct sip_proxy *p);
+const char *sip_proxy_ims_uri_transport(const struct sip_proxy *p);
 
 #endif
