@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "byte_order.h"
+#include "rtcp_filter.h"
 
 enum { RTCP_PSFB = 206, FMT_PLI = 1, FMT_FIR = 4, PLI_LEN = 12, FIR_LEN = 20 };
 
@@ -17,17 +18,21 @@ static bool is_pli(const uint8_t *q, size_t n)
 int rtcp_pli_to_fir(uint8_t *p, size_t *len, size_t cap, uint8_t *fir_seq,
 		    unsigned *converted)
 {
-	size_t i = 0, grow = 0;
+	size_t i = 0, grow = 0, starts[64], k = 0;
 	unsigned n_pli = 0;
+	bool too_many = false;
 
 	*converted = 0;
-	/* First pass: check the compound and size the result. */
+	/* Check the compound, size the result and note where each packet
+	 * starts. */
 	while (i < *len) {
-		if (*len - i < 4 || (p[i] >> 6) != 2)
+		size_t n = rtcp_packet_len(p + i, *len - i);
+		if (!n)
 			return EINVAL;
-		size_t n = 4 * ((size_t)be16_get(p + i + 2) + 1);
-		if (n > *len - i)
-			return EINVAL;
+		if (k < 64)
+			starts[k++] = i;
+		else
+			too_many = true;
 		if (is_pli(p + i, n)) {
 			n_pli++;
 			grow += FIR_LEN - PLI_LEN;
@@ -38,14 +43,10 @@ int rtcp_pli_to_fir(uint8_t *p, size_t *len, size_t cap, uint8_t *fir_seq,
 		return 0;
 	if (*len + grow > cap)
 		return ENOSPC;
-	/* Second pass, back to front, so that nothing is overwritten before
-	 * it is moved: each packet moves right by the growth of the PLIs
-	 * before it. */
-	size_t starts[64], k = 0;
-	for (i = 0; i < *len && k < 64; i += 4 * ((size_t)be16_get(p + i + 2) + 1))
-		starts[k++] = i;
-	if (i < *len)
+	if (too_many)
 		return EINVAL; /* over 64 packets in one compound: not RTCP */
+	/* Back to front, so that nothing is overwritten before it is moved:
+	 * each packet moves right by the growth of the PLIs before it. */
 	size_t end = *len, shift = grow;
 	unsigned left = n_pli; /* PLIs before this one, plus one */
 	while (k--) {

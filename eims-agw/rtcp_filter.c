@@ -27,10 +27,8 @@ int rtcp_filter_to_ims(uint8_t *p, size_t *len, struct rtcp_route *r)
 
 	memset(r, 0, sizeof(*r));
 	while (i < *len) {
-		if (*len - i < 4 || (p[i] >> 6) != 2)
-			return EINVAL;
-		size_t n = 4 * ((size_t)be16_get(p + i + 2) + 1);
-		if (n > *len - i)
+		size_t n = rtcp_packet_len(p + i, *len - i);
+		if (!n)
 			return EINVAL;
 		const uint8_t *q = p + i;
 		if (n >= 8 && !r->sender)

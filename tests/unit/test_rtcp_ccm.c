@@ -120,6 +120,36 @@ static void test_no_room_and_malformed(void **state)
 	assert_int_equal(seq, 1);
 }
 
+/* A compound of more packets than the rewrite keeps track of (64): left
+ * alone without PLIs, refused with one; 64 with a PLI still converted. */
+static void test_packet_count_limit(void **state)
+{
+	uint8_t p[1024], copy[1024];
+	size_t len = 0;
+	uint8_t seq = 3;
+	unsigned n;
+
+	(void)state;
+	for (unsigned i = 0; i < 65; i++)
+		memcpy(p + len, RR, sizeof(RR)), len += sizeof(RR);
+	memcpy(copy, p, len);
+	assert_int_equal(rtcp_pli_to_fir(p, &len, sizeof(p), &seq, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(len, 65 * sizeof(RR));
+	assert_memory_equal(p, copy, len);
+	memcpy(p + len, PLI, sizeof(PLI)), len += sizeof(PLI);
+	assert_int_equal(rtcp_pli_to_fir(p, &len, sizeof(p), &seq, &n), EINVAL);
+	assert_int_equal(seq, 3);
+	/* 63 RRs and the PLI: 64 packets. */
+	len = 63 * sizeof(RR);
+	memcpy(p + len, PLI, sizeof(PLI)), len += sizeof(PLI);
+	assert_int_equal(rtcp_pli_to_fir(p, &len, sizeof(p), &seq, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(len, 63 * sizeof(RR) + 20);
+	assert_int_equal(p[63 * sizeof(RR) + 16], 3);
+	assert_int_equal(seq, 4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -127,6 +157,7 @@ int main(void)
 		cmocka_unit_test(test_two_plis_and_seq_wrap),
 		cmocka_unit_test(test_nothing_to_do),
 		cmocka_unit_test(test_no_room_and_malformed),
+		cmocka_unit_test(test_packet_count_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
