@@ -54,7 +54,6 @@ CHOOSE = 4294967294
 # stream, eims-agw 3).
 RTPENGINE_PORTS = (10000, 21999)
 AGW_PORTS = (22000, 32767)
-SPIN = [""]
 GIVEN = set()
 
 
@@ -115,10 +114,10 @@ def find(elems, name):
     return None
 
 
-def run_steps(gen, relay_pid, seconds, repeat):
+def run_steps(gen, relay_pid, seconds, repeat, spin=False):
     out = []
     for _ in range(repeat):
-        gen.send("run %g 50 160%s\n" % (seconds, SPIN[0]))
+        gen.send("run %g 50 160%s\n" % (seconds, " spin" if spin else ""))
         line = gen.get(seconds + 30)
         assert line == "t0", line
         u0, s0 = cpu_us(relay_pid)
@@ -375,7 +374,7 @@ def step(relay, args, n, tmp):
     """One relay alone: set up, --repeat runs, torn down.  An eims-agw
     alone may take rtpengine's ports too (7,500 streams)."""
     with relay_setup(relay, args, n, tmp, (RTPENGINE_PORTS[0], AGW_PORTS[1])) as (gen, pid):
-        return run_steps(gen, pid, args.seconds, args.repeat)
+        return run_steps(gen, pid, args.seconds, args.repeat, args.spin)
 
 
 def interleaved(relays, args, n, tmp):
@@ -411,7 +410,7 @@ def interleaved(relays, args, n, tmp):
                         os.killpg(opid, signal.SIGSTOP)
                 before = {o: sum(cpu_us(opid)) for o, opid in idle.items()}
                 try:
-                    got[r] = run_steps(gen, pid, args.seconds, 1)[0]
+                    got[r] = run_steps(gen, pid, args.seconds, 1, args.spin)[0]
                 finally:
                     for o, opid in idle.items():
                         if not o.startswith("eims-agw"):
@@ -478,8 +477,6 @@ def main():
     ap.add_argument("--spin", action="store_true")
     ap.add_argument("--json")
     args = ap.parse_args()
-    if args.spin:
-        SPIN[0] = " spin"
     tmp = tempfile.mkdtemp(prefix="relay_bench.")
     results = {}
     relays = args.relays.split(",")

@@ -72,6 +72,27 @@ async def rtp_stats(pc):
     return sent, recv
 
 
+async def wait_rtp(pc, enough, tries=40, step=0.25):
+    """Polls aiortc's counters until enough(sent, recv) or tries run out;
+    returns the last (sent, recv)."""
+    sent = recv = 0
+    for _ in range(tries):
+        await asyncio.sleep(step)
+        sent, recv = await rtp_stats(pc)
+        if enough(sent, recv):
+            break
+    return sent, recv
+
+
+async def answered(w, c, pc, ok):
+    """ACK of a 200 with the SDP answer; aiortc gets the answer; returns
+    once audio flows both ways (or after 10 s)."""
+    c.learn(ok)
+    await w.send_raw(c.in_dialog("ACK", 1))
+    await pc.setRemoteDescription(RTCSessionDescription(sdp=ok["body"], type="answer"))
+    await wait_rtp(pc, lambda sent, recv: min(sent, recv) > 20)
+
+
 async def scenario(ports):
     w = Wic("wss://127.0.0.1:%d" % ports["wss"], ORIGIN, "alice", "alice-secret")
     await w.connect()
@@ -106,12 +127,7 @@ async def scenario(ports):
     c.learn(ok)
     await w.send_raw(c.in_dialog("ACK", 1))
     await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
-    sent = recv = 0
-    for _ in range(40):
-        await asyncio.sleep(0.25)
-        sent, recv = await rtp_stats(pc)
-        if sent > 50 and recv > 50:
-            break
+    sent, recv = await wait_rtp(pc, lambda sent, recv: sent > 50 and recv > 50)
     print("# aiortc packetsSent %d packetsReceived %d" % (sent, recv))
     result(sent > 0 and recv > 0 and recv >= sent // 2,
            "aiortc's audio comes back from the SIPp echo through the AGW (getStats)",
@@ -143,13 +159,7 @@ async def scenario(ports):
     await c.invite(offer)
     _, ok = await responses_until(w, final, 15)
     if ok and ok.get("status") == 200:
-        c.learn(ok)
-        await w.send_raw(c.in_dialog("ACK", 1))
-        await pc.setRemoteDescription(RTCSessionDescription(sdp=ok["body"], type="answer"))
-        for _ in range(40):
-            await asyncio.sleep(0.25)
-            if min(await rtp_stats(pc)) > 20:
-                break
+        await answered(w, c, pc, ok)
         o = re.search(r"o=(\S+) (\d+) (\d+) ", offer)
         hold = offer.replace(o.group(0), "o=%s %s %d " % (o.group(1), o.group(2), int(o.group(3)) + 1), 1)
         hold = hold.replace("a=sendrecv", "a=sendonly")
@@ -192,13 +202,7 @@ async def scenario(ports):
     await c.invite(pc.localDescription.sdp.replace("\r\n", "\n").replace("\n", "\r\n"))
     _, ok = await responses_until(w, final, 15)
     if ok and ok.get("status") == 200:
-        c.learn(ok)
-        await w.send_raw(c.in_dialog("ACK", 1))
-        await pc.setRemoteDescription(RTCSessionDescription(sdp=ok["body"], type="answer"))
-        for _ in range(40):
-            await asyncio.sleep(0.25)
-            if min(await rtp_stats(pc)) > 20:
-                break
+        await answered(w, c, pc, ok)
         await pc.close()
         _, bye = await responses_until(w, lambda m: m.get("method") == "BYE", 15)
         result(bye is not None, "media gone mid-call: the browser side gets BYE from the eP-CSCF",
@@ -234,12 +238,7 @@ async def scenario(ports):
         _, pr_ok = await responses_until(w, lambda m: "PRACK" in (header(m, "cseq") or ""), 10)
         result(pr_ok is not None and pr_ok.get("status") == 200, "the PRACK is answered through the early dialog",
                str(pr_ok and pr_ok["start"]))
-        sent = recv = 0
-        for _ in range(30):
-            await asyncio.sleep(0.1)
-            sent, recv = await rtp_stats(pc)
-            if recv > 5:
-                break
+        sent, recv = await wait_rtp(pc, lambda sent, recv: recv > 5, 30, 0.1)
         result(recv > 0, "early media flows before the 200", "packetsSent %d packetsReceived %d" % (sent, recv))
         _, ok = await responses_until(w, final, 10)
         result(ok is not None and ok.get("status") == 200 and not ok["body"], "then 200 OK without SDP",
@@ -285,12 +284,7 @@ async def scenario(ports):
                "late offer: the ACK brings the browser a WebRTC answer", str(ack and ack["body"][:200]))
         if ack and ack["body"]:
             await pc.setRemoteDescription(RTCSessionDescription(sdp=ack["body"], type="answer"))
-            sent = recv = 0
-            for _ in range(40):
-                await asyncio.sleep(0.1)
-                sent, recv = await rtp_stats(pc)
-                if sent > 20 and recv > 20:
-                    break
+            sent, recv = await wait_rtp(pc, lambda sent, recv: sent > 20 and recv > 20, 40, 0.1)
             result(sent > 0 and recv > 0, "late offer: audio both ways through the AGW",
                    "packetsSent %d packetsReceived %d" % (sent, recv))
         _, bye = await responses_until(w, lambda m: m.get("method") == "BYE", 10)
