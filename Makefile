@@ -40,7 +40,11 @@ CSTD   := -std=c11 -D_GNU_SOURCE
 INC    := -Icommon -Iproto -Iep-cscf -Ieims-agw
 
 ifeq ($(VARIANT),release)
-OPT    := -O2 -g
+# Link-time optimisation: the media path crosses many small files (socket,
+# demux, ICE verdict, SRTP, relay, statistics); inlined across them it
+# measured 2.6 % less CPU per relayed packet (docs/benchmarks.md).
+OPT    := -O2 -g -flto=auto
+LDFLAGS += -flto=auto -O2
 else ifeq ($(VARIANT),asan)
 OPT    := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
           -fno-sanitize-recover=all
@@ -135,7 +139,7 @@ define archive
 $(1): $(call obj,$(2))
 	@mkdir -p $$(dir $$@)
 	@rm -f $$@
-	ar rcs $$@ $$^
+	gcc-ar rcs $$@ $$^
 endef
 $(eval $(call archive,$(LIBCOMMON),$(COMMON_SRC)))
 $(eval $(call archive,$(LIBPROTO),$(PROTO_SRC)))

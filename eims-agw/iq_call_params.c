@@ -381,8 +381,10 @@ static void apply_stream(const struct iqp_msg *m, const struct iqp_elem *se, str
 		s->media_type = get_enum(m, se, IQP_E_MEDIA_TYPE, s->media_type);
 	if (iqp_find(m, se, IQP_E_TRANSPORT_PROTO))
 		s->transport = get_enum(m, se, IQP_E_TRANSPORT_PROTO, s->transport);
-	if (iqp_find(m, se, IQP_E_CODEC))
+	if (iqp_find(m, se, IQP_E_CODEC)) {
 		s->n_codecs = (uint8_t)read_codecs(m, se, s->codecs);
+		s->clk_pt = MEDIA_PT_NONE; /* media_relay_ingress's memo */
+	}
 	if (iqp_find(m, se, IQP_E_STREAM_MODE))
 		s->mode = get_enum(m, se, IQP_E_STREAM_MODE, MODE_SENDRECV);
 	if (iqp_find(m, se, IQP_E_INACTIVITY_TIMEOUT)) {
@@ -447,6 +449,7 @@ static void apply_bundle(const struct iqp_msg *m, const struct iqp_elem *be, str
 
 	memset(b, 0, sizeof(*b));
 	b->on = true;
+	t->w3->bundle_on = true; /* the packet path's copy, in term_w3's line 0 */
 	if ((e = iqp_find(m, be, IQP_E_MID_EXT_ID)))
 		iqp_elem_u8(e, &b->mid_ext_id);
 	EACH(en, m, be, IQP_E_BUNDLE_ENTRY) {

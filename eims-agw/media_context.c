@@ -329,7 +329,7 @@ void media_term_arm(struct media_term *t)
 
 struct media_term *media_term_new(struct media_plane *mp, uint8_t kind)
 {
-	struct media_term *t = calloc(1, sizeof(*t));
+	struct media_term *t = media_zalloc(sizeof(*t));
 
 	if (!t)
 		return NULL;
@@ -390,11 +390,14 @@ void media_term_release(struct media_plane *mp, struct media_term *t)
 
 struct media_stream *media_stream_new(struct media_term *t, uint16_t id)
 {
-	struct media_stream *s = calloc(1, sizeof(*s));
+	struct media_stream *s = media_zalloc(sizeof(*s));
 
 	if (!s)
 		return NULL;
 	s->term = t;
+	s->term_kind = t->kind;
+	s->term_failed = t->state == TERM_FAILED;
+	s->clk_pt = MEDIA_PT_NONE;
 	s->id = id;
 	s->mode = MODE_SENDRECV;
 	s->latching = LATCH_OFF;
@@ -562,6 +565,8 @@ void media_term_set_state(struct media_term *t, uint8_t state)
 	log_debug(t->mp->log, t->mp->sub, NULL, "termination state", LF_U("context", t->ctx ? t->ctx->id : 0),
 		  LF_U("term", t->id), LF_U("from", t->state), LF_U("to", state));
 	t->state = state;
+	for (unsigned i = 0; i < t->n_streams; i++)
+		t->s[i]->term_failed = state == TERM_FAILED;
 	t->state_since_ms = media_now(t->mp);
 	media_term_arm(t);
 }

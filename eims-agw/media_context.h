@@ -22,6 +22,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <uv.h>
 
@@ -86,9 +88,13 @@ struct media_term;
 struct term_w3;
 
 struct media_stream {
-	/* The packet path's scalars first, together (a relayed packet
-	 * touches few cache lines of the two streams). */
-	struct media_term *term;       /* borrowed: owner */
+	/* The packet path's fields first, by cache line (the stream is
+	 * allocated on a line boundary, media_zalloc): line 0 is what both
+	 * directions read of a stream (its termination's kind and FAILED
+	 * state are mirrored here, so that a packet does not read the peer
+	 * stream's termination), then the policing buckets and receive
+	 * statistics, the payload type map, the IMS remote address. */
+	_Alignas(64) struct media_term *term; /* borrowed: owner */
 	uint16_t id;
 	uint8_t media_type, transport, mode;
 	uint8_t n_codecs;
@@ -98,19 +104,26 @@ struct media_stream {
 	uint8_t latching;
 	bool removed;                  /* MODIFY removed it: freed once closed */
 	uint8_t n_filter;              /* SOURCE_FILTER entries, 0: any */
-	uint8_t dscp;                  /* DSCP (8.12 item 2), 0: configuration */
-	uint16_t port;                 /* from the pool (RTP; RTCP is port+1) */
-	uint32_t inactivity_ms;        /* 0: off */
+	uint8_t term_kind;             /* term->kind (IQP_TERM_*), set once */
+	bool term_failed;              /* term->state == TERM_FAILED (media_term_set_state) */
+	/* The clock rate of payload type clk_pt (MEDIA_PT_NONE: not known)
+	 * for the receive statistics without a codec-list search per
+	 * packet; forgotten when the codecs change (media_relay_update). */
+	uint8_t clk_pt;
+	uint32_t clk_hz;
 	uint64_t last_rx_ms;
 	uint64_t tx_packets, tx_octets;
 	struct media_stream *peer;     /* borrowed: media_stream_peer */
 	/* POLICING (8.12 item 3): token buckets in bytes, 0 rate: off */
 	struct media_bucket { uint32_t rate, size; double tokens; uint64_t last_ms; } police, peak;
 	struct rtp_rx_stats rx;        /* STATS_RX */
-	struct sockaddr_storage remote; /* IMS side: where RTP goes */
 	/* Egress payload type for each payload type received on this stream
 	 * (8.11), MEDIA_PT_NONE: dropped.  Rebuilt when codecs change. */
 	uint8_t pt_map[128];
+	struct sockaddr_storage remote; /* IMS side: where RTP goes */
+	uint8_t dscp;                  /* DSCP (8.12 item 2), 0: configuration */
+	uint16_t port;                 /* from the pool (RTP; RTCP is port+1) */
+	uint32_t inactivity_ms;        /* 0: off */
 	struct media_codec codecs[MEDIA_MAX_CODECS];
 	uint64_t created_ms;
 	/* IMS side (term kind IMS) */
@@ -143,7 +156,7 @@ bool media_stream_police(struct media_stream *s, const struct sockaddr *from, si
 struct media_ctx;
 
 struct media_term {
-	struct media_ctx *ctx;         /* borrowed: NULL once released */
+	_Alignas(64) struct media_ctx *ctx; /* borrowed: NULL once released */
 	struct media_plane *mp;        /* borrowed */
 	uint32_t id;
 	uint8_t kind, state;
@@ -239,6 +252,19 @@ int media_plane_init(struct media_plane *mp, uv_loop_t *loop, const struct log *
 void media_plane_stop(struct media_plane *mp);
 /* After the loop ended. */
 void media_plane_free(struct media_plane *mp);
+
+/* A zeroed object on a cache-line boundary (terminations, streams, W3
+ * state: their packet-path fields are laid out by cache line); freed
+ * with free().  NULL: ENOMEM. */
+static inline void *media_zalloc(size_t n)
+{
+	size_t r = (n + 63) & ~(size_t)63;
+	void *p = aligned_alloc(64, r);
+
+	if (p)
+		memset(p, 0, r);
+	return p;
+}
 
 static inline void media_drop(struct media_plane *mp, enum media_drop why)
 {

@@ -37,6 +37,7 @@ bool media_relay_codecs_match(const struct media_codec *a, size_t na,
  * configured) passes payload types unchanged. */
 static void build_map(struct media_stream *in, const struct media_stream *out)
 {
+	in->clk_pt = MEDIA_PT_NONE; /* the codecs may have changed */
 	memset(in->pt_map, MEDIA_PT_NONE, sizeof(in->pt_map));
 	if (!out || !in->n_codecs || !out->n_codecs) {
 		for (unsigned p = 0; p < 128; p++)
@@ -78,7 +79,14 @@ int media_relay_ingress(struct media_stream *s, const uint8_t *pkt, size_t len,
 
 	if (rtp_header_parse(pkt, len, &seq, &ts, &ssrc, &off, &plen))
 		return EINVAL;
-	rtp_stats_update(&s->rx, seq, ts, ssrc, plen, now, clock_of(s, pkt[1] & 0x7f));
+	uint8_t pt = pkt[1] & 0x7f;
+	if (pt != s->clk_pt) {
+		/* Another payload type than the last: search the codec list
+		 * (lines away from the packet path's fields) once. */
+		s->clk_hz = clock_of(s, pt);
+		s->clk_pt = pt;
+	}
+	rtp_stats_update(&s->rx, seq, ts, ssrc, plen, now, s->clk_hz);
 	s->last_rx_ms = now;
 	if (s->inactive) {
 		/* 9.2 event 8: re-armed when media resumes. */
@@ -100,7 +108,7 @@ void media_relay_rtp(struct media_stream *from, uint8_t *pkt, size_t len, size_t
 		media_drop(mp, DROP_GATE);
 		return;
 	}
-	if (!(to = media_stream_peer(from)) || to->term->state == TERM_FAILED) {
+	if (!(to = media_stream_peer(from)) || to->term_failed) {
 		media_drop(mp, DROP_NO_ROUTE);
 		return;
 	}
@@ -113,7 +121,7 @@ void media_relay_rtp(struct media_stream *from, uint8_t *pkt, size_t len, size_t
 		return;
 	}
 	pkt[1] = (uint8_t)((pkt[1] & 0x80) | pt);
-	if (to->term->kind == IQP_TERM_W3)
+	if (to->term_kind == IQP_TERM_W3)
 		term_w3_send_rtp(to, pkt, len, cap, payload_len);
 	else
 		term_ims_send_rtp(to, pkt, len, payload_len);
@@ -124,11 +132,11 @@ void media_relay_rtcp(struct media_stream *from, uint8_t *pkt, size_t len, size_
 	struct media_plane *mp = from->term->mp;
 	struct media_stream *to = media_stream_peer(from);
 
-	if (!to || to->term->state == TERM_FAILED) {
+	if (!to || to->term_failed) {
 		media_drop(mp, DROP_NO_ROUTE);
 		return;
 	}
-	if (to->term->kind == IQP_TERM_W3)
+	if (to->term_kind == IQP_TERM_W3)
 		term_w3_send_rtcp(to, pkt, len, cap);
 	else
 		term_ims_send_rtcp(to, pkt, len);

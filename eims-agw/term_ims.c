@@ -192,14 +192,13 @@ void term_ims_close_stream(struct media_stream *s)
 void term_ims_send_rtp(struct media_stream *s, const uint8_t *pkt, size_t len,
 		       size_t payload_len)
 {
-	struct media_plane *mp = s->term->mp;
-
+	/* The termination (s->term) is read on the error paths only. */
 	if (!s->rtp_open || !s->has_remote) {
-		media_drop(mp, DROP_NO_ROUTE);
+		media_drop(s->term->mp, DROP_NO_ROUTE);
 		return;
 	}
 	if (udp_sock_send(&s->rtp, pkt, len, (struct sockaddr *)&s->remote)) {
-		media_drop(mp, DROP_SEND);
+		media_drop(s->term->mp, DROP_SEND);
 		return;
 	}
 	s->tx_packets++;

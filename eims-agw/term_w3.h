@@ -23,17 +23,19 @@
 #define W3_MAX_PROFILES 4
 
 struct term_w3 {
-	/* The packet path's fields first, in one cache line with the
-	 * BUNDLE switch (bundle.on) and then ICE's verdict (ice_lite keeps
-	 * its per-packet fields first): a packet touches few lines of this
-	 * large struct. */
-	struct srtp_transform *srtp_in, *srtp_out; /* owned */
+	/* The packet path's fields first: with the struct on a line
+	 * boundary (media_zalloc), a packet from the browser reads line 0:
+	 * the SRTP contexts, the flags, the BUNDLE switch and ICE's verdict
+	 * (ice_lite keeps its per-packet fields first: state, the selected
+	 * candidate's index, the consent time, then cand[0]). */
+	_Alignas(64) struct srtp_transform *srtp_in, *srtp_out; /* owned */
 	struct udp_sock *sel_sock;            /* borrowed: selected pair */
 	bool has_sel;
 	bool restarting;                      /* ICE restart: old pair until a new one */
-	struct w3_bundle bundle;              /* BUNDLE map and learned SSRCs */
+	bool bundle_on;                       /* bundle.on, mirrored by apply_bundle */
 	struct ice_lite ice;
 	struct sockaddr_storage sel;
+	struct w3_bundle bundle;              /* BUNDLE map and learned SSRCs */
 	struct udp_sock sock[W3_MAX_SOCKS];   /* owned */
 	uint16_t port[W3_MAX_SOCKS];
 	unsigned n_sock;

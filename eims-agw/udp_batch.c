@@ -140,11 +140,11 @@ void udp_io_readable(struct udp_sock *s)
 		 * is level-triggered, so what is left wakes it again, and a
 		 * socket that gets one packet per wake-up costs one receive,
 		 * not a second that finds the queue empty. */
-		uint64_t now = uv_now(io->loop);
+		uint16_t now = (uint16_t)uv_now(io->loop); /* equality is all it needs */
 		if ((unsigned)n < want)
-			s->rx_want = (unsigned)n;
+			s->rx_want = (uint8_t)n;
 		else if (want > 1 || now == s->rx_last_ms)
-			s->rx_want = want < UDP_BATCH ? 2 * want : UDP_BATCH;
+			s->rx_want = (uint8_t)(want < UDP_BATCH ? 2 * want : UDP_BATCH);
 		s->rx_last_ms = now;
 		for (int i = 0; i < n && !s->closing; i++) {
 			if (io->rx_msg[i].msg_hdr.msg_flags & MSG_TRUNC) {

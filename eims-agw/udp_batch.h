@@ -26,7 +26,7 @@
 #include <sys/socket.h>
 #include <uv.h>
 
-#define UDP_BATCH 32
+#define UDP_BATCH 32 /* <= 255: udp_sock.rx_want is a byte */
 #define UDP_MTU 1500 /* bigger datagrams are truncated and dropped */
 
 struct udp_sock;
@@ -57,16 +57,18 @@ struct udp_io {
 };
 
 struct udp_sock {
+	/* What a datagram reads first, in the first 40 bytes (one cache
+	 * line wherever the socket is embedded); the rest after it. */
 	int fd;
+	uint8_t rx_want;      /* datagrams asked for at the next wake-up, 1..UDP_BATCH */
+	uint8_t closing;
+	uint16_t rx_last_ms;  /* low 16 bits of the loop time of the last receive */
 	struct udp_io *io;          /* borrowed */
-	struct sockaddr_storage bound;
 	udp_recv_h *recv;
 	void *arg;
 	void (*on_closed)(struct udp_sock *s); /* may be NULL */
-	int closing;
 	struct udp_sock *next_closing;
-	unsigned rx_want;     /* datagrams asked for at the next wake-up, 1..UDP_BATCH */
-	uint64_t rx_last_ms;  /* loop time of the last receive */
+	struct sockaddr_storage bound;
 };
 
 /* Returns 0 or an errno value (no epoll set). */

@@ -137,11 +137,12 @@ def run_steps(gen, relay_pid, seconds, repeat, spin=False):
     return out
 
 
-def agw_ports(slot, slots):
+def agw_ports(slot, slots, with_rtpengine=True):
     """The slot-th of `slots` equal shares of AGW_PORTS (one per eims-agw
-    running at once)."""
-    span = (AGW_PORTS[1] - AGW_PORTS[0] + 1) // slots
-    return AGW_PORTS[0] + slot * span, AGW_PORTS[0] + (slot + 1) * span - 1
+    running at once); without rtpengine in the run, of its ports too."""
+    low = AGW_PORTS[0] if with_rtpengine else RTPENGINE_PORTS[0]
+    span = (AGW_PORTS[1] - low + 1) // slots
+    return low + slot * span, low + (slot + 1) * span - 1
 
 
 @contextlib.contextmanager
@@ -215,14 +216,16 @@ def agw_relay(args, n, tmp, agw_build=None, ports=AGW_PORTS):
 
 
 @contextlib.contextmanager
-def min_relay(args, n, tmp, oneway=False):
+def min_relay(args, n, tmp, oneway=False, binary=None):
     """bench_min_relay (the reference: epoll, recv, SRTP unprotect with
     eims-agw's transform, send; no ICE, DTLS, demux or stats), keys
     pre-shared per stream as with rtpengine's SDES.  oneway: its IMS
-    sockets are not polled (a relay that could not relay back)."""
+    sockets are not polled (a relay that could not relay back).  binary:
+    another reference relay speaking the same stdin protocol
+    (min-relay@PATH, to compare reference relays in one run)."""
     gw3, gims = free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_DGRAM)
-    logs = {k: open(os.path.join(tmp, "%s-%d.log" % (k, n)), "w") for k in ("min-relay", "gen")}
-    rel = Lines(["taskset", "-c", "1", os.path.join(args.builddir, "tests/bench/bench_min_relay"),
+    logs = {k: open(os.path.join(tmp, "%s-%d-%d.log" % (k, n, gw3)), "w") for k in ("min-relay", "gen")}
+    rel = Lines(["taskset", "-c", "1", binary or os.path.join(args.builddir, "tests/bench/bench_min_relay"),
                  str(gims)] + (["oneway"] if oneway else []), logs["min-relay"])
     gen = Lines(["taskset", "-c", "0", os.path.join(args.builddir, "tests/bench/bench_relay_load"),
                  str(gw3), str(gims)], logs["gen"])
@@ -367,6 +370,8 @@ def relay_setup(relay, args, n, tmp, ports=AGW_PORTS):
         return agw_relay(args, n, tmp, agw_build=relay.split("@", 1)[1], ports=ports)
     if relay == "eims-agw":
         return agw_relay(args, n, tmp, ports=ports)
+    if relay.startswith("min-relay@"):
+        return min_relay(args, n, tmp, binary=relay.split("@", 1)[1])
     return RELAYS[relay](args, n, tmp)
 
 
@@ -391,7 +396,8 @@ def interleaved(relays, args, n, tmp):
         up = {}
         agws = [r for r in relays if r.startswith("eims-agw")]
         for r in relays:
-            ports = agw_ports(agws.index(r), len(agws)) if r in agws else None
+            ports = (agw_ports(agws.index(r), len(agws), "rtpengine" in relays)
+                     if r in agws else None)
             up[r] = stack.enter_context(relay_setup(r, args, n, tmp, ports))
         for k in range(args.repeat):
             order = relays[k % len(relays):] + relays[:k % len(relays)]
@@ -424,7 +430,7 @@ def interleaved(relays, args, n, tmp):
 
 
 def summary(runs):
-    med = lambda k: statistics.median(r[k] for r in runs if r[k] is not None)  # noqa: E731
+    med = lambda k: statistics.median([r[k] for r in runs if r[k] is not None] or [0])  # noqa: E731
     return {"pps": med("pps"), "loss": med("loss"), "p50_us": med("p50_us"), "p99_us": med("p99_us"),
             "cpu_us_per_packet": med("cpu_us_per_packet"), "relay_cpu_s": med("relay_cpu_s"),
             "user_share": med("user_share"),

@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "log.h"
 #include "media_relay.h"
 
 static struct media_codec codec(uint8_t pt, const char *name, uint32_t clock, uint8_t ch)
@@ -89,12 +90,111 @@ static void test_gate(void **state)
 	assert_false(media_gate_rx(&s) || media_gate_tx(&s));
 }
 
+static size_t rtp_packet(uint8_t *p, uint8_t pt, uint16_t seq, uint32_t ts)
+{
+	memset(p, 0, 172);
+	p[0] = 0x80, p[1] = pt;
+	p[2] = (uint8_t)(seq >> 8), p[3] = (uint8_t)seq;
+	p[4] = (uint8_t)(ts >> 24), p[5] = (uint8_t)(ts >> 16), p[6] = (uint8_t)(ts >> 8), p[7] = (uint8_t)ts;
+	p[11] = 7; /* SSRC */
+	return 172;
+}
+
+/* The receive statistics' clock rate is memoised per payload type
+ * (no codec-list search per packet) and forgotten when the codecs
+ * change: a stale memo would skew the jitter of every later packet. */
+static void test_clock_memo(void **state)
+{
+	struct media_term t = { .kind = IQP_TERM_W3 };
+	struct media_stream s = { .term = &t, .mode = MODE_SENDRECV, .n_codecs = 2,
+				  .clk_pt = MEDIA_PT_NONE };
+	struct media_ctx c = { .t = { &t }, .n_terms = 1 };
+	uint8_t pkt[172];
+	size_t plen;
+	(void)state;
+
+	s.codecs[0] = codec(0, "PCMU", 8000, 1);
+	s.codecs[1] = codec(111, "opus", 48000, 2);
+	t.s[0] = &s, t.n_streams = 1;
+	assert_int_equal(media_relay_ingress(&s, pkt, rtp_packet(pkt, 0, 1, 160), 100, &plen), 0);
+	assert_int_equal(plen, 160);
+	assert_int_equal(s.clk_pt, 0);
+	assert_int_equal(s.clk_hz, 8000);
+	assert_int_equal(media_relay_ingress(&s, pkt, rtp_packet(pkt, 111, 2, 960), 120, &plen), 0);
+	assert_int_equal(s.clk_hz, 48000);
+	/* A MODIFY gives 111 another clock: the memo must not survive. */
+	s.codecs[1] = codec(111, "opus", 16000, 1);
+	media_relay_update(&c);
+	assert_int_equal(media_relay_ingress(&s, pkt, rtp_packet(pkt, 111, 3, 1280), 140, &plen), 0);
+	assert_int_equal(s.clk_hz, 16000);
+	/* An unknown payload type: no clock (no jitter), not the last one. */
+	assert_int_equal(media_relay_ingress(&s, pkt, rtp_packet(pkt, 99, 4, 1600), 160, &plen), 0);
+	assert_int_equal(s.clk_hz, 0);
+}
+
+/* A stream mirrors its termination's kind and FAILED state (the packet
+ * path reads the peer stream, not the peer's termination): new streams
+ * of a failed termination, and every stream when it fails or recovers;
+ * a relayed packet toward a failed termination is dropped (no route). */
+static void test_failed_mirror(void **state)
+{
+	static const char *const subsys[] = { "core", "media" };
+	struct log lg;
+	uv_loop_t loop;
+	struct media_plane mp = { .loop = &loop, .log = &lg, .sub = 1 };
+	struct metric no_route = { .name = "drops" };
+	uint8_t pkt[172];
+	(void)state;
+
+	assert_int_equal(log_init(&lg, "t", subsys, 2), 0);
+	assert_int_equal(uv_loop_init(&loop), 0);
+	mp.drops[DROP_NO_ROUTE] = &no_route;
+	struct media_term *w = media_term_new(&mp, IQP_TERM_W3);
+	struct media_term *i = media_term_new(&mp, IQP_TERM_IMS);
+	assert_non_null(w);
+	assert_non_null(i);
+	struct media_stream *sw = media_stream_new(w, 1);
+	struct media_stream *si = media_stream_new(i, 1);
+	assert_non_null(sw);
+	assert_non_null(si);
+	assert_int_equal((uintptr_t)sw % 64, 0); /* media_zalloc: line-aligned */
+	w->s[w->n_streams++] = sw;
+	i->s[i->n_streams++] = si;
+	assert_int_equal(si->term_kind, IQP_TERM_IMS);
+	assert_false(si->term_failed);
+	sw->peer = si;
+	for (unsigned k = 0; k < 128; k++)
+		sw->pt_map[k] = (uint8_t)k;
+
+	media_term_set_state(i, TERM_FAILED);
+	assert_true(si->term_failed);
+	media_relay_rtp(sw, pkt, rtp_packet(pkt, 0, 1, 160), sizeof(pkt), 160);
+	assert_int_equal((int)no_route.value, 1);
+	struct media_stream *si2 = media_stream_new(i, 2);
+	assert_non_null(si2);
+	assert_true(si2->term_failed);
+	media_term_set_state(i, TERM_RESERVED);
+	assert_false(si->term_failed);
+
+	free(si2);
+	free(si);
+	free(sw);
+	uv_close((uv_handle_t *)&w->timer, NULL);
+	uv_close((uv_handle_t *)&i->timer, NULL);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	free(w);
+	free(i);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_codecs_match),
 		cmocka_unit_test(test_pt_maps),
 		cmocka_unit_test(test_gate),
+		cmocka_unit_test(test_clock_memo),
+		cmocka_unit_test(test_failed_mirror),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
