@@ -388,6 +388,11 @@ void media_term_release(struct media_plane *mp, struct media_term *t)
 
 /* --- Streams ------------------------------------------------------------- */
 
+/* media_zalloc starts a stream on a page: what a packet reads of it (up
+ * to the IMS socket) must stay in it. */
+_Static_assert(offsetof(struct media_stream, rtp) + sizeof(struct udp_sock) <= 4096,
+	       "media_stream's packet-path fields beyond its first page");
+
 struct media_stream *media_stream_new(struct media_term *t, uint16_t id)
 {
 	struct media_stream *s = media_zalloc(sizeof(*s));

@@ -121,13 +121,14 @@ struct media_stream {
 	 * (8.11), MEDIA_PT_NONE: dropped.  Rebuilt when codecs change. */
 	uint8_t pt_map[128];
 	struct sockaddr_storage remote; /* IMS side: where RTP goes */
+	/* IMS side (term kind IMS), next to the remote address: a relayed
+	 * packet's lines of this stream within one page. */
+	struct udp_sock rtp, rtcp;     /* owned when *_open */
 	uint8_t dscp;                  /* DSCP (8.12 item 2), 0: configuration */
 	uint16_t port;                 /* from the pool (RTP; RTCP is port+1) */
 	uint32_t inactivity_ms;        /* 0: off */
 	struct media_codec codecs[MEDIA_MAX_CODECS];
 	uint64_t created_ms;
-	/* IMS side (term kind IMS) */
-	struct udp_sock rtp, rtcp;     /* owned when *_open */
 	struct sockaddr_storage local, local_rtcp;
 	struct sockaddr_storage remote_rtcp;
 	/* SOURCE_FILTER (8.10 item 4): accepted source addresses */
@@ -254,12 +255,16 @@ void media_plane_stop(struct media_plane *mp);
 void media_plane_free(struct media_plane *mp);
 
 /* A zeroed object on a cache-line boundary (terminations, streams, W3
- * state: their packet-path fields are laid out by cache line); freed
- * with free().  NULL: ENOMEM. */
+ * state: their packet-path fields are laid out by cache line), and one
+ * of 2 KiB or more on a page boundary, so that its packet-path fields
+ * (all in its first KiBs) share one page: each page a packet touches is
+ * a TLB entry, and on a VM a TLB miss is a nested page walk.  Freed with
+ * free().  NULL: ENOMEM. */
 static inline void *media_zalloc(size_t n)
 {
-	size_t r = (n + 63) & ~(size_t)63;
-	void *p = aligned_alloc(64, r);
+	size_t align = n >= 2048 ? 4096 : 64;
+	size_t r = (n + align - 1) & ~(align - 1);
+	void *p = aligned_alloc(align, r);
 
 	if (p)
 		memset(p, 0, r);

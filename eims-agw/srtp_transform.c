@@ -77,6 +77,18 @@ static const struct {
 	  { "SRTP_AEAD_AES_256_GCM", 32, 12, 16, 16, true } },
 };
 
+void srtp_transform_rtp_lines(const struct srtp_transform *t, const void **out)
+{
+	const char *h = (const char *)&t->rtp.hmac;
+
+	out[0] = &t->rtp;
+	out[1] = h;
+	out[2] = h + 64;
+	out[3] = h + 128;
+	out[4] = t->rtp.cipher;
+	out[5] = &t->ssrc[0];
+}
+
 int srtp_transform_profile_info(enum srtp_profile profile,
 				struct srtp_profile_info *out)
 {

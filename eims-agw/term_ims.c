@@ -8,6 +8,7 @@
 
 #include "demux.h"
 #include "media_relay.h"
+#include "term_w3.h"
 
 static socklen_t sa_len(const struct sockaddr *sa)
 {
@@ -103,6 +104,8 @@ static void on_ims(void *arg, struct udp_sock *sock, uint8_t *buf, size_t len,
 	if (!media_stream_police(s, from, len, now))
 		return;
 	metric_inc(mp->relayed_ims_w3);
+	if (s->peer && s->peer->term_kind == IQP_TERM_W3)
+		term_w3_hint_toward(sock, s, s->peer);
 	media_relay_rtp(s, buf, len, UDP_MTU, plen);
 }
 

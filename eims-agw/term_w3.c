@@ -183,8 +183,33 @@ static bool srtp_ok(struct media_plane *mp, int rc)
 	return false;
 }
 
-static void on_media(struct media_term *t, uint8_t *buf, size_t len, const struct sockaddr *from,
-		     bool rtcp, uint64_t now)
+/* What the next RTP packet on `sock` will read, for udp_io_readable to
+ * prefetch before it receives it (udp_batch.h): the termination, line 0
+ * of the W3 state, the SRTP context's lines, the stream, its statistics,
+ * its peer and the peer's socket.  UDP_HINTS entries. */
+static void set_hints(struct udp_sock *sock, const struct media_term *t, const struct media_stream *s)
+{
+	const void *x[SRTP_TRANSFORM_LINES];
+
+	srtp_transform_rtp_lines(t->w3->srtp_in, x);
+	for (unsigned i = 0; i < SRTP_TRANSFORM_LINES; i++)
+		udp_sock_hint(sock, i, x[i]);
+	udp_sock_hint(sock, 6, t);
+	udp_sock_hint(sock, 7, t->w3);
+	udp_sock_hint(sock, 8, s);
+	udp_sock_hint(sock, 9, &s->rx);
+	udp_sock_hint(sock, 10, s->peer);
+	udp_sock_hint(sock, 11, s->peer ? &s->peer->rtp : NULL);
+}
+_Static_assert(UDP_HINTS >= SRTP_TRANSFORM_LINES + 6, "set_hints writes 12 hints");
+/* media_zalloc starts term_w3 on a page: what a packet reads of it (line
+ * 0, the sockets, ICE's verdict and first candidate) must stay in it. */
+_Static_assert(offsetof(struct term_w3, ice) + offsetof(struct ice_lite, cand) +
+		       sizeof(struct ice_lite_cand) <= 4096,
+	       "term_w3's packet-path fields beyond its first page");
+
+static void on_media(struct media_term *t, struct udp_sock *sock, uint8_t *buf, size_t len,
+		     const struct sockaddr *from, bool rtcp, uint64_t now)
 {
 	struct term_w3 *w = t->w3;
 	struct media_plane *mp = t->mp;
@@ -244,6 +269,7 @@ static void on_media(struct media_term *t, uint8_t *buf, size_t len, const struc
 	if (!media_stream_police(s, from, wire, now))
 		return;
 	metric_inc(mp->relayed_w3_ims);
+	set_hints(sock, t, s);
 	media_relay_rtp(s, buf, len, UDP_MTU, plen);
 }
 
@@ -263,10 +289,10 @@ static void on_w3(void *arg, struct udp_sock *sock, uint8_t *buf, size_t len,
 		on_dtls(t, sock, buf, len, from, now);
 		break;
 	case DEMUX_RTP:
-		on_media(t, buf, len, from, false, now);
+		on_media(t, sock, buf, len, from, false, now);
 		break;
 	case DEMUX_RTCP:
-		on_media(t, buf, len, from, true, now);
+		on_media(t, sock, buf, len, from, true, now);
 		break;
 	default:
 		media_drop(t->mp, DROP_DEMUX);
@@ -275,6 +301,26 @@ static void on_w3(void *arg, struct udp_sock *sock, uint8_t *buf, size_t len,
 }
 
 /* --- Packets toward the browser --------------------------------------------- */
+
+void term_w3_hint_toward(struct udp_sock *sock, const struct media_stream *from,
+			 const struct media_stream *to)
+{
+	const struct media_term *t = to->term;
+	const struct term_w3 *w = t->w3;
+	const void *x[SRTP_TRANSFORM_LINES];
+
+	if (!w || !w->srtp_out)
+		return;
+	srtp_transform_rtp_lines(w->srtp_out, x);
+	for (unsigned i = 0; i < SRTP_TRANSFORM_LINES; i++)
+		udp_sock_hint(sock, i, x[i]);
+	udp_sock_hint(sock, 6, from);
+	udp_sock_hint(sock, 7, &from->rx);
+	udp_sock_hint(sock, 8, to);
+	udp_sock_hint(sock, 9, t);
+	udp_sock_hint(sock, 10, w);
+	udp_sock_hint(sock, 11, w->sel_sock);
+}
 
 void term_w3_send_rtp(struct media_stream *s, uint8_t *pkt, size_t len, size_t cap,
 		      size_t payload_len)

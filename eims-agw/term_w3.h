@@ -24,19 +24,22 @@
 
 struct term_w3 {
 	/* The packet path's fields first: with the struct on a line
-	 * boundary (media_zalloc), a packet from the browser reads line 0:
-	 * the SRTP contexts, the flags, the BUNDLE switch and ICE's verdict
-	 * (ice_lite keeps its per-packet fields first: state, the selected
-	 * candidate's index, the consent time, then cand[0]). */
+	 * boundary (media_zalloc), a packet from the browser reads line 0
+	 * (the SRTP contexts, the flags, the BUNDLE switch), its socket and
+	 * ICE's verdict (ice_lite keeps its per-packet fields first: state,
+	 * the selected candidate's index, the consent time, then cand[0]). */
 	_Alignas(64) struct srtp_transform *srtp_in, *srtp_out; /* owned */
 	struct udp_sock *sel_sock;            /* borrowed: selected pair */
 	bool has_sel;
 	bool restarting;                      /* ICE restart: old pair until a new one */
 	bool bundle_on;                       /* bundle.on, mirrored by apply_bundle */
+	/* The sockets (a datagram's first read) right after line 0, then
+	 * ICE: the packet path's part of this 12 KiB struct in its first
+	 * KiB, i.e. mostly in one page. */
+	struct udp_sock sock[W3_MAX_SOCKS];   /* owned */
 	struct ice_lite ice;
 	struct sockaddr_storage sel;
 	struct w3_bundle bundle;              /* BUNDLE map and learned SSRCs */
-	struct udp_sock sock[W3_MAX_SOCKS];   /* owned */
 	uint16_t port[W3_MAX_SOCKS];
 	unsigned n_sock;
 	char lufrag[W3_UFRAG_LEN + 1], lpwd[W3_PWD_LEN + 1];
@@ -85,6 +88,13 @@ void term_w3_update(struct media_term *t);
 /* Timer work; returns true if t was released. */
 bool term_w3_tick(struct media_term *t, uint64_t now);
 uint64_t term_w3_deadline(const struct media_term *t, uint64_t now);
+
+/* Prefetch hints (udp_sock_hint) for `sock`, an IMS socket of stream
+ * `from` whose RTP is relayed to the W3 stream `to`: the lines
+ * term_w3_send_rtp reads (termination, W3 state, SRTP context, selected
+ * socket) and the IMS stream's own. */
+void term_w3_hint_toward(struct udp_sock *sock, const struct media_stream *from,
+			 const struct media_stream *to);
 
 /* Media toward the browser from a connected IMS stream: payload type
  * already rewritten; pkt has cap bytes of room for the SRTP tag. */

@@ -58,6 +58,11 @@ static void test_echo_batched(void **state)
 	assert_int_equal(udp_io_init(io, &loop), 0);
 	assert_int_equal(udp_sock_open(&c.echo, io, (struct sockaddr *)&any, on_echo, &c), 0);
 	assert_int_equal(udp_sock_open(&c.client, io, (struct sockaddr *)&any, on_back, &c), 0);
+	/* Prefetch hints are only hints: stale, unmapped or absurd
+	 * addresses change nothing (a prefetch never faults). */
+	udp_sock_hint(&c.echo, 0, (const void *)16);
+	udp_sock_hint(&c.echo, 1, (const void *)~(uintptr_t)0);
+	udp_sock_hint(&c.client, UDP_HINTS - 1, (const void *)(uintptr_t)0xdead0000);
 
 	/* Queue every request before the loop runs, so they arrive together. */
 	uint8_t pkt[100];
