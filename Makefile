@@ -42,7 +42,7 @@ INC    := -Icommon -Iproto -Iep-cscf -Ieims-agw
 ifeq ($(VARIANT),release)
 # Link-time optimisation: the media path crosses many small files (socket,
 # demux, ICE verdict, SRTP, relay, statistics); inlined across them it
-# measured 2.6 % less CPU per relayed packet (docs/benchmarks.md).
+# measured 2.5 % less CPU per relayed packet (docs/benchmarks.md).
 OPT    := -O2 -g -flto=auto
 LDFLAGS += -flto=auto -O2
 else ifeq ($(VARIANT),asan)

@@ -79,12 +79,12 @@ static const struct {
 
 void srtp_transform_rtp_lines(const struct srtp_transform *t, const void **out)
 {
-	const char *h = (const char *)&t->rtp.hmac;
+	/* The keyed state (cipher pointer, salt, HMAC states: ~216 bytes)
+	 * by line: four of its at most five. */
+	const char *k = (const char *)&t->rtp;
 
-	out[0] = &t->rtp;
-	out[1] = h;
-	out[2] = h + 64;
-	out[3] = h + 128;
+	for (unsigned i = 0; i < 4; i++)
+		out[i] = k + 64 * i;
 	out[4] = t->rtp.cipher;
 	out[5] = &t->ssrc[0];
 }

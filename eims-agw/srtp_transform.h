@@ -134,7 +134,7 @@ int srtp_transform_unprotect_rtp(struct srtp_transform *t, uint8_t *pkt,
 #define SRTP_TRANSFORM_LINES 6
 /* The addresses of the lines an RTP packet reads of t (keyed state,
  * HMAC state, cipher context, the first SSRC's window), for prefetch
- * hints (udp_sock_hint); written to out[0..SRTP_TRANSFORM_LINES-1]. */
+ * hints (udp_sock.hint); written to out[0..SRTP_TRANSFORM_LINES-1]. */
 void srtp_transform_rtp_lines(const struct srtp_transform *t, const void **out);
 
 /* RTCP (compound) packet -> SRTCP, encrypted, with the next SRTCP index

@@ -155,25 +155,6 @@ static struct media_stream *route_rtcp(struct media_term *t, const struct rtcp_r
 	return id ? media_term_stream(t, id) : NULL;
 }
 
-/* Hints for the lines the relay reads after the SRTP unprotect (long
- * enough for them to arrive meanwhile): the stream's statistics and
- * payload type map, its peer's first line, remote address and socket.
- * With BUNDLE the stream is known only after the unprotect: no hints.  A
- * prefetch never faults and changes nothing. */
-static void prefetch_relay(const struct media_term *t)
-{
-	if (t->w3->bundle_on || !t->n_streams)
-		return;
-	const struct media_stream *s = t->s[0], *p = s->peer;
-	__builtin_prefetch(&s->rx);
-	__builtin_prefetch(&s->pt_map);
-	if (p) {
-		__builtin_prefetch(p);
-		__builtin_prefetch(&p->remote);
-		__builtin_prefetch(&p->rtp);
-	}
-}
-
 static bool srtp_ok(struct media_plane *mp, int rc)
 {
 	if (!rc)
@@ -183,25 +164,33 @@ static bool srtp_ok(struct media_plane *mp, int rc)
 	return false;
 }
 
-/* What the next RTP packet on `sock` will read, for udp_io_readable to
- * prefetch before it receives it (udp_batch.h): the termination, line 0
- * of the W3 state, the SRTP context's lines, the stream, its statistics,
- * its peer and the peer's socket.  UDP_HINTS entries. */
-static void set_hints(struct udp_sock *sock, const struct media_term *t, const struct media_stream *s)
-{
-	const void *x[SRTP_TRANSFORM_LINES];
+/* Prefetch hints of `sock` (udp_batch.h): the SRTP context x's lines,
+ * then the relay's: RELAY_HINTS more. */
+#define RELAY_HINTS 8
+_Static_assert(UDP_HINTS == SRTP_TRANSFORM_LINES + RELAY_HINTS, "one hint array");
 
-	srtp_transform_rtp_lines(t->w3->srtp_in, x);
-	for (unsigned i = 0; i < SRTP_TRANSFORM_LINES; i++)
-		udp_sock_hint(sock, i, x[i]);
-	udp_sock_hint(sock, 6, t);
-	udp_sock_hint(sock, 7, t->w3);
-	udp_sock_hint(sock, 8, s);
-	udp_sock_hint(sock, 9, &s->rx);
-	udp_sock_hint(sock, 10, s->peer);
-	udp_sock_hint(sock, 11, s->peer ? &s->peer->rtp : NULL);
+static void set_hints(struct udp_sock *sock, const struct srtp_transform *x,
+		      const void *const relay[RELAY_HINTS])
+{
+	srtp_transform_rtp_lines(x, sock->hint);
+	memcpy(sock->hint + SRTP_TRANSFORM_LINES, relay, RELAY_HINTS * sizeof(*relay));
 }
-_Static_assert(UDP_HINTS >= SRTP_TRANSFORM_LINES + 6, "set_hints writes 12 hints");
+
+/* What the next RTP packet from the browser on `sock` reads, for
+ * udp_io_readable to prefetch before it receives it: the termination,
+ * line 0 of the W3 state, the SRTP context, the stream's line 0,
+ * statistics and payload type map, its peer's line 0, remote address
+ * and socket. */
+static void hint_from_w3(struct udp_sock *sock, const struct media_term *t,
+			 const struct media_stream *s)
+{
+	const struct media_stream *p = s->peer;
+	const void *relay[RELAY_HINTS] = { t, t->w3, s, &s->rx, &s->pt_map, p,
+					   p ? &p->remote : NULL, p ? &p->rtp : NULL };
+
+	set_hints(sock, t->w3->srtp_in, relay);
+}
+
 /* media_zalloc starts term_w3 on a page: what a packet reads of it (line
  * 0, the sockets, ICE's verdict and first candidate) must stay in it. */
 _Static_assert(offsetof(struct term_w3, ice) + offsetof(struct ice_lite, cand) +
@@ -252,7 +241,6 @@ static void on_media(struct media_term *t, struct udp_sock *sock, uint8_t *buf, 
 		media_relay_rtcp(s, buf, len, UDP_MTU);
 		return;
 	}
-	prefetch_relay(t);
 	if (!srtp_ok(mp, srtp_transform_unprotect_rtp(w->srtp_in, buf, &len)))
 		return;
 	if (len < 12 || !(s = route_rtp(t, buf, len))) {
@@ -269,7 +257,7 @@ static void on_media(struct media_term *t, struct udp_sock *sock, uint8_t *buf, 
 	if (!media_stream_police(s, from, wire, now))
 		return;
 	metric_inc(mp->relayed_w3_ims);
-	set_hints(sock, t, s);
+	hint_from_w3(sock, t, s);
 	media_relay_rtp(s, buf, len, UDP_MTU, plen);
 }
 
@@ -307,19 +295,12 @@ void term_w3_hint_toward(struct udp_sock *sock, const struct media_stream *from,
 {
 	const struct media_term *t = to->term;
 	const struct term_w3 *w = t->w3;
-	const void *x[SRTP_TRANSFORM_LINES];
 
 	if (!w || !w->srtp_out)
 		return;
-	srtp_transform_rtp_lines(w->srtp_out, x);
-	for (unsigned i = 0; i < SRTP_TRANSFORM_LINES; i++)
-		udp_sock_hint(sock, i, x[i]);
-	udp_sock_hint(sock, 6, from);
-	udp_sock_hint(sock, 7, &from->rx);
-	udp_sock_hint(sock, 8, to);
-	udp_sock_hint(sock, 9, t);
-	udp_sock_hint(sock, 10, w);
-	udp_sock_hint(sock, 11, w->sel_sock);
+	const void *relay[RELAY_HINTS] = { from, &from->rx, &from->pt_map, to, t, w, w->sel_sock,
+					   &w->sel };
+	set_hints(sock, w->srtp_out, relay);
 }
 
 void term_w3_send_rtp(struct media_stream *s, uint8_t *pkt, size_t len, size_t cap,

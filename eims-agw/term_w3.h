@@ -89,7 +89,7 @@ void term_w3_update(struct media_term *t);
 bool term_w3_tick(struct media_term *t, uint64_t now);
 uint64_t term_w3_deadline(const struct media_term *t, uint64_t now);
 
-/* Prefetch hints (udp_sock_hint) for `sock`, an IMS socket of stream
+/* Prefetch hints (udp_sock.hint) for `sock`, an IMS socket of stream
  * `from` whose RTP is relayed to the W3 stream `to`: the lines
  * term_w3_send_rtp reads (termination, W3 state, SRTP context, selected
  * socket) and the IMS stream's own. */

@@ -27,7 +27,7 @@
 #include <uv.h>
 
 #define UDP_BATCH 32 /* <= 255: udp_sock.rx_want is a byte */
-#define UDP_HINTS 12
+#define UDP_HINTS 14
 #define UDP_MTU 1500 /* bigger datagrams are truncated and dropped */
 
 struct udp_sock;
@@ -70,7 +70,7 @@ struct udp_sock {
 	void (*on_closed)(struct udp_sock *s); /* may be NULL */
 	struct udp_sock *next_closing;
 	/* Lines the last datagram's handler read (its owner writes them,
-	 * udp_sock_hint): prefetched before the next receive call, so that
+	 * term_w3.c): prefetched before the next receive call, so that
 	 * they arrive while the kernel copies the datagram instead of one
 	 * after another as the handler follows its pointers.  Borrowed and
 	 * possibly stale: a prefetch neither faults nor changes anything. */
@@ -78,10 +78,6 @@ struct udp_sock {
 	struct sockaddr_storage bound;
 };
 
-static inline void udp_sock_hint(struct udp_sock *s, unsigned i, const void *p)
-{
-	s->hint[i] = p;
-}
 
 /* Returns 0 or an errno value (no epoll set). */
 int udp_io_init(struct udp_io *io, uv_loop_t *loop);

@@ -60,9 +60,9 @@ static void test_echo_batched(void **state)
 	assert_int_equal(udp_sock_open(&c.client, io, (struct sockaddr *)&any, on_back, &c), 0);
 	/* Prefetch hints are only hints: stale, unmapped or absurd
 	 * addresses change nothing (a prefetch never faults). */
-	udp_sock_hint(&c.echo, 0, (const void *)16);
-	udp_sock_hint(&c.echo, 1, (const void *)~(uintptr_t)0);
-	udp_sock_hint(&c.client, UDP_HINTS - 1, (const void *)(uintptr_t)0xdead0000);
+	c.echo.hint[0] = (const void *)16;
+	c.echo.hint[1] = (const void *)~(uintptr_t)0;
+	c.client.hint[UDP_HINTS - 1] = (const void *)(uintptr_t)0xdead0000;
 
 	/* Queue every request before the loop runs, so they arrive together. */
 	uint8_t pkt[100];
