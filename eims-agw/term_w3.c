@@ -166,7 +166,7 @@ static bool srtp_ok(struct media_plane *mp, int rc)
 
 /* Prefetch hints of `sock` (udp_batch.h): the SRTP context x's lines,
  * then the relay's: RELAY_HINTS more. */
-#define RELAY_HINTS 8
+#define RELAY_HINTS 9
 _Static_assert(UDP_HINTS == SRTP_TRANSFORM_LINES + RELAY_HINTS, "one hint array");
 
 static void set_hints(struct udp_sock *sock, const struct srtp_transform *x,
@@ -178,14 +178,14 @@ static void set_hints(struct udp_sock *sock, const struct srtp_transform *x,
 
 /* What the next RTP packet from the browser on `sock` reads, for
  * udp_io_readable to prefetch before it receives it: the termination,
- * line 0 of the W3 state, the SRTP context, the stream's line 0,
+ * line 0 of the W3 state and ICE's verdict, the SRTP context, the stream's line 0,
  * statistics and payload type map, its peer's line 0, remote address
  * and socket. */
 static void hint_from_w3(struct udp_sock *sock, const struct media_term *t,
 			 const struct media_stream *s)
 {
 	const struct media_stream *p = s->peer;
-	const void *relay[RELAY_HINTS] = { t, t->w3, s, &s->rx, &s->pt_map, p,
+	const void *relay[RELAY_HINTS] = { t, t->w3, &t->w3->ice, s, &s->rx, &s->pt_map, p,
 					   p ? &p->remote : NULL, p ? &p->rtp : NULL };
 
 	set_hints(sock, t->w3->srtp_in, relay);
@@ -193,6 +193,8 @@ static void hint_from_w3(struct udp_sock *sock, const struct media_term *t,
 
 /* media_zalloc starts term_w3 on a page: what a packet reads of it (line
  * 0, the sockets, ICE's verdict and first candidate) must stay in it. */
+_Static_assert(offsetof(struct term_w3, sel) + sizeof(((struct term_w3 *)0)->sel) <= 64,
+	       "the selected address beyond term_w3's line 0");
 _Static_assert(offsetof(struct term_w3, ice) + offsetof(struct ice_lite, cand) +
 		       sizeof(struct ice_lite_cand) <= 4096,
 	       "term_w3's packet-path fields beyond its first page");
@@ -298,8 +300,8 @@ void term_w3_hint_toward(struct udp_sock *sock, const struct media_stream *from,
 
 	if (!w || !w->srtp_out)
 		return;
-	const void *relay[RELAY_HINTS] = { from, &from->rx, &from->pt_map, to, t, w, w->sel_sock,
-					   &w->sel };
+	const void *relay[RELAY_HINTS] = { from, from->term, &from->rx, &from->pt_map,
+					   &from->remote, to, t, w, w->sel_sock };
 	set_hints(sock, w->srtp_out, relay);
 }
 
@@ -496,7 +498,7 @@ int term_w3_ice_restart(struct media_term *t, const char *ufrag, const char *pwd
 	struct term_w3 *w = t->w3;
 	char lu[W3_UFRAG_LEN + 1], lp[W3_PWD_LEN + 1];
 	struct ice_lite_creds local = { lu, lp }, remote = { ufrag, pwd };
-	struct sockaddr_storage keep_sel = w->sel;
+	union ice_lite_sa keep_sel = w->sel;
 	bool had_sel = w->has_sel;
 	int rc;
 

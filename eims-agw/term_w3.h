@@ -28,17 +28,19 @@ struct term_w3 {
 	 * (the SRTP contexts, the flags, the BUNDLE switch), its socket and
 	 * ICE's verdict (ice_lite keeps its per-packet fields first: state,
 	 * the selected candidate's index, the consent time, then cand[0]). */
-	_Alignas(64) struct srtp_transform *srtp_in, *srtp_out; /* owned */
+	/* (_Alignas on its own declaration: on a list it aligns each one.) */
+	_Alignas(64) struct srtp_transform *srtp_in;  /* owned */
+	struct srtp_transform *srtp_out;              /* owned */
 	struct udp_sock *sel_sock;            /* borrowed: selected pair */
 	bool has_sel;
 	bool restarting;                      /* ICE restart: old pair until a new one */
 	bool bundle_on;                       /* bundle.on, mirrored by apply_bundle */
+	union ice_lite_sa sel;                /* the selected pair's remote address */
 	/* The sockets (a datagram's first read) right after line 0, then
 	 * ICE: the packet path's part of this 12 KiB struct in its first
 	 * KiB, i.e. mostly in one page. */
 	struct udp_sock sock[W3_MAX_SOCKS];   /* owned */
 	struct ice_lite ice;
-	struct sockaddr_storage sel;
 	struct w3_bundle bundle;              /* BUNDLE map and learned SSRCs */
 	uint16_t port[W3_MAX_SOCKS];
 	unsigned n_sock;
@@ -92,7 +94,8 @@ uint64_t term_w3_deadline(const struct media_term *t, uint64_t now);
 /* Prefetch hints (udp_sock.hint) for `sock`, an IMS socket of stream
  * `from` whose RTP is relayed to the W3 stream `to`: the lines
  * term_w3_send_rtp reads (termination, W3 state, SRTP context, selected
- * socket) and the IMS stream's own. */
+ * socket) and what on_ims reads of the IMS side (stream, termination,
+ * statistics, payload type map, remote address). */
 void term_w3_hint_toward(struct udp_sock *sock, const struct media_stream *from,
 			 const struct media_stream *to);
 

@@ -107,9 +107,6 @@ void udp_io_readable(struct udp_sock *s)
 
 	if (s->closing)
 		return;
-	for (unsigned i = 0; i < UDP_HINTS; i++)
-		if (s->hint[i])
-			__builtin_prefetch(s->hint[i]);
 	for (;;) {
 		unsigned want = s->rx_want;
 		int n;

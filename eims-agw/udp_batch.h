@@ -27,7 +27,7 @@
 #include <uv.h>
 
 #define UDP_BATCH 32 /* <= 255: udp_sock.rx_want is a byte */
-#define UDP_HINTS 14
+#define UDP_HINTS 15
 #define UDP_MTU 1500 /* bigger datagrams are truncated and dropped */
 
 struct udp_sock;
@@ -83,6 +83,17 @@ struct udp_sock {
 int udp_io_init(struct udp_io *io, uv_loop_t *loop);
 /* Closes the epoll set; every socket must have been closed and reaped. */
 void udp_io_free(struct udp_io *io);
+
+/* Prefetches the lines s's last handler read (s->hint), for the caller to
+ * issue one event ahead of udp_io_readable(s): the translations and lines
+ * then arrive while the previous socket's datagram is received and
+ * relayed, not in front of this one's. */
+static inline void udp_sock_prefetch(const struct udp_sock *s)
+{
+	for (unsigned i = 0; i < UDP_HINTS; i++)
+		if (s->hint[i])
+			__builtin_prefetch(s->hint[i]);
+}
 
 /* Handles one epoll event of a socket (data.ptr): drains it, runs the
  * handlers, flushes.  A socket closed earlier in the same batch of
