@@ -18,17 +18,6 @@ static bool is_sock(const void *p)
 	return p != &uv_mark && p != &timer_mark;
 }
 
-/* A socket's first lines and its hints (udp_sock.hint, bytes 48-167). */
-static void prefetch_sock(const void *p)
-{
-	const char *c = p;
-
-	__builtin_prefetch(c);
-	__builtin_prefetch(c + 64);
-	__builtin_prefetch(c + 128);
-	__builtin_prefetch(c + 167);
-}
-
 struct deadline {
 	int fd;          /* owned: the timerfd */
 	int64_t armed;   /* loop ms the timerfd is set for; -1 none */
@@ -104,12 +93,12 @@ int media_loop_run(uv_loop_t *loop, struct udp_io *io)
 		 * event i + 2, the lines its handler reads (hints) for i + 1. */
 		if (n > 0 && is_sock(ev[0].data.ptr))
 			udp_sock_prefetch(ev[0].data.ptr);
-		if (n > 1)
-			prefetch_sock(ev[1].data.ptr);
+		if (n > 1 && is_sock(ev[1].data.ptr))
+			udp_sock_prefetch_head(ev[1].data.ptr);
 		for (int i = 0; i < n; i++) {
 			void *p = ev[i].data.ptr;
-			if (i + 2 < n)
-				prefetch_sock(ev[i + 2].data.ptr);
+			if (i + 2 < n && is_sock(ev[i + 2].data.ptr))
+				udp_sock_prefetch_head(ev[i + 2].data.ptr);
 			if (i + 1 < n && is_sock(ev[i + 1].data.ptr))
 				udp_sock_prefetch(ev[i + 1].data.ptr);
 			if (p == &uv_mark) {

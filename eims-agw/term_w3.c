@@ -176,9 +176,9 @@ static void set_hints(struct udp_sock *sock, const struct srtp_transform *x,
 	memcpy(sock->hint + SRTP_TRANSFORM_LINES, relay, RELAY_HINTS * sizeof(*relay));
 }
 
-/* What the next RTP packet from the browser on `sock` reads, for
- * udp_io_readable to prefetch before it receives it: the termination,
- * line 0 of the W3 state and ICE's verdict, the SRTP context, the stream's line 0,
+/* What the next RTP packet from the browser on `sock` reads, for the
+ * media loop to prefetch ahead of it: the termination, line 0 of the W3
+ * state and ICE's verdict, the SRTP context, the stream's line 0,
  * statistics and payload type map, its peer's line 0, remote address
  * and socket. */
 static void hint_from_w3(struct udp_sock *sock, const struct media_term *t,

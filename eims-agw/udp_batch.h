@@ -70,19 +70,31 @@ struct udp_sock {
 	void (*on_closed)(struct udp_sock *s); /* may be NULL */
 	struct udp_sock *next_closing;
 	/* Lines the last datagram's handler read (its owner writes them,
-	 * term_w3.c): prefetched before the next receive call, so that
-	 * they arrive while the kernel copies the datagram instead of one
-	 * after another as the handler follows its pointers.  Borrowed and
-	 * possibly stale: a prefetch neither faults nor changes anything. */
+	 * term_w3.c): prefetched by the media loop one event ahead of this
+	 * socket's (udp_sock_prefetch), so that they arrive while the
+	 * previous socket's datagram is handled instead of one after another
+	 * as the handler follows its pointers.  Borrowed and possibly stale:
+	 * a prefetch neither faults nor changes anything. */
 	const void *hint[UDP_HINTS];
 	struct sockaddr_storage bound;
 };
-
 
 /* Returns 0 or an errno value (no epoll set). */
 int udp_io_init(struct udp_io *io, uv_loop_t *loop);
 /* Closes the epoll set; every socket must have been closed and reaped. */
 void udp_io_free(struct udp_io *io);
+
+/* Prefetches the socket's own lines up to the end of its hints (what
+ * udp_sock_prefetch then reads), one stage before udp_sock_prefetch. */
+static inline void udp_sock_prefetch_head(const struct udp_sock *s)
+{
+	const char *c = (const char *)s;
+	const size_t end = offsetof(struct udp_sock, hint) + sizeof(s->hint);
+
+	for (size_t off = 0; off < end; off += 64)
+		__builtin_prefetch(c + off);
+	__builtin_prefetch(c + end - 1);
+}
 
 /* Prefetches the lines s's last handler read (s->hint), for the caller to
  * issue one event ahead of udp_io_readable(s): the translations and lines
