@@ -18,6 +18,7 @@
 #include "iqp_tls_conf.h"
 #include "media_context.h"
 #include "media_loop.h"
+#include "openssl_arena.h"
 #include "tls_identity.h"
 #include "worker_share.h"
 
@@ -393,5 +394,10 @@ static const struct daemon_ops agw_ops = {
 
 int main(int argc, char **argv)
 {
+	/* First, before OpenSSL allocates: the SRTP transforms place their
+	 * cipher contexts in their own page (openssl_arena.h). */
+	if (openssl_arena_install())
+		fprintf(stderr, "eims-agw: OpenSSL allocated before start-up; "
+				"SRTP cipher contexts stay on the heap\n");
 	return daemon_main(&agw_ops, argc, argv);
 }

@@ -18,6 +18,7 @@
 #include <openssl/params.h>
 #include <openssl/sha.h>
 
+#include "openssl_arena.h"
 #include "srtp_aes_cm.h"
 #include "srtp_window.h"
 
@@ -54,14 +55,28 @@ struct srtp_ssrc {
 	struct srtp_window rtcp; /* inbound: SRTCP index and replay window */
 };
 
+/* Room for the RTP cipher context OpenSSL allocates (openssl_arena.h):
+ * OpenSSL 3.0 takes 184 bytes for the EVP context and 448 (AES-ECB) or
+ * 960 (AES-GCM) for the provider's, plus a transient name; what does not
+ * fit comes from the heap. */
+#define CIPHER_ARENA 1280
+
+/* The RTP half first: its keyed state, the cipher context placed right
+ * after it, the SSRC table; the whole struct in one page (TRANSFORM_PAGE). */
 struct srtp_transform {
 	enum srtp_profile profile;
 	enum srtp_transform_dir dir;
 	struct srtp_profile_info info;
-	struct srtp_keyed rtp, rtcp;
+	struct srtp_keyed rtp;
+	struct openssl_arena arena;       /* over cipher_mem */
+	_Alignas(16) uint8_t cipher_mem[CIPHER_ARENA];
 	unsigned n_ssrc;
 	struct srtp_ssrc ssrc[SRTP_TRANSFORM_MAX_SSRC];
+	struct srtp_keyed rtcp;           /* per RTCP packet: after the table */
 };
+
+#define TRANSFORM_PAGE 4096
+_Static_assert(sizeof(struct srtp_transform) <= TRANSFORM_PAGE, "a transform in one page");
 
 static const struct {
 	enum srtp_profile profile;
@@ -80,13 +95,21 @@ static const struct {
 void srtp_transform_rtp_lines(const struct srtp_transform *t, const void **out)
 {
 	/* The keyed state (cipher pointer, salt, HMAC states: ~216 bytes)
-	 * by line: four of its at most five. */
+	 * by line: four of its at most five; the EVP context's lines with
+	 * its provider pointer (the first and third); the provider state
+	 * (the largest placed allocation: its first lines hold what a block
+	 * update reads first), when placed; the first SSRC. */
 	const char *k = (const char *)&t->rtp;
+	const char *c = (const char *)t->rtp.cipher;
+	const char *prov = t->arena.largest;
 
 	for (unsigned i = 0; i < 4; i++)
 		out[i] = k + 64 * i;
-	out[4] = t->rtp.cipher;
-	out[5] = &t->ssrc[0];
+	out[4] = c;
+	out[5] = c + 128;
+	out[6] = prov;
+	out[7] = prov ? prov + 64 : NULL;
+	out[8] = &t->ssrc[0];
 }
 
 int srtp_transform_profile_info(enum srtp_profile profile,
@@ -201,14 +224,24 @@ int srtp_transform_create_session(enum srtp_profile profile,
 	if ((dir != SRTP_TRANSFORM_OUTBOUND && dir != SRTP_TRANSFORM_INBOUND) ||
 	    !rtp || !rtcp)
 		return EINVAL;
-	struct srtp_transform *t = calloc(1, sizeof(*t));
+	struct srtp_transform *t = aligned_alloc(TRANSFORM_PAGE, TRANSFORM_PAGE);
 	if (!t)
 		return ENOMEM;
+	memset(t, 0, TRANSFORM_PAGE);
 	t->profile = profile;
 	t->dir = dir;
 	t->info = info;
-	if ((rc = keyed_init(&t->rtp, &info, dir, rtp)) ||
-	    (rc = keyed_init(&t->rtcp, &info, dir, rtcp))) {
+	openssl_arena_init(&t->arena, t->cipher_mem, sizeof(t->cipher_mem));
+	/* The RTP cipher context in this page (the packet path's), the
+	 * RTCP one wherever the heap puts it -- and first: the same cipher,
+	 * so that what OpenSSL allocates for itself on a cipher's first use
+	 * (its method cache, kept for the process) is not placed here. */
+	if (!(rc = keyed_init(&t->rtcp, &info, dir, rtcp))) {
+		openssl_arena_begin(&t->arena);
+		rc = keyed_init(&t->rtp, &info, dir, rtp);
+		openssl_arena_end();
+	}
+	if (rc) {
 		srtp_transform_free(t);
 		return rc;
 	}
@@ -239,6 +272,14 @@ void srtp_transform_free(struct srtp_transform *t)
 	/* Freeing a cipher context wipes its key schedule. */
 	EVP_CIPHER_CTX_free(t->rtp.cipher);
 	EVP_CIPHER_CTX_free(t->rtcp.cipher);
+	/* Memory OpenSSL placed here and still holds (not expected: it
+	 * frees what a context allocated with the context) must not be
+	 * reused: the page is leaked rather than freed, its keys wiped. */
+	if (!openssl_arena_idle(&t->arena)) {
+		OPENSSL_cleanse(&t->rtp, sizeof(t->rtp));
+		OPENSSL_cleanse(&t->rtcp, sizeof(t->rtcp));
+		return;
+	}
 	OPENSSL_cleanse(t, sizeof(*t));
 	free(t);
 }

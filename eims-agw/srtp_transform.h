@@ -131,9 +131,9 @@ int srtp_transform_protect_rtp(struct srtp_transform *t, uint8_t *pkt,
 int srtp_transform_unprotect_rtp(struct srtp_transform *t, uint8_t *pkt,
 				 size_t *len);
 
-#define SRTP_TRANSFORM_LINES 6
+#define SRTP_TRANSFORM_LINES 9
 /* The addresses of the lines an RTP packet reads of t (keyed state,
- * HMAC state, cipher context, the first SSRC's window), for prefetch
+ * HMAC state, cipher context, the first SSRC's window; NULL: none), for prefetch
  * hints (udp_sock.hint); written to out[0..SRTP_TRANSFORM_LINES-1]. */
 void srtp_transform_rtp_lines(const struct srtp_transform *t, const void **out);
 

@@ -27,7 +27,7 @@
 #include <uv.h>
 
 #define UDP_BATCH 32 /* <= 255: udp_sock.rx_want is a byte */
-#define UDP_HINTS 15
+#define UDP_HINTS 18
 #define UDP_MTU 1500 /* bigger datagrams are truncated and dropped */
 
 struct udp_sock;

@@ -42,6 +42,7 @@
 
 #include <openssl/evp.h>
 
+#include "openssl_arena.h"
 #include "srtp_transform.h"
 
 #define MAX_STREAMS 20000
@@ -162,6 +163,9 @@ int main(int argc, char **argv)
 	char line[256];
 	int rc = 0;
 
+	/* The same transform as eims-agw, placed the same way. */
+	if (openssl_arena_install())
+		fprintf(stderr, "bench_min_relay: OpenSSL allocated before start-up\n");
 	if (argc != 2 && !(argc == 3 && !strcmp(argv[2], "oneway"))) {
 		fprintf(stderr, "usage: bench_min_relay IMS_DEST_PORT [oneway] < commands\n");
 		return 2;
