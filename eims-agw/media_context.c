@@ -327,9 +327,22 @@ void media_term_arm(struct media_term *t)
 		uv_timer_start(&t->timer, on_timer, next > now ? next - now : 0, 0);
 }
 
+/* A W3 termination and its W3 state are one allocation, the state right
+ * after the termination: what a packet reads of both (the termination's
+ * line 0, the W3 state's packet-path fields) then shares one page. */
+#define W3_STATE_OFF ((sizeof(struct media_term) + 63) & ~(size_t)63)
+_Static_assert(W3_STATE_OFF + TERM_W3_HOT_END <= 4096,
+	       "a W3 termination's packet-path fields beyond its first page");
+
+struct term_w3 *media_term_w3_storage(struct media_term *t)
+{
+	return t->kind == IQP_TERM_W3 ? (struct term_w3 *)((char *)t + W3_STATE_OFF) : NULL;
+}
+
 struct media_term *media_term_new(struct media_plane *mp, uint8_t kind)
 {
-	struct media_term *t = media_zalloc(sizeof(*t));
+	struct media_term *t = media_zalloc(kind == IQP_TERM_W3 ? W3_STATE_OFF + sizeof(struct term_w3)
+							       : sizeof(*t));
 
 	if (!t)
 		return NULL;

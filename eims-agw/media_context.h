@@ -9,7 +9,8 @@
  *    `- struct media_ctx *ctxs         owned list, by CONTEXT_ID
  *        `- struct media_term *t[8]    owned; freed once its handles closed
  *            |- struct media_stream *s[16]   owned; IMS: RTP + RTCP sockets
- *            `- struct term_w3 *w3     owned (W3): sockets, ICE, DTLS, SRTP
+ *            `- struct term_w3 *w3     (W3) inside the termination's own
+ *                                       allocation: sockets, ICE, DTLS, SRTP
  *
  * A termination being released is unlinked from its context at once (no
  * lookups find it, no packet is forwarded to it) and freed when its last
@@ -165,7 +166,7 @@ struct media_term {
 	uint8_t family;                /* ADDR_FAMILY wanted, 0: any */
 	bool released;
 	unsigned n_streams;
-	struct term_w3 *w3;            /* owned; W3 only */
+	struct term_w3 *w3;            /* W3 only: in this allocation (media_term_w3_storage) */
 	struct media_stream *s[MEDIA_MAX_STREAMS]; /* owned */
 	uint32_t unused_timeout_s, event_mask;
 	uint64_t state_since_ms;       /* entered the current state */
@@ -290,6 +291,9 @@ struct media_term *media_term_find_any(struct media_plane *mp, uint32_t term_id)
 
 /* Terminations.  media_term_new allocates the object (no sockets yet). */
 struct media_term *media_term_new(struct media_plane *mp, uint8_t kind);
+/* The W3 state's place inside a W3 termination's allocation (term_w3_open
+ * builds it there; it is freed with the termination), NULL for IMS. */
+struct term_w3 *media_term_w3_storage(struct media_term *t);
 /* Adds t to c (c->n_terms < MEDIA_MAX_TERMS). */
 void media_term_attach(struct media_ctx *c, struct media_term *t);
 /* Releases t: detaches it, closes its sockets and timer; freed once they

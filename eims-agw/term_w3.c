@@ -191,13 +191,14 @@ static void hint_from_w3(struct udp_sock *sock, const struct media_term *t,
 	set_hints(sock, t->w3->srtp_in, relay);
 }
 
-/* media_zalloc starts term_w3 on a page: what a packet reads of it (line
- * 0, the sockets, ICE's verdict and first candidate) must stay in it. */
+/* What a packet reads of term_w3 (line 0, the sockets, ICE's verdict and
+ * first candidate) ends at TERM_W3_HOT_END: media_context.c keeps it in
+ * the termination's first page. */
 _Static_assert(offsetof(struct term_w3, sel) + sizeof(((struct term_w3 *)0)->sel) <= 64,
 	       "the selected address beyond term_w3's line 0");
-_Static_assert(offsetof(struct term_w3, ice) + offsetof(struct ice_lite, cand) +
-		       sizeof(struct ice_lite_cand) <= 4096,
-	       "term_w3's packet-path fields beyond its first page");
+_Static_assert(TERM_W3_HOT_END == offsetof(struct term_w3, ice) + offsetof(struct ice_lite, cand) +
+			sizeof(struct ice_lite_cand),
+	       "TERM_W3_HOT_END is the end of ICE's first candidate");
 
 static void on_media(struct media_term *t, struct udp_sock *sock, uint8_t *buf, size_t len,
 		     const struct sockaddr *from, bool rtcp, uint64_t now)
@@ -409,12 +410,12 @@ static void on_closed(struct udp_sock *us)
 int term_w3_open(struct media_term *t, const struct iqp_realm *realm, uint8_t family)
 {
 	struct media_plane *mp = t->mp;
-	struct term_w3 *w = media_zalloc(sizeof(*w));
+	struct term_w3 *w = media_term_w3_storage(t); /* zeroed with t */
 	struct sockaddr_storage ss;
 	int rc = EADDRNOTAVAIL;
 
 	if (!w)
-		return ENOMEM;
+		return EINVAL;
 	t->w3 = w;
 	w->setup = IQP_SETUP_ACTPASS;
 	w->rtcp_mux = true;
@@ -465,8 +466,7 @@ void term_w3_free(struct media_term *t)
 		dtls_session_free(&w->dtls);
 	srtp_transform_free(w->srtp_in);
 	srtp_transform_free(w->srtp_out);
-	OPENSSL_cleanse(w, sizeof(*w));
-	free(w);
+	OPENSSL_cleanse(w, sizeof(*w)); /* the memory goes with t */
 	t->w3 = NULL;
 }
 

@@ -66,11 +66,19 @@ struct term_w3 {
 	uint64_t configured_ms, selected_ms;
 };
 
-/* Allocates the W3 transport of t on the realm's addresses of `family`
- * (0: all): ports, ICE credentials, LOCAL_TLS_ID.  Returns 0, ENOMEM, or
+/* Where the packet path's fields of struct term_w3 end (its first
+ * candidate, checked in term_w3.c): media_context.c keeps them in the
+ * first page of the termination's allocation. */
+#define TERM_W3_HOT_END (offsetof(struct term_w3, ice) + offsetof(struct ice_lite, cand) + \
+			 sizeof(struct ice_lite_cand))
+
+/* Builds the W3 transport of t, in t's allocation (media_term_w3_storage),
+ * on the realm's addresses of `family` (0: all): ports, ICE credentials,
+ * LOCAL_TLS_ID.  Returns 0, EINVAL (t is not W3), EIO (no randomness), or
  * EADDRNOTAVAIL (no port, or no address of that family). */
 int term_w3_open(struct media_term *t, const struct iqp_realm *realm, uint8_t family);
-/* Closes the sockets (handles of t); the state is freed by term_w3_free. */
+/* Closes the sockets (handles of t); term_w3_free then frees what the
+ * state owns and wipes it (its memory goes with t). */
 void term_w3_close(struct media_term *t);
 void term_w3_free(struct media_term *t);
 
