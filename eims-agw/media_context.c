@@ -245,7 +245,7 @@ struct media_term *media_term_find_any(struct media_plane *mp, uint32_t term_id)
 static void term_free(struct media_term *t)
 {
 	for (unsigned i = 0; i < t->n_streams; i++)
-		free(t->s[i]);
+		media_stream_free(t->s[i]);
 	if (t->w3)
 		term_w3_free(t);
 	free(t);
@@ -401,14 +401,65 @@ void media_term_release(struct media_plane *mp, struct media_term *t)
 
 /* --- Streams ------------------------------------------------------------- */
 
-/* media_zalloc starts a stream on a page: what a packet reads of it (up
- * to the IMS socket) must stay in it. */
-_Static_assert(offsetof(struct media_stream, rtp) + sizeof(struct udp_sock) <= 4096,
-	       "media_stream's packet-path fields beyond its first page");
+/* Two streams to a block: slot 0 at its start, slot 1 at STREAM_SLOT1,
+ * the block's first page holding both streams' packet-path fields (up to
+ * the IMS RTP socket): a packet relayed between a stream and its peer in
+ * the other slot reads one page of streams, not two.  The slots in use
+ * are a bit mask in the gap before slot 1. */
+#define STREAM_SLOT1 3072
+#define STREAM_USED_OFF (STREAM_SLOT1 - 64)
+#define STREAM_PATH_END (offsetof(struct media_stream, rtp) + sizeof(struct udp_sock))
+_Static_assert(sizeof(struct media_stream) <= STREAM_USED_OFF, "slot 0 overlaps the mask");
+_Static_assert(STREAM_SLOT1 + STREAM_PATH_END <= 4096,
+	       "slot 1's packet-path fields beyond the block's first page");
+
+static uint8_t *stream_used(struct media_stream *s)
+{
+	return (uint8_t *)s - s->slot * STREAM_SLOT1 + STREAM_USED_OFF;
+}
+
+/* The free slot of the block of the stream that will be s's peer, or a
+ * new block (zeroed); the slot is zeroed, s->slot set.  NULL: ENOMEM. */
+static struct media_stream *stream_alloc(struct media_term *t, uint16_t id)
+{
+	struct media_ctx *c = t->ctx;
+
+	for (unsigned i = 0; c && i < c->n_terms; i++) {
+		if (c->t[i] == t)
+			continue;
+		for (unsigned k = 0; k < c->t[i]->n_streams; k++) {
+			struct media_stream *q = c->t[i]->s[k];
+			uint8_t *used = stream_used(q);
+			if (q->id != id || *used == 3)
+				continue;
+			unsigned slot = *used & 1 ? 1 : 0;
+			struct media_stream *s =
+				(void *)((uint8_t *)q - q->slot * STREAM_SLOT1 + slot * STREAM_SLOT1);
+			memset(s, 0, sizeof(*s));
+			s->slot = (uint8_t)slot;
+			*used |= (uint8_t)(1u << slot);
+			return s;
+		}
+	}
+	struct media_stream *s = media_zalloc(STREAM_SLOT1 + sizeof(*s));
+	if (s)
+		*stream_used(s) = 1; /* slot 0 */
+	return s;
+}
+
+void media_stream_free(struct media_stream *s)
+{
+	uint8_t *used = stream_used(s);
+	uint8_t *block = (uint8_t *)s - s->slot * STREAM_SLOT1;
+
+	*used &= (uint8_t)~(1u << s->slot);
+	if (!*used)
+		free(block);
+}
 
 struct media_stream *media_stream_new(struct media_term *t, uint16_t id)
 {
-	struct media_stream *s = media_zalloc(sizeof(*s));
+	struct media_stream *s = stream_alloc(t, id);
 
 	if (!s)
 		return NULL;

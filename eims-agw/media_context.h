@@ -8,7 +8,8 @@
  *    |- struct port_pool ports         the media port range
  *    `- struct media_ctx *ctxs         owned list, by CONTEXT_ID
  *        `- struct media_term *t[8]    owned; freed once its handles closed
- *            |- struct media_stream *s[16]   owned; IMS: RTP + RTCP sockets
+ *            |- struct media_stream *s[16]   owned, two to a block (beside
+ *            |                               the peer); IMS: RTP + RTCP sockets
  *            `- struct term_w3 *w3     (W3) inside the termination's own
  *                                       allocation: sockets, ICE, DTLS, SRTP
  *
@@ -139,6 +140,7 @@ struct media_stream {
 	 * RTCP packet, not per RTP packet: kept out of the hot lines). */
 	bool ccm_interwork;
 	uint8_t fir_seq;
+	uint8_t slot;                  /* in its block (media_stream_new) */
 };
 
 /* Whether RTCP toward s needs PLI -> FIR: its codecs (what the IMS peer
@@ -299,8 +301,13 @@ void media_term_attach(struct media_ctx *c, struct media_term *t);
 /* Releases t: detaches it, closes its sockets and timer; freed once they
  * closed.  Deletes the context when it was its last termination. */
 void media_term_release(struct media_plane *mp, struct media_term *t);
-/* A new stream of t (calloc); NULL: ENOMEM. */
+/* A new stream of t; NULL: ENOMEM.  Streams live two to a block, the
+ * second beside its peer (the same STREAM_ID in another termination of
+ * the context): a relayed packet reads both streams' packet-path fields
+ * in one page.  Freed with media_stream_free. */
 struct media_stream *media_stream_new(struct media_term *t, uint16_t id);
+/* Frees s's slot, and its block once both slots are free. */
+void media_stream_free(struct media_stream *s);
 struct media_stream *media_term_stream(const struct media_term *t, uint16_t id);
 /* The stream with the same STREAM_ID in another termination of the same
  * context (8.1 item 3), or NULL: kept in s->peer by media_context.c

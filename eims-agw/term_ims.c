@@ -121,7 +121,7 @@ static void on_closed(struct udp_sock *us)
 	else
 		s->rtcp_open = false;
 	if (s->removed && !s->rtp_open && !s->rtcp_open)
-		free(s);
+		media_stream_free(s);
 	media_term_handle_closed(t);
 }
 
@@ -189,7 +189,7 @@ void term_ims_close_stream(struct media_stream *s)
 	if (s->rtcp_open)
 		udp_sock_close(&s->rtcp);
 	if (!any && s->removed)
-		free(s);
+		media_stream_free(s);
 }
 
 void term_ims_send_rtp(struct media_stream *s, const uint8_t *pkt, size_t len,

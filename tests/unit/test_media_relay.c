@@ -190,6 +190,75 @@ static void test_failed_mirror(void **state)
 	assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* Streams live two to a block, the second beside its peer (same
+ * STREAM_ID in another termination of the context), both packet-path
+ * heads in the block's first page; a slot freed is reused by the next
+ * peer; the block goes when both slots are free (ASan checks). */
+static void test_stream_pairs(void **state)
+{
+	static const char *const subsys[] = { "core", "media" };
+	struct log lg;
+	uv_loop_t loop;
+	struct media_plane mp = { .loop = &loop, .log = &lg, .sub = 1 };
+	struct media_ctx c = { .id = 1 };
+	(void)state;
+
+	assert_int_equal(log_init(&lg, "t", subsys, 2), 0);
+	assert_int_equal(uv_loop_init(&loop), 0);
+	struct media_term *w = media_term_new(&mp, IQP_TERM_W3);
+	struct media_term *i = media_term_new(&mp, IQP_TERM_IMS);
+	assert_non_null(w);
+	assert_non_null(i);
+	media_term_attach(&c, w);
+	media_term_attach(&c, i);
+
+	struct media_stream *w1 = media_stream_new(w, 1);
+	struct media_stream *w2 = media_stream_new(w, 2);
+	struct media_stream *i1 = media_stream_new(i, 1);
+	struct media_stream *i3 = media_stream_new(i, 3);
+	assert_non_null(w1);
+	assert_non_null(w2);
+	assert_non_null(i1);
+	assert_non_null(i3);
+	assert_int_equal((uintptr_t)w1 % 4096, 0);
+	assert_int_equal((uintptr_t)w2 % 4096, 0);
+	assert_int_equal((uintptr_t)i3 % 4096, 0); /* no peer: a block of its own */
+	assert_ptr_equal((char *)i1, (char *)w1 + 3072);
+	assert_ptr_equal(media_stream_peer(w1), i1);
+	assert_ptr_equal(media_stream_peer(i1), w1);
+	assert_null(media_stream_peer(w2));
+	assert_true(((uintptr_t)i1 + offsetof(struct media_stream, rtp) + sizeof(i1->rtp)) / 4096 ==
+		    (uintptr_t)w1 / 4096);
+	/* Zeroed and set up like any new stream. */
+	assert_int_equal(i1->id, 1);
+	assert_int_equal(i1->term_kind, IQP_TERM_IMS);
+	assert_int_equal(i1->pt_map[0], MEDIA_PT_NONE);
+	assert_int_equal(i1->tx_packets, 0);
+
+	/* Slot 0 freed, its block lives on for slot 1; a new peer takes it. */
+	w->n_streams = 1; /* w2 leaves t->s */
+	media_stream_free(w1);
+	w->s[0] = w2;
+	struct media_stream *w1b = media_stream_new(w, 1);
+	assert_ptr_equal((char *)w1b, (char *)i1 - 3072);
+	assert_int_equal(w1b->id, 1);
+	assert_int_equal(w1b->tx_packets, 0);
+	struct media_stream *i2 = media_stream_new(i, 2);
+	assert_ptr_equal((char *)i2, (char *)w2 + 3072);
+
+	media_stream_free(i1);
+	media_stream_free(i2);
+	media_stream_free(i3);
+	media_stream_free(w1b);
+	media_stream_free(w2);
+	uv_close((uv_handle_t *)&w->timer, NULL);
+	uv_close((uv_handle_t *)&i->timer, NULL);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	free(w);
+	free(i);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -198,6 +267,7 @@ int main(void)
 		cmocka_unit_test(test_gate),
 		cmocka_unit_test(test_clock_memo),
 		cmocka_unit_test(test_failed_mirror),
+		cmocka_unit_test(test_stream_pairs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
