@@ -144,7 +144,10 @@ void udp_io_readable(struct udp_sock *s)
 		if ((unsigned)n < want)
 			s->rx_want = (uint8_t)n;
 		else if (want > 1 || now == s->rx_last_ms)
-			s->rx_want = (uint8_t)(want < UDP_BATCH ? 2 * want : UDP_BATCH);
+			/* Capped, not just stopped at UDP_BATCH: after a
+			 * short batch want is any count (20 doubles to 40),
+			 * and the vectors hold UDP_BATCH. */
+			s->rx_want = (uint8_t)(2 * want < UDP_BATCH ? 2 * want : UDP_BATCH);
 		s->rx_last_ms = now;
 		for (int i = 0; i < n && !s->closing; i++) {
 			if (io->rx_msg[i].msg_hdr.msg_flags & MSG_TRUNC) {

@@ -11,13 +11,22 @@ PASSED=0
 FAILED=0
 START=$SECONDS
 
+# A suite that outlives this many seconds is stopped (SIGTERM, SIGKILL 30 s
+# later) and fails: a hang must not eat CI's whole time limit.  The Python
+# suites answer SIGTERM with the stacks where they were stuck and the tails
+# of their daemons' logs (tests/integ/harness.py on_sigterm).
+SUITE_TIMEOUT=${SUITE_TIMEOUT:-600}
+
 # suite NAME COMMAND...
 suite() {
 	local name=$1; shift
 	local out rc p f t0=$SECONDS
 	out=$(mktemp)
-	"$@" >"$out" 2>&1
+	timeout -k 30 "$SUITE_TIMEOUT" "$@" >"$out" 2>&1
 	rc=$?
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		echo "not ok - $name: stopped after ${SUITE_TIMEOUT} s (exit $rc)" >>"$out"
+	fi
 	p=$(grep -cE '^ok ' "$out")
 	f=$(grep -cE '^not ok ' "$out")
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then

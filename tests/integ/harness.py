@@ -3,6 +3,9 @@ ports, processes started in their own session and killed by PID group, and
 the IMS core stand-in (Kamailio) and ep-cscf started on free ports; daemons
 started with command-line settings, metric values, certificate
 fingerprints."""
+import asyncio
+import faulthandler
+import glob
 import hashlib
 import os
 import signal
@@ -12,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 import urllib.request
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -90,12 +94,51 @@ def sanitizer_lines(text):
     return [l for l in text.splitlines() if "Sanitizer" in l or "runtime error" in l]
 
 
+# Every Lab of this process, for the watchdog below.
+LABS = []
+
+
+def on_sigterm(signum, frame):
+    """tests/run-all.sh stops a suite that outlives its time limit with
+    SIGTERM: say where it was stuck (every thread's stack, every asyncio
+    task's), show the tail of each log the suite's processes wrote, kill
+    those processes and exit 124, so a hang is a failure with a reason
+    rather than a CI run that never ends."""
+    print("not ok - stopped by SIGTERM (the suite's time limit in tests/run-all.sh)", flush=True)
+    faulthandler.dump_traceback(file=sys.stdout, all_threads=True)
+    try:
+        for t in asyncio.all_tasks(asyncio.get_running_loop()):
+            print("# asyncio task %r" % t, flush=True)
+            t.print_stack(file=sys.stdout)
+    except RuntimeError:
+        pass  # no loop running
+    for lab in LABS:
+        for p in lab.procs:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        for path in sorted(glob.glob(os.path.join(lab.tmp, "*.log"))):
+            with open(path, errors="replace") as f:
+                tail = f.read().splitlines()[-15:]
+            print("# --- last lines of %s" % path)
+            for line in tail:
+                print("#   " + line)
+        print("# logs kept in %s" % lab.tmp)
+    sys.stdout.flush()
+    os._exit(124)
+
+
+signal.signal(signal.SIGTERM, on_sigterm)
+
+
 class Lab:
     """Processes of one test run, all under one temporary directory."""
 
     def __init__(self, prefix):
         self.tmp = tempfile.mkdtemp(prefix=prefix)
         self.procs = []
+        LABS.append(self)
 
     def start(self, cmd, log, **kw):
         f = open(os.path.join(self.tmp, log), "w")
@@ -214,3 +257,11 @@ class Lab:
         else:
             subprocess.run(["rm", "-rf", self.tmp])
         sys.stdout.flush()
+        if crashed:
+            # Exit now: a normal exit waits for every non-daemon thread,
+            # and a peer left open (aiortc's decoder threads wait on
+            # their queues forever) would hang the suite.
+            print("not ok - the suite stopped on an exception:", flush=True)
+            traceback.print_exc(file=sys.stdout)
+            sys.stdout.flush()
+            os._exit(1)
