@@ -114,6 +114,14 @@ def find(elems, name):
     return None
 
 
+def udp_rcvbuf_errors():
+    """The kernel's count of UDP datagrams dropped because a socket's
+    receive buffer was full (whole host: generator and relay alike)."""
+    with open("/proc/net/snmp") as f:
+        rows = [l.split() for l in f if l.startswith("Udp:")]
+    return int(rows[1][rows[0].index("RcvbufErrors")])
+
+
 def run_steps(gen, relay_pid, seconds, repeat, spin=False):
     out = []
     for _ in range(repeat):
@@ -121,10 +129,15 @@ def run_steps(gen, relay_pid, seconds, repeat, spin=False):
         line = gen.get(seconds + 30)
         assert line == "t0", line
         u0, s0 = cpu_us(relay_pid)
+        d0 = udp_rcvbuf_errors()
         line = gen.get(seconds + 30)
         assert line == "t1", line
         u1, s1 = cpu_us(relay_pid)
+        d1 = udp_rcvbuf_errors()
         res = json.loads(gen.get(30))
+        # Loss the kernel saw (a relay too slow to drain its sockets),
+        # as against packets relayed too late.
+        res["rcvbuf_drops"] = d1 - d0
         cpu = (u1 - u0) + (s1 - s0)
         res["relay_cpu_s"] = cpu
         res["relay_user_s"], res["relay_sys_s"] = u1 - u0, s1 - s0
