@@ -104,7 +104,8 @@ def on_sigterm(signum, frame):
     task's), show the tail of each log the suite's processes wrote, kill
     those processes and exit 124, so a hang is a failure with a reason
     rather than a CI run that never ends."""
-    print("not ok - stopped by SIGTERM (the suite's time limit in tests/run-all.sh)", flush=True)
+    # run-all.sh counts the failure; this says where.
+    print("# stopped by SIGTERM (the suite's time limit in tests/run-all.sh)", flush=True)
     faulthandler.dump_traceback(file=sys.stdout, all_threads=True)
     try:
         for t in asyncio.all_tasks(asyncio.get_running_loop()):
@@ -113,11 +114,7 @@ def on_sigterm(signum, frame):
     except RuntimeError:
         pass  # no loop running
     for lab in LABS:
-        for p in lab.procs:
-            try:
-                os.killpg(p.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+        lab.kill_all()
         for path in sorted(glob.glob(os.path.join(lab.tmp, "*.log"))):
             with open(path, errors="replace") as f:
                 tail = f.read().splitlines()[-15:]
@@ -139,6 +136,13 @@ class Lab:
         self.tmp = tempfile.mkdtemp(prefix=prefix)
         self.procs = []
         LABS.append(self)
+
+    def kill_all(self):
+        for p in self.procs:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
     def start(self, cmd, log, **kw):
         f = open(os.path.join(self.tmp, log), "w")
@@ -247,11 +251,7 @@ class Lab:
         # Called from `finally`: an exception on its way up (a suite that
         # crashed) keeps the logs like a failure does.
         crashed = sys.exc_info()[0] is not None
-        for p in self.procs:
-            try:
-                os.killpg(p.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        self.kill_all()
         if tap.failed or crashed or os.environ.get("KEEP_LOGS"):
             print("# logs kept in %s" % self.tmp)
         else:
