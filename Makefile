@@ -29,7 +29,7 @@ endif
 # libsrtp2 is only the SRTP oracle of the tests, never on the packet path.
 PKGS_COMMON := libuv openssl
 PKGS_EPCSCF := sofia-sip-ua libwebsockets jansson libjwt
-PKGS_AGW    :=
+PKGS_AGW    := liburing
 PKGS_TEST   := libsrtp2 cmocka
 pkg_libs     = $(shell pkg-config --libs $(PKGS_COMMON) $(1))
 PKG_CFLAGS  := $(shell pkg-config --cflags $(PKGS_COMMON) $(PKGS_EPCSCF) $(PKGS_AGW) $(PKGS_TEST) 2>/dev/null)

@@ -10,7 +10,7 @@ build-essential pkg-config make
 libsofia-sip-ua-dev
 libwebsockets-dev libwebsockets-evlib-uv
 libjansson-dev libjwt-dev libssl-dev openssl
-libsrtp2-dev libusrsctp-dev libuv1-dev
+libsrtp2-dev libusrsctp-dev libuv1-dev liburing-dev
 libcmocka-dev clang libclang-rt-14-dev
 "
 # Tools the tests and the demo drive (peers are added here as work lands):

@@ -38,10 +38,13 @@ struct agw_cfg {
 	long long port_min, port_max, consent_timeout, ice_timeout, dtls_timeout, term_hb, iq_hold;
 	long long iq_drain_timeout, overload_minor, overload_major, overload_critical;
 	bool strict_source;
+	int media_io;
 	char *workers;
 };
 
 static const char *const iq_securities[] = { "tls", "tcp", NULL };
+/* In enum udp_io_mode's order. */
+static const char *const media_ios[] = { "auto", "io_uring", "epoll", NULL };
 enum { IQ_TLS, IQ_TCP };
 
 static const struct conf_opt opts[] = {
@@ -98,6 +101,10 @@ static const struct conf_opt opts[] = {
 	  "T_DTLS in ms: DTLS not established this long after pair selection fails" },
 	{ "media.strict_source", CONF_BOOL, O(strict_source), "false", 0, 0, NULL, 0,
 	  "IMS side without LATCHING: drop media not from the stream's REMOTE_ADDR" },
+	{ "media.io", CONF_ENUM, O(media_io), "auto", 0, 0, media_ios, 0,
+	  "media socket I/O: io_uring (one system call per loop pass; Linux 6.1+, where not "
+	  "disabled by kernel.io_uring_disabled or seccomp), epoll (a receive and a send per "
+	  "packet), or auto (io_uring where the kernel allows it, else epoll)" },
 	{ "media.term_heartbeat", CONF_INT, O(term_hb), "1800000", 1000, 86400000, NULL, 0,
 	  "T_TERM_HB in ms: TERM_HEARTBEAT events, for terminations whose EVENT_MASK asks" },
 #undef O
@@ -295,11 +302,20 @@ static int agw_start(struct daemon *d, char *err, size_t errlen)
 		.dtls_timeout_ms = (uint32_t)c->dtls_timeout,
 		.term_hb_ms = (uint32_t)c->term_hb,
 		.strict_source = c->strict_source,
+		.io_mode = (enum udp_io_mode)c->media_io,
 	};
 	if (media_plane_init(&e->media, &d->loop, &d->log, SUB_MEDIA, &mc, &e->dtls,
 			     e->iq.self.realms, e->iq.self.n_realms, &d->metrics, err, errlen))
 		return -1;
 	e->media_ready = 1;
+	if (e->media.io->uring_err)
+		log_warn(&d->log, SUB_MEDIA, NULL, "media io", LF_S("backend", "epoll"),
+			 LF_S("reason", strerror(e->media.io->uring_err)),
+			 LF_S("detail", "media.io auto: io_uring unavailable, a receive and a send "
+					"per packet instead"));
+	else
+		log_info(&d->log, SUB_MEDIA, NULL, "media io",
+			 LF_S("backend", udp_io_backend(e->media.io)));
 	iq_calls_init(&e->calls, &e->media, &e->iq, &d->log, SUB_IQ, (uint32_t)c->iq_hold);
 	if (iq_admin_start(&e->admin, &e->calls, (uint32_t)c->iq_drain_timeout, &d->metrics, err,
 			   errlen))

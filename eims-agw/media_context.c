@@ -36,6 +36,18 @@ static double ctx_gauge(void *arg)
 	return (double)((struct media_plane *)arg)->n_ctxs;
 }
 
+static double uring_gauge(void *arg)
+{
+	const struct udp_io *io = ((struct media_plane *)arg)->io;
+	return io && io->ur ? 1 : 0;
+}
+
+static double nobufs_count(void *arg)
+{
+	const struct udp_io *io = ((struct media_plane *)arg)->io;
+	return io ? (double)io->rx_nobufs : 0;
+}
+
 static double term_gauge(void *arg)
 {
 	return (double)((struct media_plane *)arg)->n_terms;
@@ -85,7 +97,14 @@ static int add_metrics(struct media_plane *mp, struct metrics *m)
 	    !metrics_add_fn(m, "eimsagw_media_terminations", "Iq+ terminations in use.",
 			    METRIC_GAUGE, term_gauge, mp) ||
 	    !metrics_add_fn(m, "eimsagw_media_ports_free", "Free ports in the media range.",
-			    METRIC_GAUGE, ports_gauge, mp))
+			    METRIC_GAUGE, ports_gauge, mp) ||
+	    !metrics_add_fn(m, "eimsagw_media_io_uring",
+			    "1: media sockets on io_uring; 0: on epoll (media.io).", METRIC_GAUGE,
+			    uring_gauge, mp) ||
+	    !metrics_add_fn(m, "eimsagw_media_rx_nobufs_total",
+			    "io_uring: socket receives ended for want of free receive buffers "
+			    "(re-armed at once; the datagrams wait in the socket).",
+			    METRIC_COUNTER, nobufs_count, mp))
 		return ENOMEM;
 	return 0;
 }
@@ -126,8 +145,11 @@ int media_plane_init(struct media_plane *mp, uv_loop_t *loop, const struct log *
 		snprintf(err, errlen, "out of memory");
 		return ENOMEM;
 	}
-	if ((rc = udp_io_init(mp->io, loop))) {
-		snprintf(err, errlen, "cannot create the media epoll set: %s", strerror(rc));
+	if ((rc = udp_io_init(mp->io, loop, cfg->io_mode))) {
+		snprintf(err, errlen, cfg->io_mode == UDP_IO_URING
+			 ? "media.io io_uring: cannot set up the ring: %s (media.io epoll or auto works "
+			   "without it)"
+			 : "cannot set up media socket I/O: %s", strerror(rc));
 		goto fail;
 	}
 	if ((rc = dtls_ctx_init(&mp->dtls, dtls_id))) {

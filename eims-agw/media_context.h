@@ -33,6 +33,7 @@
 #include "iqp_link_reg.h"
 #include "log.h"
 #include "metrics.h"
+#include "udp_batch.h"
 #include "port_pool.h"
 #include "rtp_stats.h"
 #include "udp_batch.h"
@@ -214,6 +215,7 @@ struct media_plane_cfg {
 	uint32_t ice_timeout_ms, dtls_timeout_ms; /* T_ICE, T_DTLS */
 	uint32_t term_hb_ms;           /* T_TERM_HB (event 9, when enabled) */
 	bool strict_source;            /* IMS, LATCHING OFF: only from REMOTE_ADDR */
+	enum udp_io_mode io_mode;      /* media.io */
 };
 
 struct media_plane {

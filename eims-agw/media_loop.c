@@ -1,6 +1,8 @@
 /* The media worker's loop: media sockets and libuv in one epoll set. */
 #include "media_loop.h"
 
+#include "udp_uring.h"
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -59,6 +61,9 @@ int media_loop_run(uv_loop_t *loop, struct udp_io *io)
 	struct epoll_event ev[EVENTS];
 	struct deadline dl = { .armed = -1, .fired = -1 };
 	int rc;
+
+	if (io->ur)
+		return udp_uring_run(loop, io);
 
 	dl.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (dl.fd < 0)

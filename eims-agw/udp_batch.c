@@ -1,4 +1,5 @@
-/* recvmmsg/sendmmsg on the media epoll set. */
+/* recvmmsg/sendmmsg on the media epoll set; the parts both back ends
+ * share (the transmit queue, sockets' open and close). */
 #include "udp_batch.h"
 
 #include <errno.h>
@@ -8,22 +9,37 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-int udp_io_init(struct udp_io *io, uv_loop_t *loop)
+#include "udp_uring.h"
+
+int udp_io_init(struct udp_io *io, uv_loop_t *loop, enum udp_io_mode mode)
 {
 	memset(io, 0, sizeof(*io));
 	io->loop = loop;
+	io->epfd = -1;
 	for (unsigned i = 0; i < UDP_BATCH; i++) {
 		io->rx_iov[i].iov_base = io->rx_buf[i];
 		io->rx_iov[i].iov_len = UDP_MTU;
 		io->tx_iov[i].iov_base = io->tx_buf[i];
 	}
+	if (mode != UDP_IO_EPOLL) {
+		int rc = udp_uring_init(io);
+		if (!rc || mode == UDP_IO_URING)
+			return rc;
+		io->uring_err = rc;
+	}
 	io->epfd = epoll_create1(EPOLL_CLOEXEC);
 	return io->epfd < 0 ? errno : 0;
+}
+
+const char *udp_io_backend(const struct udp_io *io)
+{
+	return io->ur ? "io_uring" : "epoll";
 }
 
 void udp_io_free(struct udp_io *io)
 {
 	udp_io_reap(io);
+	udp_uring_free(io);
 	if (io->epfd >= 0)
 		close(io->epfd);
 	io->epfd = -1;
@@ -31,18 +47,31 @@ void udp_io_free(struct udp_io *io)
 
 void udp_io_reap(struct udp_io *io)
 {
+	/* With io_uring a socket whose receive has not ended yet stays on
+	 * the list: its last completion still names it. */
+	struct udp_sock *waiting = NULL;
 	while (io->closing) {
 		struct udp_sock *s = io->closing;
 		io->closing = s->next_closing;
+		if (s->armed) {
+			s->next_closing = waiting;
+			waiting = s;
+			continue;
+		}
 		close(s->fd);
 		io->n_open--;
 		if (s->on_closed)
 			s->on_closed(s); /* may free s */
 	}
+	io->closing = waiting;
 }
 
 void udp_io_flush(struct udp_io *io)
 {
+	if (io->ur) {
+		udp_uring_flush(io);
+		return;
+	}
 	unsigned i = 0;
 	while (i < io->tx_n) {
 		/* One sendmmsg per run of packets on the same socket. */
@@ -184,6 +213,15 @@ int udp_sock_open(struct udp_sock *s, struct udp_io *io, const struct sockaddr *
 	}
 	alen = sizeof(s->bound);
 	getsockname(s->fd, (struct sockaddr *)&s->bound, &alen);
+	if (io->ur) {
+		int e = udp_uring_arm(s);
+		if (e) {
+			close(s->fd);
+			return e;
+		}
+		io->n_open++;
+		return 0;
+	}
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = s };
 	if (epoll_ctl(io->epfd, EPOLL_CTL_ADD, s->fd, &ev)) {
 		int e = errno;
@@ -216,7 +254,10 @@ void udp_sock_close(struct udp_sock *s)
 			k++;
 		}
 	io->tx_n = k;
-	epoll_ctl(io->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+	if (io->ur)
+		udp_uring_cancel(s);
+	else
+		epoll_ctl(io->epfd, EPOLL_CTL_DEL, s->fd, NULL);
 	s->next_closing = io->closing;
 	io->closing = s;
 }

@@ -36,9 +36,15 @@ struct udp_sock;
 typedef void (udp_recv_h)(void *arg, struct udp_sock *s, uint8_t *buf, size_t len,
 			  const struct sockaddr *from);
 
+/* Which back end carries the media sockets: io_uring (udp_uring.h) where
+ * the kernel allows it, else the epoll set; auto: the first that works. */
+enum udp_io_mode { UDP_IO_AUTO, UDP_IO_URING, UDP_IO_EPOLL };
+
 struct udp_io {
 	uv_loop_t *loop;
-	int epfd;                   /* owned: the media sockets' epoll set */
+	int epfd;                   /* owned: the media sockets' epoll set; -1 with io_uring */
+	struct udp_uring *ur;       /* owned: the io_uring back end; NULL with epoll */
+	int uring_err;              /* AUTO that fell back to epoll: why (an errno value) */
 	unsigned n_open;            /* sockets on it, closing ones included */
 	struct udp_sock *closing;   /* closed, fd and on_closed not yet run */
 	/* receive side */
@@ -55,6 +61,7 @@ struct udp_io {
 	unsigned tx_n;
 	/* counters */
 	uint64_t rx_packets, rx_batches, tx_packets, tx_syscalls, rx_truncated, tx_errors;
+	uint64_t rx_nobufs, rx_rearm_errors; /* io_uring: receives ended for want of buffers */
 };
 
 struct udp_sock {
@@ -62,7 +69,8 @@ struct udp_sock {
 	 * line wherever the socket is embedded); the rest after it. */
 	int fd;
 	uint8_t rx_want;      /* datagrams asked for at the next wake-up, 1..UDP_BATCH */
-	uint8_t closing;
+	uint8_t closing : 1;
+	uint8_t armed : 1;    /* io_uring: a receive is outstanding (udp_uring.h) */
 	uint16_t rx_last_ms;  /* low 16 bits of the loop time of the last receive */
 	struct udp_io *io;          /* borrowed */
 	udp_recv_h *recv;
@@ -79,8 +87,12 @@ struct udp_sock {
 	struct sockaddr_storage bound;
 };
 
-/* Returns 0 or an errno value (no epoll set). */
-int udp_io_init(struct udp_io *io, uv_loop_t *loop);
+/* mode AUTO takes io_uring when the kernel allows it, else epoll; URING
+ * fails where it cannot be had.  Returns 0 or an errno value (for URING,
+ * udp_uring_init's). */
+int udp_io_init(struct udp_io *io, uv_loop_t *loop, enum udp_io_mode mode);
+/* "io_uring" or "epoll": the back end init chose. */
+const char *udp_io_backend(const struct udp_io *io);
 /* Closes the epoll set; every socket must have been closed and reaped. */
 void udp_io_free(struct udp_io *io);
 

@@ -54,6 +54,11 @@ CHOOSE = 4294967294
 # stream, eims-agw 3).
 RTPENGINE_PORTS = (10000, 21999)
 AGW_PORTS = (22000, 32767)
+# A relay alone (step()): both ranges and the ports below them (no
+# service listens there on these machines): 7,400 streams at 4 ports each
+# (eims-agw's W3 port and its IMS RTP/RTCP pair on an even port; rtpengine
+# the same).
+ALONE_PORTS = (3000, 32767)
 GIVEN = set()
 
 
@@ -159,20 +164,21 @@ def agw_ports(slot, slots, with_rtpengine=True):
 
 
 @contextlib.contextmanager
-def agw_relay(args, n, tmp, agw_build=None, ports=AGW_PORTS):
+def agw_relay(args, n, tmp, agw_build=None, ports=AGW_PORTS, io="auto"):
     """eims-agw set up for n streams: yields (generator, relay pid).
     agw_build: the eims-agw of another build directory (A/B of two
-    versions in one --interleave run: --relays eims-agw,eims-agw@DIR)."""
+    versions in one --interleave run: --relays eims-agw,eims-agw@DIR);
+    io: its media.io (eims-agw-epoll: the epoll back end)."""
     iq_port, gw3, gims = free_port(), free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_DGRAM)
-    logs = {k: open(os.path.join(tmp, "%s-%d.log" % (k, n)), "w") for k in ("agw", "ctl", "gen")}
+    logs = {k: open(os.path.join(tmp, "%s-%d-%d.log" % (k, n, gw3)), "w") for k in ("agw", "ctl", "gen")}
     ctl = Lines([os.path.join(args.builddir, "bin/iqp-ctl"), "--listen", "127.0.0.1:%d" % iq_port,
                  "--security", "tcp"], logs["ctl"])
     agw = subprocess.Popen(["taskset", "-c", "1", os.path.join(agw_build or args.builddir, "bin/eims-agw"),
                             "--state_dir=%s/agw" % tmp, "--node_id=bench", "--metrics.listen=127.0.0.1:%d" % free_port(),
                             "--iq.security=tcp", "--iq.controllers=127.0.0.1:%d" % iq_port,
                             "--iq.max_contexts=100000", "--media.port_min=%d" % ports[0],
-                            "--media.port_max=%d" % ports[1],
-                            "--log.level=warn"], stdout=logs["agw"], stderr=subprocess.STDOUT,
+                            "--media.port_max=%d" % ports[1], "--log.level=warn"]
+                           + (["--media.io=%s" % io] if io != "auto" else []), stdout=logs["agw"], stderr=subprocess.STDOUT,
                            start_new_session=True)
     gen = Lines(["taskset", "-c", "0", os.path.join(args.builddir, "tests/bench/bench_relay_load"),
                  str(gw3), str(gims)], logs["gen"])
@@ -328,12 +334,12 @@ def sdp(port, proto, extra=""):
 
 
 @contextlib.contextmanager
-def rtpengine_relay(args, n, tmp):
+def rtpengine_relay(args, n, tmp, ports=RTPENGINE_PORTS):
     ng_port, gw3, gims = free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_DGRAM)
     logs = {k: open(os.path.join(tmp, "%s-%d.log" % (k, n)), "w") for k in ("rtpengine", "gen")}
     rtpe = subprocess.Popen(["taskset", "-c", "1", "rtpengine", "--foreground", "--log-stderr",
                              "--interface=127.0.0.1", "--listen-ng=127.0.0.1:%d" % ng_port,
-                             "--port-min=%d" % RTPENGINE_PORTS[0], "--port-max=%d" % RTPENGINE_PORTS[1], "--num-threads=1", "--table=-1",
+                             "--port-min=%d" % ports[0], "--port-max=%d" % ports[1], "--num-threads=1", "--table=-1",
                              "--log-level=3", "--pidfile=%s/rtpengine.pid" % tmp],
                             stdout=logs["rtpengine"], stderr=subprocess.STDOUT, start_new_session=True)
     gen = Lines(["taskset", "-c", "0", os.path.join(args.builddir, "tests/bench/bench_relay_load"),
@@ -383,15 +389,20 @@ def relay_setup(relay, args, n, tmp, ports=AGW_PORTS):
         return agw_relay(args, n, tmp, agw_build=relay.split("@", 1)[1], ports=ports)
     if relay == "eims-agw":
         return agw_relay(args, n, tmp, ports=ports)
+    if relay == "eims-agw-epoll":
+        return agw_relay(args, n, tmp, ports=ports, io="epoll")
     if relay.startswith("min-relay@"):
         return min_relay(args, n, tmp, binary=relay.split("@", 1)[1])
+    if relay == "rtpengine":
+        return rtpengine_relay(args, n, tmp, ports or RTPENGINE_PORTS)
     return RELAYS[relay](args, n, tmp)
 
 
 def step(relay, args, n, tmp):
-    """One relay alone: set up, --repeat runs, torn down.  An eims-agw
-    alone may take rtpengine's ports too (7,500 streams)."""
-    with relay_setup(relay, args, n, tmp, (RTPENGINE_PORTS[0], AGW_PORTS[1])) as (gen, pid):
+    """One relay alone: set up, --repeat runs, torn down, on ALONE_PORTS
+    (eims-agw and rtpengine; in rtpengine's range alone it stops at 3,000
+    streams)."""
+    with relay_setup(relay, args, n, tmp, ALONE_PORTS) as (gen, pid):
         return run_steps(gen, pid, args.seconds, args.repeat, args.spin)
 
 
@@ -490,7 +501,8 @@ def main():
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--relays", default="eims-agw,min-relay,rtpengine",
-                    help="eims-agw@BUILDDIR: the eims-agw of another build, for an A/B")
+                    help="eims-agw@BUILDDIR: the eims-agw of another build, for an A/B; "
+                    "eims-agw-epoll: media.io epoll")
     ap.add_argument("--interleave", action="store_true",
                     help="all relays up at once, runs alternated round by round (see interleaved())")
     ap.add_argument("--spin", action="store_true")

@@ -744,6 +744,53 @@ def tls_link(bindir):
         pass
 
 
+def media_io_line(log):
+    """The backend= of eims-agw's "media io" start-up line (and its reason=
+    when auto fell back to epoll), or None."""
+    m = re.search(r'msg="media io" backend=(\S+)(?: reason="([^"]*)")?', log)
+    return m and (m.group(1), m.group(2))
+
+
+async def epoll_calls(ctl, host_ip, metrics_port):
+    await session(ENV, ctl, "epoll-audio", host_ip, metrics_port, ["audio"], "ACTIVE")
+    await session(ENV, ctl, "epoll-bundle", host_ip, metrics_port, ["audio", "video"], "PASSIVE")
+    await unbundled(ctl, host_ip, metrics_port)
+
+
+def epoll_backend(bindir, host_ip):
+    """media.io epoll (where the kernel forbids io_uring, or by choice):
+    the same calls as on io_uring, bundled and unbundled, both DTLS roles,
+    through a second eims-agw on the other back end."""
+    iq_port, metrics_port = free_port(), free_port()
+    ctl = Ctl(iq_port)
+    l = ctl.wait(lambda l: l.get("link") == "listening", 10)
+    tap.result(l is not None, "iqp-ctl listens for the epoll eims-agw")
+    lo = free_port(socket.SOCK_DGRAM)
+    lo = 30000 + (lo % 20000) // 2 * 2
+    agw = lab.daemon(bindir, "eims-agw", "agw-epoll.log", [
+        "--state_dir=%s/agw-epoll" % lab.tmp, "--node_id=agw-epoll",
+        "--metrics.listen=127.0.0.1:%d" % metrics_port, "--iq.security=tcp",
+        "--iq.controllers=127.0.0.1:%d" % iq_port, "--iq.realm=w3=%s ims=127.0.0.1" % host_ip,
+        "--media.port_min=%d" % lo, "--media.port_max=%d" % (lo + 199), "--media.io=epoll",
+        "--log.level=info"])
+    io = agw and media_io_line(lab.log("agw-epoll.log"))
+    tap.result(io is not None and io[0] == "epoll", "media.io epoll: eims-agw starts on epoll", repr(io))
+    if not agw:
+        return
+    tap.result(metric_value(metrics_port, "eimsagw_media_io_uring") == 0,
+               "metric eimsagw_media_io_uring is 0 on epoll")
+    reg = ctl.wait(lambda l: l.get("link") == "registered", 10)
+    tap.result(reg is not None, "the epoll eims-agw registers with iqp-ctl")
+    if reg:
+        asyncio.run(epoll_calls(ctl, host_ip, metrics_port))
+    lab.stop_daemon(tap, agw, "eims-agw (media.io epoll)", "agw-epoll.log")
+    ctl.p.stdin.close()
+    try:
+        ctl.p.wait(5)
+    except subprocess.TimeoutExpired:
+        pass
+
+
 def main():
     bindir = BIN
     host = [a for a in get_host_addresses(True, False)]
@@ -766,6 +813,15 @@ def main():
     tap.result(agw is not None, "eims-agw starts")
     if not agw:
         return
+    # media.io auto: io_uring, or epoll with the kernel's reason logged
+    # (kernel.io_uring_disabled, a seccomp filter); either carries the
+    # calls below, and epoll_backend runs them on epoll too.
+    io = media_io_line(lab.log("agw.log"))
+    tap.result(io is not None and (io[0] == "io_uring" or (io[0] == "epoll" and io[1])),
+               "media.io auto: the back end is logged at start-up", repr(io))
+    on_uring = metric_value(metrics_port, "eimsagw_media_io_uring")
+    tap.result(io is not None and on_uring == (1 if io[0] == "io_uring" else 0),
+               "metric eimsagw_media_io_uring says the same", repr(on_uring))
     reg = ctl.wait(lambda l: l.get("link") == "registered", 10)
     tap.result(reg is not None and reg.get("node_id") == "agw-1", "eims-agw registers with iqp-ctl")
     if reg:
@@ -775,6 +831,7 @@ def main():
                    "re-registration within T_HOLD keeps the epoch (contexts retained)")
         ctl = hold_expiry(ctl, iq_port, reg["epoch"])
     lab.stop_daemon(tap, agw, "eims-agw", "agw.log")
+    epoll_backend(bindir, host_ip)
     tls_link(bindir)
     ctl.p.stdin.close()
     try:

@@ -47,6 +47,9 @@ case_ "duplicate key" eims-agw \
 case_ "bad enum" eims-agw \
 	'eims-agw: error: @F@:1: log.format: "xml" is not one of logfmt, json' \
 	'log.format = xml\n'
+case_ "bad media.io" eims-agw \
+	'eims-agw: error: @F@:1: media.io: "dpdk" is not one of auto, io_uring, epoll' \
+	'media.io = dpdk\n'
 case_ "bad log level" ep-cscf \
 	'ep-cscf: error: @F@:1: log.level: unknown level "loud" (error, warn, info, debug, trace)' \
 	'log.level = loud\n'

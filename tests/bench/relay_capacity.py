@@ -1,0 +1,89 @@
+#!/usr/bin/python3
+"""Issue 5's streams-per-core figure: the highest load each relay holds,
+found by stepping the load with the relays taking turns at every step (the
+machine's speed drifts by 25 % within minutes, so only relays measured
+next to each other compare).
+
+At each step every relay still in the race is started alone on CPU 1 (the
+generator on CPU 0, as relay_bench.py does), runs --repeat times and is
+torn down; the load is HELD when at least --need of those runs lose under
+--max-loss (late over 100 ms counts as lost).  A relay leaves the race
+after --misses steps in a row that it did not hold.  The result: per relay
+the highest load held, and eims-agw's over each other relay's.  Not a test.
+
+usage: relay_capacity.py [--from 1250] [--step 125] [--to 4000]
+                         [--relays eims-agw,min-relay,rtpengine] [--repeat 3]
+                         [--seconds 5] [--json FILE]"""
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import relay_bench  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--builddir", default=os.path.join(relay_bench.ROOT, "build/release"))
+    ap.add_argument("--relays", default="eims-agw,min-relay,rtpengine")
+    ap.add_argument("--from", dest="start", type=int, default=1250)
+    ap.add_argument("--step", type=int, default=125)
+    ap.add_argument("--to", type=int, default=4000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--need", type=int, default=2, help="runs of --repeat that must hold")
+    ap.add_argument("--max-loss", type=float, default=0.001)
+    ap.add_argument("--misses", type=int, default=2)
+    ap.add_argument("--seconds", type=float, default=5)
+    ap.add_argument("--json")
+    args = ap.parse_args()
+    args.spin = False
+    tmp = tempfile.mkdtemp(prefix="relay_capacity.")
+    racing = args.relays.split(",")
+    held = {r: 0 for r in racing}
+    missed = {r: 0 for r in racing}
+    steps = []
+    n = args.start
+    while racing and n <= args.to:
+        # Rotate who goes first, so that no relay always runs right after
+        # the same other relay's teardown.
+        k = (n // args.step) % len(racing)
+        for relay in racing[k:] + racing[:k]:
+            try:
+                runs = relay_bench.step(relay, args, n, tmp)
+            except Exception as e:  # a relay that cannot start this load did not hold it
+                print("%s %d: failed: %s" % (relay, n, e), flush=True)
+                runs = []
+            losses = [r["loss"] for r in runs]
+            ok = sum(1 for x in losses if x < args.max_loss) >= args.need
+            steps.append({"streams": n, "relay": relay, "at": time.strftime("%H:%M:%S"),
+                          "losses": losses, "held": ok,
+                          "cpu_us_per_packet": [r["cpu_us_per_packet"] for r in runs],
+                          "rcvbuf_drops": [r.get("rcvbuf_drops") for r in runs]})
+            print("%-10s %5d streams: %s  (loss %s)" % (
+                relay, n, "held" if ok else "NOT held",
+                ", ".join("%.3f%%" % (100 * x) for x in losses)), flush=True)
+            if ok:
+                held[relay], missed[relay] = n, 0
+            else:
+                missed[relay] += 1
+        racing = [r for r in racing if missed[r] < args.misses]
+        n += args.step
+    print("highest load held (%d of %d runs under %.2f%% loss):" % (args.need, args.repeat,
+                                                                   100 * args.max_loss))
+    for r, v in held.items():
+        print("  %-10s %5d streams" % (r, v))
+    ours = held.get("eims-agw")
+    for r, v in held.items():
+        if r != "eims-agw" and ours and v:
+            print("  eims-agw/%-10s %.2fx" % (r, ours / v))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"held": held, "steps": steps}, f, indent=1)
+    print("logs in %s" % tmp)
+
+
+if __name__ == "__main__":
+    main()
