@@ -157,8 +157,8 @@ def run_steps(gen, relay_pid, seconds, repeat, spin=False):
 
 def agw_ports(slot, slots, with_rtpengine=True):
     """The slot-th of `slots` equal shares of AGW_PORTS (one per eims-agw
-    running at once); without rtpengine in the run, of its ports too."""
-    low = AGW_PORTS[0] if with_rtpengine else RTPENGINE_PORTS[0]
+    running at once); without rtpengine in the run, of ALONE_PORTS."""
+    low = AGW_PORTS[0] if with_rtpengine else ALONE_PORTS[0]
     span = (AGW_PORTS[1] - low + 1) // slots
     return low + slot * span, low + (slot + 1) * span - 1
 
