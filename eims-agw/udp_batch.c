@@ -58,8 +58,6 @@ void udp_io_reap(struct udp_io *io)
 			waiting = s;
 			continue;
 		}
-		if (s->fixed)
-			udp_uring_forget(s);
 		close(s->fd);
 		io->n_open--;
 		if (s->on_closed)

@@ -62,7 +62,7 @@ struct udp_io {
 	/* counters */
 	uint64_t rx_packets, rx_batches, tx_packets, tx_syscalls, rx_truncated, tx_errors;
 	uint64_t rx_nobufs;         /* io_uring: receives ended for want of buffers */
-	uint64_t uring_errors;      /* io_uring: a re-arm or a file slot update that failed */
+	uint64_t uring_errors;      /* io_uring: a re-arm that failed */
 };
 
 struct udp_sock {
@@ -72,7 +72,6 @@ struct udp_sock {
 	uint8_t rx_want;      /* datagrams asked for at the next wake-up, 1..UDP_BATCH */
 	uint8_t closing : 1;
 	uint8_t armed : 1;    /* io_uring: a receive is outstanding (udp_uring.h) */
-	uint8_t fixed : 1;    /* io_uring: fd is registered at slot fd (udp_uring.h) */
 	uint16_t rx_last_ms;  /* low 16 bits of the loop time of the last receive */
 	struct udp_io *io;          /* borrowed */
 	udp_recv_h *recv;

@@ -7,7 +7,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #include "udp_batch.h"
 
@@ -27,7 +26,6 @@
 #define RX_LEN (sizeof(struct io_uring_recvmsg_out) + RX_NAME + UDP_MTU)
 #define RX_STRIDE ((RX_LEN + 63) & ~(size_t)63)
 #define SQ_ENTRIES 1024
-#define MAX_FIXED 65536 /* registered file slots (kernel memory: 8 bytes each) */
 
 /* user_data: a pointer (8-byte aligned) with a kind in its low bits. */
 enum { TAG_RECV = 0, TAG_SEND = 1, TAG_UV = 2, TAG_CANCEL = 3, TAG_MASK = 7 };
@@ -38,7 +36,6 @@ struct udp_uring {
 	uint8_t *bufs;                /* owned: RX_BUFS * RX_STRIDE */
 	struct msghdr rx_hdr;         /* the receive template: name and control sizes */
 	bool uv_armed;                /* the poll on libuv's fd is outstanding */
-	unsigned n_fixed;             /* registered file slots; 0: none (plain fds) */
 };
 
 static struct io_uring_sqe *sqe_get(struct udp_uring *ur)
@@ -91,14 +88,6 @@ int udp_uring_init(struct udp_io *io)
 				      io_uring_buf_ring_mask(RX_BUFS), (int)i);
 	io_uring_buf_ring_advance(ur->br, RX_BUFS);
 	ur->rx_hdr.msg_namelen = RX_NAME;
-	/* Slots for every fd this process may have (slot = fd).  Where the
-	 * kernel refuses, sockets go as plain fds (slower, as correct). */
-	struct rlimit rl;
-	unsigned want = MAX_FIXED;
-	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < want)
-		want = (unsigned)rl.rlim_cur;
-	if (!io_uring_register_files_sparse(&ur->ring, want))
-		ur->n_fixed = want;
 	io->ur = ur;
 	return 0;
 fail_mem:
@@ -125,15 +114,10 @@ void udp_uring_free(struct udp_io *io)
 int udp_uring_arm(struct udp_sock *s)
 {
 	struct udp_uring *ur = s->io->ur;
-	if (!s->fixed && (unsigned)s->fd < ur->n_fixed &&
-	    io_uring_register_files_update(&ur->ring, (unsigned)s->fd, &s->fd, 1) == 1)
-		s->fixed = 1;
 	struct io_uring_sqe *e = sqe_get(ur);
 	if (!e)
 		return EBUSY;
 	io_uring_prep_recvmsg_multishot(e, s->fd, &ur->rx_hdr, 0);
-	if (s->fixed)
-		e->flags |= IOSQE_FIXED_FILE; /* the slot is the fd */
 	e->flags |= IOSQE_BUFFER_SELECT;
 	e->buf_group = RX_GROUP;
 	io_uring_sqe_set_data64(e, (uint64_t)(uintptr_t)s | TAG_RECV);
@@ -158,16 +142,6 @@ void udp_uring_cancel(struct udp_sock *s)
 	e->flags |= IOSQE_CQE_SKIP_SUCCESS;
 }
 
-void udp_uring_forget(struct udp_sock *s)
-{
-	int none = -1;
-	/* On failure the slot keeps the socket bound until the ring goes or
-	 * the fd number's next socket replaces it: counted. */
-	if (io_uring_register_files_update(&s->io->ur->ring, (unsigned)s->fd, &none, 1) != 1)
-		s->io->uring_errors++;
-	s->fixed = 0;
-}
-
 /* Puts a request in the SQ for each queued datagram; the caller submits
  * at once (the queue holds requests only inside udp_uring_flush and the
  * loop's enter: handlers and udp_sock_close see none). */
@@ -185,7 +159,7 @@ static void prep_tx(struct udp_io *io)
 		}
 		io_uring_prep_sendmsg(e, io->tx_sock[k]->fd, &io->tx_msg[k].msg_hdr, MSG_DONTWAIT);
 		io_uring_sqe_set_data64(e, TAG_SEND);
-		e->flags |= IOSQE_CQE_SKIP_SUCCESS | (io->tx_sock[k]->fixed ? IOSQE_FIXED_FILE : 0);
+		e->flags |= IOSQE_CQE_SKIP_SUCCESS;
 		io->tx_packets++; /* a failure's completion takes it back */
 	}
 }

@@ -16,10 +16,11 @@
  * io_uring_enter returns, as after sendmmsg; only failures post a
  * completion.
  *
- * Sockets are registered files (slot = fd, below the soft RLIMIT_NOFILE
- * and 65,536): a request on a plain fd takes and drops a reference to the
- * socket's struct file, two atomic operations on a line no other packet
- * shares, which the profile showed as 5 % of the relay's CPU.
+ * Sockets go as plain fds, not registered files: a request on a plain fd
+ * takes and drops a reference to the socket's struct file (fget was 5 %
+ * of the relay's profile), but with every socket registered (slot = fd)
+ * the relay measured 7 % more CPU per packet (docs/benchmarks.md,
+ * session 10).
  *
  * A closed socket's receive is cancelled; its memory and fd stay until the
  * receive's last completion has come (udp_io_reap waits for it), since
@@ -46,9 +47,7 @@ int udp_uring_arm(struct udp_sock *s);
 /* Cancels the socket's receive (udp_sock_close); it stays armed until the
  * receive's last completion. */
 void udp_uring_cancel(struct udp_sock *s);
-/* Drops the socket's registered file, before its fd is closed
- * (udp_io_reap): the ring's reference would keep the socket open. */
-void udp_uring_forget(struct udp_sock *s);
+
 
 /* Submits a request for each queued datagram (udp_io_flush). */
 void udp_uring_flush(struct udp_io *io);
