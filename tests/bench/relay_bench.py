@@ -134,15 +134,19 @@ def run_steps(gen, relay_pid, seconds, repeat, spin=False):
         line = gen.get(seconds + 30)
         assert line == "t0", line
         u0, s0 = cpu_us(relay_pid)
+        g0 = sum(cpu_us(gen.p.pid))
         d0 = udp_rcvbuf_errors()
         line = gen.get(seconds + 30)
         assert line == "t1", line
         u1, s1 = cpu_us(relay_pid)
+        g1 = sum(cpu_us(gen.p.pid))
         d1 = udp_rcvbuf_errors()
         res = json.loads(gen.get(30))
         # Loss the kernel saw (a relay too slow to drain its sockets),
         # as against packets relayed too late.
         res["rcvbuf_drops"] = d1 - d0
+        # The generator's share of its core: near 1, it is the limit.
+        res["gen_core"] = (g1 - g0) / seconds
         cpu = (u1 - u0) + (s1 - s0)
         res["relay_cpu_s"] = cpu
         res["relay_user_s"], res["relay_sys_s"] = u1 - u0, s1 - s0

@@ -77,11 +77,13 @@ def main():
                           "generator_limited": gen_short,
                           "pps": [r["pps"] for r in runs], "p50_us": [r["p50_us"] for r in runs],
                           "cpu_us_per_packet": [r["cpu_us_per_packet"] for r in runs],
-                          "rcvbuf_drops": [r.get("rcvbuf_drops") for r in runs]})
-            print("%-10s %5d streams: %s  (loss %s; generator short %s; CPU-us/packet %s)" % (
+                          "rcvbuf_drops": [r.get("rcvbuf_drops") for r in runs],
+                          "generator_core": [r.get("gen_core") for r in runs]})
+            print("%-10s %5d streams: %s  (loss %s; generator short %s, its core %s; CPU-us/packet %s)" % (
                 relay, n, "held" if ok else "GENERATOR SHORT" if gen_short else "NOT held",
                 ", ".join("%.3f%%" % (100 * x) for x in losses),
                 ", ".join("%.3f%%" % (100 * x) for x in short),
+                ", ".join("%.0f%%" % (100 * r["gen_core"]) for r in runs),
                 ", ".join("%.2f" % (r["cpu_us_per_packet"] or 0) for r in runs)), flush=True)
             if ok:
                 held[relay], missed[relay] = n, 0
