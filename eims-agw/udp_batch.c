@@ -213,18 +213,10 @@ int udp_sock_open(struct udp_sock *s, struct udp_io *io, const struct sockaddr *
 	}
 	alen = sizeof(s->bound);
 	getsockname(s->fd, (struct sockaddr *)&s->bound, &alen);
-	if (io->ur) {
-		int e = udp_uring_arm(s);
-		if (e) {
-			close(s->fd);
-			return e;
-		}
-		io->n_open++;
-		return 0;
-	}
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = s };
-	if (epoll_ctl(io->epfd, EPOLL_CTL_ADD, s->fd, &ev)) {
-		int e = errno;
+	int e = io->ur ? udp_uring_arm(s)
+		       : epoll_ctl(io->epfd, EPOLL_CTL_ADD, s->fd, &ev) ? errno : 0;
+	if (e) {
 		close(s->fd);
 		return e;
 	}

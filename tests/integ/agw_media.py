@@ -737,11 +737,7 @@ def tls_link(bindir):
             x.close()
     if agw:
         lab.stop_daemon(tap, agw, "eims-agw (TLS link)", "agw-tls.log")
-    ctl.p.stdin.close()
-    try:
-        ctl.p.wait(5)
-    except subprocess.TimeoutExpired:
-        pass
+    ctl_stop(ctl)
 
 
 def media_io_line(log):
@@ -757,22 +753,39 @@ async def epoll_calls(ctl, host_ip, metrics_port):
     await unbundled(ctl, host_ip, metrics_port)
 
 
+def ctl_and_agw(bindir, host_ip, name, node_id, extra, listening):
+    """iqp-ctl (plain TCP) and an eims-agw registering with it (state
+    dir and log NAME, 200 media ports): (ctl, agw or None, iq_port,
+    metrics_port).  listening: the check that iqp-ctl listens."""
+    iq_port, metrics_port = free_port(), free_port()
+    ctl = Ctl(iq_port)
+    l = ctl.wait(lambda l: l.get("link") == "listening", 10)
+    tap.result(l is not None, listening)
+    lo = free_port(socket.SOCK_DGRAM)
+    lo = 30000 + (lo % 20000) // 2 * 2
+    agw = lab.daemon(bindir, "eims-agw", name + ".log", [
+        "--state_dir=%s/%s" % (lab.tmp, name), "--node_id=%s" % node_id,
+        "--metrics.listen=127.0.0.1:%d" % metrics_port, "--iq.security=tcp",
+        "--iq.controllers=127.0.0.1:%d" % iq_port, "--iq.realm=w3=%s ims=127.0.0.1" % host_ip,
+        "--media.port_min=%d" % lo, "--media.port_max=%d" % (lo + 199)] + extra)
+    return ctl, agw, iq_port, metrics_port
+
+
+def ctl_stop(ctl):
+    ctl.p.stdin.close()
+    try:
+        ctl.p.wait(5)
+    except subprocess.TimeoutExpired:
+        pass
+
+
 def epoll_backend(bindir, host_ip):
     """media.io epoll (where the kernel forbids io_uring, or by choice):
     the same calls as on io_uring, bundled and unbundled, both DTLS roles,
     through a second eims-agw on the other back end."""
-    iq_port, metrics_port = free_port(), free_port()
-    ctl = Ctl(iq_port)
-    l = ctl.wait(lambda l: l.get("link") == "listening", 10)
-    tap.result(l is not None, "iqp-ctl listens for the epoll eims-agw")
-    lo = free_port(socket.SOCK_DGRAM)
-    lo = 30000 + (lo % 20000) // 2 * 2
-    agw = lab.daemon(bindir, "eims-agw", "agw-epoll.log", [
-        "--state_dir=%s/agw-epoll" % lab.tmp, "--node_id=agw-epoll",
-        "--metrics.listen=127.0.0.1:%d" % metrics_port, "--iq.security=tcp",
-        "--iq.controllers=127.0.0.1:%d" % iq_port, "--iq.realm=w3=%s ims=127.0.0.1" % host_ip,
-        "--media.port_min=%d" % lo, "--media.port_max=%d" % (lo + 199), "--media.io=epoll",
-        "--log.level=info"])
+    ctl, agw, _, metrics_port = ctl_and_agw(bindir, host_ip, "agw-epoll", "agw-epoll",
+                                            ["--media.io=epoll", "--log.level=info"],
+                                            "iqp-ctl listens for the epoll eims-agw")
     io = agw and media_io_line(lab.log("agw-epoll.log"))
     tap.result(io is not None and io[0] == "epoll", "media.io epoll: eims-agw starts on epoll", repr(io))
     if not agw:
@@ -784,11 +797,7 @@ def epoll_backend(bindir, host_ip):
     if reg:
         asyncio.run(epoll_calls(ctl, host_ip, metrics_port))
     lab.stop_daemon(tap, agw, "eims-agw (media.io epoll)", "agw-epoll.log")
-    ctl.p.stdin.close()
-    try:
-        ctl.p.wait(5)
-    except subprocess.TimeoutExpired:
-        pass
+    ctl_stop(ctl)
 
 
 def main():
@@ -798,18 +807,10 @@ def main():
         tap.result(False, "a non-loopback IPv4 address for aiortc's candidates")
         return
     host_ip = host[0]
-    iq_port, metrics_port = free_port(), free_port()
-    ctl = Ctl(iq_port)
-    l = ctl.wait(lambda l: l.get("link") == "listening", 10)
-    tap.result(l is not None, "iqp-ctl listens (plain TCP)")
-    lo = free_port(socket.SOCK_DGRAM)
-    lo = 30000 + (lo % 20000) // 2 * 2
-    agw = lab.daemon(bindir, "eims-agw", "agw.log", [
-        "--state_dir=%s/agw" % lab.tmp, "--node_id=agw-1", "--metrics.listen=127.0.0.1:%d" % metrics_port,
-        "--iq.security=tcp", "--iq.controllers=127.0.0.1:%d" % iq_port,
-        "--iq.realm=w3=%s ims=127.0.0.1" % host_ip, "--media.port_min=%d" % lo,
-        "--media.port_max=%d" % (lo + 199), "--media.consent_timeout=8000", "--iq.hold_timeout=5000",
-        "--log.level=info,media=debug"])
+    ctl, agw, iq_port, metrics_port = ctl_and_agw(
+        bindir, host_ip, "agw", "agw-1",
+        ["--media.consent_timeout=8000", "--iq.hold_timeout=5000", "--log.level=info,media=debug"],
+        "iqp-ctl listens (plain TCP)")
     tap.result(agw is not None, "eims-agw starts")
     if not agw:
         return
@@ -833,11 +834,7 @@ def main():
     lab.stop_daemon(tap, agw, "eims-agw", "agw.log")
     epoll_backend(bindir, host_ip)
     tls_link(bindir)
-    ctl.p.stdin.close()
-    try:
-        ctl.p.wait(5)
-    except subprocess.TimeoutExpired:
-        pass
+    ctl_stop(ctl)
 
 
 try:
