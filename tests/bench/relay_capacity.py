@@ -15,9 +15,14 @@ verdict on the relay, and the relay's figure is a lower bound.  A relay leaves t
 after --misses steps in a row that it did not hold.  The result: per relay
 the highest load held, and eims-agw's over each other relay's.  Not a test.
 
+A relay given --join RELAY=N enters the race only at N streams (a relay
+known to hold the lower steps need not spend the half hour they take;
+its figure is then "held from N up", and the steps below N are not
+claimed for it).
+
 usage: relay_capacity.py [--from 1250] [--step 125] [--to 4000]
                          [--relays eims-agw,min-relay,rtpengine] [--repeat 3]
-                         [--seconds 5] [--json FILE]"""
+                         [--seconds 5] [--join eims-agw=5000 ...] [--json FILE]"""
 import argparse
 import json
 import os
@@ -41,8 +46,11 @@ def main():
     ap.add_argument("--max-loss", type=float, default=0.001)
     ap.add_argument("--misses", type=int, default=2)
     ap.add_argument("--seconds", type=float, default=5)
+    ap.add_argument("--join", action="append", default=[], metavar="RELAY=N",
+                    help="RELAY enters the race at N streams")
     ap.add_argument("--json")
     args = ap.parse_args()
+    join = {r: int(v) for r, v in (j.split("=", 1) for j in args.join)}
     args.spin = False
     tmp = tempfile.mkdtemp(prefix="relay_capacity.")
     racing = args.relays.split(",")
@@ -56,6 +64,8 @@ def main():
         # the same other relay's teardown.
         k = (n // args.step) % len(racing)
         for relay in racing[k:] + racing[:k]:
+            if n < join.get(relay, 0):
+                continue
             try:
                 runs = relay_bench.step(relay, args, n, tmp)
             except Exception as e:  # a relay that cannot start this load did not hold it
@@ -96,15 +106,17 @@ def main():
     print("highest load held (%d of %d runs under %.2f%% loss):" % (args.need, args.repeat,
                                                                    100 * args.max_loss))
     for r, v in held.items():
-        print("  %-10s %5d streams%s" % (r, v, " (then the generator fell short at %d: a lower bound)"
-                                          % gen_limit[r] if r in gen_limit else ""))
+        print("  %-10s %5d streams%s%s" % (r, v, " (then the generator fell short at %d: a lower bound)"
+                                            % gen_limit[r] if r in gen_limit else "",
+                                            " (joined at %d)" % join[r] if r in join else ""))
     ours = held.get("eims-agw")
     for r, v in held.items():
         if r != "eims-agw" and ours and v:
             print("  eims-agw/%-10s %.2fx" % (r, ours / v))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"held": held, "generator_limited_from": gen_limit, "steps": steps}, f, indent=1)
+            json.dump({"held": held, "generator_limited_from": gen_limit, "joined_at": join,
+                       "steps": steps}, f, indent=1)
     print("logs in %s" % tmp)
 
 
