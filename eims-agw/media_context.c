@@ -42,6 +42,16 @@ static double uring_gauge(void *arg)
 	return io && io->ur ? 1 : 0;
 }
 
+static double pages_mapped(void *arg)
+{
+	return (double)page_pool_bytes_mapped(&((struct media_plane *)arg)->pages);
+}
+
+static double pages_huge(void *arg)
+{
+	return ((struct media_plane *)arg)->pages.huge ? 1 : 0;
+}
+
 static double nobufs_count(void *arg)
 {
 	const struct udp_io *io = ((struct media_plane *)arg)->io;
@@ -104,7 +114,13 @@ static int add_metrics(struct media_plane *mp, struct metrics *m)
 	    !metrics_add_fn(m, "eimsagw_media_rx_nobufs_total",
 			    "io_uring: socket receives ended for want of free receive buffers "
 			    "(re-armed at once; the datagrams wait in the socket).",
-			    METRIC_COUNTER, nobufs_count, mp))
+			    METRIC_COUNTER, nobufs_count, mp) ||
+	    !metrics_add_fn(m, "eimsagw_media_pool_bytes",
+			    "Memory held for terminations, streams and SRTP contexts (kept at its "
+			    "high-water mark).", METRIC_GAUGE, pages_mapped, mp) ||
+	    !metrics_add_fn(m, "eimsagw_media_pool_huge_pages",
+			    "1: that memory is advised for transparent huge pages; 0: the kernel "
+			    "refused (THP never).", METRIC_GAUGE, pages_huge, mp))
 		return ENOMEM;
 	return 0;
 }
@@ -132,6 +148,7 @@ int media_plane_init(struct media_plane *mp, uv_loop_t *loop, const struct log *
 	mp->id = dtls_id;
 	mp->next_ctx_id = 1;
 	mp->next_term_id = 1;
+	page_pool_init(&mp->pages, 0);
 	for (size_t i = 0; i < 32; i++) {
 		const char *f = dtls_id->fingerprint_sha256 + 3 * i;
 		int hi = hex_nibble(f[0]), lo = hex_nibble(f[1]);
@@ -200,6 +217,12 @@ void media_plane_free(struct media_plane *mp)
 		return;
 	dtls_ctx_free(&mp->dtls);
 	port_pool_free(&mp->ports);
+	/* Every termination is gone by now: what the pool still has handed
+	 * out is a leak that ASan cannot see (it sees the pool's blocks). */
+	if (mp->pages.bytes_used)
+		log_error(mp->log, mp->sub, NULL, "media page pool leak",
+			  LF_U("bytes", mp->pages.bytes_used));
+	page_pool_destroy(&mp->pages);
 	udp_io_free(mp->io);
 	free(mp->io);
 	mp->io = NULL;
@@ -270,7 +293,9 @@ static void term_free(struct media_term *t)
 		media_stream_free(t->s[i]);
 	if (t->w3)
 		term_w3_free(t);
-	free(t);
+	if (media_free(t->mp, t))
+		log_error(t->mp->log, t->mp->sub, NULL, "termination not from the page pool",
+			  LF_U("term", t->id));
 }
 
 static void handle_closed(struct media_term *t)
@@ -363,8 +388,9 @@ struct term_w3 *media_term_w3_storage(struct media_term *t)
 
 struct media_term *media_term_new(struct media_plane *mp, uint8_t kind)
 {
-	struct media_term *t = media_zalloc(kind == IQP_TERM_W3 ? W3_STATE_OFF + sizeof(struct term_w3)
-							       : sizeof(*t));
+	struct media_term *t = media_zalloc(mp, kind == IQP_TERM_W3
+						    ? W3_STATE_OFF + sizeof(struct term_w3)
+						    : sizeof(*t));
 
 	if (!t)
 		return NULL;
@@ -463,7 +489,7 @@ static struct media_stream *stream_alloc(struct media_term *t, uint16_t id)
 			return s;
 		}
 	}
-	struct media_stream *s = media_zalloc(STREAM_SLOT1 + sizeof(*s));
+	struct media_stream *s = media_zalloc(t->mp, STREAM_SLOT1 + sizeof(*s));
 	if (s)
 		*stream_used(s) = 1; /* slot 0 */
 	return s;
@@ -475,8 +501,9 @@ void media_stream_free(struct media_stream *s)
 	uint8_t *block = (uint8_t *)s - s->slot * STREAM_SLOT1;
 
 	*used &= (uint8_t)~(1u << s->slot);
-	if (!*used)
-		free(block);
+	if (!*used && media_free(s->term->mp, block))
+		log_error(s->term->mp->log, s->term->mp->sub, NULL, "stream block not from the page pool",
+			  LF_U("stream", s->id));
 }
 
 struct media_stream *media_stream_new(struct media_term *t, uint16_t id)

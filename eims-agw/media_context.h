@@ -33,6 +33,7 @@
 #include "iqp_link_reg.h"
 #include "log.h"
 #include "metrics.h"
+#include "page_pool.h"
 #include "udp_batch.h"
 #include "port_pool.h"
 #include "rtp_stats.h"
@@ -230,6 +231,7 @@ struct media_plane {
 	struct udp_io *io;                     /* owned (large: heap) */
 	struct dtls_ctx dtls;                  /* owned */
 	struct port_pool ports;                /* owned */
+	struct page_pool pages;                /* owned: terminations, streams, SRTP */
 	struct media_ctx *ctxs;                /* owned list */
 	size_t n_ctxs, n_terms;
 	uint32_t next_ctx_id, next_term_id;
@@ -259,21 +261,21 @@ void media_plane_stop(struct media_plane *mp);
 /* After the loop ended. */
 void media_plane_free(struct media_plane *mp);
 
-/* A zeroed object on a cache-line boundary (terminations, streams, W3
- * state: their packet-path fields are laid out by cache line), and one
- * of 2 KiB or more on a page boundary, so that its packet-path fields
- * (all in its first KiBs) share one page: each page a packet touches is
- * a TLB entry, and on a VM a TLB miss is a nested page walk.  Freed with
- * free().  NULL: ENOMEM. */
-static inline void *media_zalloc(size_t n)
+/* A zeroed object from the plane's page pool (page_pool.h): page-aligned,
+ * so that its packet-path fields (laid out by cache line, all in its
+ * first KiBs) share one page, and that page on a huge page with the
+ * other calls': each page a packet touches is a TLB entry, and on a VM a
+ * TLB miss is a nested page walk.  Freed with media_free.  NULL: ENOMEM. */
+static inline void *media_zalloc(struct media_plane *mp, size_t n)
 {
-	size_t align = n >= 2048 ? 4096 : 64;
-	size_t r = (n + align - 1) & ~(align - 1);
-	void *p = aligned_alloc(align, r);
+	return page_pool_zalloc(&mp->pages, n);
+}
 
-	if (p)
-		memset(p, 0, r);
-	return p;
+/* Gives back p (from media_zalloc of mp; NULL allowed).  EINVAL: p is not
+ * one of the pool's objects (a bug: nothing is freed). */
+static inline int media_free(struct media_plane *mp, void *p)
+{
+	return page_pool_free(&mp->pages, p);
 }
 
 static inline void media_drop(struct media_plane *mp, enum media_drop why)

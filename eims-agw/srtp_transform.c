@@ -64,6 +64,7 @@ struct srtp_ssrc {
 /* The RTP half first: its keyed state, the cipher context placed right
  * after it, the SSRC table; the whole struct in one page (TRANSFORM_PAGE). */
 struct srtp_transform {
+	bool placed;                      /* in the caller's page (srtp_transform_create_at) */
 	enum srtp_profile profile;
 	enum srtp_transform_dir dir;
 	struct srtp_profile_info info;
@@ -75,7 +76,7 @@ struct srtp_transform {
 	struct srtp_keyed rtcp;           /* per RTCP packet: after the table */
 };
 
-#define TRANSFORM_PAGE 4096
+#define TRANSFORM_PAGE SRTP_TRANSFORM_PAGE
 _Static_assert(sizeof(struct srtp_transform) <= TRANSFORM_PAGE, "a transform in one page");
 
 static const struct {
@@ -210,11 +211,10 @@ static int keyed_init(struct srtp_keyed *k, const struct srtp_profile_info *info
 	return ok == 1 ? 0 : EIO;
 }
 
-int srtp_transform_create_session(enum srtp_profile profile,
-				  enum srtp_transform_dir dir,
-				  const struct srtp_session_keys *rtp,
-				  const struct srtp_session_keys *rtcp,
-				  struct srtp_transform **out)
+/* In page (the caller's) or, page NULL, in a page of its own. */
+static int create_in(void *page, enum srtp_profile profile, enum srtp_transform_dir dir,
+		     const struct srtp_session_keys *rtp, const struct srtp_session_keys *rtcp,
+		     struct srtp_transform **out)
 {
 	struct srtp_profile_info info;
 	int rc;
@@ -222,12 +222,13 @@ int srtp_transform_create_session(enum srtp_profile profile,
 	if (srtp_transform_profile_info(profile, &info))
 		return ENOTSUP;
 	if ((dir != SRTP_TRANSFORM_OUTBOUND && dir != SRTP_TRANSFORM_INBOUND) ||
-	    !rtp || !rtcp)
+	    !rtp || !rtcp || ((uintptr_t)page & (TRANSFORM_PAGE - 1)))
 		return EINVAL;
-	struct srtp_transform *t = aligned_alloc(TRANSFORM_PAGE, TRANSFORM_PAGE);
+	struct srtp_transform *t = page ? page : aligned_alloc(TRANSFORM_PAGE, TRANSFORM_PAGE);
 	if (!t)
 		return ENOMEM;
 	memset(t, 0, TRANSFORM_PAGE);
+	t->placed = page != NULL;
 	t->profile = profile;
 	t->dir = dir;
 	t->info = info;
@@ -249,26 +250,45 @@ int srtp_transform_create_session(enum srtp_profile profile,
 	return 0;
 }
 
+int srtp_transform_create_session(enum srtp_profile profile,
+				  enum srtp_transform_dir dir,
+				  const struct srtp_session_keys *rtp,
+				  const struct srtp_session_keys *rtcp,
+				  struct srtp_transform **out)
+{
+	return create_in(NULL, profile, dir, rtp, rtcp, out);
+}
+
+int srtp_transform_create_at(void *page, enum srtp_profile profile,
+			     enum srtp_transform_dir dir,
+			     const uint8_t *master_key, size_t key_len,
+			     const uint8_t *master_salt, size_t salt_len,
+			     struct srtp_transform **out)
+{
+	struct srtp_session_keys rtp, rtcp;
+	int rc = srtp_transform_derive(profile, master_key, key_len, master_salt,
+				       salt_len, &rtp, &rtcp);
+	if (!rc)
+		rc = create_in(page, profile, dir, &rtp, &rtcp, out);
+	OPENSSL_cleanse(&rtp, sizeof(rtp));
+	OPENSSL_cleanse(&rtcp, sizeof(rtcp));
+	return rc;
+}
+
 int srtp_transform_create(enum srtp_profile profile,
 			  enum srtp_transform_dir dir,
 			  const uint8_t *master_key, size_t key_len,
 			  const uint8_t *master_salt, size_t salt_len,
 			  struct srtp_transform **out)
 {
-	struct srtp_session_keys rtp, rtcp;
-	int rc = srtp_transform_derive(profile, master_key, key_len, master_salt,
-				       salt_len, &rtp, &rtcp);
-	if (!rc)
-		rc = srtp_transform_create_session(profile, dir, &rtp, &rtcp, out);
-	OPENSSL_cleanse(&rtp, sizeof(rtp));
-	OPENSSL_cleanse(&rtcp, sizeof(rtcp));
-	return rc;
+	return srtp_transform_create_at(NULL, profile, dir, master_key, key_len, master_salt,
+					salt_len, out);
 }
 
-void srtp_transform_free(struct srtp_transform *t)
+bool srtp_transform_free(struct srtp_transform *t)
 {
 	if (!t)
-		return;
+		return true;
 	/* Freeing a cipher context wipes its key schedule. */
 	EVP_CIPHER_CTX_free(t->rtp.cipher);
 	EVP_CIPHER_CTX_free(t->rtcp.cipher);
@@ -278,10 +298,13 @@ void srtp_transform_free(struct srtp_transform *t)
 	if (!openssl_arena_idle(&t->arena)) {
 		OPENSSL_cleanse(&t->rtp, sizeof(t->rtp));
 		OPENSSL_cleanse(&t->rtcp, sizeof(t->rtcp));
-		return;
+		return false;
 	}
+	bool placed = t->placed;
 	OPENSSL_cleanse(t, sizeof(*t));
-	free(t);
+	if (!placed)
+		free(t);
+	return true;
 }
 
 /* ---- per-SSRC state ----------------------------------------------------- */

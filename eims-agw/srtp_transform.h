@@ -63,6 +63,7 @@ enum srtp_transform_dir {
 
 #define SRTP_TRANSFORM_MAX_SSRC 16
 #define SRTP_TRANSFORM_MAX_PACKET 65535 /* no datagram is larger */
+#define SRTP_TRANSFORM_PAGE 4096 /* a transform's memory (srtp_transform_create_at) */
 #define SRTP_TRANSFORM_RTP_OVERHEAD_MAX 16  /* largest SRTP tag */
 #define SRTP_TRANSFORM_RTCP_OVERHEAD_MAX 20 /* tag + E flag and index */
 #define SRTP_TRANSFORM_KEY_MAX 32
@@ -119,8 +120,22 @@ int srtp_transform_create_session(enum srtp_profile profile,
 				  const struct srtp_session_keys *rtcp,
 				  struct srtp_transform **out);
 
-/* Wipes the keys and frees the context.  NULL is allowed. */
-void srtp_transform_free(struct srtp_transform *t);
+/* The same in page, which the caller owns and keeps until after
+ * srtp_transform_free: SRTP_TRANSFORM_PAGE bytes on a page boundary
+ * (eims-agw's come from its huge-page pool).  Returns 0, ENOTSUP, EINVAL
+ * (also: page not page-aligned), ENOMEM or EIO; on failure the page is
+ * the caller's again at once. */
+int srtp_transform_create_at(void *page, enum srtp_profile profile,
+			     enum srtp_transform_dir dir,
+			     const uint8_t *master_key, size_t key_len,
+			     const uint8_t *master_salt, size_t salt_len,
+			     struct srtp_transform **out);
+
+/* Wipes the keys and frees the context (its page too unless the caller's).
+ * Returns false when OpenSSL still holds memory placed in the page (never
+ * seen: a context frees what it allocated): the page is then kept, and a
+ * caller who supplied it must not reuse it.  NULL is allowed (true). */
+bool srtp_transform_free(struct srtp_transform *t);
 
 /* RTP packet of *len bytes in pkt (buffer of cap bytes) -> SRTP.  On
  * success *len grows by the profile's rtp_tag_len. */

@@ -464,8 +464,7 @@ void term_w3_free(struct media_term *t)
 
 	if (w->dtls_on)
 		dtls_session_free(&w->dtls);
-	srtp_transform_free(w->srtp_in);
-	srtp_transform_free(w->srtp_out);
+	w3_srtp_drop(t);
 	OPENSSL_cleanse(w, sizeof(*w)); /* the memory goes with t */
 	t->w3 = NULL;
 }

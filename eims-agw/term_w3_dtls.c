@@ -37,9 +37,7 @@ void w3_dtls_failed(struct media_term *t, unsigned code, const char *why)
 	log_info(t->mp->log, t->mp->sub, NULL, "dtls failed", LF_U("context", t->ctx ? t->ctx->id : 0),
 		 LF_U("term", t->id), LF_U("code", code), LF_S("reason", why));
 	t->w3->dtls_reported = true;
-	srtp_transform_free(t->w3->srtp_in);
-	srtp_transform_free(t->w3->srtp_out);
-	t->w3->srtp_in = t->w3->srtp_out = NULL;
+	w3_srtp_drop(t);
 	media_term_event(t, &ev);
 	w3_fail(t);
 }
@@ -53,18 +51,50 @@ void w3_check_active(struct media_term *t)
 		media_term_set_state(t, TERM_ACTIVE);
 }
 
+/* Both SRTP contexts in one two-page object of the plane's pool (on a
+ * huge page with the other calls' state), the inbound one at its start:
+ * its address is the object's. */
+static int srtp_make(struct media_term *t)
+{
+	struct term_w3 *w = t->w3;
+	const struct dtls_keys *k = &w->dtls.keys;
+	uint8_t *mem = media_zalloc(t->mp, 2 * SRTP_TRANSFORM_PAGE);
+	int rc;
+
+	if (!mem)
+		return ENOMEM;
+	if ((rc = srtp_transform_create_at(mem, k->profile, SRTP_TRANSFORM_INBOUND, k->remote_key,
+					   k->key_len, k->remote_salt, k->salt_len, &w->srtp_in))) {
+		media_free(t->mp, mem);
+		return rc;
+	}
+	if ((rc = srtp_transform_create_at(mem + SRTP_TRANSFORM_PAGE, k->profile,
+					   SRTP_TRANSFORM_OUTBOUND, k->local_key, k->key_len,
+					   k->local_salt, k->salt_len, &w->srtp_out)))
+		w3_srtp_drop(t);
+	return rc;
+}
+
+void w3_srtp_drop(struct media_term *t)
+{
+	struct term_w3 *w = t->w3;
+	void *mem = w->srtp_in; /* the object's start (srtp_make) */
+	bool in_ok = srtp_transform_free(w->srtp_in);
+	bool out_ok = srtp_transform_free(w->srtp_out);
+
+	w->srtp_in = w->srtp_out = NULL;
+	/* Memory OpenSSL still holds stays out of the pool (leaked). */
+	if (mem && in_ok && out_ok && media_free(t->mp, mem))
+		log_error(t->mp->log, t->mp->sub, NULL, "SRTP contexts not from the page pool",
+			  LF_U("term", t->id));
+}
+
 static void keys_ready(struct media_term *t)
 {
 	struct term_w3 *w = t->w3;
 	const struct dtls_keys *k = &w->dtls.keys;
-	int rc;
 
-	if ((rc = srtp_transform_create(k->profile, SRTP_TRANSFORM_INBOUND, k->remote_key, k->key_len,
-					k->remote_salt, k->salt_len, &w->srtp_in)) ||
-	    (rc = srtp_transform_create(k->profile, SRTP_TRANSFORM_OUTBOUND, k->local_key, k->key_len,
-					k->local_salt, k->salt_len, &w->srtp_out))) {
-		srtp_transform_free(w->srtp_in);
-		w->srtp_in = NULL;
+	if (srtp_make(t)) {
 		w3_dtls_failed(t, 1302, "SRTP context creation failed");
 		return;
 	}
@@ -157,9 +187,7 @@ void w3_drop_association(struct media_term *t)
 		dtls_session_free(&w->dtls);
 	w->dtls_on = false;
 	w->dtls_reported = false;
-	srtp_transform_free(w->srtp_in);
-	srtp_transform_free(w->srtp_out);
-	w->srtp_in = w->srtp_out = NULL;
+	w3_srtp_drop(t);
 }
 
 void term_w3_new_association(struct media_term *t, const char *tls_id)

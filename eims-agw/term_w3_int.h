@@ -33,6 +33,7 @@ int w3_random_ice(char *out, size_t n);
 void w3_fail(struct media_term *t);                 /* -> FAILED */
 void w3_dtls_failed(struct media_term *t, unsigned code, const char *why); /* event 6 */
 void w3_check_active(struct media_term *t);         /* -> ACTIVE when pair + keys */
+void w3_srtp_drop(struct media_term *t);            /* frees both SRTP contexts */
 void w3_dtls_progress(struct media_term *t);        /* after input or a timer */
 void w3_start_dtls(struct media_term *t, enum dtls_role role, uint64_t now);
 void w3_maybe_start_client(struct media_term *t);   /* DTLS_SETUP ACTIVE + pair */

@@ -157,7 +157,7 @@ static void test_failed_mirror(void **state)
 	struct media_stream *si = media_stream_new(i, 1);
 	assert_non_null(sw);
 	assert_non_null(si);
-	/* media_zalloc: a stream (over 2 KiB) starts a page, its packet-path
+	/* media_zalloc: a stream starts a page, its packet-path
 	 * fields (up to the IMS socket) within that page. */
 	assert_int_equal((uintptr_t)sw % 4096, 0);
 	assert_true(offsetof(struct media_stream, rtp) + sizeof(sw->rtp) <= 4096);
@@ -179,14 +179,16 @@ static void test_failed_mirror(void **state)
 	media_term_set_state(i, TERM_RESERVED);
 	assert_false(si->term_failed);
 
-	free(si2);
-	free(si);
-	free(sw);
+	media_stream_free(si2);
+	media_stream_free(si);
+	media_stream_free(sw);
 	uv_close((uv_handle_t *)&w->timer, NULL);
 	uv_close((uv_handle_t *)&i->timer, NULL);
 	uv_run(&loop, UV_RUN_DEFAULT);
-	free(w);
-	free(i);
+	assert_int_equal(media_free(&mp, w), 0);
+	assert_int_equal(media_free(&mp, i), 0);
+	assert_int_equal(mp.pages.bytes_used, 0); /* ASan cannot see inside the pool */
+	page_pool_destroy(&mp.pages);
 	assert_int_equal(uv_loop_close(&loop), 0);
 }
 
@@ -254,8 +256,10 @@ static void test_stream_pairs(void **state)
 	uv_close((uv_handle_t *)&w->timer, NULL);
 	uv_close((uv_handle_t *)&i->timer, NULL);
 	uv_run(&loop, UV_RUN_DEFAULT);
-	free(w);
-	free(i);
+	assert_int_equal(media_free(&mp, w), 0);
+	assert_int_equal(media_free(&mp, i), 0);
+	assert_int_equal(mp.pages.bytes_used, 0);
+	page_pool_destroy(&mp.pages);
 	assert_int_equal(uv_loop_close(&loop), 0);
 }
 

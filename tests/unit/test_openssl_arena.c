@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 
 #include "openssl_arena.h"
+#include "page_pool.h"
 #include "srtp_transform.h"
 
 static _Alignas(16) uint8_t mem[2048];
@@ -175,6 +176,42 @@ static void test_transform_cipher_in_its_page(void **state)
 	}
 }
 
+/* eims-agw's placement: both contexts in one two-page object of its
+ * page pool, the cipher contexts inside their own pages, the pages
+ * reusable after srtp_transform_free. */
+static void test_transform_placed_in_pool(void **state)
+{
+	(void)state;
+	uint8_t key[16] = { 3 }, salt[14] = { 4 };
+	struct page_pool pp;
+	page_pool_init(&pp, 0);
+	uint8_t *two = page_pool_zalloc(&pp, 2 * SRTP_TRANSFORM_PAGE);
+	struct srtp_transform *tx = NULL, *rx = NULL;
+	const void *lines[SRTP_TRANSFORM_LINES];
+
+	assert_non_null(two);
+	assert_int_equal(srtp_transform_create_at(two + 8, SRTP_PROFILE_AES128_CM_HMAC_SHA1_80,
+						  SRTP_TRANSFORM_OUTBOUND, key, 16, salt, 14, &tx),
+			 EINVAL); /* not page-aligned */
+	assert_int_equal(srtp_transform_create_at(two, SRTP_PROFILE_AES128_CM_HMAC_SHA1_80,
+						  SRTP_TRANSFORM_OUTBOUND, key, 16, salt, 14, &tx), 0);
+	assert_int_equal(srtp_transform_create_at(two + SRTP_TRANSFORM_PAGE,
+						  SRTP_PROFILE_AES128_CM_HMAC_SHA1_80,
+						  SRTP_TRANSFORM_INBOUND, key, 16, salt, 14, &rx), 0);
+	assert_ptr_equal(tx, two);
+	srtp_transform_rtp_lines(rx, lines);
+	for (size_t k = 0; k < SRTP_TRANSFORM_LINES; k++)
+		assert_true(inside(lines[k], two + SRTP_TRANSFORM_PAGE, SRTP_TRANSFORM_PAGE));
+	uint8_t pkt[256] = { 0x80, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3 };
+	size_t len = 172;
+	assert_int_equal(srtp_transform_protect_rtp(tx, pkt, &len, sizeof(pkt)), 0);
+	assert_int_equal(srtp_transform_unprotect_rtp(rx, pkt, &len), 0);
+	assert_true(srtp_transform_free(tx));
+	assert_true(srtp_transform_free(rx));
+	assert_int_equal(page_pool_free(&pp, two), 0);
+	page_pool_destroy(&pp);
+}
+
 int main(void)
 {
 	/* Before anything makes OpenSSL allocate, as eims-agw's main. */
@@ -186,6 +223,7 @@ int main(void)
 		cmocka_unit_test(test_full_arena_falls_back),
 		cmocka_unit_test(test_cipher_context_lives_inside),
 		cmocka_unit_test(test_transform_cipher_in_its_page),
+		cmocka_unit_test(test_transform_placed_in_pool),
 	};
 	return cmocka_run_group_tests_name("openssl_arena", tests, NULL, NULL);
 }
