@@ -49,7 +49,7 @@ static double pages_mapped(void *arg)
 
 static double pages_huge(void *arg)
 {
-	return ((struct media_plane *)arg)->pages.huge ? 1 : 0;
+	return (double)((struct media_plane *)arg)->pages.huge_bytes;
 }
 
 static double nobufs_count(void *arg)
@@ -118,9 +118,10 @@ static int add_metrics(struct media_plane *mp, struct metrics *m)
 	    !metrics_add_fn(m, "eimsagw_media_pool_bytes",
 			    "Memory held for terminations, streams and SRTP contexts (kept at its "
 			    "high-water mark).", METRIC_GAUGE, pages_mapped, mp) ||
-	    !metrics_add_fn(m, "eimsagw_media_pool_huge_pages",
-			    "1: that memory is advised for transparent huge pages; 0: the kernel "
-			    "refused (THP never).", METRIC_GAUGE, pages_huge, mp))
+	    !metrics_add_fn(m, "eimsagw_media_pool_huge_bytes",
+			    "Of that memory, what is advised for transparent huge pages with THP "
+			    "enabled (0 under THP never).",
+			    METRIC_GAUGE, pages_huge, mp))
 		return ENOMEM;
 	return 0;
 }

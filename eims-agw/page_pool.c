@@ -2,13 +2,26 @@
 #include "page_pool.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
+static bool thp_usable(void)
+{
+	char buf[128] = "";
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+
+	if (!f)
+		return false; /* THP compiled out */
+	bool ok = fgets(buf, sizeof(buf), f) && !strstr(buf, "[never]");
+	fclose(f);
+	return ok;
+}
+
 void page_pool_init(struct page_pool *pp, size_t max_bytes)
 {
-	*pp = (struct page_pool){ .max_bytes = max_bytes };
+	*pp = (struct page_pool){ .max_bytes = max_bytes, .thp = thp_usable() };
 }
 
 void page_pool_destroy(struct page_pool *pp)
@@ -79,7 +92,8 @@ static int add_block(struct page_pool *pp)
 		free(blk);
 		return ENOMEM;
 	}
-	pp->huge = huge;
+	if (huge && pp->thp)
+		pp->huge_bytes += PAGE_POOL_BLOCK;
 	pp->blocks[pp->n_blocks++] = blk;
 	pp->bump = 0;
 	return 0;

@@ -40,12 +40,15 @@ struct page_pool {
 	size_t n_blocks, cap_blocks;
 	size_t bump;                     /* next free offset in the newest block */
 	void *free_list[PAGE_POOL_CLASSES]; /* linked through each object's first word */
-	bool huge;                       /* the kernel took MADV_HUGEPAGE */
+	bool thp;                        /* THP "always" or "madvise" (read at init) */
+	size_t huge_bytes;               /* of the blocks, those advised while thp */
 	size_t bytes_used;               /* in objects handed out */
 	size_t max_bytes;                /* 0: no limit */
 };
 
-/* An empty pool; max_bytes caps its blocks (0: none).  No memory yet. */
+/* An empty pool; max_bytes caps its blocks (0: none).  No memory yet;
+ * reads /sys/kernel/mm/transparent_hugepage/enabled once (the kernel
+ * accepts the advice under "never" too, and then ignores it). */
 void page_pool_init(struct page_pool *pp, size_t max_bytes);
 /* Unmaps every block: every object is gone. */
 void page_pool_destroy(struct page_pool *pp);

@@ -619,6 +619,19 @@ async def scenario(ctl, host_ip, metrics_port):
                "metric eimsagw_media_relayed_total counts relayed packets", "w3_to_ims %s" % relayed)
     drops = metric_value(metrics_port, 'eimsagw_media_dropped_total{reason="no_srtp_keys"}')
     tap.result(drops is not None, "metric eimsagw_media_dropped_total by reason", repr(drops))
+    # The calls' state came from the page pool (2 MiB blocks, kept); the
+    # kernel took the huge-page advice unless THP is "never" here.
+    pool = metric_value(metrics_port, "eimsagw_media_pool_bytes")
+    huge = metric_value(metrics_port, "eimsagw_media_pool_huge_bytes")
+    try:
+        with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
+            thp = "[never]" not in f.read()
+    except OSError:
+        thp = False
+    tap.result(pool is not None and pool > 0 and pool % (2 << 20) == 0 and
+               huge == (pool if thp else 0),
+               "metrics eimsagw_media_pool_bytes (2 MiB blocks) and _huge_bytes (THP %s)"
+               % ("on" if thp else "off"), "pool %s huge %s" % (pool, huge))
 
 
 def held_events(ctl, iq_port):

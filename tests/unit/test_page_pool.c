@@ -116,6 +116,7 @@ static void test_blocks_and_cap(void **state)
 			first = last;
 	}
 	assert_int_equal(page_pool_bytes_mapped(&pp), 2 * (size_t)PAGE_POOL_BLOCK);
+	assert_true(pp.huge_bytes == 0 || pp.huge_bytes == 2 * (size_t)PAGE_POOL_BLOCK);
 	assert_false(same_block(first, last));
 	/* The cap: a third block is refused, a freed object is still reused. */
 	assert_null(page_pool_zalloc(&pp, 4096));
