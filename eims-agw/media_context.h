@@ -34,7 +34,6 @@
 #include "log.h"
 #include "metrics.h"
 #include "page_pool.h"
-#include "udp_batch.h"
 #include "port_pool.h"
 #include "rtp_stats.h"
 #include "udp_batch.h"

@@ -61,7 +61,8 @@ void *page_pool_map(size_t len, bool *huge)
 		munmap(m, (size_t)(base - m));
 	if (base + size < m + span)
 		munmap(base + size, (size_t)(m + span - (base + size)));
-	/* EINVAL where THP is compiled out or "never": plain pages then. */
+	/* EINVAL where THP is compiled out (plain pages then); under THP
+	 * "never" the advice is taken and ignored (page_pool_init's thp). */
 	bool ok = madvise(base, size, MADV_HUGEPAGE) == 0;
 	if (huge)
 		*huge = ok;

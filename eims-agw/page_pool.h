@@ -14,9 +14,8 @@
  * of two), page-aligned and zeroed, bumped from the newest block; a freed
  * object goes on its size's free list and is reused whole.  Blocks are
  * kept until page_pool_destroy: the pool's footprint is the high-water
- * mark of concurrent calls.  Where the kernel refuses huge pages (THP
- * "never") the blocks are ordinary pages and only the placement
- * remains.  One pool per media plane (one loop); not thread-safe. */
+ * mark of concurrent calls.  Where THP is "never" or compiled out the
+ * blocks are ordinary pages and only the placement remains.  One pool per media plane (one loop); not thread-safe. */
 #ifndef AGW_PAGE_POOL_H
 #define AGW_PAGE_POOL_H
 
